@@ -1,0 +1,178 @@
+"""The ``kosovo-study`` command.  Thin: it parses arguments and calls the package API.
+
+Errors are printed as one paragraph on stderr with exit status 1; ``--debug``
+shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from kosovo_study import __version__
+from kosovo_study.errors import KosovoStudyError, NotYetImplementedError
+
+_console = Console(stderr=True, highlight=False)
+
+
+def _progress() -> Progress:
+    # transient + a short refresh: tasks under a second finish before a bar is drawn.
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_console,
+        transient=True,
+        refresh_per_second=4,
+    )
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from kosovo_study.registry import fetch, load_registry
+
+    names = args.names or None
+    total = len(names) if names else len(load_registry())
+    with _progress() as progress:
+        task = progress.add_task("fetch", total=total)
+        fetched = fetch(
+            names, progress=lambda entry: progress.update(task, advance=1, description=entry.name)
+        )
+    _console.print(f"fetched and verified {len(fetched)} raw files (sha256 checked)")
+    return 0
+
+
+def _not_yet(stage: str, issue: int) -> NotYetImplementedError:
+    return NotYetImplementedError(
+        f"The '{stage}' stage is not yet implemented (it is planned in issue {issue}). "
+        "Nothing was written."
+    )
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    del args
+    raise _not_yet("clean", 3)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    del args
+    raise _not_yet("models", 5)
+
+
+def cmd_multiverse(args: argparse.Namespace) -> int:
+    del args
+    raise _not_yet("multiverse", 6)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Run every stage from raw data to the book; stages not built yet are listed."""
+    cmd_fetch(argparse.Namespace(names=None))
+    pending: list[str] = []
+    for stage, command in (
+        ("clean", cmd_clean),
+        ("models", cmd_models),
+        ("multiverse", cmd_multiverse),
+    ):
+        try:
+            command(args)
+        except NotYetImplementedError as error:
+            pending.append(f"{stage}: {error}")
+    if pending:
+        _console.print(
+            "[yellow]report incomplete[/yellow]: raw data fetched and verified; "
+            "these stages do not exist yet:\n  " + "\n  ".join(pending)
+        )
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from kosovo_study.validation import validate_file
+
+    rows = validate_file(Path(args.path))
+    _console.print(f"{args.path}: valid ({rows} rows)")
+    return 0
+
+
+def cmd_cite(args: argparse.Namespace) -> int:
+    from kosovo_study.citation import package_citation, write_bibliography
+
+    if args.write_bib:
+        _console.print(f"wrote {write_bibliography()}")
+        return 0
+    citation = package_citation()
+    print(citation["bibtex"])
+    print(citation["apa"])
+    return 0
+
+
+COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
+    "fetch": (cmd_fetch, "fetch every registered raw file and check its sha256"),
+    "clean": (cmd_clean, "clean raw data into validated tables in data/processed"),
+    "models": (cmd_models, "fit every model and write results as data"),
+    "multiverse": (cmd_multiverse, "run the specification-curve (multiverse) analysis"),
+    "report": (cmd_report, "run everything from raw data to the built book"),
+    "validate": (cmd_validate, "check a table (e.g. restricted data) against its schema"),
+    "cite": (cmd_cite, "print BibTeX and APA for this version"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kosovo-study", description="Kosovo foreign-fighter study: data, models, report."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback on error")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (function, help_text) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.set_defaults(function=function)
+        if name in {"clean", "models", "multiverse", "report"}:
+            command.add_argument(
+                "--force", action="store_true", help="rerun even if inputs are unchanged"
+            )
+    sub.choices["fetch"].add_argument("names", nargs="*", help="registry names (default: all)")
+    sub.choices["validate"].add_argument("path", help="CSV file to validate")
+    sub.choices["cite"].add_argument(
+        "--write-bib", action="store_true", help="regenerate book/references.bib"
+    )
+    return parser
+
+
+def _paragraph(text: str) -> str:
+    return textwrap.fill(" ".join(text.split()), width=88)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``kosovo-study`` and ``python -m kosovo_study``."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.function(args)
+    except KosovoStudyError as error:
+        if args.debug:
+            raise
+        _console.print(f"[red]error[/red]: {_paragraph(str(error))}", soft_wrap=True)
+        return 1
+    except Exception as error:
+        if args.debug:
+            raise
+        _console.print(
+            f"[red]unexpected error[/red] ({type(error).__name__}): "
+            + _paragraph(
+                f"{error}. This is probably a bug: rerun with --debug for the traceback "
+                "and report it with the command you ran."
+            ),
+            soft_wrap=True,
+        )
+        return 1
+    return status
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
