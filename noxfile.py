@@ -1,3 +1,7 @@
+#!/usr/bin/env -S uv run --script
+# /// script
+# dependencies = ["nox>=2025.2.9"]
+# ///
 """Every way to rerun this project.  ``nox -l`` lists the sessions.
 
 Sessions use uv (and the committed ``uv.lock``) when uv is installed, and plain
@@ -14,7 +18,6 @@ import nox
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "typecheck", "tests"]
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
@@ -59,21 +62,21 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy")
 
 
-@nox.session
+@nox.session(default=False)
 def citation(session: nox.Session) -> None:
     """Validate CITATION.cff with cffconvert (kept apart: it pins an old jsonschema)."""
     session.install("cffconvert==2.0.0")
     session.run("cffconvert", "--validate", "--infile", "CITATION.cff")
 
 
-@nox.session(name="repo-review")
+@nox.session(name="repo-review", default=False)
 def repo_review(session: nox.Session) -> None:
     """Scientific Python development guide checks (sp-repo-review)."""
     session.install("sp-repo-review[cli]")
     session.run("repo-review", ".")
 
 
-@nox.session
+@nox.session(default=False)
 def data(session: nox.Session) -> None:
     """Fetch the raw files (hash-checked) and clean them into data/processed."""
     install_project(session)
@@ -81,22 +84,26 @@ def data(session: nox.Session) -> None:
     session.run("kosovo-study", "clean", *session.posargs)
 
 
-@nox.session
+@nox.session(default=False)
 def analysis(session: nox.Session) -> None:
     """Fit every model from the processed tables."""
     install_project(session)
     session.run("kosovo-study", "models", *session.posargs)
 
 
-@nox.session
+@nox.session(default=False)
 def book(session: nox.Session) -> None:
     """Build the Jupyter Book (HTML) from the computed results."""
     install_project(session, "docs")
     session.run("jupyter-book", "build", "book", "--keep-going")
 
 
-@nox.session
+@nox.session(default=False)
 def report(session: nox.Session) -> None:
     """Everything, from raw data to the built book."""
     install_project(session, "docs")
     session.run("kosovo-study", "report", *session.posargs)
+
+
+if __name__ == "__main__":
+    nox.main()
