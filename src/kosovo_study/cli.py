@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from kosovo_study import __version__
 from kosovo_study.errors import KosovoStudyError, NotYetImplementedError
+from kosovo_study.manifest import StageResult
 
 _console = Console(stderr=True, highlight=False)
 
@@ -55,9 +56,23 @@ def _not_yet(stage: str, issue: int) -> NotYetImplementedError:
     )
 
 
+def _report_stage(result: StageResult) -> None:
+    if result.skipped:
+        _console.print(f"{result.stage}: up to date (inputs and code unchanged); --force reruns it")
+    else:
+        _console.print(
+            f"{result.stage}: wrote {len(result.outputs)} files in "
+            f"{result.manifest['seconds']:.1f} s (manifest in data/processed/manifests/)"
+        )
+
+
 def cmd_clean(args: argparse.Namespace) -> int:
-    del args
-    raise _not_yet("clean", 3)
+    from kosovo_study import clean
+
+    with _console.status("clean: raw data -> validated tables"):
+        result = clean.run(force=args.force)
+    _report_stage(result)
+    return 0
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -73,9 +88,9 @@ def cmd_multiverse(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """Run every stage from raw data to the book; stages not built yet are listed."""
     cmd_fetch(argparse.Namespace(names=None))
+    cmd_clean(args)
     pending: list[str] = []
     for stage, command in (
-        ("clean", cmd_clean),
         ("models", cmd_models),
         ("multiverse", cmd_multiverse),
     ):

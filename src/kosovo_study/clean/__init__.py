@@ -1,0 +1,124 @@
+"""The ``clean`` stage: raw data -> validated tables in ``data/processed/``.
+
+Public API: :func:`build_tables` (in memory, validated) and :func:`run` (the stage:
+skip if unchanged, write every table as CSV and Parquet, record the manifest).
+Every table is built and validated before the first file is written, and each
+file is written atomically, so a failure leaves the previous outputs untouched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from kosovo_study.clean import countries, fighters, municipal_table
+from kosovo_study.clean.io import Ledger
+from kosovo_study.manifest import StageResult, run_stage
+from kosovo_study.municipalities import CROSSWALK_FILE, load_register
+from kosovo_study.paths import ProjectPaths, project_paths
+from kosovo_study.registry import raw_path
+from kosovo_study.schemas import PROCESSED_SCHEMAS
+from kosovo_study.storage import write_table
+from kosovo_study.validation import check
+
+RAW_INPUTS = (
+    "mosaic_indicators_19112015",
+    "geoboundaries_xkx_adm2",
+    "ds2016_icsr",
+    "ds2016_wb",
+    "ds2016_muslim",
+    "ds2016_fractionalization",
+    "ds2016_foreignfightersimputed",
+    "datahub_gdp",
+    "datahub_population",
+    "datahub_country_codes",
+    "unidx_hdi_cpi_2015",
+)
+TRANSCRIBED_INPUTS = (
+    CROSSWALK_FILE,
+    "kas_census2024_population_with_estimation.csv",
+    "kas_census_age15_29_by_municipality.csv",
+    "kas_census_population_religion_by_municipality.csv",
+    "bik_mosques_by_municipality_2021.csv",
+    "gulf_charity_presence_events.csv",
+    "kosovo_fighters_by_municipality_confirmed.csv",
+    "kosovo_fighters_national.csv",
+)
+TABLES = tuple(PROCESSED_SCHEMAS)
+
+
+def input_files(paths: ProjectPaths) -> list[Path]:
+    """Every file the stage reads (raw files are hash-checked here)."""
+    raw = [raw_path(name, paths) for name in RAW_INPUTS]
+    return raw + [paths.transcribed / name for name in TRANSCRIBED_INPUTS]
+
+
+def _country_coverage(table: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for name, (unit, year, source_key) in countries.VARIABLES.items():
+        present = int(table[name].notna().sum())
+        rows.append(
+            {
+                "table": "countries",
+                "variable": name,
+                "unit": unit,
+                "year": year,
+                "source_key": source_key,
+                "description": "",
+                "non_missing": present,
+                "rows": len(table),
+                "coverage": f"{present}/{len(table)}",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def build_tables(paths: ProjectPaths | None = None) -> dict[str, pd.DataFrame]:
+    """Every processed table, validated, in memory."""
+    paths = paths or project_paths()
+    ledger = Ledger()
+    register = load_register(paths.transcribed)
+    municipalities, mosaic_cells = municipal_table.build(
+        paths.transcribed,
+        raw_path("geoboundaries_xkx_adm2", paths),
+        raw_path("mosaic_indicators_19112015", paths),
+        register,
+        ledger,
+    )
+    tables = {
+        "municipalities": municipalities,
+        "mosaic_top_problems": mosaic_cells,
+        "countries": countries.build(paths.raw, ledger),
+        "kosovo_national": fighters.national(paths.transcribed, ledger),
+    }
+    tables["rejects"] = ledger.rejects_frame()
+    tables["cleaning_report"] = ledger.report()
+    tables["variables"] = pd.concat(
+        [municipal_table.coverage(municipalities), _country_coverage(tables["countries"])],
+        ignore_index=True,
+    )
+    return {
+        name: check(table, PROCESSED_SCHEMAS[name], file=f"data/processed/{name}")
+        for name, table in tables.items()
+    }
+
+
+def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
+    """Write each table as CSV and Parquet (atomically); return the paths written."""
+    written: list[Path] = []
+    for name in TABLES:
+        written += write_table(tables[name], folder, name)
+    return written
+
+
+def run(paths: ProjectPaths | None = None, force: bool = False) -> StageResult:
+    """The clean stage: skipped when inputs and code are unchanged."""
+    paths = paths or project_paths()
+    return run_stage(
+        "clean",
+        input_files(paths),
+        lambda: write_tables(build_tables(paths), paths.processed),
+        paths,
+        force=force,
+    )
