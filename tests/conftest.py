@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kosovo_study.paths import MIRROR_ENV, ProjectPaths, project_paths
+from kosovo_study.paths import MIRROR_ENV, ProjectPaths, mirror_dir, project_paths
+from kosovo_study.registry import fetch
 
 REPO = project_paths(Path(__file__).parent)
 
@@ -41,3 +42,26 @@ def project(tmp_path: Path) -> ProjectPaths:
 @pytest.fixture(scope="session")
 def manifest() -> pd.DataFrame:
     return pd.read_csv(mirror_or_skip() / "MANIFEST.csv", dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="session")
+def fetched_project(tmp_path_factory: pytest.TempPathFactory) -> ProjectPaths:
+    """A project with every raw file fetched: from $KOSOVO_STUDY_MIRROR, else upstream."""
+    paths = make_project(tmp_path_factory.mktemp("fetched") / "project")
+    fetch(paths=paths, mirror=mirror_dir())
+    return paths
+
+
+@pytest.fixture
+def scratch_project(fetched_project: ProjectPaths, tmp_path: Path) -> ProjectPaths:
+    """A private copy of the fetched project that a test may damage."""
+    root = tmp_path / "scratch"
+    shutil.copytree(fetched_project.root, root)
+    return ProjectPaths(root)
+
+
+@pytest.fixture(scope="session")
+def clean_tables(fetched_project: ProjectPaths) -> dict[str, pd.DataFrame]:
+    from kosovo_study.clean import build_tables
+
+    return build_tables(fetched_project)

@@ -52,3 +52,26 @@ def test_unknown_file_name_lists_known_formats(tmp_path: Path) -> None:
     path.write_text(HEADER, encoding="utf-8")
     with pytest.raises(KosovoStudyError, match=r"fighters_by_municipality\.csv"):
         validate_file(path)
+
+
+def test_every_problem_is_reported_not_only_the_first(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "Atlantis,3,left,2012,2015,demo\n"
+        "Kaçanik,lots,left,2012,2015,demo\n"
+        "Viti,4,left,2012,2015,demo\n"
+        "Mitrovica,2,left,2012,2015,demo\n",
+    )
+    with pytest.raises(ValidationError) as caught:
+        validate_file(path)
+    message = str(caught.value)
+    assert "(3 problems)" in message
+    for expected in ("line 2, column municipality", "line 3, column fighters", "line 5"):
+        assert expected in message
+
+
+def test_validate_writes_nothing(tmp_path: Path) -> None:
+    path = _write(tmp_path, "Kaçanik,24,left to fight,2012,2015,demo\n")
+    before = sorted(tmp_path.iterdir())
+    validate_file(path)
+    assert sorted(tmp_path.iterdir()) == before

@@ -12,7 +12,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.pandas import Check, Column
 
-from kosovo_study.errors import MunicipalityNameError, ValidationError
+from kosovo_study.errors import MunicipalityNameError
 from kosovo_study.municipalities import load_register
 from kosovo_study.validation import InputFormat
 
@@ -35,31 +35,40 @@ RESTRICTED_FIGHTERS = pa.DataFrameSchema(
 )
 
 
-def _prepare_restricted_fighters(table: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """Resolve municipality labels and parse counts, naming the line of any bad value."""
+def _prepare_restricted_fighters(table: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """Resolve municipality labels and parse counts; collect every bad value with its line."""
+    del path
     register = load_register()
-    prepared = table.copy()
-    ids: list[int] = []
-    counts: list[int] = []
+    problems: list[str] = []
+    missing = [c for c in RESTRICTED_FIGHTERS.columns if c not in {"municipality_id"} | set(table)]
+    if missing:
+        return table, [f"missing columns {missing}"]
+    ids: list[int | None] = []
+    counts: list[int | None] = []
     for line, (label, count) in enumerate(
-        zip(table.get("municipality", []), table.get("fighters", []), strict=True), start=2
+        zip(table["municipality"], table["fighters"], strict=True), start=2
     ):
         try:
-            ids.append(register.normalise(str(label)))
+            ids.append(register.normalise(str(label) if pd.notna(label) else ""))
         except MunicipalityNameError as error:
-            raise ValidationError(f"{path} line {line}, column municipality: {error}") from None
+            ids.append(None)
+            problems.append(f"line {line}, column municipality: {error}")
         try:
             counts.append(int(str(count).strip()))
         except ValueError:
-            raise ValidationError(
-                f"{path} line {line}, column fighters: {count!r} is not a whole number of "
-                "persons. Write the count as digits (0 where the source reports none; leave "
-                "the municipality out where the source gives no figure)."
-            ) from None
-    if "municipality" in prepared and "fighters" in prepared:
-        prepared.insert(1, "municipality_id", ids)
-        prepared["fighters"] = counts
-    return prepared
+            counts.append(None)
+            problems.append(
+                f"line {line}, column fighters: {count!r} is not a whole number of persons "
+                "(write digits; 0 where the source reports none; leave the municipality out "
+                "where the source gives no figure)"
+            )
+    prepared = table.copy()
+    prepared.insert(1, "municipality_id", pd.Series(ids, index=table.index, dtype="Int64"))
+    prepared["fighters"] = pd.array(counts, dtype="Int64")
+    if not problems:
+        prepared["municipality_id"] = prepared["municipality_id"].astype(int)
+        prepared["fighters"] = prepared["fighters"].astype(int)
+    return prepared, problems
 
 
 INPUT_FORMATS: dict[str, InputFormat] = {

@@ -17,8 +17,6 @@ import pandera.pandas as pa
 
 from kosovo_study.errors import KosovoStudyError, ValidationError
 
-_MAX_REPORTED = 5
-
 
 @dataclass(frozen=True)
 class InputFormat:
@@ -26,32 +24,43 @@ class InputFormat:
 
     schema: pa.DataFrameSchema
     hint: str
-    prepare: Callable[[pd.DataFrame, Path], pd.DataFrame] | None = None
+    #: Turns raw text columns into typed ones; returns the table and the problems found.
+    prepare: Callable[[pd.DataFrame, Path], tuple[pd.DataFrame, list[str]]] | None = None
 
 
-def check(
-    table: pd.DataFrame, schema: pa.DataFrameSchema, *, file: Path | str, hint: str = ""
-) -> pd.DataFrame:
-    """Validate ``table`` against ``schema``; raise a one-paragraph error on failure."""
+def schema_problems(table: pd.DataFrame, schema: pa.DataFrameSchema) -> list[str]:
+    """Every failure of ``table`` against ``schema``, each naming its CSV line and column."""
     try:
-        validated: pd.DataFrame = schema.validate(table, lazy=True)
+        schema.validate(table, lazy=True)
     except pa.errors.SchemaErrors as errors:
-        cases = errors.failure_cases
         problems = []
-        for case in cases.head(_MAX_REPORTED).itertuples(index=False):
+        for case in errors.failure_cases.itertuples(index=False):
             index = case.index
             where = f"line {int(index) + 2}" if pd.notna(index) else "the table"
             column = case.column if pd.notna(case.column) else "(table)"
             problems.append(
                 f"{where}, column {column}: value {case.failure_case!r} fails {case.check}"
             )
-        more = len(cases) - len(problems)
+        return problems
+    return []
+
+
+def raise_problems(file: Path | str, name: str, problems: list[str], hint: str = "") -> None:
+    """Raise one error listing every problem (no-op when there are none)."""
+    if problems:
         raise ValidationError(
-            f"{file} does not match the {schema.name or 'expected'} format: "
+            f"{file} does not match the {name} format ({len(problems)} problems): "
             + "; ".join(problems)
-            + (f"; and {more} more problems" if more > 0 else "")
             + f". {hint or 'Correct these rows and rerun.'}"
-        ) from None
+        )
+
+
+def check(
+    table: pd.DataFrame, schema: pa.DataFrameSchema, *, file: Path | str, hint: str = ""
+) -> pd.DataFrame:
+    """Validate ``table`` against ``schema``; raise an error listing every problem."""
+    raise_problems(file, schema.name or "expected", schema_problems(table, schema), hint)
+    validated: pd.DataFrame = schema.validate(table)
     return validated
 
 
@@ -74,7 +83,10 @@ def validate_file(path: Path) -> int:
         raise KosovoStudyError(f"{path} does not exist. Check the path.")
     spec = formats[path.name]
     table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    problems: list[str] = []
     if spec.prepare is not None:
-        table = spec.prepare(table, path)
-    check(table, spec.schema, file=path, hint=spec.hint)
+        table, problems = spec.prepare(table, path)
+    if not problems:
+        problems = schema_problems(table, spec.schema)
+    raise_problems(path, spec.schema.name or path.name, problems, spec.hint)
     return len(table)
