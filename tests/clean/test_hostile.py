@@ -143,7 +143,7 @@ def test_renamed_excel_sheet(scratch_project: ProjectPaths, tmp_path: Path) -> N
 def test_edited_workbook_is_refused_by_its_hash(
     scratch_project: ProjectPaths, tmp_path: Path
 ) -> None:
-    edited = _mosaic_copy(scratch_project, tmp_path, lambda workbook: None)
+    edited = _mosaic_copy(scratch_project, tmp_path, lambda _: None)
     target = raw_path("mosaic_indicators_19112015", scratch_project)
     target.write_bytes(edited.read_bytes())
     with pytest.raises(KosovoStudyError, match="changed after fetching"):
