@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pkgutil
 import re
 
-from kosovo_study.outputs import readme_table
+from kosovo_study.outputs import OUTPUTS, readme_table
 
 from .conftest import REPO
 
@@ -34,3 +35,8 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 def test_outputs_list_is_in_sync() -> None:
     listed = README.split("<!-- outputs:start -->\n")[1].split("\n<!-- outputs:end -->")[0]
     assert listed == readme_table()
+
+
+def test_every_output_names_a_real_function() -> None:
+    for output in OUTPUTS:
+        assert callable(pkgutil.resolve_name(output.made_by)), output.made_by

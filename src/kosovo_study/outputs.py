@@ -34,6 +34,49 @@ OUTPUTS: tuple[Output, ...] = (
         "BibTeX for every source key and every registered raw file",
     ),
     Output(
+        "data/processed/municipalities.{csv,parquet}",
+        "table",
+        "kosovo_study.clean.municipal_table.build",
+        "38 municipalities: census, Mosaic unemployment concern, mosques, charity presence, "
+        "area, confirmed fighters",
+    ),
+    Output(
+        "data/processed/mosaic_top_problems.{csv,parquet}",
+        "table",
+        "kosovo_study.clean.mosaic.top_problems",
+        "every cell of the Mosaic '3 main problems' sheets, 2012 and 2015, tidy",
+    ),
+    Output(
+        "data/processed/countries.{csv,parquet}",
+        "table",
+        "kosovo_study.clean.countries.build",
+        "ICSR 2013/2015 figures, WDI, Pew, fractionalisation, HDI and the D&S outcome by ISO3",
+    ),
+    Output(
+        "data/processed/kosovo_national.{csv,parquet}",
+        "table",
+        "kosovo_study.clean.fighters.national",
+        "published national figures on Kosovo's fighters, plus the harmonised total series",
+    ),
+    Output(
+        "data/processed/rejects.{csv,parquet}",
+        "table",
+        "kosovo_study.clean.io.Ledger.rejects_frame",
+        "every raw row set aside, with file, line and reason",
+    ),
+    Output(
+        "data/processed/cleaning_report.{csv,parquet}",
+        "table",
+        "kosovo_study.clean.io.Ledger.report",
+        "rows read, out of scope, rejected and used, per table and file",
+    ),
+    Output(
+        "data/processed/variables.{csv,parquet}",
+        "table",
+        "kosovo_study.clean.municipal_table.coverage",
+        "unit, year, source and coverage (e.g. 34/38) of every variable",
+    ),
+    Output(
         "data/processed/manifests/<stage>.json",
         "manifest",
         "kosovo_study.manifest.run_stage",
