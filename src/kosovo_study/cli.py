@@ -100,7 +100,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             pending.append(f"{stage}: {error}")
     if pending:
         _console.print(
-            "[yellow]report incomplete[/yellow]: raw data fetched and verified; "
+            "[yellow]report incomplete[/yellow]: raw data fetched and cleaned; "
             "these stages do not exist yet:\n  " + "\n  ".join(pending)
         )
     return 0
