@@ -79,7 +79,8 @@ def _irls_step(y: Array, X: Array, offset: Array, alpha: Array, beta: Array) -> 
 
 def _mu(X: Array, beta: Array, offset: Array) -> Array:
     eta: Array = np.einsum("bnp,bp->bn", X, beta) + offset
-    return np.exp(np.clip(eta, -50.0, 50.0))
+    mu: Array = np.exp(np.clip(eta, -50.0, 50.0))
+    return mu
 
 
 def _damped(y: Array, X: Array, offset: Array, alpha: Array, beta: Array, proposal: Array) -> Array:
