@@ -76,8 +76,12 @@ def cmd_clean(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    del args
-    raise _not_yet("models", 5)
+    from kosovo_study import models
+
+    with _console.status("models: municipal and cross-national analyses"):
+        result = models.run(force=args.force)
+    _report_stage(result)
+    return 0
 
 
 def cmd_multiverse(args: argparse.Namespace) -> int:
@@ -89,11 +93,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Run every stage from raw data to the book; stages not built yet are listed."""
     cmd_fetch(argparse.Namespace(names=None))
     cmd_clean(args)
+    cmd_models(args)
     pending: list[str] = []
-    for stage, command in (
-        ("models", cmd_models),
-        ("multiverse", cmd_multiverse),
-    ):
+    for stage, command in (("multiverse", cmd_multiverse),):
         try:
             command(args)
         except NotYetImplementedError as error:

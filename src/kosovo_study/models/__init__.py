@@ -1,0 +1,123 @@
+"""The ``models`` stage: processed tables -> results as data in ``data/processed/results/``.
+
+Every result table is written as CSV with a JSON sidecar of metadata: the outcome
+source (restricted or synthetic), the sha256 of the inputs, the seeds and sizes of
+the simulations, and the package version.  The book reads these files and never
+refits a model.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from kosovo_study import __version__
+from kosovo_study.manifest import StageResult, hash_files, run_stage
+from kosovo_study.models import crossnational, municipal
+from kosovo_study.models.design import municipal_design
+from kosovo_study.models.outcome import (
+    GENERATOR_ALPHA,
+    GENERATOR_IRR,
+    SYNTHETIC_SEED,
+    TOTAL_SOURCE_KEY,
+    load_outcome,
+    national_total,
+    restricted_path,
+)
+from kosovo_study.paths import ProjectPaths, project_paths
+from kosovo_study.storage import write_table, write_text_atomic
+
+#: Tables that depend on the municipal outcome (and so may be synthetic).
+MUNICIPAL_TABLES = (
+    "municipal_coefficients",
+    "municipal_fit",
+    "municipal_leave_one_out",
+    "municipal_confirmed_vs_fitted",
+)
+
+
+def input_files(paths: ProjectPaths) -> list[Path]:
+    files = [
+        paths.processed / "municipalities.csv",
+        paths.processed / "countries.csv",
+        paths.processed / "kosovo_national.csv",
+        paths.transcribed / "published_results.csv",
+    ]
+    restricted = restricted_path(paths)
+    return [*files, restricted] if restricted.exists() else files
+
+
+def read_processed(paths: ProjectPaths, name: str) -> pd.DataFrame:
+    return pd.read_parquet(paths.processed / f"{name}.parquet")
+
+
+def build_results(
+    paths: ProjectPaths,
+    settings: municipal.Settings = municipal.Settings(),  # noqa: B008
+    bootstrap_replicates: int = 199,
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """Every result table and the run's metadata, in memory."""
+    municipalities = read_processed(paths, "municipalities")
+    national = read_processed(paths, "kosovo_national")
+    countries = read_processed(paths, "countries")
+    published = pd.read_csv(paths.transcribed / "published_results.csv")
+    design = municipal_design(municipalities)
+    outcome = load_outcome(paths, design, national)
+    total = national_total(national)
+    results = municipal.analyse(design, outcome, municipalities, total, settings)
+    results.update(crossnational.analyse(countries, published, replicates=bootstrap_replicates))
+    metadata: dict[str, Any] = {
+        "package_version": __version__,
+        "inputs_sha256": hash_files(input_files(paths), paths.root),
+        "municipal_outcome_source": outcome.source,
+        "municipal_outcome_synthetic": outcome.synthetic,
+        "municipal_outcome_description": outcome.description,
+        "municipal_n": design.n,
+        "municipal_covariate_sd": design.scale,
+        "national_total": total,
+        "national_total_source_key": TOTAL_SOURCE_KEY,
+        "synthetic_generator": {
+            "irr": GENERATOR_IRR,
+            "alpha": GENERATOR_ALPHA,
+            "seed": SYNTHETIC_SEED,
+        },
+        "settings": settings.__dict__,
+        "crossnational_bootstrap_replicates": bootstrap_replicates,
+        "synthetic_tables": list(MUNICIPAL_TABLES) if outcome.synthetic else [],
+    }
+    return results, metadata
+
+
+def write_results(
+    results: dict[str, pd.DataFrame], metadata: dict[str, Any], folder: Path
+) -> list[Path]:
+    written: list[Path] = []
+    for name, table in results.items():
+        written += write_table(table, folder, name)
+    meta_path = folder / "metadata.json"
+    write_text_atomic(meta_path, json.dumps(metadata, indent=2, sort_keys=True, default=str) + "\n")
+    return [*written, meta_path]
+
+
+def run(paths: ProjectPaths | None = None, force: bool = False) -> StageResult:
+    """The models stage: skipped when inputs and code are unchanged."""
+    paths = paths or project_paths()
+
+    def build() -> list[Path]:
+        results, metadata = build_results(paths)
+        return write_results(results, metadata, paths.results)
+
+    return run_stage("models", input_files(paths), build, paths, force=force)
+
+
+def load_results(
+    paths: ProjectPaths | None = None,
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """Read every result table and the metadata (what the book uses)."""
+    paths = paths or project_paths()
+    metadata: dict[str, Any] = json.loads((paths.results / "metadata.json").read_text("utf-8"))
+    tables = {p.stem: pd.read_csv(p) for p in sorted(paths.results.glob("*.csv"))}
+    return tables, metadata
