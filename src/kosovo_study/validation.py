@@ -50,7 +50,7 @@ def raise_problems(file: Path | str, name: str, problems: list[str], hint: str =
     if problems:
         raise ValidationError(
             f"{file} does not match the {name} format ({len(problems)} problems): "
-            + "; ".join(problems)
+            + "; ".join(problem.rstrip(".") for problem in problems)
             + f". {hint or 'Correct these rows and rerun.'}"
         )
 

@@ -78,3 +78,17 @@ def test_unknown_family_is_refused() -> None:
     y, X, offset = _data(0)
     with pytest.raises(ValueError, match="unknown family"):
         fit(y[None], X, offset, family="gamma")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_nb2_standard_errors_match_statsmodels(seed: int) -> None:
+    y, X, offset = _data(seed)
+    params = _statsmodels_nb2(y, X, offset)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = sm.NegativeBinomial(y, X, offset=offset)
+        plain = model.fit(start_params=params, method="newton", maxiter=0, disp=0)
+        robust = model.fit(start_params=params, method="newton", maxiter=0, disp=0, cov_type="HC0")
+    result = fit(y[None], X, offset, family="nb2")
+    np.testing.assert_allclose(result.se[0], np.asarray(plain.bse)[:-1], rtol=1e-5)
+    np.testing.assert_allclose(result.robust_se[0], np.asarray(robust.bse)[:-1], rtol=1e-5)

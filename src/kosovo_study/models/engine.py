@@ -227,18 +227,48 @@ def fit(
         beta[active] = updated
     if estimate_alpha:
         beta, alphas, converged = _nb2_newton(y, X, offset, beta, max_iter, tol)
-    mu = np.exp(np.clip(np.einsum("bnp,bp->bn", X, beta) + offset, -50.0, 50.0))
-    weights = mu / (1.0 + alphas[:, None] * mu)
-    xtw = X.transpose(0, 2, 1) * weights[:, None, :]
-    bread = np.linalg.inv(xtw @ X)
-    scores = X * ((y - mu) / (1.0 + alphas[:, None] * mu))[..., None]
-    meat = scores.transpose(0, 2, 1) @ scores
-    sandwich = bread @ meat @ bread
+    mu = _mu(X, beta, offset)
+    if estimate_alpha:
+        se, robust_se = _joint_errors(y, X, offset, beta, alphas)
+    else:
+        weights = mu / (1.0 + alphas[:, None] * mu)
+        xtw = X.transpose(0, 2, 1) * weights[:, None, :]
+        bread = np.linalg.inv(xtw @ X)
+        scores = X * ((y - mu) / (1.0 + alphas[:, None] * mu))[..., None]
+        sandwich = bread @ (scores.transpose(0, 2, 1) @ scores) @ bread
+        se = np.sqrt(np.diagonal(bread, axis1=1, axis2=2))
+        robust_se = np.sqrt(np.diagonal(sandwich, axis1=1, axis2=2))
     return BatchFit(
         beta=beta,
         alpha=alphas,
-        se=np.sqrt(np.diagonal(bread, axis1=1, axis2=2)),
-        robust_se=np.sqrt(np.diagonal(sandwich, axis1=1, axis2=2)),
+        se=se,
+        robust_se=robust_se,
         llf=nb2_loglike(y, mu, alphas),
         converged=converged,
     )
+
+
+def _joint_errors(
+    y: Array, X: Array, offset: Array, beta: Array, alphas: Array
+) -> tuple[Array, Array]:
+    """Model-based (inverse observed information) and sandwich (HC0) standard errors of
+    beta when alpha is estimated jointly, as statsmodels' NegativeBinomial reports them."""
+    log_r = -np.log(np.maximum(alphas, np.exp(-_MAX_LOG_R)))
+    _, _, hessian = _nb2_parts(y, X, offset, beta, log_r)
+    mu = _mu(X, beta, offset)
+    r = np.exp(log_r)[:, None]
+    ratio = r + mu
+    per_unit = np.concatenate(
+        [
+            X * (r * (y - mu) / ratio)[..., None],
+            ((digamma(y + r) - digamma(r) + np.log(r / ratio) + (mu - y) / ratio) * r)[..., None],
+        ],
+        axis=2,
+    )
+    p = X.shape[2]
+    with np.errstate(invalid="ignore"):
+        inverse = np.linalg.pinv(-hessian)
+        sandwich = inverse @ (per_unit.transpose(0, 2, 1) @ per_unit) @ inverse
+        se = np.sqrt(np.diagonal(inverse, axis1=1, axis2=2)[:, :p])
+        robust = np.sqrt(np.diagonal(sandwich, axis1=1, axis2=2)[:, :p])
+    return se, robust

@@ -7,11 +7,14 @@ and returns tidy tables (one row per model-term or per replicate); :func:`analys
 runs the whole municipal analysis.  Asymptotic p-values are reported but are not
 trusted alone with about 34 units:
 
-* randomization (permutation) inference: the covariate of interest is permuted
-  across municipalities (Manly's scheme: the sharp null of no association, holding
-  the other covariates fixed), the NB2 model is refitted with alpha re-estimated,
-  and the two-sided p-value is ``(1 + #{|b*| >= |b|}) / (R + 1)`` with its Monte Carlo
-  standard error ``sqrt(p (1 - p) / R)``;
+* randomization (permutation) inference: the covariate of interest is first
+  residualised on the other covariates and log population (OLS); its residuals are
+  permuted across municipalities and added back to the fitted part, so that each
+  permuted covariate keeps its relation to population and the controls (permuting
+  the raw covariate would not, and over-rejects when the covariate is correlated
+  with population: 17.5% rejections at the 5% level in our null simulation).  The
+  NB2 model is refitted with alpha re-estimated, and the two-sided p-value is
+  ``(1 + #{|b*| >= |b|}) / (R + 1)`` with Monte Carlo standard error ``sqrt(p (1-p) / R)``;
 * a parametric bootstrap of the IRRs: outcomes drawn from the fitted NB2 model and
   refitted; percentile intervals;
 * leave-one-municipality-out estimates;
@@ -176,6 +179,20 @@ def leave_one_out(design: Design, fighters: np.ndarray, terms: tuple[str, ...]) 
     return table
 
 
+def permuted_designs(
+    design: Design, column: int, count: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``count`` copies of X whose ``column`` is fitted part + permuted residuals (see above)."""
+    others = np.column_stack([np.delete(design.X, column, axis=1), design.offset])
+    target = design.X[:, column]
+    coef, *_ = np.linalg.lstsq(others, target, rcond=None)
+    fitted = others @ coef
+    residuals = target - fitted
+    X = np.repeat(design.X[None], count, axis=0)
+    X[:, :, column] = fitted + rng.permuted(np.broadcast_to(residuals, (count, design.n)), axis=1)
+    return X
+
+
 def permutation_test(
     design: Design, fighters: np.ndarray, term: str, permutations: int, seed: int
 ) -> dict[str, object]:
@@ -183,8 +200,7 @@ def permutation_test(
     rng = np.random.default_rng(seed)
     column = design.column(term)
     observed = engine.fit(fighters[None], design.X, design.offset).beta[0, column]
-    X = np.repeat(design.X[None], permutations, axis=0)
-    X[:, :, column] = np.stack([rng.permutation(design.X[:, column]) for _ in range(permutations)])
+    X = permuted_designs(design, column, permutations, rng)
     permuted = engine.fit(np.repeat(fighters[None], permutations, axis=0), X, design.offset)
     extreme = int(np.sum(np.abs(permuted.beta[:, column]) >= abs(observed) - 1e-12))
     p_value = (1 + extreme) / (permutations + 1)
@@ -245,11 +261,7 @@ def power_analysis(
             y = draw_conditional_nb(design, log_irr, alpha_nb, total, rng, size=simulations)
             fitted = engine.fit(y, design.X, design.offset)
             wald_p = 2 * stats.norm.sf(np.abs(fitted.beta[:, column] / fitted.robust_se[:, column]))
-            X = np.repeat(design.X[None], simulations * permutations, axis=0)
-            X[:, :, column] = rng.permuted(
-                np.broadcast_to(design.X[:, column], (simulations * permutations, design.n)),
-                axis=1,
-            )
+            X = permuted_designs(design, column, simulations * permutations, rng)
             permuted = engine.fit(np.repeat(y, permutations, axis=0), X, design.offset)
             null = permuted.beta[:, column].reshape(simulations, permutations)
             extreme = (np.abs(null) >= np.abs(fitted.beta[:, column])[:, None] - 1e-12).sum(1)
