@@ -1,0 +1,1 @@
+"""Figures, maps, tables and glued numbers built from results (never from refits)."""
