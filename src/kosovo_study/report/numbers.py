@@ -1,0 +1,87 @@
+"""The numbers the book's prose quotes, computed from processed data and results.
+
+Each function returns a flat ``{name: value}`` dict; the book glues every entry
+(``myst_nb.glue``) and the text refers to them by name, so no number is typed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from kosovo_study.clean.fighters import HARMONISED_STATISTIC
+from kosovo_study.models.design import CHARITY, UNEMPLOYMENT
+
+
+def fighters(national: pd.DataFrame) -> dict[str, Any]:
+    """Range of published totals, the harmonised series and its latest composition."""
+    totals = national[(national["statistic"] == "total_travelled") & ~national["low_quality"]]
+    harmonised = national[national["statistic"] == HARMONISED_STATISTIC]
+    dead = national[national["statistic"] == "dead"]
+    returned = national[national["statistic"] == "returned"]
+    return {
+        "total_min": float(totals["value"].min()),
+        "total_max": float(totals["value"].max()),
+        "total_sources": int(totals["source_key"].nunique()),
+        "published_rows": int((~national["derived"]).sum()),
+        "harmonised_points": len(harmonised),
+        "harmonised_max": float(harmonised["value"].max()),
+        "dead_max": float(dead["value"].max()),
+        "returned_max": float(returned["value"].max()),
+    }
+
+
+def coverage(variables: pd.DataFrame) -> dict[str, Any]:
+    """'34/38'-style coverage strings of the municipal covariates."""
+    municipal = variables[variables["table"] == "municipalities"].set_index("variable")
+    return {f"coverage_{name}": municipal.loc[name, "coverage"] for name in municipal.index}
+
+
+def municipal(tables: dict[str, pd.DataFrame], metadata: dict[str, Any]) -> dict[str, Any]:
+    """Headline municipal estimates, their inference, the design analysis and the outcome."""
+    coefficients = tables["municipal_coefficients"]
+    nb2 = coefficients[coefficients["family"] == "nb2"].set_index("term")
+    mde = tables["municipal_mde"].set_index(["term", "test"])["mde_irr"]
+    loo = tables["municipal_leave_one_out"]
+    values: dict[str, Any] = {
+        "municipal_n": int(metadata["municipal_n"]),
+        "municipal_synthetic": bool(metadata["municipal_outcome_synthetic"]),
+        "municipal_source": "SYNTHETIC"
+        if metadata["municipal_outcome_synthetic"]
+        else "restricted",
+        "national_total": int(metadata["national_total"]),
+        "permutations": int(metadata["settings"]["permutations"]),
+        "power_simulations": int(metadata["settings"]["power_simulations"]),
+    }
+    for short, term in (("unemployment", UNEMPLOYMENT), ("charity", CHARITY)):
+        row = nb2.loc[term]
+        values[f"irr_{short}"] = float(row["incidence_rate_ratio"])
+        values[f"irr_{short}_low"] = float(row["irr_low"])
+        values[f"irr_{short}_high"] = float(row["irr_high"])
+        values[f"perm_p_{short}"] = float(row["permutation_p_value"])
+        values[f"perm_mcse_{short}"] = float(row["monte_carlo_se"])
+        values[f"loo_min_{short}"] = float(loo[f"irr_{term}"].min())
+        values[f"loo_max_{short}"] = float(loo[f"irr_{term}"].max())
+        for test, label in (("power_permutation", "perm"), ("power_nb2_wald", "wald")):
+            mde_value = mde.get((term, test))
+            values[f"mde_{label}_{short}"] = (
+                "beyond the grid" if mde_value is None or pd.isna(mde_value) else f"{mde_value:.2f}"
+            )
+    power = tables["municipal_power"].set_index(["term", "true_irr"])
+    values["size_perm_unemployment"] = float(power.loc[(UNEMPLOYMENT, 1.0), "power_permutation"])
+    values["size_wald_unemployment"] = float(power.loc[(UNEMPLOYMENT, 1.0), "power_nb2_wald"])
+    return values
+
+
+def crossnational(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    comparison = tables["crossnational_comparison"]
+    fit = tables["crossnational_fit"]
+    nb2 = fit[(fit["estimator"] == "nb2") & (fit["point_rule"] == "mid")].set_index("model")
+    return {
+        "cn_n_youth": int(nb2.loc["youth_unemployment", "n"]),
+        "cn_n_hdi": int(nb2.loc["with_hdi", "n"]),
+        "cn_with_fighters": int(nb2.loc["youth_unemployment", "countries_with_fighters"]),
+        "cn_signs_agree": int(comparison["signs_agree"].sum()),
+        "cn_comparisons": len(comparison),
+    }
