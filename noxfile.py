@@ -93,9 +93,9 @@ def analysis(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def book(session: nox.Session) -> None:
-    """Build the Jupyter Book (HTML) from the computed results."""
+    """Build the Jupyter Book (HTML) from the computed results; warnings are errors."""
     install_project(session, "docs")
-    session.run("jupyter-book", "build", "book", "--keep-going")
+    session.run("kosovo-study", "book", *session.posargs)
 
 
 @nox.session(default=False)

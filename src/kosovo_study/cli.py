@@ -84,6 +84,15 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_book(args: argparse.Namespace) -> int:
+    from kosovo_study.report import build
+
+    with _console.status("book: executing pages and building HTML (jupyter-book)"):
+        result = build.build(force=args.force)
+    _report_stage(result)
+    return 0
+
+
 def cmd_multiverse(args: argparse.Namespace) -> int:
     del args
     raise _not_yet("multiverse", 6)
@@ -94,6 +103,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     cmd_fetch(argparse.Namespace(names=None))
     cmd_clean(args)
     cmd_models(args)
+    cmd_book(args)
     pending: list[str] = []
     for stage, command in (("multiverse", cmd_multiverse),):
         try:
@@ -102,8 +112,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             pending.append(f"{stage}: {error}")
     if pending:
         _console.print(
-            "[yellow]report incomplete[/yellow]: raw data fetched and cleaned; "
-            "these stages do not exist yet:\n  " + "\n  ".join(pending)
+            "[yellow]report incomplete[/yellow]: data cleaned, models fitted and the book "
+            "built in book/_build/html; these stages do not exist yet:\n  " + "\n  ".join(pending)
         )
     return 0
 
@@ -133,6 +143,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "clean": (cmd_clean, "clean raw data into validated tables in data/processed"),
     "models": (cmd_models, "fit every model and write results as data"),
     "multiverse": (cmd_multiverse, "run the specification-curve (multiverse) analysis"),
+    "book": (cmd_book, "build the Jupyter Book from the processed data and results"),
     "report": (cmd_report, "run everything from raw data to the built book"),
     "validate": (cmd_validate, "check a table (e.g. restricted data) against its schema"),
     "cite": (cmd_cite, "print BibTeX and APA for this version"),
@@ -149,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (function, help_text) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
         command.set_defaults(function=function)
-        if name in {"clean", "models", "multiverse", "report"}:
+        if name in {"clean", "models", "book", "multiverse", "report"}:
             command.add_argument(
                 "--force", action="store_true", help="rerun even if inputs are unchanged"
             )

@@ -34,14 +34,15 @@ def fighters(national: pd.DataFrame) -> dict[str, Any]:
 
 def coverage(variables: pd.DataFrame) -> dict[str, Any]:
     """'34/38'-style coverage strings of the municipal covariates."""
-    municipal = variables[variables["table"] == "municipalities"].set_index("variable")
+    municipal: Any = variables[variables["table"] == "municipalities"].set_index("variable")
     return {f"coverage_{name}": municipal.loc[name, "coverage"] for name in municipal.index}
 
 
 def municipal(tables: dict[str, pd.DataFrame], metadata: dict[str, Any]) -> dict[str, Any]:
     """Headline municipal estimates, their inference, the design analysis and the outcome."""
     coefficients = tables["municipal_coefficients"]
-    nb2 = coefficients[coefficients["family"] == "nb2"].set_index("term")
+    # Typed Any: cells of these small result tables are scalars, which pandas-stubs cannot see.
+    nb2: Any = coefficients[coefficients["family"] == "nb2"].set_index("term")
     mde = tables["municipal_mde"].set_index(["term", "test"])["mde_irr"]
     loo = tables["municipal_leave_one_out"]
     values: dict[str, Any] = {
@@ -68,7 +69,7 @@ def municipal(tables: dict[str, pd.DataFrame], metadata: dict[str, Any]) -> dict
             values[f"mde_{label}_{short}"] = (
                 "beyond the grid" if mde_value is None or pd.isna(mde_value) else f"{mde_value:.2f}"
             )
-    power = tables["municipal_power"].set_index(["term", "true_irr"])
+    power: Any = tables["municipal_power"].set_index(["term", "true_irr"])
     values["size_perm_unemployment"] = float(power.loc[(UNEMPLOYMENT, 1.0), "power_permutation"])
     values["size_wald_unemployment"] = float(power.loc[(UNEMPLOYMENT, 1.0), "power_nb2_wald"])
     return values
@@ -77,7 +78,7 @@ def municipal(tables: dict[str, pd.DataFrame], metadata: dict[str, Any]) -> dict
 def crossnational(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
     comparison = tables["crossnational_comparison"]
     fit = tables["crossnational_fit"]
-    nb2 = fit[(fit["estimator"] == "nb2") & (fit["point_rule"] == "mid")].set_index("model")
+    nb2: Any = fit[(fit["estimator"] == "nb2") & (fit["point_rule"] == "mid")].set_index("model")
     return {
         "cn_n_youth": int(nb2.loc["youth_unemployment", "n"]),
         "cn_n_hdi": int(nb2.loc["with_hdi", "n"]),
