@@ -141,7 +141,13 @@ def _nb2_parts(
 
 
 def _nb2_newton(
-    y: Array, X: Array, offset: Array, beta: Array, max_iter: int, tol: float
+    y: Array,
+    X: Array,
+    offset: Array,
+    beta: Array,
+    max_iter: int,
+    tol: float,
+    start_alpha: Array | None = None,
 ) -> tuple[Array, Array, NDArray[np.bool_]]:
     """Joint Newton-Raphson on (beta, log(1/alpha)) with step-halving.
 
@@ -150,8 +156,11 @@ def _nb2_newton(
     negative definite (far from the optimum), the alternating step is used instead.
     """
     batch = len(beta)
-    log_r = np.full(batch, np.log(2.0))
-    log_r = _alpha_step(y, _mu(X, beta, offset), log_r, steps=10)
+    if start_alpha is None:
+        log_r = np.full(batch, np.log(2.0))
+        log_r = _alpha_step(y, _mu(X, beta, offset), log_r, steps=10)
+    else:
+        log_r = -np.log(np.maximum(np.broadcast_to(start_alpha, (batch,)), np.exp(-_MAX_LOG_R)))
     theta = np.column_stack([beta, log_r])
     converged = np.zeros(batch, dtype=bool)
     for _ in range(max_iter):
@@ -198,14 +207,21 @@ def fit(
     alpha: float | Array | None = None,
     max_iter: int = 200,
     tol: float = 1e-9,
+    start: tuple[Array, Array] | None = None,
 ) -> BatchFit:
-    """Fit Poisson (``family="poisson"``) or NB2 to every outcome vector in the batch."""
+    """Fit Poisson (``family="poisson"``) or NB2 to every outcome vector in the batch.
+
+    ``start`` = (beta (p,) or (B, p), alpha) warm-starts the iterations, e.g. from the
+    fit to the observed data when refitting permuted data; the optimum is the same.
+    """
     if family not in {"poisson", "nb2"}:
         raise ValueError(f"unknown family {family!r}: use 'poisson' or 'nb2'")
     y, X, offset = _broadcast(y, X, offset)
     batch, _, p = X.shape
     beta = np.zeros((batch, p))
-    if np.all(X[:, :, 0] == 1.0):  # start from the overall rate
+    if start is not None:
+        beta = np.broadcast_to(np.asarray(start[0], dtype=float), (batch, p)).copy()
+    elif np.all(X[:, :, 0] == 1.0):  # start from the overall rate
         beta[:, 0] = np.log(np.maximum(y.sum(1), 0.5) / np.exp(offset).sum(1))
     estimate_alpha = family == "nb2" and alpha is None
     if family == "poisson":
@@ -213,7 +229,8 @@ def fit(
     else:
         alphas = np.broadcast_to(np.asarray(alpha if alpha is not None else 0.0), (batch,))
         alphas = alphas.astype(float).copy()
-    converged = np.zeros(batch, dtype=bool)
+    # Warm-started NB2 goes straight to the joint Newton iterations.
+    converged = np.full(batch, estimate_alpha and start is not None)
     # Poisson (or fixed-alpha) IRLS first: it is all that is needed for those families and
     # a good start for NB2.
     for _ in range(max_iter):
@@ -226,7 +243,8 @@ def fit(
         converged[active] = np.max(np.abs(updated - beta[active]), axis=1) < tol
         beta[active] = updated
     if estimate_alpha:
-        beta, alphas, converged = _nb2_newton(y, X, offset, beta, max_iter, tol)
+        start_alpha = None if start is None else np.asarray(start[1], dtype=float)
+        beta, alphas, converged = _nb2_newton(y, X, offset, beta, max_iter, tol, start_alpha)
     mu = _mu(X, beta, offset)
     if estimate_alpha:
         se, robust_se = _joint_errors(y, X, offset, beta, alphas)
