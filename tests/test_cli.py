@@ -62,11 +62,6 @@ def test_debug_shows_the_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
         cli.main(["--debug", "models"])
 
 
-def test_stages_not_built_yet_say_so(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["multiverse"]) == 1
-    assert "not yet implemented" in capsys.readouterr().err
-
-
 def test_cite_prints_bibtex_and_apa_for_the_installed_version() -> None:
     result = _run("cite")
     assert result.returncode == 0, result.stderr

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kosovo_study import __version__
-from kosovo_study.errors import KosovoStudyError, NotYetImplementedError
+from kosovo_study.errors import KosovoStudyError
 from kosovo_study.manifest import StageResult
 
 _console = Console(stderr=True, highlight=False)
@@ -47,13 +47,6 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         )
     _console.print(f"fetched and verified {len(fetched)} raw files (sha256 checked)")
     return 0
-
-
-def _not_yet(stage: str, issue: int) -> NotYetImplementedError:
-    return NotYetImplementedError(
-        f"The '{stage}' stage is not yet implemented (it is planned in issue {issue}). "
-        "Nothing was written."
-    )
 
 
 def _report_stage(result: StageResult) -> None:
@@ -94,27 +87,26 @@ def cmd_book(args: argparse.Namespace) -> int:
 
 
 def cmd_multiverse(args: argparse.Namespace) -> int:
-    del args
-    raise _not_yet("multiverse", 6)
+    from kosovo_study import models
+
+    with _console.status("multiverse: every specification with randomization inference"):
+        result = models.run_multiverse(
+            force=args.force,
+            scheduler=getattr(args, "scheduler", None),
+            n_jobs=getattr(args, "jobs", 2),
+        )
+    _report_stage(result)
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Run every stage from raw data to the book; stages not built yet are listed."""
+    """Run every stage from raw data to the book (each skipped when up to date)."""
     cmd_fetch(argparse.Namespace(names=None))
     cmd_clean(args)
     cmd_models(args)
+    cmd_multiverse(args)
     cmd_book(args)
-    pending: list[str] = []
-    for stage, command in (("multiverse", cmd_multiverse),):
-        try:
-            command(args)
-        except NotYetImplementedError as error:
-            pending.append(f"{stage}: {error}")
-    if pending:
-        _console.print(
-            "[yellow]report incomplete[/yellow]: data cleaned, models fitted and the book "
-            "built in book/_build/html; these stages do not exist yet:\n  " + "\n  ".join(pending)
-        )
+    _console.print("report: the book is in book/_build/html/index.html")
     return 0
 
 
@@ -166,6 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
             )
     sub.choices["fetch"].add_argument("names", nargs="*", help="registry names (default: all)")
     sub.choices["validate"].add_argument("path", help="CSV file to validate")
+    sub.choices["multiverse"].add_argument(
+        "--scheduler", help="Dask scheduler address (e.g. tcp://host:8786) to run on a cluster"
+    )
+    sub.choices["multiverse"].add_argument(
+        "--jobs", type=int, default=2, help="local worker processes (default 2)"
+    )
     sub.choices["cite"].add_argument(
         "--write-bib", action="store_true", help="regenerate book/references.bib"
     )

@@ -121,3 +121,51 @@ def load_results(
     metadata: dict[str, Any] = json.loads((paths.results / "metadata.json").read_text("utf-8"))
     tables = {p.stem: pd.read_csv(p) for p in sorted(paths.results.glob("*.csv"))}
     return tables, metadata
+
+
+def multiverse_inputs(paths: ProjectPaths, permutations: int, seed: int) -> Any:
+    """The multiverse's inputs: processed municipalities and the main outcome."""
+    from kosovo_study.models import multiverse
+
+    municipalities = read_processed(paths, "municipalities")
+    national = read_processed(paths, "kosovo_national")
+    design = municipal_design(municipalities)
+    outcome = load_outcome(paths, design, national)
+    main = pd.Series(outcome.fighters, index=design.municipality_id)
+    return multiverse.prepare_inputs(municipalities, main, outcome.source, permutations, seed)
+
+
+def run_multiverse(
+    paths: ProjectPaths | None = None,
+    force: bool = False,
+    permutations: int = 999,
+    seed: int = 2020,
+    n_jobs: int = 2,
+    scheduler: str | None = None,
+) -> StageResult:
+    """The multiverse stage: every specification with randomization inference."""
+    from kosovo_study.models import multiverse
+
+    paths = paths or project_paths()
+
+    def build() -> list[Path]:
+        inputs = multiverse_inputs(paths, permutations, seed)
+        table, null = multiverse.run(
+            multiverse.expand(), inputs, n_jobs=n_jobs, scheduler=scheduler
+        )
+        joint = multiverse.joint_test(table, null)
+        written = write_table(table, paths.results, "multiverse_specifications")
+        written += write_table(joint, paths.results, "multiverse_joint_test")
+        summary_path = paths.results / "multiverse_summary.json"
+        numbers = multiverse.summary(table, joint)
+        numbers.update(
+            {
+                "permutations": permutations,
+                "seed": seed,
+                "grid": {k: list(map(str, v)) for k, v in multiverse.GRID.items()},
+            }
+        )
+        write_text_atomic(summary_path, json.dumps(numbers, indent=2, default=str) + "\n")
+        return [*written, summary_path]
+
+    return run_stage("multiverse", input_files(paths), build, paths, force=force)

@@ -126,3 +126,59 @@ def irr_forest(coefficients: pd.DataFrame, title: str, source: str) -> Figure:
     if bool(rows.get("synthetic", pd.Series([False])).any()):
         style.synthetic_badge(figure)
     return figure
+
+
+SPEC_DIMENSIONS = (
+    "population",
+    "unemployment",
+    "charity",
+    "family",
+    "controls",
+    "exclude_influential",
+)
+
+
+def specification_curve(table: pd.DataFrame, focal: str, outcome: str = "main") -> Figure:
+    """Estimates sorted with 95% intervals (top) and the choices behind each (bottom)."""
+    rows = table[(table["focal"] == focal) & (table["outcome"] == outcome)]
+    rows = rows.sort_values("rate_ratio").reset_index(drop=True)
+    options = [(d, str(v)) for d in SPEC_DIMENSIONS for v in sorted(rows[d].astype(str).unique())]
+    style.apply()
+    figure = Figure(figsize=(8.0, 3.0 + 0.16 * len(options)), layout="constrained")
+    top, bottom = figure.subplots(
+        2, 1, sharex=True, gridspec_kw={"height_ratios": [2.2, 0.16 * len(options) + 0.6]}
+    )
+    x = np.arange(len(rows))
+    significant = (rows["randomization_p"] < 0.05).to_numpy()
+    for mask, colour, label in (
+        (significant, style.OKABE_ITO[5], "randomization p < 0.05"),
+        (~significant, style.OKABE_ITO[1], "p >= 0.05"),
+    ):
+        top.vlines(
+            x[mask],
+            rows["ratio_low"][mask],
+            rows["ratio_high"][mask],
+            color=colour,
+            alpha=0.25,
+            linewidth=0.6,
+        )
+        top.scatter(x[mask], rows["rate_ratio"][mask], color=colour, s=4, label=label)
+    top.axhline(1.0, color="#444", linewidth=1)
+    top.set_yscale("log")
+    top.set_ylabel("rate ratio (log scale)")
+    top.set_title(f"Specification curve: {focal} ({len(rows)} specifications)")
+    top.legend(loc="upper left", fontsize=8)
+    for position, (dimension, value) in enumerate(options):
+        chosen = (rows[dimension].astype(str) == value).to_numpy()
+        bottom.scatter(x[chosen], np.full(chosen.sum(), position), s=2, color="#333", marker="|")
+    bottom.set_yticks(range(len(options)), [f"{d}: {v}" for d, v in options], fontsize=7)
+    bottom.invert_yaxis()
+    bottom.set_xlabel("specifications, sorted by estimate")
+    style.source_note(
+        figure,
+        "multiverse of municipal models; outcome: "
+        + ", ".join(sorted(set(rows["outcome_source"]))),
+    )
+    if bool(rows["synthetic"].any()):
+        style.synthetic_badge(figure)
+    return figure

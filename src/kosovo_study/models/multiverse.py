@@ -1,0 +1,413 @@
+"""Multiverse (specification-curve) analysis with randomization inference.
+
+Every defensible choice of the municipal analysis is a dimension of :data:`GRID`; a
+specification is one combination.  For each, the focal rate ratio (unemployment or
+charity), its 95% interval and a randomization p-value are computed, and the joint
+test of Simonsohn, Simmons & Nelson (2020, "Specification curve analysis", Nature
+Human Behaviour 4: 1208-1214) asks whether more specifications are significant in
+the expected direction (rate ratio > 1) than under the null.
+
+Randomization inference shares one set of random orderings of the 38 municipalities
+(:func:`shared_orderings`) across all specifications: a specification on units S
+permutes its residualised focal covariate by the order the shared ordering induces
+on S.  Each induced permutation is uniform on S, and the same draw r is one "null
+world" for every specification, which is what the joint test needs.
+
+Families: ``poisson``, ``nb2`` (alpha estimated for every permuted data set),
+``quasi_poisson`` (Poisson estimates, Pearson-scaled intervals; its randomization
+distribution is the Poisson one, because the statistic is the coefficient) and
+``ols_log_rate`` (OLS of log((y + 0.5) / population), HC1 intervals).
+
+Work is split into chunks of specifications run with joblib; with a Dask scheduler
+address the same chunks run on the cluster through joblib's Dask backend.  Results do
+not depend on the backend: every random number is drawn before the split.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from kosovo_study.errors import KosovoStudyError
+from kosovo_study.models import engine
+
+Z95 = stats.norm.ppf(0.975)
+
+#: The municipal multiverse, each choice documented here and nowhere else.
+GRID: dict[str, tuple[Any, ...]] = {
+    # restricted counts replace the synthetic ones when present; the confirmed subset
+    # is the handful of published counts (selected on the outcome).
+    "outcome": ("main", "confirmed_subset"),
+    "population": ("population_2011", "population_2024"),
+    "unemployment": ("unemployment_concern_2012", "unemployment_concern_2015"),
+    "charity": (
+        "charity_evidence_pre2014",
+        "charity_organisations_pre2014",
+        "mosques_per_10k_2021",
+        "charity_evidence_post2014",  # placebo: after the recruitment wave
+        "charity_organisations_post2014",  # placebo
+    ),
+    "family": ("poisson", "nb2", "quasi_poisson", "ols_log_rate"),
+    "controls": ("none", "muslim", "youth", "muslim+youth", "muslim+youth+density"),
+    "exclude_influential": (False, True),
+    "focal": ("unemployment", "charity"),
+}
+#: Restrictions: the confirmed subset has five municipalities, so only models without
+#: controls and without exclusion keep more observations than parameters.
+RESTRICTIONS: dict[tuple[str, Any], dict[str, tuple[Any, ...]]] = {
+    ("outcome", "confirmed_subset"): {"controls": ("none",), "exclude_influential": (False,)},
+}
+CONTROL_SETS: dict[str, tuple[str, ...]] = {
+    "none": (),
+    "muslim": ("muslim_share_2011",),
+    "youth": ("youth_share_2011",),
+    "muslim+youth": ("muslim_share_2011", "youth_share_2011"),
+    "muslim+youth+density": ("muslim_share_2011", "youth_share_2011", "log_density"),
+}
+PLACEBO = frozenset({"charity_evidence_post2014", "charity_organisations_post2014"})
+BINARY = frozenset({"charity_evidence_pre2014", "charity_evidence_post2014"})
+FAMILIES = frozenset({"poisson", "nb2", "quasi_poisson", "ols_log_rate"})
+
+
+@dataclass(frozen=True)
+class Specification:
+    outcome: str
+    population: str
+    unemployment: str
+    charity: str
+    family: str
+    controls: str
+    exclude_influential: bool
+    focal: str
+
+    @property
+    def focal_variable(self) -> str:
+        return self.unemployment if self.focal == "unemployment" else self.charity
+
+    @property
+    def covariates(self) -> tuple[str, ...]:
+        return (self.unemployment, self.charity, *CONTROL_SETS[self.controls])
+
+    @property
+    def placebo(self) -> bool:
+        return self.focal == "charity" and self.charity in PLACEBO
+
+
+def expand(
+    grid: dict[str, tuple[Any, ...]] = GRID,
+    restrictions: dict[tuple[str, Any], dict[str, tuple[Any, ...]]] = RESTRICTIONS,
+) -> list[Specification]:
+    """Every specification of the grid, restrictions applied, in a fixed order."""
+    fields = list(Specification.__dataclass_fields__)
+    unknown = sorted(set(grid) ^ set(fields))
+    if unknown:
+        raise KosovoStudyError(
+            f"The multiverse grid must have exactly the dimensions {fields}; "
+            f"these differ: {unknown}."
+        )
+    empty = [name for name, options in grid.items() if len(options) == 0]
+    if empty:
+        raise KosovoStudyError(f"The multiverse grid is empty: no options for {empty}.")
+    bad_family = sorted(set(grid["family"]) - FAMILIES)
+    if bad_family:
+        raise KosovoStudyError(f"Unknown model families {bad_family}; use {sorted(FAMILIES)}.")
+    bad_controls = sorted(set(grid["controls"]) - set(CONTROL_SETS))
+    if bad_controls:
+        raise KosovoStudyError(f"Unknown control sets {bad_controls}; use {sorted(CONTROL_SETS)}.")
+    specifications = []
+    for values in itertools.product(*(grid[name] for name in fields)):
+        spec = Specification(*values)
+        allowed = True
+        for (name, value), limits in restrictions.items():
+            if getattr(spec, name) == value:
+                allowed &= all(getattr(spec, k) in v for k, v in limits.items())
+        if allowed:
+            specifications.append(spec)
+    return specifications
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a worker needs; small enough to ship to every process or cluster node."""
+
+    municipalities: pd.DataFrame  # indexed by municipality_id
+    outcomes: dict[str, pd.Series]  # outcome name -> counts by municipality_id
+    outcome_source: dict[str, str]  # outcome name -> "synthetic" | "restricted" | "published"
+    orderings: np.ndarray  # (R, 39): random ranks of municipality ids 0..38
+
+
+def shared_orderings(permutations: int, seed: int) -> np.ndarray:
+    """Random ranks of the municipality ids, one row per randomization draw."""
+    rng = np.random.default_rng(seed)
+    return np.stack([rng.permutation(39) for _ in range(permutations)])
+
+
+def prepare_inputs(
+    municipalities: pd.DataFrame,
+    main_outcome: pd.Series,
+    main_source: str,
+    permutations: int,
+    seed: int,
+) -> Inputs:
+    table = municipalities.set_index("municipality_id").copy()
+    confirmed = table["fighters_confirmed"].dropna().astype(float)
+    return Inputs(
+        municipalities=table,
+        outcomes={"main": main_outcome.astype(float), "confirmed_subset": confirmed},
+        outcome_source={"main": main_source, "confirmed_subset": "published"},
+        orderings=shared_orderings(permutations, seed),
+    )
+
+
+@dataclass(frozen=True)
+class SpecData:
+    ids: np.ndarray
+    y: np.ndarray
+    X: np.ndarray
+    offset: np.ndarray
+    column: int
+
+
+def spec_data(spec: Specification, inputs: Inputs) -> SpecData:
+    """Outcome, standardised design and offset for one specification (before exclusion)."""
+    table = inputs.municipalities.copy()
+    table["log_density"] = np.log(table[spec.population] / table["area_km2"])
+    table["fighters"] = inputs.outcomes[spec.outcome]
+    needed = ["fighters", spec.population, *spec.covariates]
+    unknown = [c for c in needed if c not in table.columns]
+    if unknown:
+        raise KosovoStudyError(f"Unknown variables {unknown} in specification {spec}.")
+    frame = table.dropna(subset=needed).sort_index()
+    columns: list[np.ndarray] = [np.ones(len(frame))]
+    for name in spec.covariates:
+        values = frame[name].astype(float).to_numpy()
+        if name not in BINARY:
+            sd = values.std(ddof=1)
+            values = (values - values.mean()) / sd if sd > 0 else values * np.nan
+        columns.append(values)
+    X = np.column_stack(columns)
+    if len(frame) <= X.shape[1]:
+        raise KosovoStudyError(
+            f"Specification {spec} leaves {len(frame)} observations for {X.shape[1]} "
+            "parameters. Restrict this choice in RESTRICTIONS or drop it from the grid."
+        )
+    return SpecData(
+        ids=frame.index.to_numpy(),
+        y=frame["fighters"].to_numpy(dtype=float),
+        X=X,
+        offset=np.log(frame[spec.population].to_numpy(dtype=float)),
+        column=1 if spec.focal == "unemployment" else 2,
+    )
+
+
+def _subset(data: SpecData, keep: np.ndarray) -> SpecData:
+    return SpecData(data.ids[keep], data.y[keep], data.X[keep], data.offset[keep], data.column)
+
+
+def _fit(family: str, y: np.ndarray, X: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Focal-ready coefficients for a batch: y (B, n), X (B, n, p) -> (B, p)."""
+    if family == "ols_log_rate":
+        target = np.log((y + 0.5) / np.exp(offset))
+        xtx = np.einsum("bnp,bnq->bpq", X, X)
+        xty = np.einsum("bnp,bn->bp", X, target)
+        solved: np.ndarray = np.linalg.solve(xtx, xty[..., None])[..., 0]
+        return solved
+    engine_family = "nb2" if family == "nb2" else "poisson"
+    return np.asarray(engine.fit(y, X, offset, family=engine_family).beta)
+
+
+def _point(family: str, data: SpecData) -> tuple[float, float]:
+    """Focal coefficient and its standard error (robust, or Pearson-scaled for quasi)."""
+    k = data.column
+    if family == "ols_log_rate":
+        target = np.log((data.y + 0.5) / np.exp(data.offset))
+        beta, *_ = np.linalg.lstsq(data.X, target, rcond=None)
+        residual = target - data.X @ beta
+        n, p = data.X.shape
+        bread = np.linalg.inv(data.X.T @ data.X)
+        meat = (data.X * residual[:, None] ** 2).T @ data.X
+        cov = bread @ meat @ bread * n / (n - p)
+        return float(beta[k]), float(np.sqrt(cov[k, k]))
+    result = engine.fit(
+        data.y[None], data.X, data.offset, family="nb2" if family == "nb2" else "poisson"
+    )
+    beta = result.beta[0]
+    if family == "quasi_poisson":
+        mu = np.exp(data.X @ beta + data.offset)
+        n, p = data.X.shape
+        dispersion = float(np.sum((data.y - mu) ** 2 / mu) / (n - p))
+        return float(beta[k]), float(result.se[0, k] * np.sqrt(dispersion))
+    return float(beta[k]), float(result.robust_se[0, k])
+
+
+def _most_influential(family: str, data: SpecData) -> int:
+    """Index of the unit whose removal moves the focal coefficient most."""
+    keep = ~np.eye(len(data.y), dtype=bool)
+    y = np.stack([data.y[row] for row in keep])
+    X = np.stack([data.X[row] for row in keep])
+    offset = np.stack([data.offset[row] for row in keep])
+    full, _ = _point(family, data)
+    dropped = _fit(family, y, X, offset)[:, data.column]
+    return int(np.nanargmax(np.abs(dropped - full)))
+
+
+def _permuted(data: SpecData, orderings: np.ndarray) -> np.ndarray:
+    """Designs whose focal column is its fitted part + residuals permuted by the shared draws."""
+    others = np.column_stack([np.delete(data.X, data.column, axis=1), data.offset])
+    target = data.X[:, data.column]
+    coef, *_ = np.linalg.lstsq(others, target, rcond=None)
+    fitted = others @ coef
+    residuals = target - fitted
+    order = np.argsort(orderings[:, data.ids], axis=1)  # induced permutation of these units
+    X = np.repeat(data.X[None], len(orderings), axis=0)
+    X[:, :, data.column] = fitted + residuals[order]
+    return X
+
+
+def run_specification(spec: Specification, inputs: Inputs) -> tuple[dict[str, Any], np.ndarray]:
+    """One specification: estimate, interval, randomization p and the permuted estimates."""
+    data = spec_data(spec, inputs)
+    excluded = ""
+    if spec.exclude_influential:
+        drop = _most_influential(spec.family, data)
+        excluded = str(int(data.ids[drop]))
+        data = _subset(data, np.arange(len(data.y)) != drop)
+    coef, se = _point(spec.family, data)
+    permuted_X = _permuted(data, inputs.orderings)
+    y = np.repeat(data.y[None], len(inputs.orderings), axis=0)
+    null = _fit(spec.family, y, permuted_X, data.offset)[:, data.column]
+    valid = np.isfinite(null)
+    extreme = int(np.sum(np.abs(null[valid]) >= abs(coef) - 1e-12))
+    p_value = (1 + extreme) / (int(valid.sum()) + 1)
+    row = {
+        **spec.__dict__,
+        "focal_variable": spec.focal_variable,
+        "placebo": spec.placebo,
+        "outcome_source": inputs.outcome_source[spec.outcome],
+        "synthetic": inputs.outcome_source[spec.outcome] == "synthetic",
+        "n": len(data.y),
+        "excluded_municipality_id": excluded,
+        "coef": coef,
+        "rate_ratio": float(np.exp(coef)),
+        "ratio_low": float(np.exp(coef - Z95 * se)),
+        "ratio_high": float(np.exp(coef + Z95 * se)),
+        "randomization_p": p_value,
+        "valid_permutations": int(valid.sum()),
+    }
+    return row, null
+
+
+def run_chunk(
+    specifications: list[Specification], inputs: Inputs
+) -> list[tuple[dict[str, Any], np.ndarray]]:
+    # Degenerate permuted data sets (e.g. NB2 on the five confirmed municipalities) give
+    # overflow warnings and non-finite estimates; those draws are dropped and counted in
+    # ``valid_permutations``, so the warnings carry no extra information.
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return [run_specification(spec, inputs) for spec in specifications]
+
+
+def _chunks(items: list[Specification], size: int) -> Iterable[list[Specification]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def run(
+    specifications: list[Specification],
+    inputs: Inputs,
+    n_jobs: int = 2,
+    scheduler: str | None = None,
+    chunk_size: int = 32,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every specification (joblib across cores, or a Dask cluster); rows in grid order."""
+    from joblib import Parallel, delayed, parallel_config
+
+    chunks = list(_chunks(specifications, chunk_size))
+    if scheduler is not None:
+        from distributed import Client
+
+        with Client(scheduler), parallel_config(backend="dask"):
+            parts = Parallel()(delayed(run_chunk)(chunk, inputs) for chunk in chunks)
+    elif n_jobs == 1:
+        parts = [run_chunk(chunk, inputs) for chunk in chunks]
+    else:
+        parts = Parallel(n_jobs=n_jobs)(delayed(run_chunk)(chunk, inputs) for chunk in chunks)
+    results = [item for part in parts for item in part]
+    table = pd.DataFrame([row for row, _ in results])
+    null = np.stack([draws for _, draws in results])
+    return table, null
+
+
+def joint_test(table: pd.DataFrame, null: np.ndarray, alpha: float = 0.05) -> pd.DataFrame:
+    """Simonsohn-Simmons-Nelson joint tests per outcome and focal term (placebos excluded).
+
+    For each randomization draw r (shared by all specifications), a specification
+    counts as significant in the expected direction when its permuted estimate is
+    positive and at least as extreme as (1 - alpha) of its own draws; the observed
+    count is compared with the distribution of these counts.
+    """
+    rows = []
+    for (outcome, focal), group in table[~table["placebo"]].groupby(["outcome", "focal"]):
+        index = group.index.to_numpy()
+        draws = np.abs(null[index])  # (S, R)
+        observed_sig = (group["randomization_p"].to_numpy() < alpha) & (
+            group["coef"].to_numpy() > 0
+        )
+        # Per-draw p-value of each specification within its own randomization
+        # distribution: the share of its draws at least as extreme.
+        ordered = np.sort(draws, axis=1)
+        at_least = np.stack(
+            [
+                draws.shape[1] - np.searchsorted(row, value, side="left")
+                for row, value in zip(ordered, draws, strict=True)
+            ]
+        )
+        null_sig = (at_least / draws.shape[1] < alpha) & (null[index] > 0)
+        null_counts = null_sig.sum(axis=0)
+        null_positive = (null[index] > 0).sum(axis=0)
+        count, positive = int(observed_sig.sum()), int((group["coef"] > 0).sum())
+        draws_n = len(null_counts)
+        rows.append(
+            {
+                "outcome": outcome,
+                "focal": focal,
+                "specifications": len(group),
+                "significant_expected_direction": count,
+                "share_significant": count / len(group),
+                "null_median_share_significant": float(np.median(null_counts)) / len(group),
+                "joint_p_significant": (1 + int((null_counts >= count).sum())) / (draws_n + 1),
+                "share_positive": positive / len(group),
+                "joint_p_positive": (1 + int((null_positive >= positive).sum())) / (draws_n + 1),
+                "median_rate_ratio": float(group["rate_ratio"].median()),
+                "synthetic": bool(group["synthetic"].any()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def summary(table: pd.DataFrame, joint: pd.DataFrame) -> dict[str, Any]:
+    """The multiverse in a few numbers."""
+    main = table[(table["outcome"] == "main") & ~table["placebo"]]
+    return {
+        "specifications": len(table),
+        "main_specifications": len(main),
+        "share_positive_main": float((main["coef"] > 0).mean()),
+        "share_significant_main": float(
+            ((main["randomization_p"] < 0.05) & (main["coef"] > 0)).mean()
+        ),
+        "median_rate_ratio_unemployment": float(
+            main.loc[main["focal"] == "unemployment", "rate_ratio"].median()
+        ),
+        "median_rate_ratio_charity": float(
+            main.loc[main["focal"] == "charity", "rate_ratio"].median()
+        ),
+        "joint_tests": joint.to_dict(orient="records"),
+    }
