@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import digamma, gammaln, polygamma
+from scipy.special import digamma, gammaln
 
 Array = NDArray[Any]
 _MAX_LOG_R = 25.0  # 1/alpha up to ~7e10: the Poisson limit (no overdispersion)
@@ -77,19 +77,51 @@ def _irls_step(y: Array, X: Array, offset: Array, alpha: Array, beta: Array) -> 
     return _solve(X, weights, working)
 
 
+def _trigamma(x: Array) -> Array:
+    """Trigamma for x > 0: six recurrence steps, then the asymptotic series.
+
+    scipy's ``polygamma(1, x)`` goes through the Hurwitz zeta function and was the
+    engine's bottleneck; this is ten times faster and accurate to about 1e-9
+    relative (the series is truncated after the x**-9 term at x >= 6).
+    """
+    shifted = np.asarray(x, dtype=float)
+    total = np.zeros_like(shifted)
+    for _ in range(6):
+        total += 1.0 / shifted**2
+        shifted = shifted + 1.0
+    inverse = 1.0 / shifted
+    inverse2 = inverse * inverse
+    series = inverse * (
+        1.0
+        + inverse * 0.5
+        + inverse2 * (1 / 6 - inverse2 * (1 / 30 - inverse2 * (1 / 42 - inverse2 / 30)))
+    )
+    result: Array = total + series
+    return result
+
+
 def _mu(X: Array, beta: Array, offset: Array) -> Array:
     eta: Array = np.einsum("bnp,bp->bn", X, beta) + offset
     mu: Array = np.exp(np.clip(eta, -50.0, 50.0))
     return mu
 
 
+def _kernel(y: Array, mu: Array, alpha: Array) -> Array:
+    """The log-likelihood up to terms constant in beta (for step acceptance only)."""
+    a = alpha[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        nb = y * np.log(mu) - (y + 1 / a) * np.log1p(a * mu)
+    kernel: Array = np.where(a > 0, nb, y * np.log(mu) - mu).sum(axis=-1)
+    return kernel
+
+
 def _damped(y: Array, X: Array, offset: Array, alpha: Array, beta: Array, proposal: Array) -> Array:
     """Step-halving: never accept a step that lowers the likelihood (IRLS can cycle)."""
-    current = nb2_loglike(y, _mu(X, beta, offset), alpha)
+    current = _kernel(y, _mu(X, beta, offset), alpha)
     step = np.ones(len(beta))
     candidate = proposal
     for _ in range(30):
-        worse = nb2_loglike(y, _mu(X, candidate, offset), alpha) < current - 1e-11 * np.abs(current)
+        worse = _kernel(y, _mu(X, candidate, offset), alpha) < current - 1e-11 * np.abs(current)
         if not worse.any():
             break
         step = np.where(worse, step / 2, step)
@@ -103,7 +135,7 @@ def _alpha_step(y: Array, mu: Array, log_r: Array, steps: int = 6) -> Array:
         r = np.exp(log_r)[:, None]
         score = (digamma(y + r) - digamma(r) + np.log(r / (r + mu)) + (mu - y) / (r + mu)).sum(1)
         hess = (
-            polygamma(1, y + r) - polygamma(1, r) + 1 / r - 1 / (r + mu) - (mu - y) / (r + mu) ** 2
+            _trigamma(y + r) - _trigamma(r) + 1 / r - 1 / (r + mu) - (mu - y) / (r + mu) ** 2
         ).sum(1)
         rr = r[:, 0]
         grad_t = score * rr
@@ -123,9 +155,7 @@ def _nb2_parts(
     d_eta = r * (y - mu) / ratio
     dd_eta = -r * mu * (r + y) / ratio**2
     score_r = (digamma(y + r) - digamma(r) + np.log(r / ratio) + (mu - y) / ratio).sum(1)
-    hess_r = (polygamma(1, y + r) - polygamma(1, r) + 1 / r - 1 / ratio - (mu - y) / ratio**2).sum(
-        1
-    )
+    hess_r = (_trigamma(y + r) - _trigamma(r) + 1 / r - 1 / ratio - (mu - y) / ratio**2).sum(1)
     rr = r[:, 0]
     p = X.shape[2]
     gradient = np.empty((len(beta), p + 1))

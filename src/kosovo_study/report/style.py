@@ -65,7 +65,7 @@ def synthetic_badge(figure: Figure) -> None:
     """A visible badge on any figure fed by synthetic data."""
     figure.text(
         0.99,
-        0.99,
+        -0.01,
         BADGE_TEXT,
         ha="right",
         va="top",

@@ -1,0 +1,157 @@
+"""The multiverse: agreement with statsmodels, a known answer, backends, bad grids."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from kosovo_study.errors import KosovoStudyError
+from kosovo_study.models import multiverse as mv
+from kosovo_study.models.design import municipal_design
+from kosovo_study.models.outcome import national_total, synthetic_outcome
+
+Tables = dict[str, pd.DataFrame]
+SMALL_GRID: dict[str, tuple[object, ...]] = {
+    "outcome": ("main",),
+    "population": ("population_2011",),
+    "unemployment": ("unemployment_concern_2012",),
+    "charity": ("charity_evidence_pre2014", "charity_evidence_post2014"),
+    "family": ("poisson", "nb2", "quasi_poisson", "ols_log_rate"),
+    "controls": ("none", "muslim"),
+    "exclude_influential": (False, True),
+    "focal": ("unemployment", "charity"),
+}
+
+
+@pytest.fixture(scope="module")
+def inputs(clean_tables: Tables) -> mv.Inputs:
+    municipalities = clean_tables["municipalities"]
+    design = municipal_design(municipalities)
+    outcome = synthetic_outcome(design, national_total(clean_tables["kosovo_national"]))
+    main = pd.Series(outcome.fighters, index=design.municipality_id)
+    return mv.prepare_inputs(municipalities, main, "synthetic", 99, 11)
+
+
+def test_default_grid_size_and_restrictions() -> None:
+    specs = mv.expand()
+    assert len(specs) == 1760
+    confirmed = [s for s in specs if s.outcome == "confirmed_subset"]
+    assert all(s.controls == "none" and not s.exclude_influential for s in confirmed)
+
+
+def _statsmodels_coef(spec: mv.Specification, data: mv.SpecData) -> tuple[float, float]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if spec.family == "ols_log_rate":
+            target = np.log((data.y + 0.5) / np.exp(data.offset))
+            fit = sm.OLS(target, data.X).fit(cov_type="HC1")
+        elif spec.family == "quasi_poisson":
+            fit = sm.GLM(data.y, data.X, family=sm.families.Poisson(), offset=data.offset).fit(
+                scale="X2", tol=1e-12
+            )
+        elif spec.family == "poisson":
+            fit = sm.GLM(data.y, data.X, family=sm.families.Poisson(), offset=data.offset).fit(
+                cov_type="HC0", tol=1e-12
+            )
+        else:
+            model = sm.NegativeBinomial(data.y, data.X, offset=data.offset)
+            poisson = sm.GLM(data.y, data.X, family=sm.families.Poisson(), offset=data.offset)
+            start = np.append(poisson.fit().params, 0.5)
+            rough = model.fit(start_params=start, method="bfgs", maxiter=2000, disp=0)
+            fit = model.fit(
+                start_params=rough.params, method="newton", tol=1e-14, disp=0, cov_type="HC0"
+            )
+    return float(fit.params[data.column]), float(fit.bse[data.column])
+
+
+@pytest.mark.parametrize("family", ["poisson", "nb2", "quasi_poisson", "ols_log_rate"])
+def test_estimates_match_statsmodels_on_a_sample_of_specifications(
+    inputs: mv.Inputs, family: str
+) -> None:
+    specs = [
+        s for s in mv.expand(SMALL_GRID, {}) if s.family == family and not s.exclude_influential
+    ]
+    for spec in specs:
+        row, _ = mv.run_specification(spec, inputs)
+        data = mv.spec_data(spec, inputs)
+        coef, se = _statsmodels_coef(spec, data)
+        assert row["coef"] == pytest.approx(coef, abs=1e-6)
+        assert np.log(row["ratio_high"] / row["rate_ratio"]) / mv.Z95 == pytest.approx(se, rel=1e-5)
+
+
+def test_tiny_multiverse_with_a_known_answer(inputs: mv.Inputs) -> None:
+    # The outcome is exactly proportional to population times exp(0.5 x) for the
+    # focal covariate: every Poisson specification recovers 0.5 and is significant.
+    table = inputs.municipalities.dropna(subset=["population_2011", "unemployment_concern_2012"])
+    z = table["unemployment_concern_2012"]
+    z = (z - z.mean()) / z.std(ddof=1)
+    expected = table["population_2011"] * 1e-3 * np.exp(0.5 * z)
+    known = mv.Inputs(
+        municipalities=inputs.municipalities,
+        outcomes={"main": expected.round().astype(float)},
+        outcome_source={"main": "synthetic"},
+        orderings=mv.shared_orderings(199, 3),
+    )
+    grid = dict(
+        SMALL_GRID,
+        family=("poisson",),
+        controls=("none",),
+        charity=("charity_evidence_pre2014",),
+        exclude_influential=(False,),
+        focal=("unemployment",),
+    )
+    result, null = mv.run(mv.expand(grid, {}), known, n_jobs=1)
+    assert result["coef"].iloc[0] == pytest.approx(0.5, abs=0.01)
+    assert result["randomization_p"].iloc[0] == pytest.approx(1 / 200)
+    joint = mv.joint_test(result, null)
+    assert joint["significant_expected_direction"].iloc[0] == 1
+
+
+def test_joblib_and_dask_backends_give_identical_results(inputs: mv.Inputs) -> None:
+    from distributed import LocalCluster
+
+    specs = mv.expand(SMALL_GRID, {})[:12]
+    serial, serial_null = mv.run(specs, inputs, n_jobs=1, chunk_size=4)
+    parallel, parallel_null = mv.run(specs, inputs, n_jobs=2, chunk_size=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster:
+            distributed, distributed_null = mv.run(
+                specs, inputs, scheduler=cluster.scheduler_address, chunk_size=4
+            )
+    pd.testing.assert_frame_equal(serial, parallel)
+    pd.testing.assert_frame_equal(serial, distributed)
+    np.testing.assert_array_equal(serial_null, parallel_null)
+    np.testing.assert_array_equal(serial_null, distributed_null)
+
+
+def test_unknown_variable_is_a_clear_error(inputs: mv.Inputs) -> None:
+    grid = dict(SMALL_GRID, charity=("gulf_money_index",))
+    spec = mv.expand(grid, {})[0]
+    with pytest.raises(KosovoStudyError, match=r"Unknown variables \['gulf_money_index'\]"):
+        mv.run_specification(spec, inputs)
+
+
+def test_empty_grid_is_a_clear_error() -> None:
+    with pytest.raises(KosovoStudyError, match=r"empty: no options for \['family'\]"):
+        mv.expand(dict(SMALL_GRID, family=()), {})
+
+
+def test_unknown_dimension_or_family_is_a_clear_error() -> None:
+    with pytest.raises(KosovoStudyError, match="dimensions"):
+        mv.expand({**SMALL_GRID, "weights": (1,)}, {})
+    with pytest.raises(KosovoStudyError, match="Unknown model families"):
+        mv.expand(dict(SMALL_GRID, family=("probit",)), {})
+
+
+def test_too_few_observations_is_a_clear_error(inputs: mv.Inputs) -> None:
+    grid = dict(SMALL_GRID, outcome=("confirmed_subset",), controls=("muslim+youth+density",))
+    spec = mv.expand(grid, {})[0]
+    with pytest.raises(KosovoStudyError, match=r"leaves 5 observations for 6 parameters"):
+        mv.run_specification(spec, inputs)
