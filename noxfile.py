@@ -89,6 +89,7 @@ def analysis(session: nox.Session) -> None:
     """Fit every model from the processed tables."""
     install_project(session)
     session.run("kosovo-study", "models", *session.posargs)
+    session.run("kosovo-study", "multiverse", *session.posargs)
 
 
 @nox.session(default=False)

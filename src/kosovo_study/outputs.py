@@ -97,6 +97,24 @@ OUTPUTS: tuple[Output, ...] = (
         "outcome source (restricted or synthetic), input sha256, seeds and simulation sizes",
     ),
     Output(
+        "data/processed/results/multiverse_*.{csv,json}",
+        "results",
+        "kosovo_study.models.run_multiverse",
+        "every specification (estimate, interval, randomization p), joint tests, summary",
+    ),
+    Output(
+        "specification-curve figure",
+        "figure",
+        "kosovo_study.report.figures.specification_curve",
+        "estimates sorted with intervals, and the choices behind each",
+    ),
+    Output(
+        "book/_build/html",
+        "book",
+        "kosovo_study.report.build.build",
+        "the Jupyter Book; every number glued from results",
+    ),
+    Output(
         "regression tables (Markdown, HTML, LaTeX)",
         "table",
         "kosovo_study.report.tables.regression_table",

@@ -6,6 +6,7 @@ table and number functions from this package and :func:`glue_numbers`.
 
 from __future__ import annotations
 
+import json
 import platform
 from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
@@ -47,6 +48,9 @@ def load(paths: ProjectPaths | None = None) -> BookData:
         )
     }
     results, meta = load_results(paths)
+    summary = paths.results / "multiverse_summary.json"
+    if summary.exists():
+        meta["multiverse"] = json.loads(summary.read_text(encoding="utf-8"))
     return BookData(paths, processed, results, meta)
 
 

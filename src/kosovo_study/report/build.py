@@ -18,7 +18,7 @@ from pathlib import Path
 
 from kosovo_study.citation import write_bibliography
 from kosovo_study.errors import KosovoStudyError
-from kosovo_study.manifest import StageResult, run_stage
+from kosovo_study.manifest import StageResult, code_fingerprint, run_stage
 from kosovo_study.paths import ProjectPaths, project_paths
 
 CACHE = ".jupyter_cache"
@@ -53,10 +53,11 @@ def fingerprint(files: list[Path]) -> str:
 
 
 def refresh_cache(paths: ProjectPaths) -> bool:
-    """Clear the execution cache if the data the pages read changed; True if cleared."""
+    """Clear the execution cache if the data or package code changed; True if cleared."""
     paths.book_build.mkdir(parents=True, exist_ok=True)
     marker = paths.book_build / FINGERPRINT
-    current = fingerprint(data_inputs(paths))
+    # The pages call package code too: a change in it must re-execute them as well.
+    current = fingerprint(data_inputs(paths)) + code_fingerprint()
     if marker.exists() and marker.read_text() == current:
         return False
     shutil.rmtree(paths.book_build / CACHE, ignore_errors=True)

@@ -7,6 +7,7 @@ Every figure names its source; figures fed by synthetic data carry the badge.
 from __future__ import annotations
 
 import geopandas as gpd
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -144,7 +145,7 @@ def specification_curve(table: pd.DataFrame, focal: str, outcome: str = "main") 
     rows = rows.sort_values("rate_ratio").reset_index(drop=True)
     options = [(d, str(v)) for d in SPEC_DIMENSIONS for v in sorted(rows[d].astype(str).unique())]
     style.apply()
-    figure = Figure(figsize=(8.0, 3.0 + 0.16 * len(options)), layout="constrained")
+    figure = plt.figure(figsize=(8.0, 3.0 + 0.16 * len(options)), layout="constrained")
     top, bottom = figure.subplots(
         2, 1, sharex=True, gridspec_kw={"height_ratios": [2.2, 0.16 * len(options) + 0.6]}
     )

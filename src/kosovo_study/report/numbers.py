@@ -86,3 +86,21 @@ def crossnational(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
         "cn_signs_agree": int(comparison["signs_agree"].sum()),
         "cn_comparisons": len(comparison),
     }
+
+
+def multiverse(summary: dict[str, Any]) -> dict[str, Any]:
+    """Headline numbers of the specification curve."""
+    values: dict[str, Any] = {
+        "mv_specifications": int(summary["specifications"]),
+        "mv_main_specifications": int(summary["main_specifications"]),
+        "mv_permutations": int(summary["permutations"]),
+        "mv_share_positive": float(summary["share_positive_main"]),
+        "mv_share_significant": float(summary["share_significant_main"]),
+        "mv_median_unemployment": float(summary["median_rate_ratio_unemployment"]),
+        "mv_median_charity": float(summary["median_rate_ratio_charity"]),
+    }
+    for test in summary["joint_tests"]:
+        key = f"mv_{test['outcome']}_{test['focal']}"
+        values[f"{key}_share"] = float(test["share_significant"])
+        values[f"{key}_joint_p"] = float(test["joint_p_significant"])
+    return values

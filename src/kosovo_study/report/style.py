@@ -7,10 +7,6 @@ uniform, colour-blind safe).
 
 from __future__ import annotations
 
-import matplotlib as mpl
-
-mpl.use("Agg")  # figures are written to files; no display is needed or assumed
-
 import matplotlib.pyplot as plt
 import seaborn as sns
 from matplotlib.axes import Axes
