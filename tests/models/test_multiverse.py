@@ -155,3 +155,17 @@ def test_too_few_observations_is_a_clear_error(inputs: mv.Inputs) -> None:
     spec = mv.expand(grid, {})[0]
     with pytest.raises(KosovoStudyError, match=r"leaves 5 observations for 6 parameters"):
         mv.run_specification(spec, inputs)
+
+
+def test_crossnational_analogue_is_real_and_complete(clean_tables: Tables) -> None:
+    table, null = mv.crossnational_multiverse(clean_tables["countries"], 19, 5)
+    assert len(table) == 3 * 2 * 4 * 4
+    assert not table["synthetic"].any()
+    assert null.shape == (96, 19)
+    # Quasi-Poisson shares Poisson's estimate and randomization distribution, but not
+    # its interval (Pearson-scaled model errors instead of sandwich errors).
+    poisson = table[table["family"] == "poisson"].reset_index(drop=True)
+    quasi = table[table["family"] == "quasi_poisson"].reset_index(drop=True)
+    np.testing.assert_allclose(poisson["coef"], quasi["coef"])
+    np.testing.assert_allclose(poisson["randomization_p"], quasi["randomization_p"])
+    assert not np.allclose(poisson["ratio_high"], quasi["ratio_high"])

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from kosovo_study import __version__
@@ -153,6 +154,11 @@ def run_multiverse(
         table, null = multiverse.run(
             multiverse.expand(), inputs, n_jobs=n_jobs, scheduler=scheduler
         )
+        analogue, analogue_null = multiverse.crossnational_multiverse(
+            read_processed(paths, "countries"), permutations, seed
+        )
+        table = pd.concat([table, analogue], ignore_index=True)
+        null = np.concatenate([null, analogue_null])
         joint = multiverse.joint_test(table, null)
         written = write_table(table, paths.results, "multiverse_specifications")
         written += write_table(joint, paths.results, "multiverse_joint_test")
