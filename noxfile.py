@@ -40,8 +40,8 @@ def install_project(session: nox.Session, *groups: str) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the test suite with coverage."""
-    install_project(session, "test")
+    """Run the test suite with coverage (the docs group too: one test builds the book)."""
+    install_project(session, "test", "docs")
     session.run(
         "pytest", "--cov=kosovo_study", "--cov-report=term", "--cov-report=xml", *session.posargs
     )

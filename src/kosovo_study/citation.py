@@ -29,8 +29,8 @@ def load_citation_cff() -> dict[str, Any]:
     shipped = resources.files("kosovo_study").joinpath("CITATION.cff")
     if shipped.is_file():
         text = shipped.read_text(encoding="utf-8")
-    else:
-        text = (project_paths().root / "CITATION.cff").read_text(encoding="utf-8")
+    else:  # an editable install: the file at the root of the source tree (src layout)
+        text = (Path(__file__).resolve().parents[2] / "CITATION.cff").read_text(encoding="utf-8")
     loaded: dict[str, Any] = yaml.safe_load(text)
     return loaded
 

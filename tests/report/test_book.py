@@ -1,0 +1,58 @@
+"""The book end to end: every number in the prose follows the raw data."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kosovo_study import clean, models
+from kosovo_study.models.municipal import Settings
+from kosovo_study.paths import ProjectPaths
+from kosovo_study.report import build
+
+from ..conftest import REPO
+
+SMALL = Settings(
+    permutations=19, bootstrap_replicates=19, power_simulations=10, power_permutations=9
+)
+
+
+def _text(page: Path) -> str:
+    body = page.read_text(encoding="utf-8")
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)))
+
+
+def _pipeline(paths: ProjectPaths) -> None:
+    clean.run(paths)
+    results, metadata = models.build_results(paths, SMALL, bootstrap_replicates=3)
+    models.write_results(results, metadata, paths.results)
+    models.run_multiverse(paths, permutations=9, n_jobs=1)
+    build.build(paths)
+
+
+@pytest.mark.slow
+def test_changing_a_raw_value_changes_the_text(scratch_project: ProjectPaths) -> None:
+    if (
+        shutil.which("jupyter-book") is None
+        and not (Path(__import__("sys").executable).parent / "jupyter-book").exists()
+    ):
+        pytest.skip("jupyter-book (docs dependency group) is not installed")
+    shutil.copytree(REPO.book, scratch_project.book, ignore=shutil.ignore_patterns("_build"))
+    _pipeline(scratch_project)
+    fighters = scratch_project.book_build / "html" / "fighters.html"
+    assert "They range from 232 to 400" in _text(fighters)
+    robustness = _text(scratch_project.book_build / "html" / "robustness.html")
+    assert "SYNTHETIC DATA" in robustness
+    assert "Traceback" not in robustness
+
+    raw = scratch_project.transcribed / "kosovo_fighters_national.csv"
+    raw.write_text(
+        raw.read_text(encoding="utf-8").replace("total_travelled,232,", "total_travelled,231,", 1),
+        encoding="utf-8",
+    )
+    _pipeline(scratch_project)
+    assert "They range from 231 to 400" in _text(fighters)
