@@ -100,6 +100,22 @@ def book(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def pdf(session: nox.Session) -> None:
+    """Print the built book to book/_build/pdf/kosovo_study.pdf with headless Chromium.
+
+    Chromium comes from the system (Debian/Ubuntu: `apt-get install chromium`); the
+    session installs it with apt-get when it runs as root and it is missing.
+    """
+    import shutil
+
+    missing = not any(shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome"))
+    if missing and shutil.which("apt-get") and os.geteuid() == 0:
+        session.run("apt-get", "install", "-y", "-q", "chromium", external=True)
+    install_project(session, "docs")
+    session.run("kosovo-study", "book", "--pdf")
+
+
+@nox.session(default=False)
 def report(session: nox.Session) -> None:
     """Everything, from raw data to the built book."""
     install_project(session, "docs")

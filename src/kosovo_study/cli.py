@@ -83,6 +83,10 @@ def cmd_book(args: argparse.Namespace) -> int:
     with _console.status("book: executing pages and building HTML (jupyter-book)"):
         result = build.build(force=args.force)
     _report_stage(result)
+    if getattr(args, "pdf", False):
+        with _console.status("book: printing the PDF with headless Chromium"):
+            pdf = build.build_pdf()
+        _console.print(f"book: PDF written to {pdf}")
     return 0
 
 
@@ -158,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
             )
     sub.choices["fetch"].add_argument("names", nargs="*", help="registry names (default: all)")
     sub.choices["validate"].add_argument("path", help="CSV file to validate")
+    sub.choices["book"].add_argument(
+        "--pdf", action="store_true", help="also print the book to PDF (needs Chromium)"
+    )
     sub.choices["multiverse"].add_argument(
         "--scheduler", help="Dask scheduler address (e.g. tcp://host:8786) to run on a cluster"
     )

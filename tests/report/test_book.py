@@ -12,7 +12,7 @@ import pytest
 from kosovo_study import clean, models
 from kosovo_study.models.municipal import Settings
 from kosovo_study.paths import ProjectPaths
-from kosovo_study.report import build
+from kosovo_study.report import build, check
 
 from ..conftest import REPO
 
@@ -48,6 +48,18 @@ def test_changing_a_raw_value_changes_the_text(scratch_project: ProjectPaths) ->
     robustness = _text(scratch_project.book_build / "html" / "robustness.html")
     assert "SYNTHETIC DATA" in robustness
     assert "Traceback" not in robustness
+
+    site = scratch_project.book_build / "html"
+    assert check.check_site(site) == []
+    chromium = next((shutil.which(n) for n in build.CHROMIUM_NAMES if shutil.which(n)), None)
+    if chromium is not None:  # a real browser opens every page; screenshots are kept
+        for page in sorted(site.glob("*.html")):
+            dom = check.dom_after_load(chromium, page)
+            assert "Traceback" not in dom, page.name
+        artifacts = REPO.root / "test-artifacts"
+        check.screenshot(chromium, site / "intro.html", artifacts / "landing.png")
+        check.screenshot(chromium, site / "municipalities.html", artifacts / "maps.png")
+        assert (artifacts / "maps.png").stat().st_size > 10_000
 
     raw = scratch_project.transcribed / "kosovo_fighters_national.csv"
     raw.write_text(

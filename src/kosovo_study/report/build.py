@@ -14,7 +14,10 @@ import hashlib
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+import yaml
 
 from kosovo_study.citation import write_bibliography
 from kosovo_study.errors import KosovoStudyError
@@ -107,3 +110,58 @@ def build(paths: ProjectPaths | None = None, force: bool = False) -> StageResult
         return [paths.book_build / "html" / "index.html"]
 
     return run_stage("book", [*data_inputs(paths), *book_sources(paths)], run, paths, force=force)
+
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def find_chromium() -> str:
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise KosovoStudyError(
+        "The PDF is printed by headless Chromium, which is not installed. Install it "
+        "(Debian/Ubuntu: `apt-get install chromium`) and rerun `kosovo-study book --pdf`."
+    )
+
+
+def build_pdf(paths: ProjectPaths | None = None) -> Path:
+    """Print the single-page HTML book to ``book/_build/pdf/kosovo_study.pdf`` with Chromium.
+
+    Offline: no LaTeX, no download; the single-page build reuses the execution cache.
+    """
+    paths = paths or project_paths()
+    chromium = find_chromium()
+    jupyter_book(paths, "singlehtml", everything=refresh_cache(paths))
+    # index.html is only a redirect to the root document named in _toc.yml.
+    root = yaml.safe_load((paths.book / "_toc.yml").read_text(encoding="utf-8"))["root"]
+    page = paths.book_build / "singlehtml" / f"{root}.html"
+    target = paths.book_build / "pdf" / "kosovo_study.pdf"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as profile:
+        partial = target.with_suffix(".partial.pdf")
+        command = [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={partial}",
+            page.as_uri(),
+        ]
+        completed = subprocess.run(
+            command, capture_output=True, text=True, check=False, timeout=600
+        )
+        if completed.returncode != 0 or not partial.exists() or partial.read_bytes()[:4] != b"%PDF":
+            partial.unlink(missing_ok=True)
+            raise KosovoStudyError(
+                f"Chromium could not print {page} to PDF: {completed.stderr.strip()[-300:]}"
+            )
+        partial.replace(target)
+    return target

@@ -1,0 +1,31 @@
+"""The built-book checker finds missing images, broken links and error output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kosovo_study.report.check import check_site
+
+
+def test_a_clean_site_passes(tmp_path: Path) -> None:
+    (tmp_path / "_images").mkdir()
+    (tmp_path / "_images" / "map.png").write_bytes(b"png")
+    (tmp_path / "a.html").write_text(
+        '<h1 id="top">A</h1><img src="_images/map.png"><a href="b.html#x">b</a>', "utf-8"
+    )
+    (tmp_path / "b.html").write_text('<p id="x">B</p><a href="a.html#top">a</a>', "utf-8")
+    assert check_site(tmp_path) == []
+
+
+def test_problems_are_named(tmp_path: Path) -> None:
+    (tmp_path / "a.html").write_text(
+        '<img src="_images/gone.png"><a href="missing.html">m</a><a href="b.html#nope">b</a>'
+        "<pre>Traceback (most recent call last):</pre>",
+        "utf-8",
+    )
+    (tmp_path / "b.html").write_text("<p>B</p>", "utf-8")
+    problems = check_site(tmp_path)
+    assert "a.html: image _images/gone.png is missing" in problems
+    assert "a.html: link to missing.html has no page" in problems
+    assert "a.html: link to b.html#nope has no anchor 'nope'" in problems
+    assert "a.html: shows 'Traceback (most recent call last)'" in problems
