@@ -14,7 +14,6 @@ import hashlib
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import yaml
@@ -23,6 +22,7 @@ from kosovo_study.citation import write_bibliography
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.manifest import StageResult, code_fingerprint, run_stage
 from kosovo_study.paths import ProjectPaths, project_paths
+from kosovo_study.report.check import run_chromium
 
 CACHE = ".jupyter_cache"
 FINGERPRINT = ".data_fingerprint"
@@ -139,29 +139,22 @@ def build_pdf(paths: ProjectPaths | None = None) -> Path:
     page = paths.book_build / "singlehtml" / f"{root}.html"
     target = paths.book_build / "pdf" / "kosovo_study.pdf"
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as profile:
-        partial = target.with_suffix(".partial.pdf")
-        command = [
+    partial = target.with_suffix(".partial.pdf")
+    try:
+        run_chromium(
             chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            f"--user-data-dir={profile}",
             "--no-pdf-header-footer",
             f"--print-to-pdf={partial}",
             page.as_uri(),
-        ]
-        completed = subprocess.run(
-            command, capture_output=True, text=True, check=False, timeout=600
+            timeout=600,
         )
-        if completed.returncode != 0 or not partial.exists() or partial.read_bytes()[:4] != b"%PDF":
-            partial.unlink(missing_ok=True)
-            raise KosovoStudyError(
-                f"Chromium could not print {page} to PDF: {completed.stderr.strip()[-300:]}"
-            )
-        partial.replace(target)
+    except subprocess.CalledProcessError as error:
+        partial.unlink(missing_ok=True)
+        raise KosovoStudyError(
+            f"Chromium could not print {page} to PDF: {error.stderr[-300:]}"
+        ) from None
+    if not partial.exists() or partial.read_bytes()[:4] != b"%PDF":
+        partial.unlink(missing_ok=True)
+        raise KosovoStudyError(f"Chromium wrote no PDF for {page}. Rerun with a newer Chromium.")
+    partial.replace(target)
     return target

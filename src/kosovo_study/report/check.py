@@ -67,55 +67,46 @@ def check_site(html_dir: Path) -> list[str]:
     return problems
 
 
+#: Flags for a headless Chromium that talks to no server (this machine has no network).
+HEADLESS_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+
+
+def run_chromium(chromium: str, *arguments: str, timeout: int = 120) -> str:
+    """Run headless Chromium with a throw-away profile; return its standard output."""
+    with tempfile.TemporaryDirectory() as profile:
+        completed = subprocess.run(
+            [chromium, *HEADLESS_FLAGS, f"--user-data-dir={profile}", *arguments],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=timeout,
+        )
+    return completed.stdout
+
+
 def screenshot(
     chromium: str, page: Path, target: Path, width: int = 1280, height: int = 1600
 ) -> Path:
     """Save a PNG of ``page`` rendered by headless Chromium."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as profile:
-        subprocess.run(
-            [
-                chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                f"--user-data-dir={profile}",
-                "--hide-scrollbars",
-                f"--window-size={width},{height}",
-                f"--screenshot={target}",
-                page.as_uri(),
-            ],
-            capture_output=True,
-            check=True,
-            timeout=120,
-        )
+    run_chromium(
+        chromium,
+        "--hide-scrollbars",
+        f"--window-size={width},{height}",
+        f"--screenshot={target}",
+        page.as_uri(),
+    )
     return target
 
 
 def dom_after_load(chromium: str, page: Path) -> str:
     """The page's DOM after Chromium has loaded it and run its scripts."""
-    with tempfile.TemporaryDirectory() as profile:
-        completed = subprocess.run(
-            [
-                chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                f"--user-data-dir={profile}",
-                "--dump-dom",
-                page.as_uri(),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=120,
-        )
-    return re.sub(r"\s+", " ", completed.stdout)
+    return re.sub(r"\s+", " ", run_chromium(chromium, "--dump-dom", page.as_uri()))
