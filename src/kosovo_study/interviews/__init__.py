@@ -1,0 +1,1 @@
+"""Coded interviews: codebook, importers, pseudonymisation, reliability, synthetic corpus."""
