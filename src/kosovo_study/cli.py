@@ -114,6 +114,30 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_interviews(args: argparse.Namespace) -> int:
+    from kosovo_study.interviews.pipeline import import_interviews
+
+    with _console.status("interviews: import, pseudonymise, redact, check"):
+        tables = import_interviews(Path(args.path), synthetic=args.synthetic)
+    problems = tables["interview_import_problems"]
+    _console.print(
+        f"interviews: {len(tables['interview_segments'])} segments, "
+        f"{len(tables['interview_respondents'])} respondents written to data/processed; "
+        f"{len(problems)} problems listed in interview_import_problems; PII guard passed"
+    )
+    return 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from kosovo_study.interviews.synthetic import write_study
+
+    written = write_study(args.seed, Path(args.out))
+    _console.print(
+        "SYNTHETIC interview study written: " + ", ".join(str(p) for p in written.values())
+    )
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from kosovo_study.validation import validate_file
 
@@ -143,6 +167,8 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "report": (cmd_report, "run everything from raw data to the built book"),
     "validate": (cmd_validate, "check a table (e.g. restricted data) against its schema"),
     "cite": (cmd_cite, "print BibTeX and APA for this version"),
+    "interviews": (cmd_interviews, "import a coded-interview export (interviews import PATH)"),
+    "synth": (cmd_synth, "write a synthetic study (synth interviews --seed N --out DIR)"),
 }
 
 
@@ -162,6 +188,16 @@ def build_parser() -> argparse.ArgumentParser:
             )
     sub.choices["fetch"].add_argument("names", nargs="*", help="registry names (default: all)")
     sub.choices["validate"].add_argument("path", help="CSV file to validate")
+    interviews = sub.choices["interviews"]
+    interviews.add_argument("action", choices=["import"])
+    interviews.add_argument("path", help="CSV, XLSX or .qdpx export")
+    interviews.add_argument(
+        "--synthetic", action="store_true", help="the export is the synthetic study (demo key)"
+    )
+    synth = sub.choices["synth"]
+    synth.add_argument("what", choices=["interviews"])
+    synth.add_argument("--seed", type=int, default=2012)
+    synth.add_argument("--out", required=True, help="folder to write the study to")
     sub.choices["book"].add_argument(
         "--pdf", action="store_true", help="also print the book to PDF (needs Chromium)"
     )

@@ -174,9 +174,11 @@ def read_qdpx(path: Path, codebook: Codebook | None = None) -> Export:
     )
     _map_codes(export, codebook, places)
     # Codes defined in the project but outside the codebook are reported too.
-    for guid, defined_name in codes.items():
+    for code_guid, defined_name in codes.items():
         if codebook.resolve(defined_name) is None:
-            export.problem(f"{path.name} code {guid}", "code outside codebook", repr(defined_name))
+            export.problem(
+                f"{path.name} code {code_guid}", "code outside codebook", repr(defined_name)
+            )
     export.person_names = sorted(n for n in users.values() if n)
     return export
 

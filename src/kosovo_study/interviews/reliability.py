@@ -39,6 +39,10 @@ def agreement(segments: pd.DataFrame) -> pd.DataFrame:
         )
     units = matrix.reset_index().groupby(["document", "segment_text"])["coder"].nunique()
     double = units[units >= 2].index
+    if len(double) == 0:  # nothing was double-coded: no agreement to measure
+        return pd.DataFrame(
+            columns=["code", "units", "coders", "krippendorff_alpha", "cohen_kappa"]
+        )
     matrix = matrix.reset_index().set_index(["document", "segment_text"]).loc[double].reset_index()
     coders = sorted(matrix["coder"].unique())
     rows = []
