@@ -109,8 +109,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     cmd_clean(args)
     cmd_models(args)
     cmd_multiverse(args)
+    cmd_interview_stage(args)
     cmd_book(args)
     _console.print("report: the book is in book/_build/html/index.html")
+    return 0
+
+
+def cmd_interview_stage(args: argparse.Namespace) -> int:
+    from kosovo_study.interviews import stage
+
+    with _console.status("interviews: export (or synthetic study) -> pseudonymised tables"):
+        result = stage.run(force=args.force)
+    _report_stage(result)
     return 0
 
 

@@ -109,6 +109,19 @@ OUTPUTS: tuple[Output, ...] = (
         "estimates sorted with intervals, and the choices behind each",
     ),
     Output(
+        "data/processed/interview_*.{csv,parquet}",
+        "table",
+        "kosovo_study.interviews.pipeline.import_interviews",
+        "pseudonymised, redacted segments; respondent x code matrix; co-occurrence; "
+        "reliability; located import problems (SYNTHETIC unless a real export is supplied)",
+    ),
+    Output(
+        "data/processed/results/interview_model.csv",
+        "results",
+        "kosovo_study.interviews.model.fit",
+        "interviewee-level logistic model: odds ratios, municipality-clustered intervals",
+    ),
+    Output(
         "book/_build/html",
         "book",
         "kosovo_study.report.build.build",

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kosovo_study import clean, models
+from kosovo_study.interviews import stage as interview_stage
 from kosovo_study.models.municipal import Settings
 from kosovo_study.paths import ProjectPaths
 from kosovo_study.report import build, check
@@ -31,6 +32,7 @@ def _pipeline(paths: ProjectPaths) -> None:
     results, metadata = models.build_results(paths, SMALL, bootstrap_replicates=3)
     models.write_results(results, metadata, paths.results)
     models.run_multiverse(paths, permutations=9, n_jobs=1)
+    interview_stage.run(paths)
     build.build(paths)
 
 
@@ -48,6 +50,7 @@ def test_changing_a_raw_value_changes_the_text(scratch_project: ProjectPaths) ->
     robustness = _text(scratch_project.book_build / "html" / "robustness.html")
     assert "SYNTHETIC DATA" in robustness
     assert "Traceback" not in robustness
+    assert "SYNTHETIC DATA" in _text(scratch_project.book_build / "html" / "interviews.html")
 
     site = scratch_project.book_build / "html"
     assert check.check_site(site) == []

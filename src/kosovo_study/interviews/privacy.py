@@ -29,7 +29,7 @@ DEMO_KEY = "kosovo-study-synthetic-demo-key-not-secret"
 
 #: Patterns of direct identifiers; each name is the placeholder written instead.
 PATTERNS: dict[str, re.Pattern[str]] = {
-    "EMAIL": re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b"),
+    "EMAIL": re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b"),
     # Identifiers stand alone: never inside a longer token such as a hash or a decimal.
     "PHONE": re.compile(
         r"(?<![\w.])(?:\+|00)?(?:383|377|386)?[\s-]?\(?0?4\d\)?[\s-]?\d{3}[\s-]?\d{3}(?![\w.])"
@@ -97,4 +97,28 @@ def guard(
             "PII guard: identifiers survived in the output: "
             + "; ".join(sorted(set(found)))
             + ". Nothing may be published until the redaction rules catch them."
+        )
+
+
+#: Patterns that also occur legitimately in a bibliography (publication dates, the
+#: streets of publishers): checked on pages that show interview material only.
+INTERVIEW_ONLY = frozenset({"DATE_OF_BIRTH", "ADDRESS"})
+
+
+def guard_book(html_dir: Path, interview_pages: Iterable[str] = ("interviews.html",)) -> None:
+    """Scan the built book: every pattern on interview pages, contact patterns everywhere."""
+    found = []
+    pages = set(interview_pages)
+    for page in sorted(html_dir.glob("*.html")):
+        text = re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8", errors="ignore"))
+        for kind, pattern in PATTERNS.items():
+            if kind in INTERVIEW_ONLY and page.name not in pages:
+                continue
+            if pattern.search(text):
+                found.append(f"{page.name}: {kind}")
+    if found:
+        raise KosovoStudyError(
+            "PII guard (book): identifiers in the built pages: "
+            + "; ".join(found)
+            + ". Find the table or text that shows them and redact it at the source."
         )

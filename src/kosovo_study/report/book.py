@@ -45,6 +45,11 @@ def load(paths: ProjectPaths | None = None) -> BookData:
             "kosovo_national",
             "variables",
             "cleaning_report",
+            "interview_segments",
+            "interview_respondents",
+            "interview_cooccurrence",
+            "interview_reliability",
+            "interview_import_problems",
         )
     }
     results, meta = load_results(paths)

@@ -20,6 +20,7 @@ import yaml
 
 from kosovo_study.citation import write_bibliography
 from kosovo_study.errors import KosovoStudyError
+from kosovo_study.interviews.privacy import guard_book
 from kosovo_study.manifest import StageResult, code_fingerprint, run_stage
 from kosovo_study.paths import ProjectPaths, project_paths
 from kosovo_study.report.check import run_chromium
@@ -107,6 +108,7 @@ def build(paths: ProjectPaths | None = None, force: bool = False) -> StageResult
 
     def run() -> list[Path]:
         jupyter_book(paths, "html", everything=refresh_cache(paths))
+        guard_book(paths.book_build / "html")
         return [paths.book_build / "html" / "index.html"]
 
     return run_stage("book", [*data_inputs(paths), *book_sources(paths)], run, paths, force=force)

@@ -104,3 +104,23 @@ def multiverse(summary: dict[str, Any]) -> dict[str, Any]:
         values[f"{key}_share"] = float(test["share_significant"])
         values[f"{key}_joint_p"] = float(test["joint_p_significant"])
     return values
+
+
+def interviews(processed: dict[str, pd.DataFrame], estimates: pd.DataFrame) -> dict[str, Any]:
+    """Size, reliability and the interviewee-level odds ratios (synthetic unless real)."""
+    segments = processed["interview_segments"]
+    reliability: Any = processed["interview_reliability"].set_index("code")
+    odds: Any = estimates.set_index("term")
+    values: dict[str, Any] = {
+        "iv_segments": len(segments),
+        "iv_respondents": int(segments["respondent"].nunique()),
+        "iv_synthetic": bool(segments["synthetic"].all()),
+        "iv_alpha_all": float(reliability.loc["(all codes)", "krippendorff_alpha"]),
+        "iv_kappa_all": float(reliability.loc["(all codes)", "cohen_kappa"]),
+        "iv_clusters": int(odds["clusters"].iloc[0]),
+    }
+    for term in ("unemployed", "charity_contact", "producer_contact", "young"):
+        values[f"iv_or_{term}"] = float(odds.loc[term, "odds_ratio"])
+        values[f"iv_or_{term}_low"] = float(odds.loc[term, "or_low"])
+        values[f"iv_or_{term}_high"] = float(odds.loc[term, "or_high"])
+    return values
