@@ -110,6 +110,13 @@ def test_planted_identifiers_never_reach_the_output(
         "Resp-Alpha",
     ):
         assert secret not in written, secret
+    # The book shows these tables as HTML: render them the same way and run the book guard.
+    page = tmp_path / "site" / "interviews.html"
+    page.parent.mkdir()
+    page.write_text("".join(t.to_html() for t in tables.values()), "utf-8")
+    privacy.guard_book(page.parent)
+    for secret in ("Arben", "Krasniqi", "example.com", "1234567890", "Resp-Alpha"):
+        assert secret not in page.read_text("utf-8"), secret
     problems = tables["interview_import_problems"]
     assert "planted.csv line 4" in set(problems["place"])
     assert "unknown code" in set(problems["kind"])

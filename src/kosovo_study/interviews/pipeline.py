@@ -51,6 +51,26 @@ COOCCURRENCE = pa.DataFrameSchema(
     name="interview_cooccurrence",
 )
 
+RELIABILITY = pa.DataFrameSchema(
+    {
+        "code": Column(str),
+        "units": Column(int, Check.ge(0)),
+        "coders": Column(int, Check.ge(0)),
+        "krippendorff_alpha": Column(float, Check.le(1), nullable=True),
+        "cohen_kappa": Column(float, Check.le(1), nullable=True),
+        "synthetic": Column(bool),
+    },
+    strict=True,
+    coerce=True,
+    name="interview_reliability",
+)
+PROBLEMS = pa.DataFrameSchema(
+    {"place": Column(str), "kind": Column(str), "detail": Column(str)},
+    strict=True,
+    coerce=True,
+    name="interview_import_problems",
+)
+
 
 def tables_from_export(export: Export, key: str, synthetic: bool) -> dict[str, pd.DataFrame]:
     """Pseudonymise, redact and summarise one export (in memory)."""
@@ -83,14 +103,14 @@ def tables_from_export(export: Export, key: str, synthetic: bool) -> dict[str, p
     cooccurrence["synthetic"] = synthetic
     reliability = agreement(segments)
     reliability["synthetic"] = synthetic
-    problems = pd.DataFrame(export.problems, columns=["place", "kind", "detail"])
+    problems = pd.DataFrame(export.problems, columns=["place", "kind", "detail"]).astype(object)
     problems["detail"] = [redact(d, names) for d in problems["detail"]]
     return {
         "interview_segments": check(segments, SEGMENTS, file="interview_segments"),
         "interview_respondents": check(respondents, RESPONDENTS, file="interview_respondents"),
         "interview_cooccurrence": check(cooccurrence, COOCCURRENCE, file="interview_cooccurrence"),
-        "interview_reliability": reliability,
-        "interview_import_problems": problems,
+        "interview_reliability": check(reliability, RELIABILITY, file="interview_reliability"),
+        "interview_import_problems": check(problems, PROBLEMS, file="interview_import_problems"),
         "_raw_ids": pd.DataFrame({"id": raw_ids}),
     }
 
