@@ -59,22 +59,26 @@ def _report_stage(result: StageResult) -> None:
         )
 
 
+def _stage(message: str, runner: Callable[[], StageResult]) -> int:
+    """Run one pipeline stage under a progress indicator and say what it did."""
+    with _console.status(message):
+        result = runner()
+    _report_stage(result)
+    return 0
+
+
 def cmd_clean(args: argparse.Namespace) -> int:
     from kosovo_study import clean
 
-    with _console.status("clean: raw data -> validated tables"):
-        result = clean.run(force=args.force)
-    _report_stage(result)
-    return 0
+    return _stage("clean: raw data -> validated tables", lambda: clean.run(force=args.force))
 
 
 def cmd_models(args: argparse.Namespace) -> int:
     from kosovo_study import models
 
-    with _console.status("models: municipal and cross-national analyses"):
-        result = models.run(force=args.force)
-    _report_stage(result)
-    return 0
+    return _stage(
+        "models: municipal and cross-national analyses", lambda: models.run(force=args.force)
+    )
 
 
 def cmd_book(args: argparse.Namespace) -> int:
@@ -93,14 +97,14 @@ def cmd_book(args: argparse.Namespace) -> int:
 def cmd_multiverse(args: argparse.Namespace) -> int:
     from kosovo_study import models
 
-    with _console.status("multiverse: every specification with randomization inference"):
-        result = models.run_multiverse(
+    return _stage(
+        "multiverse: every specification with randomization inference",
+        lambda: models.run_multiverse(
             force=args.force,
             scheduler=getattr(args, "scheduler", None),
             n_jobs=getattr(args, "jobs", 2),
-        )
-    _report_stage(result)
-    return 0
+        ),
+    )
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -118,10 +122,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_interview_stage(args: argparse.Namespace) -> int:
     from kosovo_study.interviews import stage
 
-    with _console.status("interviews: export (or synthetic study) -> pseudonymised tables"):
-        result = stage.run(force=args.force)
-    _report_stage(result)
-    return 0
+    return _stage(
+        "interviews: export (or synthetic study) -> pseudonymised tables",
+        lambda: stage.run(force=args.force),
+    )
 
 
 def cmd_interviews(args: argparse.Namespace) -> int:
