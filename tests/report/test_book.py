@@ -56,6 +56,7 @@ def test_changing_a_raw_value_changes_the_text(scratch_project: ProjectPaths) ->
     assert check.check_site(site) == []
     chromium = next((shutil.which(n) for n in build.CHROMIUM_NAMES if shutil.which(n)), None)
     if chromium is not None:  # a real browser opens every page; screenshots are kept
+        assert check.images_that_fail_to_load(chromium, site) == []
         for page in sorted(site.glob("*.html")):
             dom = check.dom_after_load(chromium, page)
             assert "Traceback" not in dom, page.name

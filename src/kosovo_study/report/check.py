@@ -8,6 +8,7 @@ in headless Chromium (when installed) and saves a PNG, so a person can look at i
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 import tempfile
@@ -110,3 +111,62 @@ def screenshot(
 def dom_after_load(chromium: str, page: Path) -> str:
     """The page's DOM after Chromium has loaded it and run its scripts."""
     return re.sub(r"\s+", " ", run_chromium(chromium, "--dump-dom", page.as_uri()))
+
+
+_WRAPPER = """<!doctype html><html><body><pre id="result">pending</pre><script>
+const pages = %s;
+const failures = [];
+let remaining = pages.length;
+for (const page of pages) {
+  const frame = document.createElement("iframe");
+  frame.style.width = "1200px"; frame.style.height = "800px";
+  frame.onload = () => {
+    const images = Array.from(frame.contentDocument.images);
+    Promise.all(images.map(img => img.complete ? Promise.resolve() :
+        new Promise(done => { img.onload = done; img.onerror = done; }))).then(() => {
+      for (const img of images) {
+        if (!(img.complete && img.naturalWidth > 0)) failures.push(page + ": " + img.src);
+      }
+      remaining -= 1;
+      if (remaining === 0) document.getElementById("result").textContent =
+        "RESULT" + JSON.stringify(failures) + "END";
+    });
+  };
+  frame.src = page;
+  document.body.appendChild(frame);
+}
+</script></body></html>"""
+
+
+def images_that_fail_to_load(chromium: str, html_dir: Path) -> list[str]:
+    """Open every page in headless Chromium over HTTP (127.0.0.1) and list images that
+    did not load (not complete, or zero natural width)."""
+    import functools
+    import http.server
+    import json
+    import threading
+
+    pages = sorted(p.name for p in html_dir.glob("*.html") if not p.name.startswith("_"))
+    wrapper = html_dir / "_imagecheck.html"
+    wrapper.write_text(_WRAPPER % json.dumps(pages), encoding="utf-8")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            del format, args
+
+    handler = functools.partial(Quiet, directory=str(html_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/_imagecheck.html"
+        dom = run_chromium(chromium, "--virtual-time-budget=60000", "--dump-dom", url, timeout=300)
+    finally:
+        server.shutdown()
+        server.server_close()
+        wrapper.unlink(missing_ok=True)
+    match = re.search(r"RESULT(.*?)END", dom, flags=re.DOTALL)
+    if match is None:
+        return ["the image check did not finish in the browser"]
+    failures: list[str] = json.loads(html.unescape(match.group(1)))
+    return failures
