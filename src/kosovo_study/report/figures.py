@@ -95,7 +95,7 @@ def power_curves(power: pd.DataFrame) -> Figure:
     axes.set_xlabel("true incidence-rate ratio (per SD; charity: presence)")
     axes.set_ylabel("share of simulations rejecting at 5%")
     axes.set_ylim(0, 1)
-    axes.set_title("What 34 municipalities can detect")
+    axes.set_title("Power of the municipal design")
     axes.legend(fontsize=8)
     style.source_note(figure, "simulation on the real covariates and the published national total")
     return figure
