@@ -37,6 +37,7 @@ from scipy import stats
 
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.models import engine
+from kosovo_study.models.inference import randomization_p
 
 Z95 = stats.norm.ppf(0.975)
 
@@ -283,9 +284,7 @@ def run_specification(spec: Specification, inputs: Inputs) -> tuple[dict[str, An
     permuted_X = _permuted(data, inputs.orderings)
     y = np.repeat(data.y[None], len(inputs.orderings), axis=0)
     null = _fit(spec.family, y, permuted_X, data.offset)[:, data.column]
-    valid = np.isfinite(null)
-    extreme = int(np.sum(np.abs(null[valid]) >= abs(coef) - 1e-12))
-    p_value = (1 + extreme) / (int(valid.sum()) + 1)
+    p_value, valid = randomization_p(null, coef)
     row = {
         **spec.__dict__,
         "focal_variable": spec.focal_variable,
@@ -299,7 +298,7 @@ def run_specification(spec: Specification, inputs: Inputs) -> tuple[dict[str, An
         "ratio_low": float(np.exp(coef - Z95 * se)),
         "ratio_high": float(np.exp(coef + Z95 * se)),
         "randomization_p": p_value,
-        "valid_permutations": int(valid.sum()),
+        "valid_permutations": valid,
     }
     return row, null
 
@@ -461,8 +460,7 @@ def crossnational_multiverse(
             coef, se = _point(family, data)
             y = np.repeat(data.y[None], permutations, axis=0)
             null = _fit(family, y, _permuted(data, orderings), data.offset)[:, 1]
-        valid = np.isfinite(null)
-        extreme = int(np.sum(np.abs(null[valid]) >= abs(coef) - 1e-12))
+        p_value, valid = randomization_p(null, coef)
         rows.append(
             {
                 "outcome": f"crossnational_{rule}",
@@ -483,8 +481,8 @@ def crossnational_multiverse(
                 "rate_ratio": float(np.exp(coef)),
                 "ratio_low": float(np.exp(coef - Z95 * se)),
                 "ratio_high": float(np.exp(coef + Z95 * se)),
-                "randomization_p": (1 + extreme) / (int(valid.sum()) + 1),
-                "valid_permutations": int(valid.sum()),
+                "randomization_p": p_value,
+                "valid_permutations": valid,
             }
         )
         nulls.append(null)

@@ -34,6 +34,7 @@ from scipy import stats
 
 from kosovo_study.models import engine
 from kosovo_study.models.design import BINARY, CHARITY, UNEMPLOYMENT, Design
+from kosovo_study.models.inference import randomization_p
 from kosovo_study.models.outcome import GENERATOR_ALPHA, Outcome, draw_conditional_nb
 
 Z95 = stats.norm.ppf(0.975)
@@ -202,8 +203,9 @@ def permutation_test(
     observed = engine.fit(fighters[None], design.X, design.offset).beta[0, column]
     X = permuted_designs(design, column, permutations, rng)
     permuted = engine.fit(np.repeat(fighters[None], permutations, axis=0), X, design.offset)
-    extreme = int(np.sum(np.abs(permuted.beta[:, column]) >= abs(observed) - 1e-12))
-    p_value = (1 + extreme) / (permutations + 1)
+    # Non-finite refits would be dropped by randomization_p; refits that did not
+    # converge are counted in ``not_converged`` (none on these designs).
+    p_value, _ = randomization_p(permuted.beta[:, column], float(observed))
     return {
         "term": term,
         "observed_coef": float(observed),
