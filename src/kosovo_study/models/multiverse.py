@@ -272,6 +272,25 @@ def _permuted(data: SpecData, orderings: np.ndarray) -> np.ndarray:
     return X
 
 
+def _estimate(
+    family: str, data: SpecData, orderings: np.ndarray
+) -> tuple[dict[str, Any], np.ndarray]:
+    """Focal estimate, 95% interval and randomization p; and the permuted estimates."""
+    coef, se = _point(family, data)
+    y = np.repeat(data.y[None], len(orderings), axis=0)
+    null = _fit(family, y, _permuted(data, orderings), data.offset)[:, data.column]
+    p_value, valid = randomization_p(null, coef)
+    estimate = {
+        "coef": coef,
+        "rate_ratio": float(np.exp(coef)),
+        "ratio_low": float(np.exp(coef - Z95 * se)),
+        "ratio_high": float(np.exp(coef + Z95 * se)),
+        "randomization_p": p_value,
+        "valid_permutations": valid,
+    }
+    return estimate, null
+
+
 def run_specification(spec: Specification, inputs: Inputs) -> tuple[dict[str, Any], np.ndarray]:
     """One specification: estimate, interval, randomization p and the permuted estimates."""
     data = spec_data(spec, inputs)
@@ -280,11 +299,7 @@ def run_specification(spec: Specification, inputs: Inputs) -> tuple[dict[str, An
         drop = _most_influential(spec.family, data)
         excluded = str(int(data.ids[drop]))
         data = _subset(data, np.arange(len(data.y)) != drop)
-    coef, se = _point(spec.family, data)
-    permuted_X = _permuted(data, inputs.orderings)
-    y = np.repeat(data.y[None], len(inputs.orderings), axis=0)
-    null = _fit(spec.family, y, permuted_X, data.offset)[:, data.column]
-    p_value, valid = randomization_p(null, coef)
+    estimate, null = _estimate(spec.family, data, inputs.orderings)
     row = {
         **spec.__dict__,
         "focal_variable": spec.focal_variable,
@@ -293,12 +308,7 @@ def run_specification(spec: Specification, inputs: Inputs) -> tuple[dict[str, An
         "synthetic": inputs.outcome_source[spec.outcome] == "synthetic",
         "n": len(data.y),
         "excluded_municipality_id": excluded,
-        "coef": coef,
-        "rate_ratio": float(np.exp(coef)),
-        "ratio_low": float(np.exp(coef - Z95 * se)),
-        "ratio_high": float(np.exp(coef + Z95 * se)),
-        "randomization_p": p_value,
-        "valid_permutations": valid,
+        **estimate,
     }
     return row, null
 
@@ -457,10 +467,7 @@ def crossnational_multiverse(
         )
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
-            coef, se = _point(family, data)
-            y = np.repeat(data.y[None], permutations, axis=0)
-            null = _fit(family, y, _permuted(data, orderings), data.offset)[:, 1]
-        p_value, valid = randomization_p(null, coef)
+            estimate, null = _estimate(family, data, orderings)
         rows.append(
             {
                 "outcome": f"crossnational_{rule}",
@@ -477,12 +484,7 @@ def crossnational_multiverse(
                 "synthetic": False,
                 "n": sample.n,
                 "excluded_municipality_id": "",
-                "coef": coef,
-                "rate_ratio": float(np.exp(coef)),
-                "ratio_low": float(np.exp(coef - Z95 * se)),
-                "ratio_high": float(np.exp(coef + Z95 * se)),
-                "randomization_p": p_value,
-                "valid_permutations": valid,
+                **estimate,
             }
         )
         nulls.append(null)
