@@ -7,7 +7,9 @@ import warnings
 import numpy as np
 import pytest
 import statsmodels.api as sm
+from statsmodels.discrete.truncated_model import HurdleCountModel, TruncatedLFNegativeBinomialP
 
+from kosovo_study.models import engine
 from kosovo_study.models.engine import fit
 
 
@@ -90,5 +92,148 @@ def test_nb2_standard_errors_match_statsmodels(seed: int) -> None:
         plain = model.fit(start_params=params, method="newton", maxiter=0, disp=0)
         robust = model.fit(start_params=params, method="newton", maxiter=0, disp=0, cov_type="HC0")
     result = fit(y[None], X, offset, family="nb2")
-    np.testing.assert_allclose(result.se[0], np.asarray(plain.bse)[:-1], rtol=1e-5)
-    np.testing.assert_allclose(result.robust_se[0], np.asarray(robust.bse)[:-1], rtol=1e-5)
+    np.testing.assert_allclose(result.se[0], np.asarray(plain.bse)[:-1], rtol=1e-6)
+    np.testing.assert_allclose(result.robust_se[0], np.asarray(robust.bse)[:-1], rtol=1e-6)
+
+
+def test_warm_start_reaches_the_same_optimum() -> None:
+    y, X, offset = _data(4)
+    cold = fit(y[None], X, offset, family="nb2")
+    warm = fit(y[None], X, offset, family="nb2", start=(cold.beta[0] + 0.1, 1.5 * cold.alpha[0]))
+    assert warm.converged.all()
+    np.testing.assert_allclose(warm.beta, cold.beta, atol=1e-8)
+    np.testing.assert_allclose(warm.alpha, cold.alpha, atol=1e-8)
+
+
+@pytest.mark.parametrize("family", ["poisson", "nb2"])
+def test_an_all_zero_member_is_flagged_and_leaves_the_others_alone(family: str) -> None:
+    y, X, offset = _data(2)
+    batch = np.stack([y, np.zeros_like(y), y[::-1]])
+    result = fit(batch, X, offset, family=family)
+    assert result.converged.tolist() == [True, False, True]
+    assert np.isnan(result.beta[1]).all()
+    assert np.isnan(result.se[1]).all()
+    for k in (0, 2):
+        alone = fit(batch[k][None], X, offset, family=family)
+        np.testing.assert_allclose(result.beta[k], alone.beta[0], atol=1e-12)
+
+
+@pytest.mark.parametrize("family", ["poisson", "nb2"])
+def test_separation_is_flagged_not_hidden(family: str) -> None:
+    # A dummy that is 1 only where the count is 0: its MLE is -inf.
+    y, X, offset = _data(3)
+    y[:3] = 0.0
+    dummy = np.zeros(len(y))
+    dummy[:3] = 1.0
+    separated = np.column_stack([X, dummy])
+    result = fit(
+        np.stack([y, y]),
+        np.stack([separated, np.column_stack([X, X[:, 1] ** 2])]),
+        offset,
+        family=family,
+    )
+    assert result.converged.tolist() == [False, True]
+    assert result.beta[0, -1] < -10
+
+
+def test_non_convergence_is_flagged() -> None:
+    y, X, offset = _data(6)
+    assert not fit(y[None], X, offset, family="nb2", max_iter=1).converged.any()
+    assert not fit(y[None], X, offset, family="poisson", max_iter=1).converged.any()
+
+
+def test_ols_matches_statsmodels() -> None:
+    y, X, offset = _data(7)
+    target = np.log((y + 0.5) / np.exp(offset))
+    plain = sm.OLS(target, X).fit()
+    robust = sm.OLS(target, X).fit(cov_type="HC0")
+    result = engine.fit_ols(np.stack([target, target[::-1]]), X)
+    np.testing.assert_allclose(result.beta[0], plain.params, atol=1e-10)
+    np.testing.assert_allclose(result.se[0], plain.bse, rtol=1e-8)
+    np.testing.assert_allclose(result.robust_se[0], robust.bse, rtol=1e-8)
+    np.testing.assert_allclose(result.llf[0], plain.llf, rtol=1e-10)
+    np.testing.assert_allclose(result.beta[1], sm.OLS(target[::-1], X).fit().params, atol=1e-10)
+
+
+def _hurdle_data(seed: int, n: int = 120) -> tuple[np.ndarray, np.ndarray]:
+    """Cross-national-like data: 4 covariates and log population as a covariate."""
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([np.ones(n), rng.normal(size=(n, 3)), rng.normal(0.0, 1.5, n)])
+    mu = np.exp(0.5 + X[:, 1:4] @ np.array([0.4, -0.3, 0.2]) + 0.9 * X[:, 4])
+    y = rng.negative_binomial(1 / 1.2, 1 / (1 + 1.2 * mu)).astype(float)
+    return y, X
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_hurdle_matches_statsmodels_hurdle_count_model(seed: int) -> None:
+    y, X = _hurdle_data(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = HurdleCountModel(y, X, dist="negbin", zerodist="poisson")
+        rough = model.fit(disp=0, maxiter=1000)
+        expected = model.fit(start_params=rough.params, method="newton", disp=0, maxiter=100)
+    zero, count = engine.fit_hurdle_nb2(y[None], X)
+    assert zero.converged.all()
+    assert count.converged.all()
+    k = X.shape[1]
+    params, bse = np.asarray(expected.params), np.asarray(expected.bse)
+    np.testing.assert_allclose(zero.beta[0], params[:k], atol=1e-6)
+    np.testing.assert_allclose(count.beta[0], params[k : 2 * k], atol=1e-6)
+    np.testing.assert_allclose(count.alpha[0], params[-1], atol=1e-6)
+    # statsmodels' standard errors come from a numerical Hessian (approx_hess): about
+    # 1e-6 relative is all they carry.
+    np.testing.assert_allclose(zero.se[0], bse[:k], rtol=1e-5)
+    np.testing.assert_allclose(count.se[0], bse[k : 2 * k], rtol=1e-5)
+    np.testing.assert_allclose(zero.llf[0] + count.llf[0], expected.llf, rtol=1e-10)
+    np.testing.assert_allclose(
+        engine.hurdle_mean(zero, count, X)[0], expected.predict(X, which="mean"), rtol=1e-6
+    )
+
+
+def test_logit_and_truncated_nb2_match_statsmodels() -> None:
+    y, X = _hurdle_data(5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logit = sm.Logit((y > 0).astype(float), X).fit(disp=0, tol=1e-12)
+        truncated = TruncatedLFNegativeBinomialP(y, X, p=2).fit(
+            method="newton", disp=0, maxiter=200
+        )
+    zero = engine.fit_hurdle_zero(y[None], X, link="logit")
+    np.testing.assert_allclose(zero.beta[0], logit.params, atol=1e-8)
+    np.testing.assert_allclose(zero.se[0], logit.bse, rtol=1e-8)
+    np.testing.assert_allclose(zero.llf[0], logit.llf, rtol=1e-12)
+    count = engine.fit_truncated_nb2(y[None], X)
+    np.testing.assert_allclose(count.beta[0], truncated.params[:-1], atol=1e-6)
+    np.testing.assert_allclose(count.alpha[0], truncated.params[-1], atol=1e-6)
+    np.testing.assert_allclose(count.llf[0], truncated.llf, rtol=1e-10)
+
+
+def test_bootstrap_weights_equal_refitting_the_resampled_rows() -> None:
+    y, X = _hurdle_data(1)
+    rng = np.random.default_rng(9)
+    rows = rng.integers(0, len(y), size=(4, len(y)))
+    weights = engine.resample_weights(rows, len(y))
+    assert weights.sum(1).tolist() == [len(y)] * 4
+    zero, count = engine.fit_hurdle_nb2(np.broadcast_to(y, weights.shape), X, weights=weights)
+    for b in range(4):
+        z1, c1 = engine.fit_hurdle_nb2(y[rows[b]][None], X[rows[b]])
+        np.testing.assert_allclose(zero.beta[b], z1.beta[0], atol=1e-8)
+        np.testing.assert_allclose(count.beta[b], c1.beta[0], atol=1e-7)
+        np.testing.assert_allclose(count.alpha[b], c1.alpha[0], atol=1e-7)
+        np.testing.assert_allclose(zero.se[b], z1.se[0], rtol=1e-7)
+    nb2 = fit(np.broadcast_to(y, weights.shape), X, np.zeros(len(y)), weights=weights)
+    alone = fit(y[rows[0]][None], X[rows[0]], np.zeros(len(y)))
+    np.testing.assert_allclose(nb2.beta[0], alone.beta[0], atol=1e-8)
+    np.testing.assert_allclose(nb2.robust_se[0], alone.robust_se[0], rtol=1e-7)
+
+
+def test_hurdle_parts_flag_data_sets_without_zeros_or_positives() -> None:
+    y, X = _hurdle_data(2)
+    batch = np.stack([y, y + 1.0, np.zeros_like(y)])
+    zero, count = engine.fit_hurdle_nb2(batch, X)
+    assert zero.converged.tolist() == [True, False, False]
+    assert count.converged.tolist() == [True, True, False]
+    assert np.isnan(zero.beta[1:]).all()
+    assert np.isnan(count.beta[2]).all()
+    with pytest.raises(ValueError, match="unknown link"):
+        engine.fit_hurdle_zero(y[None], X, link="probit")
