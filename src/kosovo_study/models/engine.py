@@ -1024,6 +1024,59 @@ def fit(
     )
 
 
+@_compiled
+def _ols_batch(
+    y: Buf, w: Buf, X: Buf, beta: Buf, se: Buf, robust: Buf, llf: Buf, converged: Buf
+) -> None:
+    B, n = y.shape
+    p = X.shape[2]
+    A = np.empty((p, p))
+    L = np.zeros((p, p))
+    g = np.empty(p)
+    inverse = np.empty((p, p))
+    scores = np.empty((n, p))
+    for b in range(B):
+        xi = b if X.shape[0] > 1 else 0
+        wb = w[b if w.shape[0] > 1 else 0]
+        A[:, :] = 0.0
+        g[:] = 0.0
+        count = 0.0
+        for i in range(n):
+            count += wb[i]
+            for a in range(p):
+                wa = wb[i] * X[xi, i, a]
+                g[a] += wa * y[b, i]
+                for c in range(a + 1):
+                    A[a, c] += wa * X[xi, i, c]
+        for a in range(p):
+            for c in range(a):
+                A[c, a] = A[a, c]
+        if not _cholesky(A, L, p):
+            beta[b, :] = np.nan
+            se[b, :] = np.nan
+            robust[b, :] = np.nan
+            llf[b] = np.nan
+            converged[b] = False
+            continue
+        _cholesky_solve(L, g, beta[b], p)
+        rss = 0.0
+        for i in range(n):
+            resid = y[b, i]
+            for j in range(p):
+                resid -= X[xi, i, j] * beta[b, j]
+            rss += wb[i] * resid * resid
+            root = math.sqrt(wb[i]) * resid
+            for j in range(p):
+                scores[i, j] = root * X[xi, i, j]
+        _cholesky_inverse(L, inverse, p)
+        _sandwich_se(inverse, scores, n, p, p, se[b], robust[b])
+        sigma2 = rss / (count - p)
+        for j in range(p):
+            se[b, j] = math.sqrt(inverse[j, j] * sigma2)
+        llf[b] = -0.5 * count * (math.log(2.0 * math.pi * rss / count) + 1.0)
+        converged[b] = True
+
+
 def fit_ols(y: Array, X: Array, weights: Array | None = None) -> BatchFit:
     """Least squares for every outcome vector in the batch (e.g. OLS on the log rate).
 
@@ -1031,35 +1084,17 @@ def fit_ols(y: Array, X: Array, weights: Array | None = None) -> BatchFit:
     frequency weights.  ``se`` is the classical standard error (residual variance on
     n - p degrees of freedom, n the weighted count), ``robust_se`` HC0; ``alpha`` is 0
     and ``llf`` the Gaussian log-likelihood at the ML variance, as statsmodels ``OLS``.
-    Batched normal equations (einsum, then one stacked solve); ``converged`` is False
+    Normal equations by Cholesky, compiled; ``converged`` is False (NaN estimates)
     where X'X is singular.
     """
     y, X, _, w = _broadcast(y, X, np.zeros(np.atleast_2d(y).shape[-1]), weights)
-    batch = y.shape[0]
-    xtw = X.transpose(0, 2, 1) * w[:, None, :]
-    xtx = np.broadcast_to(xtw @ X, (batch, X.shape[2], X.shape[2]))
-    xty = np.einsum("bpn,bn->bp", np.broadcast_to(xtw, (batch, *xtw.shape[1:])), y)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rank = np.linalg.matrix_rank(xtx)
-        converged = rank == X.shape[2]
-        safe = np.where(converged[:, None, None], xtx, np.eye(X.shape[2]))
-        inverse = np.linalg.inv(safe)
-        beta = np.einsum("bpq,bq->bp", inverse, xty)
-        residual = y - np.einsum("bnp,bp->bn", X, beta)
-        count = np.broadcast_to(w, y.shape).sum(1)
-        rss = (np.broadcast_to(w, y.shape) * residual**2).sum(1)
-        sigma2 = rss / (count - X.shape[2])
-        se = np.sqrt(np.diagonal(inverse, axis1=1, axis2=2) * sigma2[:, None])
-        meat = np.einsum(
-            "bnp,bn,bnq->bpq",
-            np.broadcast_to(X, (*y.shape, X.shape[2])),
-            np.broadcast_to(w, y.shape) * residual**2,
-            np.broadcast_to(X, (*y.shape, X.shape[2])),
-        )
-        robust = np.sqrt(np.diagonal(inverse @ meat @ inverse, axis1=1, axis2=2))
-        llf = -0.5 * count * (np.log(2 * np.pi * rss / count) + 1.0)
-    nan = ~converged
-    beta[nan] = se[nan] = robust[nan] = np.nan
+    batch, p = y.shape[0], X.shape[2]
+    beta = np.empty((batch, p))
+    se = np.empty((batch, p))
+    robust = np.empty((batch, p))
+    llf = np.empty(batch)
+    converged = np.zeros(batch, dtype=np.bool_)
+    _ols_batch(y, w, X, beta, se, robust, llf, converged)
     return BatchFit(
         beta=beta,
         alpha=np.zeros(batch),

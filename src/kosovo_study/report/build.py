@@ -6,15 +6,30 @@ see, so this stage fingerprints those inputs and clears the cache when they chan
 a rebuild with nothing changed reuses every executed page, and a rebuild after a
 change in the data re-executes them.  Sphinx warnings are errors, so a broken
 reference, a missing citation or a missing figure fails the build.
+
+Speed: Sphinx executes pages one after the other.  Before it runs, this stage executes
+the pages missing from the cache in parallel (one kernel per page, ``jobs`` at a time),
+reading each page with myst-nb's own reader so that the cache entries are exactly the
+ones Sphinx then looks up; Sphinx then only reads and renders.
+
+Hygiene: after an incremental build, images that no page references any more are
+deleted (``prune_unreferenced``), as are cache entries of pages that no longer exist in
+that form: they may hold figures of earlier (e.g. restricted) data.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import yaml
 
@@ -69,6 +84,123 @@ def refresh_cache(paths: ProjectPaths) -> bool:
     return True
 
 
+def _notebook_pages(paths: ProjectPaths) -> list[Path]:
+    """Book pages that are MyST notebooks (text with a jupytext/kernelspec header)."""
+    from myst_nb.core.read import is_myst_markdown_notebook
+
+    return [
+        page
+        for page in sorted(paths.book.glob("*.md"))
+        if is_myst_markdown_notebook(page.read_text(encoding="utf-8"))
+    ]
+
+
+def _read_page(page: Path) -> Any:
+    """The notebook myst-nb makes of a page (same reader and options as in the build)."""
+    from myst_nb.core.read import read_myst_markdown_notebook
+    from myst_parser.config.main import MdParserConfig
+
+    return read_myst_markdown_notebook(
+        page.read_text(encoding="utf-8"),
+        config=MdParserConfig(),
+        add_source_map=True,
+        path=str(page),
+    )
+
+
+def _execute_page(page: str, timeout: int) -> tuple[str, Any, float, str | None]:
+    """Execute one page in its folder (as myst-nb does); runs in a worker process."""
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    notebook = _read_page(Path(page))
+    result = single_nb_execution(
+        notebook,
+        cwd=str(Path(page).parent),
+        allow_errors=False,
+        timeout=timeout,
+        meta_override=True,
+    )
+    error = None if result.err is None else result.exc_string
+    return page, notebook, result.time, error
+
+
+def execute_pages(paths: ProjectPaths, jobs: int = 2, timeout: int = 600) -> list[Path]:
+    """Execute, in parallel, the pages whose code is not in the execution cache; store
+    them in the cache Sphinx reads, and drop cache entries no current page matches.
+
+    Returns the pages executed.  A page that raises stops the build with its traceback
+    (the book's pages must run cleanly).
+    """
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    cache = get_cache(str(paths.book_build / CACHE))
+    pending: list[Path] = []
+    current: set[int] = set()
+    for page in _notebook_pages(paths):
+        try:
+            current.add(cache.match_cache_notebook(_read_page(page)).pk)
+        except KeyError:
+            pending.append(page)
+    if pending:
+        # "spawn": a clean interpreter per worker (the caller may hold threads or locks).
+        with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context("spawn")) as pool:
+            outcomes = list(
+                pool.map(_execute_page, [str(p) for p in pending], [timeout] * len(pending))
+            )
+        for source, notebook, seconds, error in outcomes:
+            if error is not None:
+                log = paths.book_build / f"execute-{Path(source).stem}.log"
+                log.write_text(error, encoding="utf-8")
+                raise KosovoStudyError(
+                    f"The book page {source} failed to execute: "
+                    f"{error.strip().splitlines()[-1]} The traceback is in {log}. Fix the "
+                    "page (or the results it reads) and rerun `kosovo-study book`."
+                )
+            record = cache.cache_notebook_bundle(
+                CacheBundleIn(notebook, source, data={"execution_seconds": seconds}),
+                check_validity=False,
+                overwrite=True,
+            )
+            current.add(record.pk)
+    for record in cache.list_cache_records():
+        if record.pk not in current:
+            cache.remove_cache(record.pk)
+    return pending
+
+
+_REFERENCE = re.compile(r"""(?:src|href|srcset|data-src)\s*=\s*["']([^"']+)["']|url\(([^)]+)\)""")
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".pdf"}
+
+
+def prune_unreferenced(site: Path) -> list[Path]:
+    """Delete images under ``site`` that no HTML page or stylesheet references.
+
+    Sphinx copies each figure into ``_images`` but never deletes one: after the data or a
+    page changes, the old figure would stay published.  Theme assets under ``_static``
+    are kept.  Returns the files deleted.
+    """
+    referenced: set[Path] = set()
+    for document in [*site.rglob("*.html"), *site.rglob("*.css")]:
+        text = document.read_text(encoding="utf-8", errors="replace")
+        for match in _REFERENCE.finditer(text):
+            for item in (match.group(1) or match.group(2) or "").split(","):
+                target = unquote(urlsplit(item.strip().strip("'\"").split(" ")[0]).path)
+                if target:
+                    referenced.add((document.parent / target).resolve())
+    deleted = []
+    for path in sorted(site.rglob("*")):
+        if (
+            path.is_file()
+            and path.suffix.lower() in _IMAGE_SUFFIXES
+            and "_static" not in path.relative_to(site).parts
+            and path.resolve() not in referenced
+        ):
+            path.unlink()
+            deleted.append(path)
+    return deleted
+
+
 def jupyter_book(paths: ProjectPaths, builder: str = "html", everything: bool = False) -> None:
     # The console script installed beside this interpreter (the docs dependency group).
     executable = Path(sys.executable).parent / "jupyter-book"
@@ -101,13 +233,22 @@ def jupyter_book(paths: ProjectPaths, builder: str = "html", everything: bool = 
         )
 
 
-def build(paths: ProjectPaths | None = None, force: bool = False) -> StageResult:
-    """Build the HTML book (skipped when sources, data and code are unchanged)."""
+def build(
+    paths: ProjectPaths | None = None, force: bool = False, jobs: int | None = None
+) -> StageResult:
+    """Build the HTML book (skipped when sources, data and code are unchanged).
+
+    ``jobs`` pages are executed at a time (default: the number of processors, at most 4).
+    """
+    jobs = jobs or min(4, os.cpu_count() or 1)
     paths = paths or project_paths()
     write_bibliography(paths)
 
     def run() -> list[Path]:
-        jupyter_book(paths, "html", everything=refresh_cache(paths))
+        everything = refresh_cache(paths)
+        execute_pages(paths, jobs=jobs)
+        jupyter_book(paths, "html", everything=everything)
+        prune_unreferenced(paths.book_build / "html")
         guard_book(paths.book_build / "html")
         return [paths.book_build / "html" / "index.html"]
 
@@ -135,7 +276,10 @@ def build_pdf(paths: ProjectPaths | None = None) -> Path:
     """
     paths = paths or project_paths()
     chromium = find_chromium()
-    jupyter_book(paths, "singlehtml", everything=refresh_cache(paths))
+    everything = refresh_cache(paths)
+    execute_pages(paths)
+    jupyter_book(paths, "singlehtml", everything=everything)
+    prune_unreferenced(paths.book_build / "singlehtml")
     # index.html is only a redirect to the root document named in _toc.yml.
     root = yaml.safe_load((paths.book / "_toc.yml").read_text(encoding="utf-8"))["root"]
     page = paths.book_build / "singlehtml" / f"{root}.html"
