@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import resource
 import time
 import warnings
@@ -178,14 +179,10 @@ def timed(function: Callable[[], object], repeats: int = 3) -> float:
     return best
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--specs", type=int, default=2)
-    parser.add_argument("--permutations", type=int, default=199)
-    args = parser.parse_args()
-
-    load = ", ".join(f"{x:.1f}" for x in __import__("os").getloadavg())
-    print(f"load average (1, 5, 15 min): {load} on {__import__('os').cpu_count()} cores")
+def family_table(specs: int, permutations: int) -> None:
+    """Print, per family, the engine's fits/s against the floor and against statsmodels."""
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average (1, 5, 15 min): {load} on {os.cpu_count()} cores")
     started = time.perf_counter()
     warm_up = sample_designs(1, 3)
     for family in FAMILIES:  # compile or load the cached compiled code first
@@ -194,7 +191,7 @@ def main() -> None:
     print(
         f"engine ready (compiled code loaded or compiled) in {time.perf_counter() - started:.1f} s"
     )
-    designs = sample_designs(args.specs, args.permutations)
+    designs = sample_designs(specs, permutations)
     rate, transcendental = machine_rates()
     print(
         f"machine now: {rate / 1e9:.2f} Gflop/s on a compiled X'WX kernel, "
@@ -254,6 +251,14 @@ def main() -> None:
         "and an exp or log at 20 flops (the issue's assumption); speed-up: statsmodels loop / engine, both warm-started from the observed-data "
         "estimates; cold eng.: the engine from its own default start values."
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--specs", type=int, default=2)
+    parser.add_argument("--permutations", type=int, default=199)
+    args = parser.parse_args()
+    family_table(args.specs, args.permutations)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory: {peak:.0f} MiB")
 

@@ -1,45 +1,182 @@
-"""Benchmark: the multiverse engine against a naive statsmodels loop, side by side.
+"""Benchmark: the multiverse on the engine against a fair statsmodels loop, side by side.
 
 Run from a clone after `kosovo-study clean` (and `fetch`):
 
     python benchmarks/multiverse.py [--sample-specs 16] [--sample-permutations 199]
+    python benchmarks/multiverse.py --grid large   # adds the Dask scaling run
 
-It prints specifications and permutations per second for (1) a naive loop that refits
-statsmodels for every specification x permutation of a sample, (2) the engine on the
-same sample (and the largest coefficient difference between the two), and (3) the
-engine on the full multiverse with 999 permutations; then the speed-up and the peak
-memory (this process and its worker processes).  Numbers, not assertions: machines
-are shared and noisy.
+It prints
+1. fits/s per family (Poisson, NB2, OLS on the log rate) against the floor and
+   against statsmodels (``benchmarks/engine.py``'s table);
+2. a sample of specifications x permutations run (a) through the multiverse code
+   (``multiverse.run``, one process) and (b) by statsmodels one fit at a time, started
+   from the estimates on the observed data (at least as good a start as the engine's
+   own), with the speed-up and the largest coefficient difference;
+3. the full multiverse (every specification x 999 permutations) with 2 jobs;
+4. with ``--grid large``: the grid at 1x, 5x and 20x on a Dask LocalCluster with 2
+   workers, printing specifications/s for each.  The larger grids are built here from
+   the public ``multiverse.expand``/``run`` API: 5 or 20 versions of the main outcome
+   (stand-ins for imputation draws: seeded multinomial redraws of its total, for timing
+   only, never reported) in place of the single one;
+and the peak memory of the largest process.  Numbers, not assertions: machines are
+shared and noisy; the load average is printed with them.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import resource
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
 from kosovo_study import models
+from kosovo_study.models import engine
 from kosovo_study.models import multiverse as mv
 from kosovo_study.paths import project_paths
 
 
-def naive_fit(family: str, y: np.ndarray, X: np.ndarray, offset: np.ndarray, column: int) -> float:
+def _engine_benchmark() -> object:
+    path = Path(__file__).with_name("engine.py")
+    spec = importlib.util.spec_from_file_location("engine_benchmark", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def statsmodels_fit(
+    family: str, y: np.ndarray, X: np.ndarray, offset: np.ndarray, column: int, start: tuple
+) -> float:
+    """The focal coefficient by statsmodels, started from ``start`` (beta, alpha)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if family == "ols_log_rate":
             return float(sm.OLS(np.log((y + 0.5) / np.exp(offset)), X).fit().params[column])
-        poisson = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit()
         if family in {"poisson", "quasi_poisson"}:
-            return float(poisson.params[column])
-        model = sm.NegativeBinomial(y, X, offset=offset)
-        start = np.append(poisson.params, 0.5)
-        rough = model.fit(start_params=start, method="bfgs", maxiter=2000, disp=0)
-        return float(model.fit(start_params=rough.params, method="newton", disp=0).params[column])
+            model = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset)
+            return float(model.fit(start_params=start[0], tol=1e-10).params[column])
+        nb = sm.NegativeBinomial(y, X, offset=offset)
+        result = nb.fit(start_params=np.append(*start), method="newton", maxiter=100, disp=0)
+        return float(result.params[column])
+
+
+def sample_comparison(specs: int, permutations: int) -> None:
+    paths = project_paths()
+    rng = np.random.default_rng(0)
+    main_specs = [s for s in mv.expand() if s.outcome == "main" and not s.exclude_influential]
+    sample = [main_specs[i] for i in rng.choice(len(main_specs), specs, replace=False)]
+    inputs = models.multiverse_inputs(paths, permutations, seed=1)
+    mv.run(sample[:1], inputs, n_jobs=1)  # load the compiled code before timing
+
+    started = time.perf_counter()
+    naive = []
+    for spec in sample:
+        data = mv.spec_data(spec, inputs)
+        permuted = mv._permuted(data, inputs.orderings)
+        family = "nb2" if spec.family == "nb2" else "poisson"
+        if spec.family == "ols_log_rate":
+            start: tuple = (None, None)
+        else:
+            observed = engine.fit(data.y[None], data.X, data.offset, family=family)
+            start = (observed.beta[0], observed.alpha[0])
+        naive.append(
+            [
+                statsmodels_fit(spec.family, data.y, X, data.offset, data.column, start)
+                for X in permuted
+            ]
+        )
+    naive_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    _, engine_null = mv.run(sample, inputs, n_jobs=1)
+    engine_seconds = time.perf_counter() - started
+    difference = float(np.nanmax(np.abs(np.array(naive) - engine_null)))
+    fits = specs * permutations
+    families = pd.Series([s.family for s in sample]).value_counts().to_dict()
+    print(f"\nsample: {specs} specifications {families} x {permutations} permutations")
+    print(
+        f"  statsmodels loop (warm-started): {naive_seconds:8.2f} s {fits / naive_seconds:10.0f} fits/s"
+    )
+    print(
+        f"  multiverse.run (1 process):      {engine_seconds:8.2f} s "
+        f"{fits / engine_seconds:10.0f} fits/s (includes each specification's own fit)"
+    )
+    print(
+        f"  speed-up: {naive_seconds / engine_seconds:.0f}x; largest coefficient difference "
+        f"{difference:.1e}"
+    )
+
+
+def full_multiverse(permutations: int, jobs: int) -> None:
+    specs = mv.expand()
+    inputs = models.multiverse_inputs(project_paths(), permutations, seed=2020)
+    started = time.perf_counter()
+    table, _ = mv.run(specs, inputs, n_jobs=jobs)
+    seconds = time.perf_counter() - started
+    print(
+        f"\nfull multiverse: {len(table)} specifications x {permutations} permutations in "
+        f"{seconds:.1f} s ({len(table) / seconds:.1f} specifications/s, "
+        f"{len(table) * permutations / seconds:,.0f} fits/s, {jobs} jobs)  target <= 20 s"
+    )
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)  # so the workers' peak memory is counted
+
+
+def scaled_inputs(inputs: mv.Inputs, copies: int, seed: int = 7) -> tuple[mv.Inputs, list[str]]:
+    """Inputs with ``copies`` versions of the main outcome (timing stand-ins)."""
+    rng = np.random.default_rng(seed)
+    main = inputs.outcomes["main"]
+    weights = (main.to_numpy() + 0.5) / (main.to_numpy() + 0.5).sum()
+    outcomes = {"main": main}
+    for k in range(1, copies):
+        counts = rng.multinomial(int(main.sum()), weights).astype(float)
+        outcomes[f"main_draw_{k}"] = pd.Series(counts, index=main.index)
+    sources = dict.fromkeys(outcomes, "timing stand-in")
+    scaled = mv.Inputs(inputs.municipalities, outcomes, sources, inputs.orderings)
+    return scaled, list(outcomes)
+
+
+def large_grid(permutations: int, workers: int) -> None:
+    from distributed import Client, LocalCluster
+
+    base = models.multiverse_inputs(project_paths(), permutations, seed=2020)
+    print(
+        f"\n--grid large: Dask LocalCluster, {workers} worker processes x 1 thread, "
+        f"{permutations} permutations"
+    )
+    with (
+        LocalCluster(n_workers=workers, threads_per_worker=1, processes=True) as cluster,
+        Client(cluster) as client,
+    ):
+        one: float | None = None
+        for copies in (1, 5, 20):
+            inputs, names = scaled_inputs(base, copies)
+            grid = {**mv.GRID, "outcome": tuple(names)}
+            specs = mv.expand(grid)
+            started = time.perf_counter()
+            table, _ = mv.run(specs, inputs, scheduler=cluster.scheduler_address)
+            seconds = time.perf_counter() - started
+            rate = len(table) / seconds
+            one = one or rate
+            print(
+                f"  {copies:2d}x: {len(table):6d} specifications in {seconds:7.1f} s = "
+                f"{rate:6.1f} specifications/s ({rate / one:.2f} of the 1x rate)"
+            )
+
+        def peak_mib() -> float:
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+        worker_peaks = client.run(peak_mib)
+        print(f"  peak memory per worker: {max(worker_peaks.values()):.0f} MiB")
 
 
 def main() -> None:
@@ -48,58 +185,24 @@ def main() -> None:
     parser.add_argument("--sample-permutations", type=int, default=199)
     parser.add_argument("--permutations", type=int, default=999)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--grid", choices=("standard", "large"), default="standard")
+    parser.add_argument("--large-permutations", type=int, default=99)
+    parser.add_argument("--skip-families", action="store_true")
     args = parser.parse_args()
 
-    paths = project_paths()
-    specs = mv.expand()
-    rng = np.random.default_rng(0)
-    main_specs = [s for s in specs if s.outcome == "main" and not s.exclude_influential]
-    sample = [main_specs[i] for i in rng.choice(len(main_specs), args.sample_specs, replace=False)]
-    inputs = models.multiverse_inputs(paths, args.sample_permutations, seed=1)
-
-    started = time.perf_counter()
-    naive = []
-    for spec in sample:
-        data = mv.spec_data(spec, inputs)
-        permuted = mv._permuted(data, inputs.orderings)
-        naive.append(
-            [naive_fit(spec.family, data.y, X, data.offset, data.column) for X in permuted]
-        )
-    naive_seconds = time.perf_counter() - started
-
-    started = time.perf_counter()
-    _, engine_null = mv.run(sample, inputs, n_jobs=1)
-    engine_seconds = time.perf_counter() - started
-    difference = float(np.nanmax(np.abs(np.array(naive) - engine_null)))
-
-    fits = args.sample_specs * args.sample_permutations
-    print(f"sample: {args.sample_specs} specifications x {args.sample_permutations} permutations")
-    print(f"  naive statsmodels loop: {naive_seconds:8.2f} s  {fits / naive_seconds:10.1f} fits/s")
-    print(
-        f"  engine (1 process):     {engine_seconds:8.2f} s  {fits / engine_seconds:10.1f} fits/s"
-    )
-    print(
-        f"  speed-up: {naive_seconds / engine_seconds:.1f}x; largest coefficient difference {difference:.2e}"
-    )
-
-    full_inputs = models.multiverse_inputs(paths, args.permutations, seed=2020)
-    started = time.perf_counter()
-    table, _ = mv.run(specs, full_inputs, n_jobs=args.jobs)
-    full_seconds = time.perf_counter() - started
-    total_fits = len(table) * args.permutations
-    print(
-        f"full multiverse: {len(table)} specifications x {args.permutations} permutations in "
-        f"{full_seconds:.1f} s ({len(table) / full_seconds:.1f} specifications/s, "
-        f"{total_fits / full_seconds:,.0f} permutations/s, {args.jobs} jobs)"
-    )
-    # Let the joblib workers exit so their peak memory is counted as children's.
-    from joblib.externals.loky import get_reusable_executor
-
-    get_reusable_executor().shutdown(wait=True)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average (1, 5, 15 min) at start: {load} on {os.cpu_count()} cores")
+    if not args.skip_families:
+        _engine_benchmark().family_table(2, args.sample_permutations)  # type: ignore[attr-defined]
+    sample_comparison(args.sample_specs, args.sample_permutations)
+    full_multiverse(args.permutations, args.jobs)
+    if args.grid == "large":
+        large_grid(args.large_permutations, args.jobs)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"peak memory: {own:.0f} MiB (main process), {children:.0f} MiB (largest worker)")
-    pd.set_option("display.width", 120)
+    print(f"\npeak memory: {own:.0f} MiB (main process), {children:.0f} MiB (largest worker)")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average (1, 5, 15 min) at end: {load}")
 
 
 if __name__ == "__main__":
