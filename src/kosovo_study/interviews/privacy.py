@@ -78,8 +78,14 @@ _MONTHS_EN = (
 # (nominative and genitive: "mart"/"marta", "januar"/"januara"), written without
 # diacritics too.
 _MONTHS_SQ = r"janar|shkurt|mars|prill|maj|qershor|korrik|gusht|shtator|tetor|n[eë]ntor|dhjetor"
-_MONTHS_SR = r"januar|februar|mart|april|maj|jun|jul|avgust|septembar|oktobar|novembar|decembar"
-_MONTHS_CYR = r"јануар|фебруар|март|април|мај|јун|јул|август|септембар|октобар|новембар|децембар"
+_MONTHS_SR = (
+    r"januar|februar|mart|april|maj|juni?|juli?|avgust|septemb(?:ar|ra)|oktob(?:ar|ra)|"
+    r"novemb(?:ar|ra)|decemb(?:ar|ra)"
+)
+_MONTHS_CYR = (
+    r"јануар|фебруар|март|април|мај|јуни?|јули?|август|септемб(?:ар|ра)|октоб(?:ар|ра)|"
+    r"новемб(?:ар|ра)|децемб(?:ар|ра)"
+)
 _MONTH = (
     rf"(?:(?:{_MONTHS_SQ})(?:i|it|in)?|(?:{_MONTHS_SR}|{_MONTHS_CYR})(?:a|а)?|"
     rf"(?:{_MONTHS_EN})\.?)"
@@ -190,7 +196,7 @@ _TO_CYRILLIC = [
 
 
 def _cyrillic(latin: str) -> str:
-    text = latin.lower()
+    text = latin.lower().translate(_NON_DECOMPOSING)
     for a, b in _TO_CYRILLIC:
         text = text.replace(a, b)
     return text
@@ -208,6 +214,16 @@ _ENDING_RE = "|".join(sorted(_ENDINGS, key=len, reverse=True))
 _VOWELS = "aeiouë"
 
 
+# Serbian letters as they are written on keyboards without them (Đorđević -> Djordjevic,
+# Petrović -> Petrovich); the plain form (Petrovic) comes from folding.
+_DIGRAPHS = str.maketrans({"đ": "dj", "Đ": "Dj", "č": "ch", "Č": "Ch", "ć": "ch", "Ć": "Ch",
+                           "š": "sh", "Š": "Sh", "ž": "zh", "Ž": "Zh"})  # fmt: skip
+
+
+def _ascii_digraphs(name: str) -> str:
+    return name.translate(_DIGRAPHS)
+
+
 def name_variants(name: str) -> list[str]:
     """Folded regex alternatives for one listed name: the whole name and each part of
     three or more letters, each with inflected endings, in Latin and Cyrillic."""
@@ -217,7 +233,13 @@ def name_variants(name: str) -> list[str]:
     for part in parts:
         if sum(ch.isalpha() for ch in part) < 3:
             continue
-        for script in (fold(part), _cyrillic(fold(part))):
+        spellings = {
+            fold(part),
+            fold(part.replace("đ", "dj").replace("Đ", "Dj")),
+            fold(_ascii_digraphs(part)),
+            _cyrillic(part),
+        }
+        for script in sorted(spellings):
             stem = re.escape(script)
             out.append(rf"{stem}(?:{_ENDING_RE})?")
             if script[-1:] in _VOWELS + "аеиоу" and len(script) > 3:
