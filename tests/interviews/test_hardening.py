@@ -280,9 +280,7 @@ def test_concurrent_imports_do_not_mix(tmp_path: Path, project: ProjectPaths) ->
     "name",
     ["maxqda24_icls-themes.qdpx", "atlas23_target-project.qdpx", "atlas23_blank-project.qdpx"],
 )
-def test_real_exports_fail_with_what_is_not_supported(
-    name: str, project: ProjectPaths
-) -> None:
+def test_real_exports_fail_with_what_is_not_supported(name: str, project: ProjectPaths) -> None:
     path = QDA / name
     if not path.exists():
         pytest.skip("shared/data/qda is absent")
@@ -320,9 +318,7 @@ def test_cohen_kappa_matches_a_published_example() -> None:
     assert cohen_kappa(np.array(first, float), np.array(second, float)) == pytest.approx(0.4)
 
 
-def test_a_real_import_runs_the_stage_to_the_end(
-    tmp_path: Path, project: ProjectPaths
-) -> None:
+def test_a_real_import_runs_the_stage_to_the_end(tmp_path: Path, project: ProjectPaths) -> None:
     interview_stage.run(project)  # synthetic: a computed model
     model = pd.read_csv(project.results / "interview_model.csv")
     assert model["synthetic"].all()

@@ -158,13 +158,15 @@ def validate_attributes(export: Export) -> tuple[pd.DataFrame, list[dict[str, st
             register = load_register()
             ids: list[int | None] = []
             names: list[str | None] = []
+            resolved: dict[str, int] = {}
             for place, value in zip(places, values, strict=True):
                 if value is None:
                     ids.append(None)
                     names.append(None)
                     continue
                 try:
-                    municipality_id = register.normalise(value)
+                    municipality_id = resolved.get(value) or register.normalise(value)
+                    resolved[value] = municipality_id
                 except MunicipalityNameError as error:
                     errors.append(f"{place}: municipality {value[:40]!r}: {error}")
                     ids.append(None)
@@ -176,12 +178,13 @@ def validate_attributes(export: Export) -> tuple[pd.DataFrame, list[dict[str, st
             out["municipality_id"] = pd.array(ids, dtype="Int64")
         elif column in allowed:
             vocabulary = {name_key(v): v for v in allowed[column]}
+            keys = {v: name_key(v) for v in set(values) if v is not None}
             checked: list[str | None] = []
             for place, value in zip(places, values, strict=True):
                 if value is None:
                     checked.append(None)
-                elif name_key(value) in vocabulary:
-                    checked.append(vocabulary[name_key(value)])
+                elif keys[value] in vocabulary:
+                    checked.append(vocabulary[keys[value]])
                 else:
                     errors.append(
                         f"{place}: {column} {value[:40]!r} is not one of {allowed[column]}"

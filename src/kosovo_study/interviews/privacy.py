@@ -430,21 +430,29 @@ class Needles:
     whole, without case or diacritics; indexed by their first word for speed."""
 
     def __init__(self, strings: Iterable[str]) -> None:
-        self._by_first: dict[str, list[re.Pattern[str]]] = {}
+        self._by_first: dict[str, list[str]] = {}
         for string in {fold(s.strip()) for s in strings}:
             words = re.findall(r"\w+", string)
-            if len(string) < 3 or not words:
-                continue
-            pattern = re.compile(rf"(?<!\w){re.escape(string)}(?!\w)")
-            self._by_first.setdefault(words[0], []).append(pattern)
+            if len(string) >= 3 and words:
+                self._by_first.setdefault(words[0], []).append(string)
 
     def search(self, text: str) -> bool:
         folded = fold(text)
         for word in set(re.findall(r"\w+", folded)):
-            for pattern in self._by_first.get(word, ()):
-                if pattern.search(folded):
-                    return True
+            for needle in self._by_first.get(word, ()):
+                start = folded.find(needle)
+                while start != -1:
+                    end = start + len(needle)
+                    before = folded[start - 1] if start else " "
+                    after = folded[end] if end < len(folded) else " "
+                    if not (_is_word(before) or _is_word(after)):
+                        return True
+                    start = folded.find(needle, start + 1)
         return False
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
 
 
 def find_identifiers(
@@ -603,6 +611,7 @@ def pseudonym_key(synthetic: bool) -> bytes:
     return _key_from_environment()
 
 
+@lru_cache(maxsize=65536)
 def pseudonymise(respondent: str, key: str | bytes) -> str:
     """``R`` + the first 16 hex digits of HMAC-SHA256(key, id without surrounding space)."""
     secret = key.encode() if isinstance(key, str) else key
