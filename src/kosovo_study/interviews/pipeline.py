@@ -370,7 +370,6 @@ def import_interviews(
             "(it would pseudonymise real data with the public demo key and label it "
             "synthetic). Import it without --synthetic, with a key."
         )
-    key = pseudonym_key(export.synthetic)
     if export.segments.empty:
         contents = ", ".join(f"{n} {what}" for what, n in export.contents.items())
         raise KosovoStudyError(
@@ -380,6 +379,7 @@ def import_interviews(
             "codings of PDF, picture, audio or video sources are not supported. Code the "
             "transcripts and export again."
         )
+    key = pseudonym_key(export.synthetic)
     tables = tables_from_export(export, key, export.synthetic)
     with interviews_lock(paths):
         remove_partial_files(paths)
