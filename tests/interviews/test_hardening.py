@@ -348,3 +348,34 @@ def test_qdpx_case_names_that_look_like_names_are_redacted(tmp_path: Path) -> No
     text = " ".join(tables["interview_segments"]["segment_text"])
     assert "Arbeni" not in text
     assert "Drita" not in text
+
+
+def test_raw_ids_in_text_are_replaced(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "int-KS-017,KS-017,belonging,As KS-017 said in int-KS-017.,c\n")
+    tables = tables_from_export(read_export(path), KEY, synthetic=False)
+    text = tables["interview_segments"]["segment_text"].iloc[0]
+    assert "KS-017" not in text
+    assert "[ID]" in text
+
+
+def test_damaged_selection_positions(tmp_path: Path) -> None:
+    segments, people = synthetic.generate(2, respondents=2)
+    path = synthetic.write_qdpx(segments, people, tmp_path / "p.qdpx")
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read("project.qde").decode("utf-8")
+    first = xml.index('startPosition="')
+    for replacement, expected in (('startPosition="x', "not whole numbers"), ("", None)):
+        damaged = tmp_path / "damaged.qdpx"
+        text = (
+            xml[:first] + replacement + xml[first + len('startPosition="') :]
+            if replacement
+            else (xml.replace('endPosition="', 'endPosition="9999', 1))
+        )
+        with zipfile.ZipFile(damaged, "w") as archive:
+            archive.writestr("project.qde", text)
+        if expected:
+            with pytest.raises(KosovoStudyError, match=expected):
+                read_qdpx(damaged)
+        else:
+            kinds = {p["kind"] for p in read_qdpx(damaged).problems}
+            assert "selection outside the text" in kinds

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (full-width digits, dashes and Cyrillic letters are the point)
 """Redaction: recall on a seeded corpus of planted identifiers, regressions, properties.
 
 The corpus plants identifiers of every format the privacy module names (phones with
@@ -282,3 +283,36 @@ def test_redact_is_idempotent_and_never_crashes(text: str, name: str) -> None:
 def test_guard_finds_what_redaction_missed(text: str, secret: str) -> None:
     # redaction switched off: the guard must still see the planted identifier
     assert privacy.find_identifiers(text + " " + secret + " ")
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("Tel ０４４ １２３ ４５６.", "４５６"),  # full-width digits
+        ("Tel 044\u200b123\u200b456.", "456"),  # zero-width spaces inside
+        ("Tel 044–123–456.", "456"),  # en dashes
+        ("Tel 044\u202f123\u2009456.", "456"),  # narrow and thin spaces
+        ("Tel ٠٤٤ ١٢٣ ٤٥٦.", "٤٥٦"),  # Arabic-Indic digits
+        ("Numri personal 123 456 7890.", "7890"),
+        ("Rođen 12.III.1990. godine", "1990"),
+        ("Rođen 12.03.1990г.", "1990"),
+        ('Rruga "Nëna Terezë" nr. 5', "Terezë"),
+        ("He lived at 221B Baker Street.", "Baker"),
+        ("Write to arben [at] gmail [dot] com.", "gmail"),
+        ("Mr. A. Krasniqi came.", "Krasniqi"),
+        ("Arben's brother left.", "Arben"),
+        ("Markov brat je otišao.", "Markov"),
+    ],
+)
+def test_disguised_identifiers(text: str, secret: str) -> None:
+    assert secret not in redact(text)
+
+
+def test_surname_first_and_family_forms_of_listed_names() -> None:
+    redacted = redact("Krasniqët erdhën; Arbenin e pashë.", ["Krasniqi, Arben"])
+    assert "Krasniq" not in redacted
+    assert "Arben" not in redacted
+
+
+def test_words_at_and_dot_alone_are_not_an_address() -> None:
+    assert redact("I was at home. Then we left.") == "I was at home. Then we left."

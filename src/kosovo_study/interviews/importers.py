@@ -358,15 +358,27 @@ def read_qdpx(
         respondent = source_case.get(guid, "")
         for selection in source.findall(f"{q}PlainTextSelection"):
             selections += 1
-            start, end = (
-                int(selection.get("startPosition", 0)),
-                int(selection.get("endPosition", 0)),
-            )
+            place = f"{path.name} selection {selection.get('guid')}"
+            try:
+                start = int(selection.get("startPosition", ""))
+                end = int(selection.get("endPosition", ""))
+            except ValueError:
+                raise KosovoStudyError(
+                    f"{place}: startPosition/endPosition "
+                    f"{selection.get('startPosition')!r}/{selection.get('endPosition')!r} are not "
+                    "whole numbers. The project is damaged; export it again."
+                ) from None
+            if not 0 <= start < end <= len(text):
+                export.problem(
+                    place,
+                    "selection outside the text",
+                    f"characters {start}-{end} of a text of {len(text)}; the segment text is "
+                    "empty or cut",
+                )
             for coding in selection.findall(f"{q}Coding"):
                 ref = coding.find(f"{q}CodeRef")
                 code_name = codes.get(ref.get("targetGUID") if ref is not None else None, "")
                 user = str(coding.get("creatingUser") or selection.get("creatingUser") or "")
-                place = f"{path.name} selection {selection.get('guid')}"
                 if user not in users:
                     export.problem(
                         place, "coder mismatch", f"coder {user!r} is not among the project's users"

@@ -41,7 +41,13 @@ from pandera.pandas import Check, Column
 from kosovo_study.errors import KosovoStudyError, MunicipalityNameError
 from kosovo_study.interviews.codebook import load_codebook
 from kosovo_study.interviews.importers import ArchiveLimits, Export, read_export
-from kosovo_study.interviews.privacy import guard_tables, pseudonym_key, pseudonymise, redact
+from kosovo_study.interviews.privacy import (
+    Needles,
+    guard_tables,
+    pseudonym_key,
+    pseudonymise,
+    redact,
+)
 from kosovo_study.interviews.reliability import agreement
 from kosovo_study.municipalities import load_register, name_key
 from kosovo_study.paths import ProjectPaths, project_paths
@@ -223,8 +229,12 @@ def tables_from_export(
         | {str(v) for v in segments["document"]}
     )
 
+    # Raw ids and document names are replaced wherever they occur in text too (a
+    # transcript may quote its own file name or the respondent's code).
+    needles = Needles(raw_ids)
+
     def clean(text: object) -> str:
-        return redact(str(text), names)
+        return needles.redact(redact(str(text), names))
 
     segments["respondent"] = [pseudonymise(str(r), key) for r in segments["respondent"]]
     segments["segment_text"] = [clean(t) for t in segments["segment_text"]]

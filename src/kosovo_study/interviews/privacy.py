@@ -67,7 +67,7 @@ _L = r"(?<!\w)(?<!\d[.,])"
 _R = r"(?!\w)(?![.,]\d)"
 # One separator inside a phone number: a space, or one of . / - with an optional space
 # on either side ("044 123 456", "044.123.456", "044/123-456", "044 / 123 456").
-_SEP = r"(?:[ \u00a0]?[./\-][ \u00a0]?|[ \u00a0])"
+_SEP = r"(?:[ \u00a0]?[./\-‐‑–—−][ \u00a0]?|[ \u00a0])"
 _GROUP = r"(?:\(?\d{1,8}\)?)"
 
 _MONTHS_EN = (
@@ -91,7 +91,8 @@ _MONTH = (
     rf"(?:{_MONTHS_EN})\.?)"
 )
 _DAY = r"(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th|\.)?"
-_YEAR = r"(?:1[89]\d{2}|20\d{2})"
+_YEAR = r"(?:1[89]\d{2}|20\d{2})(?:\s?(?:godine|god|g|г|год)\.?(?!\w))?"
+_ROMAN_MONTH = r"(?:xii|xi|x|ix|viii|vii|vi|v|iv|iii|ii|i)"
 
 _STREET_SQ = (
     r"rrug(?:a|ës|es|ën|en|e)|rr\.?|bulevard(?:i|it|in)?|bul\.|blv\.?|"
@@ -102,7 +103,7 @@ _STREET_CYR = r"ул\.|улиц(?:а|е|и|у)|булевар|трг"
 _STREET_EN = r"street|st\.|road|rd\.|avenue|ave\.|square|boulevard|blvd\.?"
 _STREET = rf"(?:{_STREET_SQ}|{_STREET_SR}|{_STREET_CYR}|{_STREET_EN})"
 # A word of a street name: letters, digits, apostrophes, hyphens ("28 Nëntori", "Nëna Terezë").
-_STREET_WORD = r"[^\W_][\w'’\-]*"
+_STREET_WORD = r"[\"'„“”«»]?[^\W_][\w'’\-]*[\"'“”»]?"
 _HOUSE_NO = r"(?:(?:nr|no|br|broj|numër|numer|num)\.?\s*)?\d{1,4}[A-Za-z]?(?:/\d{1,4})?"
 
 #: Patterns of direct identifiers, applied in this order; each name is the placeholder.
@@ -110,8 +111,10 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "EMAIL": re.compile(
         r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)*\.[^\W\d_]{2,}"
         # written out to escape scrapers: "arben at example dot com", "arben[at]example.com"
-        r"|[\w.+\-]+\s?(?:\[at\]|\(at\)|\sat\s)\s?[\w\-]+\s?(?:\.|\[dot\]|\(dot\)|\sdot\s)\s?"
-        r"[^\W\d_]{2,}(?!\w)",
+        r"|[\w.+\-]+\s?(?:\[at\]|\(at\)|\{at\})\s?[\w\-]+"
+        r"(?:\s?(?:\.|\[dot\]|\(dot\)|\sdot\s)\s?[\w\-]+)+"
+        # " at " and " dot " as words: only together, so "at home. Then" is not an address
+        r"|[\w.+\-]+\sat\s[\w\-]+(?:\sdot\s[\w\-]+)+",
         re.IGNORECASE,
     ),
     "URL": re.compile(r"(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]]", re.IGNORECASE),
@@ -126,7 +129,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {
                 rf"{_L}{_YEAR}[./\-](?:0?[1-9]|1[0-2])[./\-](?:0?[1-9]|[12]\d|3[01]){_R}",
                 # day-first numeric: 12.03.1990, 12/03/1990, 12-03-90, 12. 03. 1990.
                 (
-                    rf"{_L}(?:0?[1-9]|[12]\d|3[01])\s?[./\-]\s?(?:0?[1-9]|1[0-2])\s?[./\-]\s?"
+                    rf"{_L}(?:0?[1-9]|[12]\d|3[01])\s?[./\-]\s?(?:0?[1-9]|1[0-2]|{_ROMAN_MONTH})"
+                    r"\s?[./\-]\s?"
                     rf"(?:{_YEAR}|\d{{2}}){_R}"
                 ),
                 # written: 12 March 1990, 12. marta 1990., 12 mars 1990, më 12 nëntor
@@ -138,7 +142,9 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     # Kosovo personal number (numri personal): 10 digits, written together.
-    "PERSONAL_NUMBER": re.compile(rf"{_L}\d{{10}}{_R}"),
+    # Kosovo personal number (numri personal): 10 digits, together or in groups
+    # ("123 456 7890"; groups are accepted only when they add up to 10 digits).
+    "PERSONAL_NUMBER": re.compile(rf"{_L}(?:\d{{10}}|\d{{2,5}}(?:{_SEP}\d{{1,5}}){{1,4}}){_R}"),
     "PHONE": re.compile(
         rf"{_L}(?:"
         # international: +383 44 123 456, 00383-44-123-456, +383 (0)44 123 456, +1 (555) 123-4567
@@ -153,6 +159,9 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         rf"(?<!\w){_STREET}(?!\w)\s*(?:{_STREET_WORD},?\s+){{0,4}}?,?\s*{_HOUSE_NO}(?!\w)"
         # a street word followed by a name without a number: "Sheshi Skënderbeu",
         # "ulica Kralja Petra", "Rruga e Dëshmorëve"
+        # English order: "221B Baker Street", "12 Main St."
+        rf"|(?<!\w)\d{{1,4}}[A-Za-z]?\s+(?:(?-i:[A-Z])[\w'’\-]*\s+){{1,3}}"
+        r"(?:street|st\.|road|rd\.|avenue|ave\.|lane|boulevard|square)(?!\w)"
         rf"|(?<!\w){_STREET}(?!\w)(?:\s+(?:e|i|të|te|e re|kod|od)(?!\w))?"
         r"(?:\s+(?-i:[A-ZÀ-ÖØ-ÞĀ-ŽА-ЯЂЈЉЊЋЏ0-9])[\w'’\-]*){1,3}",
         re.IGNORECASE,
@@ -166,7 +175,10 @@ def _phone_is_long_enough(match: re.Match[str]) -> bool:
 
 
 #: Extra checks per pattern on a match (True: it is an identifier).
-_ACCEPT: dict[str, Callable[[re.Match[str]], bool]] = {"PHONE": _phone_is_long_enough}
+_ACCEPT: dict[str, Callable[[re.Match[str]], bool]] = {
+    "PHONE": _phone_is_long_enough,
+    "PERSONAL_NUMBER": lambda match: sum(ch.isdigit() for ch in match.group(0)) == 10,
+}
 
 # ---------------------------------------------------------------------------------------
 # Names.
@@ -208,7 +220,7 @@ def _cyrillic(latin: str) -> str:
 _ENDINGS = (
     "i", "it", "in", "ut", "un", "u", "a", "es", "en", "e", "ej", "s", "n", "t", "ja", "je",
     "ne", "om", "em", "ov", "ova", "ovi", "ove", "ic", "ica", "ici", "icu", "icem", "ave",
-    "ve", "set", "sin", "ës", "ën",
+    "ve", "set", "sin", "ës", "ën", "et", "eve", "at", "ëve", "ët",
 )  # fmt: skip
 _ENDING_RE = "|".join(sorted(_ENDINGS, key=len, reverse=True))
 _VOWELS = "aeiouë"
@@ -227,8 +239,8 @@ def _ascii_digraphs(name: str) -> str:
 def name_variants(name: str) -> list[str]:
     """Folded regex alternatives for one listed name: the whole name and each part of
     three or more letters, each with inflected endings, in Latin and Cyrillic."""
-    parts = [p for p in re.split(r"[\s\-]+", name.strip()) if p]
-    full = r"[\s\-]+".join(re.escape(fold(p)) for p in parts)
+    parts = re.findall(r"[^\W\d_][\w'’]*", name)
+    full = r"[\s\-]+".join(re.escape(fold(p)) for p in parts) if len(parts) > 1 else ""
     out = [full] if full else []
     for part in parts:
         if sum(ch.isalpha() for ch in part) < 3:
@@ -315,7 +327,7 @@ def contextual_names(text: str) -> list[tuple[int, int]]:
     ):
         return []
     spans = []
-    for pattern in (_AFTER, _BEFORE):
+    for pattern in (_AFTER, _BEFORE, _POSSESSIVE):
         for match in pattern.finditer(_case_keeping_fold(text, folded)):
             if match.group("name").lower() not in _NOT_NAMES:
                 spans.append(match.span("name"))
@@ -325,7 +337,9 @@ def contextual_names(text: str) -> list[tuple[int, int]]:
 #: Capitalised words that start a clause and are not names ("Then, my brother ...").
 _NOT_NAMES = frozenset(
     "then but and so when after before yes no later there here also pastaj por dhe kur "
-    "atehere pas para po jo aty ketu onda kad posle pre tada da ne tu ovde the".split()
+    "atehere pas para po jo aty ketu onda kad posle pre tada da ne tu ovde the my his her "
+    "our their your its a an this that im ime yne jone tij saj moj moja moji njegov njen "
+    "nas vas a i e te se si".split()
 )
 
 
@@ -339,12 +353,17 @@ def _case_keeping_fold(text: str, folded: str) -> str:
 
 # The kinship words are lower case; the case-keeping fold capitalises the first letter of
 # a sentence ("Vellai Arben ..."): match them case-insensitively but the name case-sensitively.
+_INITIALS = rf"(?:[{re.escape(_UPPER)}]\.\s?)*"
 _AFTER = re.compile(
     rf"(?<![\w.])(?i:{_KIN_RE})(?!\w)(?:['’]s)?[,:]?(?:\s+(?i:{_FILLERS})(?!\w))*\s+"
-    rf"(?P<name>{_CAP}(?:\s+{_CAP})?)"
+    rf"(?P<name>{_INITIALS}{_CAP}(?:\s+{_CAP})?)"
 )
 _BEFORE = re.compile(
     rf"(?P<name>{_CAP}(?:\s+{_CAP})?)\s?[,(]\s?(?:(?i:{_FILLERS})\s+)*(?i:{_KIN_RE})(?!\w)"
+)
+# possessive before the kinship word: "Arben's brother", Serbian "Markov brat", "Jovanin sin"
+_POSSESSIVE = re.compile(
+    rf"(?P<name>{_CAP})(?:['’]s|(?<=[a-z])(?:ov|ev|in))?\s+(?i:{_KIN_RE})(?!\w)"
 )
 
 # ---------------------------------------------------------------------------------------
@@ -415,8 +434,26 @@ def redact(
     return _redact_cached(text, names, rules)
 
 
+# Characters that hide an identifier from the patterns: zero-width spaces and joiners,
+# the word joiner, the byte-order mark and the soft hyphen ("044\u200b123 456").
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+
+def normalise_text(text: str) -> str:
+    """NFKC (full-width digits and letters, no-break and thin spaces become plain ones),
+    every decimal digit as an ASCII digit (Arabic-Indic ones too), invisible characters
+    removed.  Redaction and the guard both work on this form."""
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    if text.isascii():
+        return text
+    return "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text
+    )
+
+
 @lru_cache(maxsize=65536)
 def _redact_cached(text: str, names: tuple[str, ...], rules: frozenset[str]) -> str:
+    text = normalise_text(text)
     for _ in range(4):
         new = _redact_once(text, names, rules)
         if new == text:
@@ -435,6 +472,27 @@ class Needles:
             words = re.findall(r"\w+", string)
             if len(string) >= 3 and words:
                 self._by_first.setdefault(words[0], []).append(string)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where the needles occur in ``text`` (whole, without case or diacritics)."""
+        folded = fold(text)
+        found = []
+        for word in set(re.findall(r"\w+", folded)):
+            for needle in self._by_first.get(word, ()):
+                start = folded.find(needle)
+                while start != -1:
+                    end = start + len(needle)
+                    before = folded[start - 1] if start else " "
+                    after = folded[end] if end < len(folded) else " "
+                    if not (_is_word(before) or _is_word(after)):
+                        found.append((start, end))
+                    start = folded.find(needle, start + 1)
+        return found
+
+    def redact(self, text: str) -> str:
+        """``text`` with every needle replaced by ``[ID]``."""
+        spans = self.spans(text)
+        return _replace_spans(text, spans, "ID") if spans else text
 
     def search(self, text: str) -> bool:
         folded = fold(text)
@@ -462,6 +520,7 @@ def find_identifiers(
 
     ``needles``: raw strings that must never appear (see :class:`Needles`).
     """
+    text = normalise_text(text)
     found = [kind for kind in PATTERNS if _pattern_spans(kind, text)]
     if listed_names(text, person_names):
         found.append("NAME")
