@@ -3,6 +3,7 @@ attributes, codebook values, concurrency, leftovers, real exports, stage freshne
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import threading
 import tracemalloc
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.interviews import privacy, synthetic
@@ -379,3 +382,41 @@ def test_damaged_selection_positions(tmp_path: Path) -> None:
         else:
             kinds = {p["kind"] for p in read_qdpx(damaged).problems}
             assert "selection outside the text" in kinds
+
+
+_cell = st.text(max_size=12)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    raw=st.one_of(
+        st.binary(max_size=300),
+        st.lists(st.lists(_cell, min_size=5, max_size=7), max_size=5).map(
+            lambda rows: (HEADER + ",attr_sex\n" + "\n".join(",".join(r) for r in rows)).encode(
+                "utf-8", errors="surrogatepass"
+            )
+        ),
+    )
+)
+def test_segment_table_reader_never_crashes(tmp_path: Path, raw: bytes) -> None:
+    path = tmp_path / "fuzz.csv"
+    path.write_bytes(raw)
+    try:
+        export = read_export(path)
+        tables_from_export(export, KEY, synthetic=False)
+    except KosovoStudyError:
+        pass
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(xml=st.one_of(st.text(max_size=200), st.binary(max_size=200)))
+def test_qdpx_reader_never_crashes(tmp_path: Path, xml: str | bytes) -> None:
+    path = tmp_path / "fuzz.qdpx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("project.qde", xml)
+    with contextlib.suppress(KosovoStudyError):
+        read_export(path)
