@@ -420,3 +420,13 @@ def test_qdpx_reader_never_crashes(tmp_path: Path, xml: str | bytes) -> None:
         archive.writestr("project.qde", xml)
     with contextlib.suppress(KosovoStudyError):
         read_export(path)
+
+
+def test_a_forged_synthetic_marker_does_not_drop_the_key(
+    tmp_path: Path, project: ProjectPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(privacy.KEY_ENV, raising=False)
+    header = HEADER + ",synthetic_study"
+    path = _csv(tmp_path, "d,Arben,belonging,x,c,kosovo_study synthetic study\n", header=header)
+    with pytest.raises(KosovoStudyError, match="not the generator's"):
+        import_interviews(path, project, synthetic=True)

@@ -29,6 +29,7 @@ and the Parquet file, so that a spreadsheet shows it as text and never runs it (
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -379,6 +380,16 @@ def import_interviews(
             f"{path} is not marked as the package's synthetic study, so --synthetic is refused "
             "(it would pseudonymise real data with the public demo key and label it "
             "synthetic). Import it without --synthetic, with a key."
+        )
+    if export.synthetic and not all(
+        re.fullmatch(r"SYN-\d{4,}", str(r)) for r in export.segments["respondent"]
+    ):
+        # The marker alone is not enough to drop the key: the generator's respondents
+        # are SYN-0001, SYN-0002, ...; anything else is treated as real data.
+        raise KosovoStudyError(
+            f"{path} is marked as the package's synthetic study, but its respondent ids are "
+            "not the generator's (SYN-0001, ...). Real data needs a key: remove the "
+            "synthetic marker and import it with a key."
         )
     if export.segments.empty:
         contents = ", ".join(f"{n} {what}" for what, n in export.contents.items())
