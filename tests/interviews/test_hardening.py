@@ -430,3 +430,9 @@ def test_a_forged_synthetic_marker_does_not_drop_the_key(
     path = _csv(tmp_path, "d,Arben,belonging,x,c,kosovo_study synthetic study\n", header=header)
     with pytest.raises(KosovoStudyError, match="not the generator's"):
         import_interviews(path, project, synthetic=True)
+
+
+def test_places_count_blank_lines_and_multiline_cells(tmp_path: Path) -> None:
+    body = 'd,r,belonging,"two\nlines",c\n\nd,r,astrology,y,c\n'
+    export = read_export(_csv(tmp_path, body, "lines.csv"))
+    assert [p["place"] for p in export.problems] == ["lines.csv line 5"]

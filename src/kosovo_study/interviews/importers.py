@@ -21,6 +21,7 @@ marked export may be pseudonymised with the public demo key.
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import zipfile
@@ -118,6 +119,7 @@ def _map_codes(export: Export, codebook: Codebook, places: list[str]) -> None:
 def read_segment_table(path: Path, codebook: Codebook | None = None) -> Export:
     """A coded-segment export with the columns document, respondent, code, segment_text, coder."""
     codebook = codebook or load_codebook()
+    text: str | None = None
     if path.suffix.lower() in {".xlsx", ".xls"}:
         try:
             table = pd.read_excel(path, dtype=str).fillna("")
@@ -156,10 +158,10 @@ def read_segment_table(path: Path, codebook: Codebook | None = None) -> Export:
     export.contents = {"rows": len(table)}
     if SYNTHETIC_COLUMN in table.columns:
         export.synthetic = bool((table[SYNTHETIC_COLUMN].str.startswith(SYNTHETIC_MARKER)).all())
-    # Line numbers count the header as line 1; pandas already joined quoted multi-line
-    # cells, so the place is the record's number, which equals the line when no cell
-    # spans lines.
-    places = [f"{path.name} line {i + 2}" for i in range(len(table))]
+    lines = _record_lines(text) if text is not None else []
+    if len(lines) != len(table):  # a spreadsheet, or a file csv and pandas split apart
+        lines = [i + 2 for i in range(len(table))]
+    places = [f"{path.name} line {line}" for line in lines]
     for place, respondent, coder in zip(places, table["respondent"], table["coder"], strict=True):
         if not str(respondent).strip():
             export.problem(place, "missing respondent", "segment without a respondent id")
@@ -177,6 +179,21 @@ def read_segment_table(path: Path, codebook: Codebook | None = None) -> Export:
     respondents_named = {str(r) for r in table["respondent"] if _looks_like_a_name(str(r))}
     export.person_names = sorted(n for n in listed | coders | respondents_named if n)
     return export
+
+
+def _record_lines(text: str) -> list[int]:
+    """The line on which each data record starts, counting blank lines and the lines
+    of quoted cells that span several (the header is line 1)."""
+    reader = csv.reader(io.StringIO(text))
+    starts, previous = [], 0
+    try:
+        for row in reader:
+            if row:  # pandas skips blank lines too
+                starts.append(previous + 1)
+            previous = reader.line_num
+    except csv.Error:
+        return []
+    return starts[1:]
 
 
 def _one_row_per_respondent(
