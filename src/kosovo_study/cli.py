@@ -129,15 +129,15 @@ def cmd_interview_stage(args: argparse.Namespace) -> int:
 
 
 def cmd_interviews(args: argparse.Namespace) -> int:
-    from kosovo_study.interviews.pipeline import import_interviews
+    from kosovo_study.interviews import stage
 
-    with _console.status("interviews: import, pseudonymise, redact, check"):
-        tables = import_interviews(Path(args.path), synthetic=args.synthetic)
-    problems = tables["interview_import_problems"]
+    with _console.status("interviews: import, pseudonymise, redact, check, refit the model"):
+        result = stage.run(export=Path(args.path), synthetic=args.synthetic)
+    manifest = result.manifest
     _console.print(
-        f"interviews: {len(tables['interview_segments'])} segments, "
-        f"{len(tables['interview_respondents'])} respondents written to data/processed; "
-        f"{len(problems)} problems listed in interview_import_problems; PII guard passed"
+        f"interviews: {args.path} imported; PII guard passed before anything was written; "
+        f"{len(manifest.get('outputs', {}))} files and the stage manifest updated "
+        "(problems are listed in interview_import_problems)"
     )
     return 0
 

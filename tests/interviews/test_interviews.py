@@ -129,12 +129,11 @@ def test_guard_fails_when_a_redaction_rule_is_switched_off(
     original = privacy.redact
     monkeypatch.setattr(
         "kosovo_study.interviews.pipeline.redact",
-        lambda text, names: original(
-            text, names, enabled={"NAME", "PHONE", "PERSONAL_NUMBER", "DATE_OF_BIRTH", "ADDRESS"}
-        ),
+        lambda text, names: original(text, names, enabled=set(privacy.RULES) - {"EMAIL"}),
     )
-    with pytest.raises(KosovoStudyError, match=r"PII guard.*EMAIL"):
+    with pytest.raises(KosovoStudyError, match=r"PII guard.*EMAIL.*Nothing was written"):
         import_interviews(_planted(tmp_path), project)
+    assert not list(project.processed.glob("interview_*"))
 
 
 def test_real_data_without_a_key_is_refused(
@@ -232,6 +231,9 @@ def test_interviewee_model_recovers_the_generator() -> None:
     ]
     assert sum(covered) >= 3
     assert estimates["synthetic"].all()
+    assert (estimates["status"] == "computed").all()
+    # clustered on the register's id: at most the 34 municipalities the generator uses
+    assert estimates["clusters"].iloc[0] == people["municipality"].nunique() <= 34
 
 
 def _export_from(segments: pd.DataFrame, people: pd.DataFrame):  # type: ignore[no-untyped-def]

@@ -5,15 +5,30 @@ code as exported, codebook code or None, segment text, coder), respondent
 attributes, the people the export names (for redaction), and the problems found,
 each with its place in the file.  Problems (unknown code, missing respondent, coder
 not among the export's users) are reported, not fatal; a file that cannot be read at
-all (broken zip, XML that is not REFI-QDA, empty export, not UTF-8) is an error.
+all (broken zip, XML that is not REFI-QDA, empty export, not UTF-8) is an error, and
+so is a respondent whose attributes differ between two places of the file.
+
+A ``.qdpx`` is a zip archive that the user supplies, so it is read under
+:class:`ArchiveLimits`: the number of members and their declared sizes are checked
+in the zip directory before anything is inflated, and every member that is read is
+inflated in chunks with a running count, so that an archive whose headers lie stops
+at the cap too (a "zip bomb" never reaches memory).
+
+An export made by :mod:`kosovo_study.interviews.synthetic` carries a marker (the
+project's ``origin`` in a ``.qdpx``, a ``synthetic_study`` column in a CSV); only a
+marked export may be pseudonymised with the public demo key.
 """
 
 from __future__ import annotations
 
+import csv
 import io
+import os
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree as ET
 
 import pandas as pd
@@ -23,6 +38,55 @@ from kosovo_study.interviews.codebook import Codebook, load_codebook
 
 NS = "urn:QDA-XML:project:1.0"
 SEGMENT_COLUMNS = ("document", "respondent", "code", "segment_text", "coder")
+#: The marker of the package's own synthetic study (``origin`` of the .qdpx project,
+#: value of the ``synthetic_study`` column of the CSV form).
+SYNTHETIC_MARKER = "kosovo_study synthetic study"
+SYNTHETIC_COLUMN = "synthetic_study"
+
+_MIB = 1 << 20
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """Caps for reading a ``.qdpx`` (a zip archive).
+
+    The defaults suit real projects: a project of several GB is large because of its
+    audio, video and PDF sources, which the importer never inflates; what it inflates
+    is ``project.qde`` (the XML: codes, cases, selections) and the plain-text
+    transcripts under ``sources/``.  A 300-interview study has a project.qde of tens of
+    MB and transcripts of well under 1 MB each.  Override with the environment
+    variables ``KOSOVO_STUDY_QDPX_MAX_MEMBERS``, ``..._MAX_XML_MB``, ``..._MAX_TEXT_MB``,
+    ``..._MAX_TOTAL_TEXT_MB`` and ``..._MAX_ARCHIVE_GB`` (see :meth:`from_environment`).
+    """
+
+    max_members: int = 100_000
+    max_xml_bytes: int = 512 * _MIB  # project.qde, inflated
+    max_text_bytes: int = 64 * _MIB  # one transcript, inflated
+    max_total_text_bytes: int = 2048 * _MIB  # all transcripts read, inflated
+    max_archive_bytes: int = 64 * 1024 * _MIB  # all members, as declared in the directory
+
+    @classmethod
+    def from_environment(cls) -> ArchiveLimits:
+        values: dict[str, int] = {}
+        for name, attribute, unit in (
+            ("MAX_MEMBERS", "max_members", 1),
+            ("MAX_XML_MB", "max_xml_bytes", _MIB),
+            ("MAX_TEXT_MB", "max_text_bytes", _MIB),
+            ("MAX_TOTAL_TEXT_MB", "max_total_text_bytes", _MIB),
+            ("MAX_ARCHIVE_GB", "max_archive_bytes", 1024 * _MIB),
+        ):
+            variable = f"KOSOVO_STUDY_QDPX_{name}"
+            if (raw := os.environ.get(variable)) is not None:
+                try:
+                    number = int(raw.strip())
+                except ValueError:
+                    number = -1
+                if number <= 0:
+                    raise KosovoStudyError(
+                        f"{variable}={raw!r} is not a positive whole number. Set it to e.g. 100."
+                    )
+                values[attribute] = number * unit
+        return cls(**values)
 
 
 @dataclass
@@ -31,6 +95,12 @@ class Export:
     respondents: pd.DataFrame  # respondent + attribute columns
     person_names: list[str] = field(default_factory=list)
     problems: list[dict[str, str]] = field(default_factory=list)
+    #: True only for an export marked as the package's synthetic study.
+    synthetic: bool = False
+    #: What the file holds (counts), used to explain an export with no coded segments.
+    contents: dict[str, Any] = field(default_factory=dict)
+    #: Where each respondent's attributes were read (for located messages).
+    attribute_places: dict[str, str] = field(default_factory=dict)
 
     def problem(self, place: str, kind: str, detail: str) -> None:
         self.problems.append({"place": place, "kind": kind, "detail": detail})
@@ -49,8 +119,15 @@ def _map_codes(export: Export, codebook: Codebook, places: list[str]) -> None:
 def read_segment_table(path: Path, codebook: Codebook | None = None) -> Export:
     """A coded-segment export with the columns document, respondent, code, segment_text, coder."""
     codebook = codebook or load_codebook()
+    text: str | None = None
     if path.suffix.lower() in {".xlsx", ".xls"}:
-        table = pd.read_excel(path, dtype=str).fillna("")
+        try:
+            table = pd.read_excel(path, dtype=str).fillna("")
+        except Exception as error:  # noqa: BLE001  (openpyxl/xlrd raise many types)
+            raise KosovoStudyError(
+                f"{path} cannot be read as a spreadsheet ({type(error).__name__}: {error}). "
+                "Export it again, or export a UTF-8 CSV instead."
+            ) from None
     else:
         raw = path.read_bytes()
         try:
@@ -60,7 +137,13 @@ def read_segment_table(path: Path, codebook: Codebook | None = None) -> Export:
                 f"{path} is not UTF-8 (byte {error.start}). Export it again as UTF-8 CSV "
                 "from the QDA program; the package does not guess encodings of transcripts."
             ) from None
-        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        try:
+            table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+            raise KosovoStudyError(
+                f"{path} is not a readable CSV table ({error}). Check for an unclosed quote "
+                "or a wrong delimiter (the export must be comma-separated)."
+            ) from None
     table.columns = [str(c).strip().lower() for c in table.columns]
     missing = [c for c in SEGMENT_COLUMNS if c not in table.columns]
     if missing:
@@ -72,7 +155,13 @@ def read_segment_table(path: Path, codebook: Codebook | None = None) -> Export:
     attributes = [c for c in table.columns if c.startswith("attr_")]
     segments = table[list(SEGMENT_COLUMNS)].rename(columns={"code": "code_exported"}).copy()
     export = Export(segments=segments, respondents=pd.DataFrame())
-    places = [f"{path.name} line {i + 2}" for i in range(len(table))]
+    export.contents = {"rows": len(table)}
+    if SYNTHETIC_COLUMN in table.columns:
+        export.synthetic = bool((table[SYNTHETIC_COLUMN].str.startswith(SYNTHETIC_MARKER)).all())
+    lines = _record_lines(text) if text is not None else []
+    if len(lines) != len(table):  # a spreadsheet, or a file csv and pandas split apart
+        lines = [i + 2 for i in range(len(table))]
+    places = [f"{path.name} line {line}" for line in lines]
     for place, respondent, coder in zip(places, table["respondent"], table["coder"], strict=True):
         if not str(respondent).strip():
             export.problem(place, "missing respondent", "segment without a respondent id")
@@ -80,30 +169,140 @@ def read_segment_table(path: Path, codebook: Codebook | None = None) -> Export:
             export.problem(place, "coder mismatch", "segment without a coder")
     _map_codes(export, codebook, places)
     if attributes:
-        respondents = table[["respondent", *attributes]].drop_duplicates("respondent")
-        export.respondents = respondents.rename(columns=lambda c: c.removeprefix("attr_"))
+        export.respondents = _one_row_per_respondent(table, attributes, places, path)
+        first = table.reset_index(drop=True).drop_duplicates("respondent")
+        export.attribute_places = {str(first.loc[i, "respondent"]): places[i] for i in first.index}
+    listed: set[str] = set()
     if "person_names" in table.columns:
-        export.person_names = sorted(
-            {n for cell in table["person_names"] for n in str(cell).split(";") if n.strip()}
-        )
+        listed = {n.strip() for cell in table["person_names"] for n in str(cell).split(";")}
+    coders = {str(c).strip() for c in table["coder"]}
+    respondents_named = {str(r) for r in table["respondent"] if _looks_like_a_name(str(r))}
+    export.person_names = sorted(n for n in listed | coders | respondents_named if n)
     return export
+
+
+def _record_lines(text: str) -> list[int]:
+    """The line on which each data record starts, counting blank lines and the lines
+    of quoted cells that span several (the header is line 1)."""
+    reader = csv.reader(io.StringIO(text))
+    starts, previous = [], 0
+    try:
+        for row in reader:
+            if row:  # pandas skips blank lines too
+                starts.append(previous + 1)
+            previous = reader.line_num
+    except csv.Error:
+        return []
+    return starts[1:]
+
+
+def _one_row_per_respondent(
+    table: pd.DataFrame, attributes: list[str], places: list[str], path: Path
+) -> pd.DataFrame:
+    """One row of attributes per respondent; differing values are an error, not a choice."""
+    conflicts = []
+    indexed = table.reset_index(drop=True)
+    for _, rows in indexed.groupby("respondent", sort=False):
+        for column in attributes:
+            values = rows[column].str.strip()
+            if values.nunique() > 1:  # noqa: PD101
+                lines = ", ".join(places[i].rsplit(" ", 1)[-1] for i in rows.index[:6])
+                conflicts.append(
+                    f"{column} differs between lines {lines} "
+                    f"({values.nunique()} values) for one respondent"
+                )
+    if conflicts:
+        shown = "; ".join(conflicts[:20])
+        more = f" (and {len(conflicts) - 20} more)" if len(conflicts) > 20 else ""
+        raise KosovoStudyError(
+            f"{path.name}: conflicting respondent attributes: {shown}{more}. A respondent has "
+            "one value per attribute: correct it in the QDA project and export again."
+        )
+    first = indexed.drop_duplicates("respondent")[["respondent", *attributes]]
+    return first.rename(columns=lambda c: c.removeprefix("attr_")).reset_index(drop=True)
+
+
+def _read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, path: Path, what: str
+) -> bytes:
+    """Inflate one member in 1 MiB chunks, stopping as soon as it passes ``cap``."""
+    if info.file_size > cap:
+        raise KosovoStudyError(
+            f"{path}: {what} ({info.filename}) would inflate to {info.file_size / _MIB:.0f} MiB, "
+            f"above the cap of {cap / _MIB:.0f} MiB. If the project is genuine, raise the cap "
+            "(see ArchiveLimits in the README); a small file that inflates this much is a "
+            "zip bomb."
+        )
+    chunks, total = [], 0
+    try:
+        with archive.open(info) as stream:
+            while chunk := stream.read(_MIB):
+                total += len(chunk)
+                if total > cap:  # the directory lied about the size
+                    raise KosovoStudyError(
+                        f"{path}: {what} ({info.filename}) inflates past the cap of "
+                        f"{cap / _MIB:.0f} MiB although its header says "
+                        f"{info.file_size} bytes: the archive is corrupt or a zip bomb."
+                    )
+                chunks.append(chunk)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
+        raise KosovoStudyError(
+            f"{path}: {what} ({info.filename}) cannot be inflated ({error}). The archive is "
+            "damaged or uses an unsupported compression; export the project again."
+        ) from None
+    return b"".join(chunks)
+
+
+def _open_archive(path: Path, limits: ArchiveLimits) -> zipfile.ZipFile:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise KosovoStudyError(
+            f"{path} is not a REFI-QDA project (.qdpx: a zip holding project.qde): {error}. "
+            "Export the project again with 'REFI-QDA project' in the QDA program."
+        ) from None
+    members = archive.infolist()
+    if len(members) > limits.max_members:
+        raise KosovoStudyError(
+            f"{path}: the archive has {len(members)} members, above the cap of "
+            f"{limits.max_members}. Raise KOSOVO_STUDY_QDPX_MAX_MEMBERS if it is genuine."
+        )
+    declared = sum(m.file_size for m in members)
+    if declared > limits.max_archive_bytes:
+        raise KosovoStudyError(
+            f"{path}: the members would inflate to {declared / (1024 * _MIB):.1f} GiB, above "
+            f"the cap of {limits.max_archive_bytes / (1024 * _MIB):.0f} GiB. Raise "
+            "KOSOVO_STUDY_QDPX_MAX_ARCHIVE_GB if it is genuine."
+        )
+    return archive
 
 
 def _tag(element: ET.Element) -> str:
     return element.tag.split("}")[-1]
 
 
-def read_qdpx(path: Path, codebook: Codebook | None = None) -> Export:
+#: Source types of REFI-QDA whose selections the importer does not read (it reads coded
+#: selections of text sources only).
+UNSUPPORTED_SOURCES = ("PDFSource", "PictureSource", "AudioSource", "VideoSource")
+
+
+def read_qdpx(
+    path: Path, codebook: Codebook | None = None, limits: ArchiveLimits | None = None
+) -> Export:
     """A REFI-QDA project: codes, coded text selections, users (coders) and case attributes."""
     codebook = codebook or load_codebook()
+    limits = limits or ArchiveLimits.from_environment()
+    archive = _open_archive(path, limits)
     try:
-        archive = zipfile.ZipFile(path)
-        root = ET.fromstring(archive.read("project.qde"))
-    except (zipfile.BadZipFile, KeyError) as error:
+        info = archive.getinfo("project.qde")
+    except KeyError:
         raise KosovoStudyError(
-            f"{path} is not a REFI-QDA project (.qdpx: a zip holding project.qde): {error}. "
-            "Export the project again with 'REFI-QDA project' in the QDA program."
+            f"{path} is not a REFI-QDA project (.qdpx: a zip holding project.qde): there is "
+            "no project.qde in it. Export the project again with 'REFI-QDA project' in the "
+            "QDA program."
         ) from None
+    try:
+        root = ET.fromstring(_read_member(archive, info, limits.max_xml_bytes, path, "project.qde"))
     except ET.ParseError as error:
         raise KosovoStudyError(f"{path}: project.qde is not valid XML ({error}).") from None
     if _tag(root) != "Project" or not root.tag.startswith("{" + NS):
@@ -116,41 +315,87 @@ def read_qdpx(path: Path, codebook: Codebook | None = None) -> Export:
     codes = {c.get("guid"): c.get("name", "") for c in root.iter(f"{q}Code")}
     variables = {v.get("guid"): v.get("name", "") for v in root.iter(f"{q}Variable")}
     source_case: dict[str, str] = {}
-    respondents = []
+    respondents: dict[str, dict[str, str]] = {}
+    attribute_places: dict[str, str] = {}
+    conflicts = []
     for case in root.iter(f"{q}Case"):
         name = case.get("name", "")
-        values = {"respondent": name}
+        place = f"case {case.get('guid')}"
+        values = respondents.setdefault(name, {"respondent": name})
+        attribute_places.setdefault(name, f"{path.name} {place}")
         for value in case.findall(f"{q}VariableValue"):
             ref = value.find(f"{q}VariableRef")
             target = variables.get(ref.get("targetGUID") if ref is not None else None, "")
             texts = [child.text or "" for child in value if _tag(child) != "VariableRef"]
-            values[target] = texts[0] if texts else ""
-        respondents.append(values)
+            text = (texts[0] if texts else "").strip()
+            if target in values and values[target] != text:
+                conflicts.append(f"{place}: variable {target!r} has two different values")
+            values[target] = text
         for source in case.findall(f"{q}SourceRef"):
-            source_case[str(source.get("targetGUID"))] = name
+            previous = source_case.setdefault(str(source.get("targetGUID")), name)
+            if previous != name:
+                conflicts.append(f"{place}: source {source.get('targetGUID')} belongs to two cases")
+    if conflicts:
+        raise KosovoStudyError(
+            f"{path.name}: conflicting respondent attributes: {'; '.join(conflicts[:20])}"
+            f"{f' (and {len(conflicts) - 20} more)' if len(conflicts) > 20 else ''}. A "
+            "respondent has one value per attribute: correct it in the QDA project and "
+            "export again."
+        )
     rows, places = [], []
-    export = Export(segments=pd.DataFrame(), respondents=pd.DataFrame(respondents))
+    export = Export(segments=pd.DataFrame(), respondents=pd.DataFrame(list(respondents.values())))
+    export.attribute_places = attribute_places
+    export.synthetic = root.get("origin", "").startswith(SYNTHETIC_MARKER)
+    members = {m.filename: m for m in archive.infolist()}
+    text_read = 0
+    selections = 0
     for source in root.iter(f"{q}TextSource"):
         guid = str(source.get("guid"))
         text = ""
         content = source.find(f"{q}PlainTextContent")
         if content is not None and content.text:
             text = content.text
-        elif source.get("plainTextPath", "").startswith("internal://"):
+        elif source.findall(f"{q}PlainTextSelection") and source.get(
+            "plainTextPath", ""
+        ).startswith("internal://"):
+            # Transcripts are inflated only when they hold coded selections.
             member = "sources/" + source.get("plainTextPath", "").removeprefix("internal://")
-            if member in archive.namelist():
-                text = archive.read(member).decode("utf-8", errors="replace")
+            if member in members:
+                if text_read + members[member].file_size > limits.max_total_text_bytes:
+                    raise KosovoStudyError(
+                        f"{path}: the transcripts inflate to more than "
+                        f"{limits.max_total_text_bytes / _MIB:.0f} MiB in all. Raise "
+                        "KOSOVO_STUDY_QDPX_MAX_TOTAL_TEXT_MB if the project is genuine."
+                    )
+                data = _read_member(
+                    archive, members[member], limits.max_text_bytes, path, "a transcript"
+                )
+                text_read += len(data)
+                text = data.decode("utf-8", errors="replace")
         respondent = source_case.get(guid, "")
         for selection in source.findall(f"{q}PlainTextSelection"):
-            start, end = (
-                int(selection.get("startPosition", 0)),
-                int(selection.get("endPosition", 0)),
-            )
+            selections += 1
+            place = f"{path.name} selection {selection.get('guid')}"
+            try:
+                start = int(selection.get("startPosition", ""))
+                end = int(selection.get("endPosition", ""))
+            except ValueError:
+                raise KosovoStudyError(
+                    f"{place}: startPosition/endPosition "
+                    f"{selection.get('startPosition')!r}/{selection.get('endPosition')!r} are not "
+                    "whole numbers. The project is damaged; export it again."
+                ) from None
+            if not 0 <= start < end <= len(text):
+                export.problem(
+                    place,
+                    "selection outside the text",
+                    f"characters {start}-{end} of a text of {len(text)}; the segment text is "
+                    "empty or cut",
+                )
             for coding in selection.findall(f"{q}Coding"):
                 ref = coding.find(f"{q}CodeRef")
                 code_name = codes.get(ref.get("targetGUID") if ref is not None else None, "")
                 user = str(coding.get("creatingUser") or selection.get("creatingUser") or "")
-                place = f"{path.name} selection {selection.get('guid')}"
                 if user not in users:
                     export.problem(
                         place, "coder mismatch", f"coder {user!r} is not among the project's users"
@@ -171,24 +416,50 @@ def read_qdpx(path: Path, codebook: Codebook | None = None) -> Export:
                 places.append(place)
     export.segments = pd.DataFrame(
         rows, columns=["document", "respondent", "code_exported", "segment_text", "coder"]
-    )
+    ).astype(str)
     _map_codes(export, codebook, places)
+    export.contents = {
+        "codes": len(codes),
+        "cases": len(respondents),
+        "text sources": sum(1 for _ in root.iter(f"{q}TextSource")),
+        "coded text selections": selections,
+        **{
+            f"{kind} (not read)": n
+            for kind in UNSUPPORTED_SOURCES
+            if (n := sum(1 for _ in root.iter(f"{q}{kind}")))
+        },
+    }
     # Codes defined in the project but outside the codebook are reported too.
     for code_guid, defined_name in codes.items():
         if codebook.resolve(defined_name) is None:
             export.problem(
                 f"{path.name} code {code_guid}", "code outside codebook", repr(defined_name)
             )
-    export.person_names = sorted(n for n in users.values() if n)
+    # Coders are people; case names are often people's names too.
+    export.person_names = sorted(
+        {n for n in users.values() if n} | {n for n in respondents if _looks_like_a_name(n)}
+    )
     return export
 
 
-def read_export(path: Path, codebook: Codebook | None = None) -> Export:
+def _looks_like_a_name(label: str) -> bool:
+    """Two to four capitalised words of letters ("Arben Krasniqi"), not an id ("R-017")."""
+    words = label.split()
+    return 2 <= len(words) <= 4 and all(w[:1].isupper() and w.isalpha() for w in words)
+
+
+def read_export(
+    path: Path, codebook: Codebook | None = None, limits: ArchiveLimits | None = None
+) -> Export:
     """Dispatch on the file type."""
     if not path.exists():
-        raise KosovoStudyError(f"{path} does not exist.")
+        raise KosovoStudyError(f"{path} does not exist. Check the path.")
+    if path.is_dir():
+        raise KosovoStudyError(
+            f"{path} is a folder; give the export file (.qdpx, .csv or .xlsx) inside it."
+        )
     if path.suffix.lower() == ".qdpx":
-        return read_qdpx(path, codebook)
+        return read_qdpx(path, codebook, limits)
     if path.suffix.lower() in {".csv", ".xlsx", ".xls"}:
         return read_segment_table(path, codebook)
     raise KosovoStudyError(f"{path}: unknown export type; use .csv, .xlsx or .qdpx.")

@@ -1,43 +1,109 @@
 """Interviewee-level model: logistic regression of travel on unemployment, charity contact,
-identity-producer contact and age, with standard errors clustered by municipality."""
+identity-producer contact and age, with standard errors clustered by municipality.
+
+Municipalities are clustered on the register's ``municipality_id`` (the importer maps
+every label through :func:`kosovo_study.municipalities.normalise_municipality`), so
+"Prishtinë" and "Pristina" are one cluster.  Respondents with a missing value in any
+model variable are left out (complete cases) and counted in ``n_dropped``.
+
+When the data cannot support the model (a required attribute is absent, too few
+respondents or clusters, an outcome or predictor without variation, perfect
+separation) :func:`fit` returns one row whose ``status`` says "not computable
+(reason)" instead of stale or meaningless estimates.
+"""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 TERMS = ("unemployed", "charity_contact", "producer_contact", "young")
+#: Attributes the model needs (values validated against the codebook by the importer).
+REQUIRED = ("travelled", "employment_status", "age_band", "municipality_id")
+#: Smallest sample and number of clusters for which the estimates are reported.  With
+#: fewer than 10 clusters, cluster-robust standard errors are badly biased downwards
+#: (Cameron & Miller 2015, J. Human Resources 50(2), section VI); 10 events per
+#: parameter is the usual floor for logistic regression (Peduzzi et al. 1996).
+MIN_CLUSTERS = 10
+MIN_EVENTS_PER_TERM = 10
+COLUMNS = [
+    "term",
+    "coef",
+    "cluster_se",
+    "odds_ratio",
+    "or_low",
+    "or_high",
+    "n",
+    "n_dropped",
+    "clusters",
+    "synthetic",
+    "status",
+]
+
+
+class NotComputable(Exception):
+    """The model cannot be fitted on these data; the message is the reason."""
 
 
 def design(respondents: pd.DataFrame) -> pd.DataFrame:
     """0/1 predictors from the respondent table (attributes and code presence)."""
     charity = respondents.filter(like="has_charity").sum(axis=1) > 0
     producer = respondents.filter(like="has_producer").sum(axis=1) > 0
+
+    def indicator(values: pd.Series, true: set[str]) -> pd.Series:
+        # missing stays missing (dropped later), never 0
+        return values.isin(true).astype(float).where(values.notna())
+
     return pd.DataFrame(
         {
-            "travelled": (respondents["travelled"] == "yes").astype(float),
-            "unemployed": (respondents["employment_status"] == "unemployed").astype(float),
+            "travelled": indicator(respondents["travelled"], {"yes"}),
+            "unemployed": indicator(respondents["employment_status"], {"unemployed"}),
             "charity_contact": charity.astype(float),
             "producer_contact": producer.astype(float),
-            "young": respondents["age_band"].isin(["15-19", "20-24", "25-29"]).astype(float),
-            "municipality": respondents["municipality"].astype(str),
+            "young": indicator(respondents["age_band"], {"15-19", "20-24", "25-29"}),
+            "municipality_id": respondents["municipality_id"],
         }
     )
 
 
-def fit(respondents: pd.DataFrame, synthetic: bool) -> pd.DataFrame:
-    """Odds ratios with 95% intervals (cluster-robust by municipality)."""
-    data = design(respondents)
-    groups = pd.factorize(data["municipality"])[0]
+def _estimate(respondents: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    missing = [c for c in REQUIRED if c not in respondents.columns]
+    if missing:
+        raise NotComputable(f"the export has no respondent attribute {', '.join(missing)}")
+    full = design(respondents)
+    data = full.dropna()
+    dropped = len(full) - len(data)
+    events = int(min(data["travelled"].sum(), len(data) - data["travelled"].sum()))
+    clusters = int(data["municipality_id"].nunique())
+    if events < MIN_EVENTS_PER_TERM * len(TERMS):
+        raise NotComputable(
+            f"{events} respondents in the rarer outcome group; at least "
+            f"{MIN_EVENTS_PER_TERM * len(TERMS)} are needed"
+        )
+    if clusters < MIN_CLUSTERS:
+        raise NotComputable(f"{clusters} municipalities; at least {MIN_CLUSTERS} are needed")
+    constant = [t for t in TERMS if data[t].nunique() < 2]
+    if constant:
+        raise NotComputable(f"no variation in {', '.join(constant)}")
+    groups = pd.factorize(data["municipality_id"])[0]
     X = sm.add_constant(data[list(TERMS)])
-    result = sm.Logit(data["travelled"], X).fit(
-        disp=0, cov_type="cluster", cov_kwds={"groups": groups}
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        warnings.simplefilter("error", PerfectSeparationWarning)
+        try:
+            result = sm.Logit(data["travelled"], X).fit(
+                disp=0, cov_type="cluster", cov_kwds={"groups": groups}
+            )
+        except (ConvergenceWarning, PerfectSeparationWarning, np.linalg.LinAlgError) as error:
+            raise NotComputable(f"the fit failed ({type(error).__name__})") from None
     z = stats.norm.ppf(0.975)
     params, se = result.params, result.bse
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "term": params.index,
             "coef": params.to_numpy(),
@@ -46,7 +112,31 @@ def fit(respondents: pd.DataFrame, synthetic: bool) -> pd.DataFrame:
             "or_low": np.exp((params - z * se).to_numpy()),
             "or_high": np.exp((params + z * se).to_numpy()),
             "n": int(result.nobs),
-            "clusters": len(set(groups)),
-            "synthetic": synthetic,
+            "n_dropped": dropped,
+            "clusters": clusters,
         }
     )
+    return table, dropped
+
+
+def fit(respondents: pd.DataFrame, synthetic: bool) -> pd.DataFrame:
+    """Odds ratios with 95% intervals (cluster-robust by municipality), or one row
+    saying why the model is not computable."""
+    try:
+        table, _ = _estimate(respondents)
+        table["synthetic"] = synthetic
+        table["status"] = "computed"
+    except NotComputable as reason:
+        table = pd.DataFrame(
+            [
+                {
+                    "term": "",
+                    "n": len(respondents),
+                    "n_dropped": 0,
+                    "clusters": 0,
+                    "synthetic": synthetic,
+                    "status": f"not computable ({reason})",
+                }
+            ]
+        )
+    return table.reindex(columns=COLUMNS)

@@ -1,43 +1,80 @@
 """``kosovo-study interviews import PATH``: an export in, pseudonymised tables out.
 
-Outputs in ``data/processed/`` (pandera-validated, atomic): ``interview_segments``
-(redacted text, pseudonymised respondents), ``interview_respondents`` (respondent x
-code presence and counts, plus attributes), ``interview_cooccurrence`` (respondents
-sharing each pair of codes), ``interview_reliability`` and ``interview_import_problems``.
-The PII guard then scans every written file and fails if an identifier survived.
+Outputs in ``data/processed/`` (pandera-validated): ``interview_segments`` (redacted
+text, pseudonymised respondents, documents and coders), ``interview_respondents``
+(respondent x code presence and counts, plus the codebook's attributes),
+``interview_cooccurrence`` (respondents sharing each pair of codes),
+``interview_reliability`` and ``interview_import_problems``.
+
+Order of work, so that an identifier can never reach the disk:
+
+1. read the export (:mod:`kosovo_study.interviews.importers`);
+2. validate respondent attributes against the codebook: values are matched without
+   case or diacritics ("Yes" is "yes"), anything else is a located error; the
+   municipality goes through the register (``normalise_municipality``) and becomes
+   ``municipality_id``; attributes the codebook does not define are not published
+   (their content is unvetted free text) and are listed as import problems;
+3. pseudonymise and redact every published text cell, escape cells that a
+   spreadsheet would run as a formula, and validate every table;
+4. run the PII guard on the tables in memory; if it finds anything, stop: nothing
+   has been written;
+5. only then write, holding the interviews lock (:func:`interviews_lock`).
+
+CSV formula injection: a text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab
+or a carriage return is written with a leading apostrophe (``'=1+1``) in both the CSV
+and the Parquet file, so that a spreadsheet shows it as text and never runs it (OWASP,
+"CSV Injection").
 """
 
 from __future__ import annotations
 
 import itertools
+import re
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import filelock
 import pandas as pd
 import pandera.pandas as pa
 from pandera.pandas import Check, Column
 
-from kosovo_study.interviews.importers import Export, read_export
-from kosovo_study.interviews.privacy import guard, pseudonym_key, pseudonymise, redact
+from kosovo_study.errors import KosovoStudyError, MunicipalityNameError
+from kosovo_study.interviews.codebook import load_codebook
+from kosovo_study.interviews.importers import ArchiveLimits, Export, read_export
+from kosovo_study.interviews.privacy import (
+    Needles,
+    guard_tables,
+    pseudonym_key,
+    pseudonymise,
+    redact,
+)
 from kosovo_study.interviews.reliability import agreement
+from kosovo_study.municipalities import load_register, name_key
 from kosovo_study.paths import ProjectPaths, project_paths
-from kosovo_study.storage import write_table
+from kosovo_study.storage import atomic_path
 from kosovo_study.validation import check
 
+PSEUDONYM = r"^[RDC][0-9a-f]{16}$"
 SEGMENTS = pa.DataFrameSchema(
     {
-        "document": Column(str),
-        "respondent": Column(str, Check.str_matches(r"^R[0-9a-f]{16}$")),
+        "document": Column(str, Check.str_matches(PSEUDONYM)),
+        "respondent": Column(str, Check.str_matches(PSEUDONYM)),
         "code": Column(str, nullable=True),
         "code_exported": Column(str),
         "segment_text": Column(str),
-        "coder": Column(str),
+        "coder": Column(str, Check.str_matches(PSEUDONYM)),
         "synthetic": Column(bool),
     },
     strict=True,
     name="interview_segments",
 )
 RESPONDENTS = pa.DataFrameSchema(
-    {"respondent": Column(str, Check.str_matches(r"^R[0-9a-f]{16}$"), unique=True)},
+    {
+        "respondent": Column(str, Check.str_matches(PSEUDONYM), unique=True),
+        "municipality_id": Column("Int64", Check.in_range(1, 38), nullable=True, required=False),
+        "synthetic": Column(bool),
+    },
     strict=False,
     name="interview_respondents",
 )
@@ -46,11 +83,12 @@ COOCCURRENCE = pa.DataFrameSchema(
         "code_a": Column(str),
         "code_b": Column(str),
         "respondents": Column(int, Check.ge(0)),
+        "synthetic": Column(bool),
     },
-    strict=False,
+    strict=True,
+    coerce=True,
     name="interview_cooccurrence",
 )
-
 RELIABILITY = pa.DataFrameSchema(
     {
         "code": Column(str),
@@ -58,6 +96,7 @@ RELIABILITY = pa.DataFrameSchema(
         "coders": Column(int, Check.ge(0)),
         "krippendorff_alpha": Column(float, Check.le(1), nullable=True),
         "cohen_kappa": Column(float, Check.le(1), nullable=True),
+        "status": Column(str, Check.str_matches(r"^(computed|not computable \(.+\))$")),
         "synthetic": Column(bool),
     },
     strict=True,
@@ -70,30 +109,166 @@ PROBLEMS = pa.DataFrameSchema(
     coerce=True,
     name="interview_import_problems",
 )
+TABLES = (
+    "interview_segments",
+    "interview_respondents",
+    "interview_cooccurrence",
+    "interview_reliability",
+    "interview_import_problems",
+)
+#: Columns that hold keyed pseudonyms (hashes), not text: the guard skips them.
+PSEUDONYM_COLUMNS = {
+    "interview_segments": ("respondent", "document", "coder"),
+    "interview_respondents": ("respondent",),
+}
+
+_FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
 
 
-def tables_from_export(export: Export, key: str, synthetic: bool) -> dict[str, pd.DataFrame]:
-    """Pseudonymise, redact and summarise one export (in memory)."""
+def escape_formula(value: object) -> object:
+    """``'`` before a text cell that a spreadsheet would read as a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_LEAD):
+        return "'" + value
+    return value
+
+
+def _escape_table(table: pd.DataFrame) -> pd.DataFrame:
+    out = table.copy()
+    for column in out.columns:
+        if pd.api.types.is_object_dtype(out[column]) or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(escape_formula, na_action="ignore")
+    return out
+
+
+def validate_attributes(export: Export) -> tuple[pd.DataFrame, list[dict[str, str]]]:
+    """Respondent attributes checked against the codebook (located errors), with
+    ``municipality_id`` from the register; problems for attributes not published."""
+    table = export.respondents.copy()
+    if table.empty:
+        return pd.DataFrame({"respondent": pd.Series([], dtype=str)}), []
+    codebook = load_codebook()
+    allowed: dict[str, list[str]] = {
+        "group": list(codebook.respondent_groups),
+        **{k: list(v) for k, v in codebook.attributes.items() if isinstance(v, list)},
+    }
+    problems: list[dict[str, str]] = []
+    errors: list[str] = []
+    out = pd.DataFrame({"respondent": table["respondent"].astype(str)})
+    places = [export.attribute_places.get(str(r), "the export") for r in table["respondent"]]
+    for column in table.columns:
+        if column == "respondent":
+            continue
+        values = [
+            None if pd.isna(v) or not str(v).strip() else str(v).strip() for v in table[column]
+        ]
+        if column == "municipality":
+            register = load_register()
+            ids: list[int | None] = []
+            names: list[str | None] = []
+            resolved: dict[str, int] = {}
+            for place, value in zip(places, values, strict=True):
+                if value is None:
+                    ids.append(None)
+                    names.append(None)
+                    continue
+                try:
+                    municipality_id = resolved.get(value) or register.normalise(value)
+                    resolved[value] = municipality_id
+                except MunicipalityNameError as error:
+                    errors.append(f"{place}: municipality {value[:40]!r}: {error}")
+                    ids.append(None)
+                    names.append(None)
+                    continue
+                ids.append(municipality_id)
+                names.append(register.by_id(municipality_id).name_sq)
+            out["municipality"] = pd.Series(names, dtype="str")
+            out["municipality_id"] = pd.array(ids, dtype="Int64")
+        elif column in allowed:
+            vocabulary = {name_key(v): v for v in allowed[column]}
+            keys = {v: name_key(v) for v in set(values) if v is not None}
+            checked: list[str | None] = []
+            for place, value in zip(places, values, strict=True):
+                if value is None:
+                    checked.append(None)
+                elif keys[value] in vocabulary:
+                    checked.append(vocabulary[keys[value]])
+                else:
+                    errors.append(
+                        f"{place}: {column} {value[:40]!r} is not one of {allowed[column]}"
+                    )
+                    checked.append(None)
+            out[column] = pd.Series(checked, dtype="str")
+        else:
+            problems.append(
+                {
+                    "place": "the export",
+                    "kind": "attribute not published",
+                    "detail": f"attribute {column!r} is not in codebook {codebook.version}; "
+                    "its values were not published",
+                }
+            )
+    if errors:
+        shown = "; ".join(errors[:20])
+        more = f" (and {len(errors) - 20} more)" if len(errors) > 20 else ""
+        raise KosovoStudyError(
+            f"Respondent attributes that the codebook does not allow: {shown}{more}. Correct "
+            "them in the QDA project (the codebook is src/kosovo_study/interviews/"
+            "codebook.yaml) and export again."
+        )
+    return out, problems
+
+
+def tables_from_export(
+    export: Export, key: str | bytes, synthetic: bool
+) -> dict[str, pd.DataFrame]:
+    """Pseudonymise, redact, summarise and check one export, in memory."""
     names = export.person_names
     segments = export.segments.copy()
-    raw_ids = sorted(set(segments["respondent"]) | set(export.respondents.get("respondent", [])))
-    segments["respondent"] = [pseudonymise(r, key) for r in segments["respondent"]]
-    segments["segment_text"] = [redact(str(t), names) for t in segments["segment_text"]]
-    segments["document"] = [pseudonymise(d, key).replace("R", "D", 1) for d in segments["document"]]
-    segments["coder"] = [pseudonymise(c, key).replace("R", "C", 1) for c in segments["coder"]]
+    raw_ids = sorted(
+        {str(v) for v in segments["respondent"]}
+        | {str(v) for v in export.respondents.get("respondent", [])}
+        | {str(v) for v in segments["document"]}
+    )
+
+    # Raw ids and document names are replaced wherever they occur in text too (a
+    # transcript may quote its own file name or the respondent's code).
+    needles = Needles(raw_ids)
+
+    def clean(text: object) -> str:
+        return needles.redact(redact(str(text), names))
+
+    segments["respondent"] = [pseudonymise(str(r), key) for r in segments["respondent"]]
+    segments["segment_text"] = [clean(t) for t in segments["segment_text"]]
+    segments["code_exported"] = [clean(c) for c in segments["code_exported"]]
+    segments["document"] = ["D" + pseudonymise(str(d), key)[1:] for d in segments["document"]]
+    segments["coder"] = ["C" + pseudonymise(str(c), key)[1:] for c in segments["coder"]]
     segments["synthetic"] = synthetic
-    segments = segments[list(SEGMENTS.columns)]
+    segments = segments.reindex(columns=list(SEGMENTS.columns))
+    for column in ("document", "respondent", "code_exported", "segment_text", "coder"):
+        segments[column] = segments[column].astype(str)
+    segments["code"] = segments["code"].astype("str")
+    segments.loc[export.segments["code"].isna().to_numpy(), "code"] = None
+    segments["synthetic"] = segments["synthetic"].astype(bool)
+
     coded = segments.dropna(subset=["code"])
     counts = coded.pivot_table(
         index="respondent", columns="code", values="document", aggfunc="size", fill_value=0
     )
     respondents = (counts > 0).astype(int).add_prefix("has_").join(counts.add_prefix("n_"))
     respondents = respondents.reset_index()
-    if not export.respondents.empty:
-        attributes = export.respondents.copy()
+    attributes, attribute_problems = validate_attributes(export)
+    if len(attributes):
         attributes["respondent"] = [pseudonymise(r, key) for r in attributes["respondent"]]
-        respondents = attributes.merge(respondents, on="respondent", how="left").fillna(0)
+        # outer: a respondent with attributes but no coded segment is kept, and so is
+        # one with segments but no attributes (their attributes stay missing, not 0).
+        respondents = attributes.merge(respondents, on="respondent", how="outer")
+    if "respondent" not in respondents.columns:
+        respondents = pd.DataFrame({"respondent": pd.Series([], dtype=str)})
+    counted = [c for c in respondents.columns if c.startswith(("has_", "n_"))]
+    respondents[counted] = respondents[counted].fillna(0).astype(int)
     respondents["synthetic"] = synthetic
+    respondents = respondents.sort_values("respondent").reset_index(drop=True)
+
     presence = counts > 0
     pairs = [
         {"code_a": a, "code_b": b, "respondents": int((presence[a] & presence[b]).sum())}
@@ -103,29 +278,131 @@ def tables_from_export(export: Export, key: str, synthetic: bool) -> dict[str, p
     cooccurrence["synthetic"] = synthetic
     reliability = agreement(segments)
     reliability["synthetic"] = synthetic
-    problems = pd.DataFrame(export.problems, columns=["place", "kind", "detail"]).astype(object)
-    problems["detail"] = [redact(d, names) for d in problems["detail"]]
-    return {
-        "interview_segments": check(segments, SEGMENTS, file="interview_segments"),
-        "interview_respondents": check(respondents, RESPONDENTS, file="interview_respondents"),
-        "interview_cooccurrence": check(cooccurrence, COOCCURRENCE, file="interview_cooccurrence"),
-        "interview_reliability": check(reliability, RELIABILITY, file="interview_reliability"),
-        "interview_import_problems": check(problems, PROBLEMS, file="interview_import_problems"),
-        "_raw_ids": pd.DataFrame({"id": raw_ids}),
+    problems = pd.DataFrame(
+        [*export.problems, *attribute_problems], columns=["place", "kind", "detail"]
+    ).astype(str)
+    for column in ("place", "detail"):
+        problems[column] = [clean(v) for v in problems[column]]
+    tables = {
+        "interview_segments": (segments, SEGMENTS),
+        "interview_respondents": (respondents, RESPONDENTS),
+        "interview_cooccurrence": (cooccurrence, COOCCURRENCE),
+        "interview_reliability": (reliability, RELIABILITY),
+        "interview_import_problems": (problems, PROBLEMS),
     }
+    checked = {
+        name: check(_escape_table(table), schema, file=name)
+        for name, (table, schema) in tables.items()
+    }
+    # The guard: in memory, on every text cell and column name, before any write.
+    guard_tables(checked, names, raw_ids, exempt=PSEUDONYM_COLUMNS)
+    return checked
+
+
+@contextmanager
+def interviews_lock(paths: ProjectPaths, timeout: float = 600) -> Iterator[None]:
+    """Hold the interviews lock (``data/processed/.interviews.lock``); one import at a time.
+
+    The lock is the operating system's (``filelock``), so a killed run releases it.
+    """
+    paths.processed.mkdir(parents=True, exist_ok=True)
+    lock = _LOCKS.setdefault(
+        paths.processed.resolve(), filelock.FileLock(paths.processed / ".interviews.lock")
+    )
+    try:
+        lock.acquire(timeout=timeout)
+    except filelock.Timeout:
+        raise KosovoStudyError(
+            f"Another interviews import holds {lock.lock_file} for more than {timeout:.0f} s. "
+            "Wait for it to finish and run the command again."
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+_LOCKS: dict[Path, filelock.FileLock] = {}
+
+
+def remove_partial_files(paths: ProjectPaths) -> list[Path]:
+    """Delete temporary files that a killed interviews run left behind."""
+    removed = []
+    for folder in (paths.processed, paths.results, paths.processed / "synthetic_interviews"):
+        if folder.is_dir():
+            for orphan in (
+                *folder.glob(".interview_*.partial"),
+                *folder.glob(".synthetic_interviews.*.partial"),
+            ):
+                orphan.unlink(missing_ok=True)
+                removed.append(orphan)
+    return removed
+
+
+def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
+    """Write every table as CSV and Parquet: all temporary files first, then the renames,
+    so that a failure while writing leaves the previous set of files whole."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    with ExitStack() as stack:
+        for name, table in tables.items():
+            csv_target, parquet_target = folder / f"{name}.csv", folder / f"{name}.parquet"
+            csv_temporary = stack.enter_context(_deferred(csv_target))
+            table.to_csv(csv_temporary, index=False, lineterminator="\n", float_format="%.10g")
+            parquet_temporary = stack.enter_context(_deferred(parquet_target))
+            table.to_parquet(parquet_temporary, index=False)
+            written += [csv_target, parquet_target]
+    return written
+
+
+@contextmanager
+def _deferred(destination: Path) -> Iterator[Path]:
+    with atomic_path(destination) as temporary:
+        yield temporary
 
 
 def import_interviews(
-    path: Path, paths: ProjectPaths | None = None, synthetic: bool = False
+    path: Path,
+    paths: ProjectPaths | None = None,
+    synthetic: bool = False,
+    limits: ArchiveLimits | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Read an export, write the pseudonymised tables, and run the PII guard on them."""
+    """Read an export, check everything in memory, then write the pseudonymised tables.
+
+    ``synthetic=True`` asserts that the export is the package's synthetic study; a file
+    without the synthetic marker is then refused.  A real export always needs a key
+    (see :mod:`kosovo_study.interviews.privacy`), whatever the flags.
+    """
     paths = paths or project_paths()
-    key = pseudonym_key(synthetic)
-    export = read_export(Path(path))
-    tables = tables_from_export(export, key, synthetic)
-    raw_ids = tables.pop("_raw_ids")["id"].tolist()
-    written: list[Path] = []
-    for name, table in tables.items():
-        written += write_table(table, paths.processed, name)
-    guard([p for p in written if p.suffix == ".csv"], raw_ids, export.person_names)
+    export = read_export(Path(path), limits=limits)
+    if synthetic and not export.synthetic:
+        raise KosovoStudyError(
+            f"{path} is not marked as the package's synthetic study, so --synthetic is refused "
+            "(it would pseudonymise real data with the public demo key and label it "
+            "synthetic). Import it without --synthetic, with a key."
+        )
+    if export.synthetic and not all(
+        re.fullmatch(r"SYN-\d{4,}", str(r)) for r in export.segments["respondent"]
+    ):
+        # The marker alone is not enough to drop the key: the generator's respondents
+        # are SYN-0001, SYN-0002, ...; anything else is treated as real data.
+        raise KosovoStudyError(
+            f"{path} is marked as the package's synthetic study, but its respondent ids are "
+            "not the generator's (SYN-0001, ...). Real data needs a key: remove the "
+            "synthetic marker and import it with a key."
+        )
+    if export.segments.empty:
+        contents = ", ".join(f"{n} {what}" for what, n in export.contents.items())
+        raise KosovoStudyError(
+            f"{path} holds no coded text segments ({contents or 'nothing'}). The package "
+            "imports coded selections of text sources (REFI-QDA PlainTextSelection with a "
+            "Coding, or rows of a segment table); codebooks alone, uncoded transcripts and "
+            "codings of PDF, picture, audio or video sources are not supported. Code the "
+            "transcripts and export again."
+        )
+    key = pseudonym_key(export.synthetic)
+    tables = tables_from_export(export, key, export.synthetic)
+    with interviews_lock(paths):
+        remove_partial_files(paths)
+        write_tables(tables, paths.processed)
     return tables

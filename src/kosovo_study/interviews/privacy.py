@@ -1,15 +1,39 @@
-"""Pseudonymisation and the PII guard.
+# ruff: noqa: RUF001, SIM905  (Cyrillic letters and typographic apostrophes are meant)
+"""Pseudonymisation, redaction of direct identifiers, and the PII guard.
 
-* Respondent ids become keyed hashes (HMAC-SHA256, first 16 hex digits) with a key
-  from ``$KOSOVO_STUDY_PSEUDONYM_KEY`` or the file named by
-  ``$KOSOVO_STUDY_PSEUDONYM_KEY_FILE``; the key is never written anywhere.  Real data
-  without a key is refused.  The synthetic corpus uses :data:`DEMO_KEY`, public on
-  purpose: it protects nothing and is only for the fake study.
-* Segment text is redacted: person names the export lists, phone numbers, e-mail
-  addresses, Kosovo personal numbers (10 digits), exact dates of birth and street
-  addresses.
-* :func:`guard` scans files for the same patterns and for raw respondent ids, and
-  fails if any survives.
+Keys
+    Respondent ids, document names and coder names become keyed hashes
+    (HMAC-SHA256, first 16 hex digits).  The key comes from ``$KOSOVO_STUDY_PSEUDONYM_KEY``
+    or from the file named by ``$KOSOVO_STUDY_PSEUDONYM_KEY_FILE`` (one of them, not
+    both); ASCII whitespace around it is stripped the same way from either source, and
+    it must hold at least :data:`MIN_KEY_BYTES` bytes.  A real export always needs such
+    a key.  Only an export that is *marked* as the package's synthetic study (see
+    :mod:`kosovo_study.interviews.synthetic`) is pseudonymised with :data:`DEMO_KEY`,
+    which is public on purpose and protects nothing.
+
+Redaction (:func:`redact`)
+    Every text cell that is published is passed through the rules in :data:`PATTERNS`
+    (e-mail addresses, URLs, social-media handles, IBANs, dates in numeric and written
+    forms with English, Albanian and Serbian month names, Kosovo personal numbers,
+    phone numbers in Kosovo and international forms, Albanian, Serbian and English
+    street addresses), then through the names the export lists (with case, diacritic
+    and inflection variants, and each part of a name alone), then through
+    :func:`contextual_names`, a heuristic for names the export does not list: one or
+    two capitalised words next to a kinship or honorific word ("vëllai Arben",
+    "brat Marko", "my cousin Ilir", "Arben, my brother").  Each match becomes a
+    ``[KIND]`` placeholder.
+
+    Why a heuristic and not a named-entity model: no multilingual spaCy pipeline is
+    published on PyPI (the official ``xx_ent_wiki_sm`` wheel is distributed outside
+    it), and Stanza downloads its models from a model hub at run time; the package
+    must run offline.  The heuristic's recall is measured in the tests on a seeded
+    corpus and reported in the README; names that stand alone, with no kinship or
+    honorific word nearby and not listed in the export, are *not* caught.
+
+Guard (:func:`guard_tables`)
+    Runs in memory on every text cell of every table *before* anything is written,
+    with the same detectors plus the raw respondent ids and document names, and
+    raises if any identifier survived; nothing is written then.
 """
 
 from __future__ import annotations
@@ -18,91 +42,548 @@ import hashlib
 import hmac
 import os
 import re
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
+
+import pandas as pd
 
 from kosovo_study.errors import KosovoStudyError
 
 KEY_ENV = "KOSOVO_STUDY_PSEUDONYM_KEY"
 KEY_FILE_ENV = "KOSOVO_STUDY_PSEUDONYM_KEY_FILE"
 DEMO_KEY = "kosovo-study-synthetic-demo-key-not-secret"
+#: 32 bytes = 256 bits, the output size of SHA-256; RFC 2104 section 3 advises keys
+#: no shorter than the hash output for HMAC.
+MIN_KEY_BYTES = 32
 
-#: Patterns of direct identifiers; each name is the placeholder written instead.
+# ---------------------------------------------------------------------------------------
+# Building blocks of the patterns.
+# Left boundary: not inside a word, and not the fractional part of a decimal ("0.1234567890").
+_L = r"(?<!\w)(?<!\d[.,])"
+# Right boundary: ends at a space or at punctuation (". , ; : ) !"), but not inside a
+# longer token or a decimal ("1234567890.5").
+_R = r"(?!\w)(?![.,]\d)"
+# One separator inside a phone number: a space, or one of . / - with an optional space
+# on either side ("044 123 456", "044.123.456", "044/123-456", "044 / 123 456").
+_SEP = r"(?:[ \u00a0]?[./\-‐‑–—−][ \u00a0]?|[ \u00a0])"
+_GROUP = r"(?:\(?\d{1,8}\)?)"
+
+_MONTHS_EN = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec"
+)
+# Albanian (with definite and oblique forms: "marsit", "nëntorit") and Serbian Latin
+# (nominative and genitive: "mart"/"marta", "januar"/"januara"), written without
+# diacritics too.
+_MONTHS_SQ = r"janar|shkurt|mars|prill|maj|qershor|korrik|gusht|shtator|tetor|n[eë]ntor|dhjetor"
+_MONTHS_SR = (
+    r"januar|februar|mart|april|maj|juni?|juli?|avgust|septemb(?:ar|ra)|oktob(?:ar|ra)|"
+    r"novemb(?:ar|ra)|decemb(?:ar|ra)"
+)
+_MONTHS_CYR = (
+    r"јануар|фебруар|март|април|мај|јуни?|јули?|август|септемб(?:ар|ра)|октоб(?:ар|ра)|"
+    r"новемб(?:ар|ра)|децемб(?:ар|ра)"
+)
+_MONTH = (
+    rf"(?:(?:{_MONTHS_SQ})(?:i|it|in)?|(?:{_MONTHS_SR}|{_MONTHS_CYR})(?:a|а)?|"
+    rf"(?:{_MONTHS_EN})\.?)"
+)
+_DAY = r"(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th|\.)?"
+_YEAR = r"(?:1[89]\d{2}|20\d{2})(?:\s?(?:godine|god|g|г|год)\.?(?!\w))?"
+_ROMAN_MONTH = r"(?:xii|xi|x|ix|viii|vii|vi|v|iv|iii|ii|i)"
+
+_STREET_SQ = (
+    r"rrug(?:a|ës|es|ën|en|e)|rr\.?|bulevard(?:i|it|in)?|bul\.|blv\.?|"
+    r"shesh(?:i|it|in)?|lagj(?:ja|ja|ia|e|es|en|ës|ën)|lagja"
+)
+_STREET_SR = r"ul\.|ulic(?:a|e|i|u|om)|bulevar(?:a|u|om)?|trg(?:a|u|om)?|naselje|naselju"
+_STREET_CYR = r"ул\.|улиц(?:а|е|и|у)|булевар|трг"
+_STREET_EN = r"street|st\.|road|rd\.|avenue|ave\.|square|boulevard|blvd\.?"
+_STREET = rf"(?:{_STREET_SQ}|{_STREET_SR}|{_STREET_CYR}|{_STREET_EN})"
+# A word of a street name: letters, digits, apostrophes, hyphens ("28 Nëntori", "Nëna Terezë").
+_STREET_WORD = r"[\"'„“”«»]?[^\W_][\w'’\-]*[\"'“”»]?"
+_HOUSE_NO = r"(?:(?:nr|no|br|broj|numër|numer|num)\.?\s*)?\d{1,4}[A-Za-z]?(?:/\d{1,4})?"
+
+#: Patterns of direct identifiers, applied in this order; each name is the placeholder.
 PATTERNS: dict[str, re.Pattern[str]] = {
-    "EMAIL": re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b"),
-    # Identifiers stand alone: never inside a longer token such as a hash or a decimal.
-    "PHONE": re.compile(
-        r"(?<![\w.])(?:\+|00)?(?:383|377|386)?[\s-]?\(?0?4\d\)?[\s-]?\d{3}[\s-]?\d{3}(?![\w.])"
+    "EMAIL": re.compile(
+        r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)*\.[^\W\d_]{2,}"
+        # written out to escape scrapers: "arben at example dot com", "arben[at]example.com"
+        r"|[\w.+\-]+\s?(?:\[at\]|\(at\)|\{at\})\s?[\w\-]+"
+        r"(?:\s?(?:\.|\[dot\]|\(dot\)|\sdot\s)\s?[\w\-]+)+"
+        # " at " and " dot " as words: only together, so "at home. Then" is not an address
+        r"|[\w.+\-]+\sat\s[\w\-]+(?:\sdot\s[\w\-]+)+",
+        re.IGNORECASE,
     ),
-    "PERSONAL_NUMBER": re.compile(r"(?<![\w.])\d{10}(?![\w.])"),
-    "DATE_OF_BIRTH": re.compile(
-        r"\b(?:0?[1-9]|[12]\d|3[01])[./-](?:0?[1-9]|1[0-2])[./-](?:19|20)\d{2}\b"
+    "URL": re.compile(r"(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]]", re.IGNORECASE),
+    "HANDLE": re.compile(r"(?<![\w@])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?(?!\w)"),
+    "IBAN": re.compile(
+        rf"{_L}[A-Z]{{2}}\d{{2}}(?:[ ]?[A-Z0-9]{{4}}){{3,7}}(?:[ ]?[A-Z0-9]{{1,3}})?{_R}"
+    ),
+    "DATE": re.compile(
+        "|".join(
+            [
+                # ISO and year-first numeric: 1990-03-12, 1990/03/12, 1990.03.12
+                rf"{_L}{_YEAR}[./\-](?:0?[1-9]|1[0-2])[./\-](?:0?[1-9]|[12]\d|3[01]){_R}",
+                # day-first numeric: 12.03.1990, 12/03/1990, 12-03-90, 12. 03. 1990.
+                (
+                    rf"{_L}(?:0?[1-9]|[12]\d|3[01])\s?[./\-]\s?(?:0?[1-9]|1[0-2]|{_ROMAN_MONTH})"
+                    r"\s?[./\-]\s?"
+                    rf"(?:{_YEAR}|\d{{2}}){_R}"
+                ),
+                # written: 12 March 1990, 12. marta 1990., 12 mars 1990, më 12 nëntor
+                rf"{_L}{_DAY}\s?(?:of\s)?{_MONTH}(?:,?\s?{_YEAR})?(?!\w)",
+                # written month first: March 12, 1990; March 12th
+                rf"{_L}{_MONTH}\s{_DAY}(?:,?\s?{_YEAR})?(?!\w)",
+            ]
+        ),
+        re.IGNORECASE,
+    ),
+    # Kosovo personal number (numri personal): 10 digits, written together.
+    # Kosovo personal number (numri personal): 10 digits, together or in groups
+    # ("123 456 7890"; groups are accepted only when they add up to 10 digits).
+    "PERSONAL_NUMBER": re.compile(rf"{_L}(?:\d{{10}}|\d{{2,5}}(?:{_SEP}\d{{1,5}}){{1,4}}){_R}"),
+    "PHONE": re.compile(
+        rf"{_L}(?:"
+        # international: +383 44 123 456, 00383-44-123-456, +383 (0)44 123 456, +1 (555) 123-4567
+        rf"(?:\+|00)\s?\(?\d{{1,3}}\)?(?:{_SEP}?\(0\))?(?:{_SEP}?{_GROUP}){{1,6}}"
+        # national with trunk 0: 044 123 456, 038 123 456, 0280 123 456, (038) 123-456, 049123456
+        rf"|\(?0\d{{1,3}}\)?(?:{_SEP}?{_GROUP}){{1,5}}"
+        # Kosovo mobile written without the trunk 0: 44 123 456, 49-123-456
+        rf"|4[3-9]{_SEP}\d{{3}}{_SEP}\d{{3}}"
+        rf"){_R}"
     ),
     "ADDRESS": re.compile(
-        r"\b(?:Rruga|Rr\.|Ulica|Street|St\.)\s+[\w\u00c0-\u017f\"'.-]+(?:\s+[\w\u00c0-\u017f\"'.-]+)?\s*(?:,?\s*(?:nr\.?|no\.?)?\s*\d+\w?)?",
+        rf"(?<!\w){_STREET}(?!\w)\s*(?:{_STREET_WORD},?\s+){{0,4}}?,?\s*{_HOUSE_NO}(?!\w)"
+        # a street word followed by a name without a number: "Sheshi Skënderbeu",
+        # "ulica Kralja Petra", "Rruga e Dëshmorëve"
+        # English order: "221B Baker Street", "12 Main St."
+        rf"|(?<!\w)\d{{1,4}}[A-Za-z]?\s+(?:(?-i:[A-Z])[\w'’\-]*\s+){{1,3}}"
+        r"(?:street|st\.|road|rd\.|avenue|ave\.|lane|boulevard|square)(?!\w)"
+        rf"|(?<!\w){_STREET}(?!\w)(?:\s+(?:e|i|të|te|e re|kod|od)(?!\w))?"
+        r"(?:\s+(?-i:[A-ZÀ-ÖØ-ÞĀ-ŽА-ЯЂЈЉЊЋЏ0-9])[\w'’\-]*){1,3}",
         re.IGNORECASE,
     ),
 }
 
 
-def pseudonym_key(synthetic: bool) -> str:
-    """The key for this run: the demo key for synthetic data, else from the environment."""
-    if synthetic:
-        return DEMO_KEY
-    if value := os.environ.get(KEY_ENV):
-        return value
-    if path := os.environ.get(KEY_FILE_ENV):
-        return Path(path).read_text(encoding="utf-8").strip()
-    raise KosovoStudyError(
-        f"No pseudonymisation key: set {KEY_ENV} or {KEY_FILE_ENV} (a file outside the "
-        "repository). Real interview data is never processed without one."
+def _phone_is_long_enough(match: re.Match[str]) -> bool:
+    """A phone number has at least 8 digits (Kosovo mobiles: 044 123 456 = 9)."""
+    return sum(ch.isdigit() for ch in match.group(0)) >= 8
+
+
+#: Extra checks per pattern on a match (True: it is an identifier).
+_ACCEPT: dict[str, Callable[[re.Match[str]], bool]] = {
+    "PHONE": _phone_is_long_enough,
+    "PERSONAL_NUMBER": lambda match: sum(ch.isdigit() for ch in match.group(0)) == 10,
+}
+
+# ---------------------------------------------------------------------------------------
+# Names.
+
+_NON_DECOMPOSING = str.maketrans({"đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O"})
+
+
+@lru_cache(maxsize=8192)
+def _fold_char(ch: str) -> str:
+    ch = ch.translate(_NON_DECOMPOSING)
+    base = unicodedata.normalize("NFD", ch)[:1] or ch
+    low = base.lower()
+    return low if len(low) == 1 else base
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics, *one character for one character* (so that a
+    match in the folded text has the same span in the original)."""
+    return "".join(map(_fold_char, text))
+
+
+# Serbian Latin -> Cyrillic (digraphs first), to find listed names written in Cyrillic.
+_TO_CYRILLIC = [
+    ("dž", "џ"), ("lj", "љ"), ("nj", "њ"),
+    *zip("abcčćdđefghijklmnoprsštuvzž", "абцчћдђефгхијклмнопрсштувзж", strict=True),
+]  # fmt: skip
+
+
+def _cyrillic(latin: str) -> str:
+    text = latin.lower().translate(_NON_DECOMPOSING)
+    for a, b in _TO_CYRILLIC:
+        text = text.replace(a, b)
+    return text
+
+
+#: Albanian case and definite endings (-i, -it, -in, -a, -ës, -ën, -ut, -s, -n, -t, -ja,
+#: -në) and Serbian case endings (-a, -u, -om, -em, -e, -i, -ov, -ova, -ovi), folded
+#: (ë -> e); Serbian -ić/-ić- forms fold to -ic.
+_ENDINGS = (
+    "i", "it", "in", "ut", "un", "u", "a", "es", "en", "e", "ej", "s", "n", "t", "ja", "je",
+    "ne", "om", "em", "ov", "ova", "ovi", "ove", "ic", "ica", "ici", "icu", "icem", "ave",
+    "ve", "set", "sin", "ës", "ën", "et", "eve", "at", "ëve", "ët",
+)  # fmt: skip
+_ENDING_RE = "|".join(sorted(_ENDINGS, key=len, reverse=True))
+_VOWELS = "aeiouë"
+
+
+# Serbian letters as they are written on keyboards without them (Đorđević -> Djordjevic,
+# Petrović -> Petrovich); the plain form (Petrovic) comes from folding.
+_DIGRAPHS = str.maketrans({"đ": "dj", "Đ": "Dj", "č": "ch", "Č": "Ch", "ć": "ch", "Ć": "Ch",
+                           "š": "sh", "Š": "Sh", "ž": "zh", "Ž": "Zh"})  # fmt: skip
+
+
+def _ascii_digraphs(name: str) -> str:
+    return name.translate(_DIGRAPHS)
+
+
+def name_variants(name: str) -> list[str]:
+    """Folded regex alternatives for one listed name: the whole name and each part of
+    three or more letters, each with inflected endings, in Latin and Cyrillic."""
+    parts = re.findall(r"[^\W\d_][\w'’]*", name)
+    full = r"[\s\-]+".join(re.escape(fold(p)) for p in parts) if len(parts) > 1 else ""
+    out = [full] if full else []
+    for part in parts:
+        if sum(ch.isalpha() for ch in part) < 3:
+            continue
+        spellings = {
+            fold(part),
+            fold(part.replace("đ", "dj").replace("Đ", "Dj")),
+            fold(_ascii_digraphs(part)),
+            _cyrillic(part),
+        }
+        for script in sorted(spellings):
+            stem = re.escape(script)
+            out.append(rf"{stem}(?:{_ENDING_RE})?")
+            if script[-1:] in _VOWELS + "аеиоу" and len(script) > 3:
+                # Drita -> Dritës, Marko -> Markom: the final vowel gives way to the ending.
+                out.append(rf"{re.escape(script[:-1])}(?:{_ENDING_RE})")
+    return out
+
+
+@lru_cache(maxsize=64)
+def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    alternatives: list[str] = []
+    for name in names:
+        alternatives += name_variants(name)
+    if not alternatives:
+        return None
+    # Whole names first (they hold spaces), then the longest parts.
+    alternatives.sort(key=lambda a: (r"[\s\-]+" not in a, -len(a)))
+    return re.compile(rf"(?<![\w\[])(?:{'|'.join(alternatives)})(?![\w\]])")
+
+
+def listed_names(text: str, names: Iterable[str]) -> list[tuple[int, int]]:
+    """Spans of listed names (matched on the folded text)."""
+    pattern = _names_pattern(tuple(sorted({n.strip() for n in names if n.strip()})))
+    if pattern is None:
+        return []
+    return [m.span() for m in pattern.finditer(fold(text))]
+
+
+# Kinship and honorific words (folded, so "vëllai" is written "vellai").  Albanian with
+# definite and possessive forms, Serbian Latin and Cyrillic, English.
+_KIN_SQ = (
+    "vella vellai vellait vellain vellau vellezer vellezerit motra motres motren moter "
+    "djali djalit djalin vajza vajzes vajzen bija bijes babai babait babain baba "
+    "nena nenes nenen nana xhaxhai xhaxhait daja dajes tezja hallja halla kusheriri "
+    "kusheririt kusheriri kusherira kusherires gruaja gruas burri burrit bashkeshorti "
+    "bashkeshortja shoku shokut shoqja shoqes fqinji fqinjit zoti zotit zonja zonjes "
+    "z. znj. hoxha hoxhes hoxhe imami imamit imam dijetari mesuesi emri quhet quhej "
+    "thirret axha"
+)
+_KIN_SR = (
+    "brat brata bratom bratu sestra sestre sestru sin sina sinom otac oca ocem majka "
+    "majke majku mama tata ujak ujaka stric strica tetka tetke rodjak rodjaka rodjaka "
+    "rodaka rodjakinja supruga suprug muz zena drug druga drugar komsija komsije "
+    "gospodin gospodina gospodine gospodja gospodje g. gdja. imam imama hodza hodze "
+    "efendija zove zvao zvala "
+    "брат брата сестра сестре син сина отац оца мајка мајке ујак стриц тетка рођак "
+    "господин господина госпођа имам хоџа"
+)
+_KIN_EN = (
+    "mr mr. mrs mrs. ms ms. miss dr dr. brother sister son daughter father mother dad mum "
+    "mom uncle aunt cousin wife husband friend neighbour neighbor imam sheikh shaykh "
+    "hoxha named called nephew niece grandfather grandmother"
+)
+KINSHIP_WORDS: frozenset[str] = frozenset((_KIN_SQ + " " + _KIN_SR + " " + _KIN_EN).split())
+# Possessives and articles that may stand between the kinship word and the name.
+_FILLERS = (
+    r"(?:im|ime|tim|time|tij|saj|tyre|yne|jone|e|i|te|moj|moja|mog|njegov|njen|njegova|"
+    r"my|his|her|their|our|the|late|called|named|by|name|is|was|whose|po|se|si)"
+)
+_UPPER = "".join(chr(c) for c in range(0x41, 0x530) if chr(c).isupper())
+_CAP = rf"[{re.escape(_UPPER)}][^\W\d_]+(?:['’\-][^\W\d_]+)?"
+_KIN_RE = "|".join(re.escape(w) for w in sorted(KINSHIP_WORDS, key=len, reverse=True))
+
+
+def contextual_names(text: str) -> list[tuple[int, int]]:
+    """Spans of capitalised words next to a kinship or honorific word (unlisted names).
+
+    The kinship word is matched on the folded text, the capital letter on the original.
+    """
+    folded = fold(text)
+    if not KINSHIP_WORDS.intersection(re.findall(r"[^\W\d_]+\.?", folded)) and not (
+        KINSHIP_WORDS.intersection(re.findall(r"[^\W\d_]+", folded))
+    ):
+        return []
+    spans = []
+    for pattern in (_AFTER, _BEFORE, _POSSESSIVE):
+        for match in pattern.finditer(_case_keeping_fold(text, folded)):
+            if match.group("name").lower() not in _NOT_NAMES:
+                spans.append(match.span("name"))
+    return spans
+
+
+#: Capitalised words that start a clause and are not names ("Then, my brother ...").
+_NOT_NAMES = frozenset(
+    "then but and so when after before yes no later there here also pastaj por dhe kur "
+    "atehere pas para po jo aty ketu onda kad posle pre tada da ne tu ovde the my his her "
+    "our their your its a an this that im ime yne jone tij saj moj moja moji njegov njen "
+    "nas vas a i e te se si".split()
+)
+
+
+def _case_keeping_fold(text: str, folded: str) -> str:
+    """The folded text with the original's capital letters kept (same length)."""
+    return "".join(
+        f.upper() if o.isupper() and len(f.upper()) == 1 else f
+        for o, f in zip(text, folded, strict=True)
     )
 
 
-def pseudonymise(respondent: str, key: str) -> str:
-    digest = hmac.new(key.encode(), respondent.strip().encode(), hashlib.sha256).hexdigest()
-    return f"R{digest[:16]}"
+# The kinship words are lower case; the case-keeping fold capitalises the first letter of
+# a sentence ("Vellai Arben ..."): match them case-insensitively but the name case-sensitively.
+_INITIALS = rf"(?:[{re.escape(_UPPER)}]\.\s?)*"
+_AFTER = re.compile(
+    rf"(?<![\w.])(?i:{_KIN_RE})(?!\w)(?:['’]s)?[,:]?(?:\s+(?i:{_FILLERS})(?!\w))*\s+"
+    rf"(?P<name>{_INITIALS}{_CAP}(?:\s+{_CAP})?)"
+)
+_BEFORE = re.compile(
+    rf"(?P<name>{_CAP}(?:\s+{_CAP})?)\s?[,(]\s?(?:(?i:{_FILLERS})\s+)*(?i:{_KIN_RE})(?!\w)"
+)
+# possessive before the kinship word: "Arben's brother", Serbian "Markov brat", "Jovanin sin"
+_POSSESSIVE = re.compile(
+    rf"(?P<name>{_CAP})(?:['’]s|(?<=[a-z])(?:ov|ev|in))?\s+(?i:{_KIN_RE})(?!\w)"
+)
+
+# ---------------------------------------------------------------------------------------
+# Redaction.
+
+
+def _replace_spans(text: str, spans: Iterable[tuple[int, int]], label: str) -> str:
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in reversed(merged):
+        text = text[:start] + f"[{label}]" + text[end:]
+    return text
+
+
+_NEEDS_DIGIT = frozenset({"IBAN", "DATE", "PERSONAL_NUMBER", "PHONE"})
+
+
+def _may_match(kind: str, text: str) -> bool:
+    """A cheap test that rules a pattern out before the regex runs (speed only)."""
+    if kind in _NEEDS_DIGIT:
+        return any(ch.isdigit() for ch in text)
+    if kind == "HANDLE":
+        return "@" in text
+    if kind == "EMAIL":
+        return "@" in text or "at" in text.lower()
+    if kind == "URL":
+        lower = text.lower()
+        return "http" in lower or "www." in lower
+    return True
+
+
+def _pattern_spans(kind: str, text: str) -> list[tuple[int, int]]:
+    if not _may_match(kind, text):
+        return []
+    accept = _ACCEPT.get(kind)
+    return [m.span() for m in PATTERNS[kind].finditer(text) if accept is None or accept(m)]
+
+
+#: Every rule :func:`redact` knows; ``enabled`` selects among them.
+RULES = (*PATTERNS, "NAME", "CONTEXT_NAME")
+
+
+def _redact_once(text: str, names: tuple[str, ...], rules: frozenset[str]) -> str:
+    for kind in PATTERNS:
+        if kind in rules:
+            text = _replace_spans(text, _pattern_spans(kind, text), kind)
+    if "NAME" in rules:
+        text = _replace_spans(text, listed_names(text, names), "NAME")
+    if "CONTEXT_NAME" in rules:
+        text = _replace_spans(text, contextual_names(text), "NAME")
+    return text
 
 
 def redact(
     text: str, person_names: Iterable[str] = (), enabled: Iterable[str] | None = None
 ) -> str:
-    """Replace direct identifiers with ``[KIND]`` placeholders."""
-    rules = set(PATTERNS) | {"NAME"} if enabled is None else set(enabled)
-    if "NAME" in rules:
-        for name in sorted({n.strip() for n in person_names if n.strip()}, key=len, reverse=True):
-            text = re.sub(rf"\b{re.escape(name)}\b", "[NAME]", text, flags=re.IGNORECASE)
-    for kind, pattern in PATTERNS.items():
-        if kind in rules:
-            text = pattern.sub(f"[{kind}]", text)
+    """Replace direct identifiers with ``[KIND]`` placeholders.
+
+    Applied until nothing changes (at most four rounds), so that redacting twice gives
+    the same text as redacting once.
+    """
+    rules = frozenset(RULES) if enabled is None else frozenset(enabled)
+    names = tuple(sorted({n.strip() for n in person_names if n.strip()}))
+    return _redact_cached(text, names, rules)
+
+
+# Characters that hide an identifier from the patterns: zero-width spaces and joiners,
+# the word joiner, the byte-order mark and the soft hyphen ("044\u200b123 456").
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+
+def normalise_text(text: str) -> str:
+    """NFKC (full-width digits and letters, no-break and thin spaces become plain ones),
+    every decimal digit as an ASCII digit (Arabic-Indic ones too), invisible characters
+    removed.  Redaction and the guard both work on this form."""
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    if text.isascii():
+        return text
+    return "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text
+    )
+
+
+@lru_cache(maxsize=65536)
+def _redact_cached(text: str, names: tuple[str, ...], rules: frozenset[str]) -> str:
+    text = normalise_text(text)
+    for _ in range(4):
+        new = _redact_once(text, names, rules)
+        if new == text:
+            break
+        text = new
     return text
+
+
+class Needles:
+    """Raw strings that must never appear (respondent ids, document names), matched
+    whole, without case or diacritics; indexed by their first word for speed."""
+
+    def __init__(self, strings: Iterable[str]) -> None:
+        self._by_first: dict[str, list[str]] = {}
+        for string in {fold(s.strip()) for s in strings}:
+            words = re.findall(r"\w+", string)
+            if len(string) >= 3 and words:
+                self._by_first.setdefault(words[0], []).append(string)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where the needles occur in ``text`` (whole, without case or diacritics)."""
+        folded = fold(text)
+        found = []
+        for word in set(re.findall(r"\w+", folded)):
+            for needle in self._by_first.get(word, ()):
+                start = folded.find(needle)
+                while start != -1:
+                    end = start + len(needle)
+                    before = folded[start - 1] if start else " "
+                    after = folded[end] if end < len(folded) else " "
+                    if not (_is_word(before) or _is_word(after)):
+                        found.append((start, end))
+                    start = folded.find(needle, start + 1)
+        return found
+
+    def redact(self, text: str) -> str:
+        """``text`` with every needle replaced by ``[ID]``."""
+        spans = self.spans(text)
+        return _replace_spans(text, spans, "ID") if spans else text
+
+    def search(self, text: str) -> bool:
+        folded = fold(text)
+        for word in set(re.findall(r"\w+", folded)):
+            for needle in self._by_first.get(word, ()):
+                start = folded.find(needle)
+                while start != -1:
+                    end = start + len(needle)
+                    before = folded[start - 1] if start else " "
+                    after = folded[end] if end < len(folded) else " "
+                    if not (_is_word(before) or _is_word(after)):
+                        return True
+                    start = folded.find(needle, start + 1)
+        return False
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def find_identifiers(
+    text: str, person_names: Iterable[str] = (), needles: Needles | Iterable[str] = ()
+) -> list[str]:
+    """The kinds of identifier found in ``text`` (empty when it is clean).
+
+    ``needles``: raw strings that must never appear (see :class:`Needles`).
+    """
+    text = normalise_text(text)
+    found = [kind for kind in PATTERNS if _pattern_spans(kind, text)]
+    if listed_names(text, person_names):
+        found.append("NAME")
+    if contextual_names(text):
+        found.append("CONTEXT_NAME")
+    index = needles if isinstance(needles, Needles) else Needles(needles)
+    if index.search(text):
+        found.append("RAW_ID")
+    return found
+
+
+def guard_tables(
+    tables: Mapping[str, pd.DataFrame],
+    person_names: Iterable[str] = (),
+    raw_ids: Iterable[str] = (),
+    exempt: Mapping[str, Iterable[str]] | None = None,
+) -> None:
+    """Fail if any text cell of any table still holds an identifier (run in memory,
+    before anything is written).  ``exempt`` names columns not to scan per table
+    (pseudonyms, which are hashes)."""
+    names = tuple(person_names)
+    needles = Needles(raw_ids)
+    exempt = exempt or {}
+    found: list[str] = []
+    for table_name, table in tables.items():
+        for column in table.columns:
+            if column in set(exempt.get(table_name, ())):
+                continue
+            if not (
+                pd.api.types.is_object_dtype(table[column])
+                or pd.api.types.is_string_dtype(table[column])
+            ):
+                continue
+            # The column name itself is published too (attributes become columns).
+            cells = [str(column), *(str(v) for v in table[column].dropna().unique())]
+            for cell in cells:
+                kinds = find_identifiers(cell, names, needles)
+                if kinds:
+                    found.append(f"{table_name}.{column}: {', '.join(kinds)}")
+                    break
+    if found:
+        raise KosovoStudyError(
+            "PII guard: identifiers survived redaction in "
+            + "; ".join(sorted(set(found)))
+            + ". Nothing was written. Redact them in the QDA project (or list the person in "
+            "the export's person_names) and import again."
+        )
 
 
 def guard(
     files: Iterable[Path], raw_ids: Iterable[str] = (), person_names: Iterable[str] = ()
 ) -> None:
-    """Fail if any file still holds an identifier pattern, a raw respondent id or a name."""
-    needles = [i for i in {*raw_ids, *person_names} if len(i.strip()) >= 3]
-    found = []
-    for path in files:
-        text = path.read_text(encoding="utf-8", errors="ignore")
-        for kind, pattern in PATTERNS.items():
-            if match := pattern.search(text):
-                found.append(f"{path.name}: {kind} ({match.group(0)[:4]}...)")
-        for needle in needles:
-            if re.search(rf"\b{re.escape(needle)}\b", text, flags=re.IGNORECASE):
-                found.append(f"{path.name}: a raw respondent id or listed name")
-    if found:
-        raise KosovoStudyError(
-            "PII guard: identifiers survived in the output: "
-            + "; ".join(sorted(set(found)))
-            + ". Nothing may be published until the redaction rules catch them."
-        )
+    """Fail if any written file still holds an identifier (a check after the fact)."""
+    tables = {
+        Path(path).name: pd.read_csv(path, dtype=str, keep_default_na=False) for path in files
+    }
+    guard_tables(tables, person_names, raw_ids)
 
 
-#: Patterns that also occur legitimately in a bibliography (publication dates, the
-#: streets of publishers): checked on pages that show interview material only.
-INTERVIEW_ONLY = frozenset({"DATE_OF_BIRTH", "ADDRESS"})
+#: Patterns that also occur legitimately in a bibliography or a data page (publication
+#: dates, publishers' streets, URLs, handles): checked on pages that show interview
+#: material only.
+INTERVIEW_ONLY = frozenset({"DATE", "ADDRESS", "URL", "HANDLE", "IBAN"})
 
 
 def guard_book(html_dir: Path, interview_pages: Iterable[str] = ("interviews.html",)) -> None:
@@ -110,11 +591,16 @@ def guard_book(html_dir: Path, interview_pages: Iterable[str] = ("interviews.htm
     found = []
     pages = set(interview_pages)
     for page in sorted(html_dir.glob("*.html")):
-        text = re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8", errors="ignore"))
-        for kind, pattern in PATTERNS.items():
+        text = re.sub(r"<[^>]+>", "  ", page.read_text(encoding="utf-8", errors="ignore"))
+        for kind in PATTERNS:
+            spans = _pattern_spans(kind, text)
             if kind in INTERVIEW_ONLY and page.name not in pages:
+                # Allowed here (a publication date, a URL in the bibliography): blank it
+                # out so that its digits are not read as a phone number below.
+                for start, end in spans:
+                    text = text[:start] + " " * (end - start) + text[end:]
                 continue
-            if pattern.search(text):
+            if spans:
                 found.append(f"{page.name}: {kind}")
     if found:
         raise KosovoStudyError(
@@ -122,3 +608,80 @@ def guard_book(html_dir: Path, interview_pages: Iterable[str] = ("interviews.htm
             + "; ".join(found)
             + ". Find the table or text that shows them and redact it at the source."
         )
+
+
+# ---------------------------------------------------------------------------------------
+# Keys.
+
+
+def _key_from_environment() -> bytes:
+    value = os.environ.get(KEY_ENV)
+    file_name = os.environ.get(KEY_FILE_ENV)
+    if value is not None and file_name is not None:
+        raise KosovoStudyError(
+            f"Both {KEY_ENV} and {KEY_FILE_ENV} are set. Set one of them only, so that it is "
+            "clear which key made the pseudonyms."
+        )
+    if value is not None:
+        source, raw = f"${KEY_ENV}", os.fsencode(value)
+    elif file_name is not None:
+        path = Path(file_name).expanduser()
+        source = f"the key file {path} (${KEY_FILE_ENV})"
+        if not path.exists():
+            raise KosovoStudyError(
+                f"{KEY_FILE_ENV} names {path}, which does not exist. Create the key file "
+                f'(e.g. `python -c "import secrets; print(secrets.token_hex(32))" > {path}`, '
+                "outside the repository) or correct the variable."
+            )
+        if not path.is_file():
+            raise KosovoStudyError(f"{KEY_FILE_ENV} names {path}, which is not a file.")
+        try:
+            raw = path.read_bytes()
+        except OSError as error:
+            raise KosovoStudyError(
+                f"The key file {path} cannot be read ({error.strerror}). Check its permissions."
+            ) from None
+    else:
+        raise KosovoStudyError(
+            f"No pseudonymisation key: set {KEY_ENV} or {KEY_FILE_ENV} (a file outside the "
+            f"repository) to a secret of at least {MIN_KEY_BYTES} bytes, e.g. the output of "
+            '`python -c "import secrets; print(secrets.token_hex(32))"`. Real interview '
+            "data is never processed without one."
+        )
+    # The same stripping for both sources: ASCII whitespace at either end (a trailing
+    # newline in a key file, a space pasted into the variable).
+    key = raw.strip()
+    if not key:
+        raise KosovoStudyError(
+            f"The pseudonymisation key in {source} is empty or blank. Put a secret of at "
+            f"least {MIN_KEY_BYTES} bytes there, e.g. the output of "
+            '`python -c "import secrets; print(secrets.token_hex(32))"`.'
+        )
+    if len(key) < MIN_KEY_BYTES:
+        raise KosovoStudyError(
+            f"The pseudonymisation key in {source} has {len(key)} bytes; at least "
+            f"{MIN_KEY_BYTES} are needed (a short key can be guessed and the pseudonyms "
+            'reversed). Use e.g. `python -c "import secrets; print(secrets.token_hex(32))"`.'
+        )
+    if key == DEMO_KEY.encode():
+        raise KosovoStudyError(
+            f"The key in {source} is the package's public demo key, which protects nothing. "
+            "Use a secret key for real data."
+        )
+    return key
+
+
+def pseudonym_key(synthetic: bool) -> bytes:
+    """The key for this run: the public demo key for an export marked as the synthetic
+    study, else a secret key from the environment (never written anywhere)."""
+    if synthetic:
+        return DEMO_KEY.encode()
+    return _key_from_environment()
+
+
+@lru_cache(maxsize=65536)
+def pseudonymise(respondent: str, key: str | bytes) -> str:
+    """``R`` + the first 16 hex digits of HMAC-SHA256(key, id without surrounding space)."""
+    secret = key.encode() if isinstance(key, str) else key
+    digest = hmac.new(secret, respondent.strip().encode(), hashlib.sha256).hexdigest()
+    return f"R{digest[:16]}"

@@ -4,7 +4,10 @@ synthetic study; pseudonymised tables and the interviewee-level model.
 A real export is looked for at ``data/raw/restricted/interviews.{qdpx,csv,xlsx}`` and
 needs a pseudonymisation key; without an export, a synthetic study (seed
 :data:`SEED`) is generated into ``data/processed/synthetic_interviews/`` and every
-table says ``synthetic``.
+table says ``synthetic``.  ``kosovo-study interviews import PATH`` runs the same
+stage on PATH: import, refit of the model, and the stage manifest, all under the
+interviews lock, so that the tables, the model and the manifest always describe the
+same export (the book never shows a model of other data).
 """
 
 from __future__ import annotations
@@ -12,20 +15,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from kosovo_study.interviews import model
-from kosovo_study.interviews.pipeline import import_interviews
+from kosovo_study.interviews.importers import ArchiveLimits
+from kosovo_study.interviews.pipeline import (
+    TABLES,
+    import_interviews,
+    interviews_lock,
+    remove_partial_files,
+    write_tables,
+)
 from kosovo_study.interviews.synthetic import write_study
 from kosovo_study.manifest import StageResult, run_stage
 from kosovo_study.paths import ProjectPaths, project_paths
-from kosovo_study.storage import write_table
 
 SEED = 2012
-OUTPUTS = (
-    "interview_segments",
-    "interview_respondents",
-    "interview_cooccurrence",
-    "interview_reliability",
-    "interview_import_problems",
-)
+OUTPUTS = TABLES
 
 
 def real_export(paths: ProjectPaths) -> Path | None:
@@ -36,16 +39,37 @@ def real_export(paths: ProjectPaths) -> Path | None:
     return None
 
 
-def run(paths: ProjectPaths | None = None, force: bool = False) -> StageResult:
+def run(
+    paths: ProjectPaths | None = None,
+    force: bool = False,
+    export: Path | None = None,
+    synthetic: bool = False,
+    limits: ArchiveLimits | None = None,
+) -> StageResult:
+    """Run the stage on ``export`` (default: the restricted export, else the synthetic
+    study).  Passing ``export`` always reruns the stage."""
     paths = paths or project_paths()
-    export = real_export(paths)
+    source = Path(export) if export is not None else real_export(paths)
 
     def build() -> list[Path]:
-        synthetic = export is None
-        source = export or write_study(SEED, paths.processed / "synthetic_interviews")["qdpx"]
-        tables = import_interviews(source, paths, synthetic=synthetic)
-        estimates = model.fit(tables["interview_respondents"], synthetic=synthetic)
-        written = [paths.processed / f"{name}.csv" for name in OUTPUTS]
-        return written + write_table(estimates, paths.results, "interview_model")
+        if source is None:
+            generated = write_study(SEED, paths.processed / "synthetic_interviews")["qdpx"]
+            tables = import_interviews(generated, paths, synthetic=True, limits=limits)
+        else:
+            tables = import_interviews(source, paths, synthetic=synthetic, limits=limits)
+        is_synthetic = bool(tables["interview_segments"]["synthetic"].all())
+        estimates = model.fit(tables["interview_respondents"], synthetic=is_synthetic)
+        written = [
+            paths.processed / f"{name}.{ext}" for name in OUTPUTS for ext in ("csv", "parquet")
+        ]
+        return written + write_tables({"interview_model": estimates}, paths.results)
 
-    return run_stage("interviews", [export] if export else [], build, paths, force=force)
+    with interviews_lock(paths):
+        remove_partial_files(paths)
+        return run_stage(
+            "interviews",
+            [source] if source else [],
+            build,
+            paths,
+            force=force or export is not None,
+        )

@@ -29,8 +29,9 @@ from xml.etree import ElementTree as ET
 import numpy as np
 import pandas as pd
 
+from kosovo_study.errors import KosovoStudyError
 from kosovo_study.interviews.codebook import load_codebook
-from kosovo_study.interviews.importers import NS
+from kosovo_study.interviews.importers import NS, SYNTHETIC_COLUMN, SYNTHETIC_MARKER
 from kosovo_study.municipalities import load_register
 from kosovo_study.storage import write_text_atomic, write_with
 
@@ -85,13 +86,28 @@ def _codes_for(row: dict[str, Any], rng: np.random.Generator) -> list[str]:
     return codes
 
 
+def _resolves(register: Any, label: str, municipality_id: int) -> bool:
+    try:
+        return bool(register.normalise(label) == municipality_id)
+    except KosovoStudyError:
+        return False
+
+
 def generate(seed: int, respondents: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(segments, respondents) of a synthetic study; same seed, same study."""
     rng = np.random.default_rng(seed)
     parameters = PARAMETERS
     n = respondents or parameters["respondents"]
+    register = load_register()
+    # A label the register resolves on its own (the bare "Mitrovicë" is ambiguous).
     municipalities = [
-        m.name_sq for m in load_register().municipalities if not m.boycotted_2011_census
+        next(
+            label
+            for label in (m.name_sq, *m.labels)
+            if _resolves(register, label, m.municipality_id)
+        )
+        for m in register.municipalities
+        if not m.boycotted_2011_census
     ]
     labels = dict(zip(load_codebook().codes["code"], load_codebook().codes["label"], strict=True))
     groups = list(parameters["groups"])
@@ -175,6 +191,8 @@ def write_csv(segments: pd.DataFrame, people: pd.DataFrame, path: Path) -> Path:
         .rename(columns={"attr_respondent": "respondent"}),
         on="respondent",
     )
+    # The marker that lets the importer use the public demo key for this file only.
+    table[SYNTHETIC_COLUMN] = SYNTHETIC_MARKER
     write_with(path, lambda target: table.to_csv(target, index=False, lineterminator="\n"))
     return path
 
@@ -191,7 +209,11 @@ def write_qdpx(segments: pd.DataFrame, people: pd.DataFrame, path: Path, seed: i
     ET.register_namespace("", NS)
     q = f"{{{NS}}}"
     project = ET.Element(
-        f"{q}Project", {"name": "kosovo_study synthetic interviews", "origin": "kosovo_study"}
+        f"{q}Project",
+        {
+            "name": "kosovo_study synthetic interviews",
+            "origin": f"{SYNTHETIC_MARKER} (seed {seed})",
+        },
     )
     users = ET.SubElement(project, f"{q}Users")
     coder_guid = {}
