@@ -227,3 +227,26 @@ def test_every_source_key_in_the_transcribed_data_is_in_the_bibliography() -> No
     keys |= set(registry["citation_key"])
     missing = sorted(key for key in keys if f"{{{key}," not in text)
     assert missing == []
+
+
+@pytest.mark.parametrize("fmt", ["bibtex", "apa", "csl-json"])
+def test_cite_prints_each_format_alone(fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from kosovo_study import cli
+
+    assert cli.main(["cite", "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    expected = package_citation()[fmt.replace("-", "_")]
+    assert out.strip() == expected.strip()
+    if fmt == "bibtex":
+        assert _parse_bibtex(out)[0] == "kosovo_study_0_2_0"
+    if fmt == "csl-json":
+        assert json.loads(out)[0]["version"] == __version__
+
+
+def test_cite_prints_all_three_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    from kosovo_study import cli
+
+    assert cli.main(["cite"]) == 0
+    out = capsys.readouterr().out
+    citation = package_citation()
+    assert out == "\n".join(citation[k].rstrip("\n") + "\n" for k in ("bibtex", "apa", "csl_json"))
