@@ -39,9 +39,14 @@ countries.head()
 
 # %%
 published = pd.read_csv(paths.transcribed / "ds2016_feature_summary.csv")
+target = published.set_index("variable").loc["Foreign Fighter Supply", ["mean", "sd"]]
 sample = countries.loc[countries["in_ds2016_sample"].astype(bool), "ds2016_outcome"]
-print(f"rebuilt: N = {sample.notna().sum()}, mean = {sample.mean():.2f}, SD = {sample.std():.2f}")
-published.head(3)
+rebuilt = pd.Series({"mean": sample.mean(), "sd": sample.std()})
+print(f"N = {sample.notna().sum()} countries")
+comparison = pd.DataFrame({"published": target.astype(float), "rebuilt": rebuilt.round(2)})
+display(comparison)
+# The published values are rounded to two decimals.
+assert (comparison["published"] - comparison["rebuilt"]).abs().max() < 0.006
 
 # %% [markdown]
 # ## The package's cross-national results
