@@ -56,22 +56,20 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def notebooks(session: nox.Session) -> None:
-    """Execute every notebook in notebooks/ (nbmake), from the jupytext-paired sources.
+    """Execute every notebook in notebooks/ with nbmake (each .ipynb, paired with its .py).
 
-    The committed .ipynb files carry no outputs (tests/test_notebooks.py): each one is
-    executed here in a temporary copy, and the repository is left unchanged apart from the
-    raw files and stage outputs that the notebooks themselves produce in data/.
+    nbmake does not write outputs back: the committed notebooks stay without outputs
+    (tests/test_notebooks.py). The notebooks fetch and clean the raw data into data/ like
+    any stage run (from $KOSOVO_STUDY_MIRROR when set); the ones that change data work in
+    a scratch copy of the project.
     """
     install_project(session, "test")
     session.run(
         "pytest",
         "--nbmake",
-        "--nbmake-timeout=900",
+        "--nbmake-timeout=1800",
         "-p",
         "no:cacheprovider",
-        "-o",
-        "addopts=-ra",
-        "--override-ini=testpaths=notebooks",
         "notebooks",
         *session.posargs,
     )
