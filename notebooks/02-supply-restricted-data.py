@@ -31,6 +31,7 @@ import pandas as pd
 
 from kosovo_study import clean, models, registry
 from kosovo_study.errors import KosovoStudyError
+from kosovo_study.municipalities import load_register
 from kosovo_study.paths import ProjectPaths, project_paths
 from kosovo_study.validation import validate_file
 
@@ -75,15 +76,17 @@ except KosovoStudyError as error:
 #
 # For the walkthrough, counts are drawn here from a seeded Poisson distribution
 # proportional to population, for every municipality the models analyse. **They are not
-# data.**
+# data.** The names are written in Serbian Latin spelling, to show that any spelling the
+# register knows is accepted.
 
 # %%
 municipalities = pd.read_parquet(scratch.processed / "municipalities.parquet")
 analysed = municipalities.dropna(subset=["population_2011"])
+serbian_latin = load_register().to_frame().set_index("municipality_id")["name_sr"]
 rng = np.random.default_rng(2026)
 demonstration = pd.DataFrame(
     {
-        "municipality": analysed["municipality"],
+        "municipality": analysed["municipality_id"].map(serbian_latin),
         "fighters": rng.poisson(
             300 * analysed["population_2011"] / analysed["population_2011"].sum()
         ),
