@@ -40,19 +40,50 @@ def install_project(session: nox.Session, *groups: str) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the test suite with coverage (the docs group too: one test builds the book)."""
+    """Run the test suite with coverage (the docs group too: one test builds the book).
+
+    The summary lists every skipped test, why, and how to provide what it needs. Set
+    KOSOVO_STUDY_EXPECTED_SKIPS (e.g. ``mirror,qda``, or ``none``) to make any other skip
+    fail the run, as CI does. Without arguments, the notebooks session runs next.
+    """
     install_project(session, "test", "docs")
     session.run(
         "pytest", "--cov=kosovo_study", "--cov-report=term", "--cov-report=xml", *session.posargs
+    )
+    if not session.posargs:
+        session.notify("notebooks")
+
+
+@nox.session
+def notebooks(session: nox.Session) -> None:
+    """Execute every notebook in notebooks/ with nbmake (each .ipynb, paired with its .py).
+
+    nbmake does not write outputs back: the committed notebooks stay without outputs
+    (tests/test_notebooks.py). The notebooks fetch and clean the raw data into data/ like
+    any stage run (from $KOSOVO_STUDY_MIRROR when set); the ones that change data work in
+    a scratch copy of the project.
+    """
+    install_project(session, "test")
+    session.run(
+        "pytest",
+        "--nbmake",
+        "--nbmake-timeout=1800",
+        "-p",
+        "no:cacheprovider",
+        "notebooks",
+        *session.posargs,
     )
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff check and ruff format --check."""
-    session.install("ruff>=0.6")
+    """ruff check and ruff format --check; zizmor on the GitHub workflows."""
+    session.install("ruff>=0.6", "zizmor==1.32.0")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    # Offline: CI needs no GitHub token. The audits that query the GitHub API (impostor
+    # commits, known-vulnerable actions) run with `GH_TOKEN=... zizmor .github/workflows`.
+    session.run("zizmor", "--offline", ".github/workflows")
 
 
 @nox.session
@@ -97,6 +128,13 @@ def book(session: nox.Session) -> None:
     """Build the Jupyter Book (HTML) from the computed results; warnings are errors."""
     install_project(session, "docs")
     session.run("kosovo-study", "book", *session.posargs)
+
+
+@nox.session(default=False)
+def linkcheck(session: nox.Session) -> None:
+    """Check every link of the built book (run after `report`; reuses its execution cache)."""
+    install_project(session, "docs")
+    session.run("jupyter-book", "build", "book", "--builder", "linkcheck", "--keep-going")
 
 
 @nox.session(default=False)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-try:
-    from kosovo_study._version import __version__
-except ImportError:  # running from a source tree that was never built
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        __version__ = version("kosovo-study")
-    except PackageNotFoundError:
-        __version__ = "0.0.0"
+# The release version: the single source of truth (hatchling reads it from here for the
+# wheel's metadata). It must equal CITATION.cff's `version` (tests/test_citation.py) and
+# is changed by hand, together with CITATION.cff's `date-released` and CHANGELOG.md, when
+# a release is made; `.github/workflows/release.yml` tags the commit that changes it.
+# The git commit is not part of it: manifests and the book record it as its own field.
+__version__ = "0.2.0"
 
 __all__ = ["__version__"]

@@ -167,8 +167,11 @@ def cmd_cite(args: argparse.Namespace) -> int:
         _console.print(f"wrote {write_bibliography()}")
         return 0
     citation = package_citation()
-    print(citation["bibtex"])
-    print(citation["apa"])
+    formats = ["bibtex", "apa", "csl-json"] if args.format == "all" else [args.format]
+    # With every format, a blank line between them; alone, each is exactly one document.
+    print(
+        "\n".join(citation[name.replace("-", "_")].rstrip("\n") + "\n" for name in formats), end=""
+    )
     return 0
 
 
@@ -180,7 +183,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "book": (cmd_book, "build the Jupyter Book from the processed data and results"),
     "report": (cmd_report, "run everything from raw data to the built book"),
     "validate": (cmd_validate, "check a table (e.g. restricted data) against its schema"),
-    "cite": (cmd_cite, "print BibTeX and APA for this version"),
+    "cite": (cmd_cite, "print BibTeX, APA and CSL-JSON for this version (and its DOI)"),
     "interviews": (cmd_interviews, "import a coded-interview export (interviews import PATH)"),
     "synth": (cmd_synth, "write a synthetic study (synth interviews --seed N --out DIR)"),
 }
@@ -223,6 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.choices["cite"].add_argument(
         "--write-bib", action="store_true", help="regenerate book/references.bib"
+    )
+    sub.choices["cite"].add_argument(
+        "--format",
+        choices=["all", "bibtex", "apa", "csl-json"],
+        default="all",
+        help="print one format only (default: all three)",
     )
     return parser
 
