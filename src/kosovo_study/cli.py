@@ -11,6 +11,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -18,6 +19,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from kosovo_study import __version__
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.manifest import StageResult
+
+if TYPE_CHECKING:
+    from kosovo_study.config import StudyConfig
 
 _console = Console(stderr=True, highlight=False)
 
@@ -59,34 +63,42 @@ def _report_stage(result: StageResult) -> None:
         )
 
 
-def _stage(message: str, runner: Callable[[], StageResult]) -> int:
-    """Run one pipeline stage under a progress indicator and say what it did."""
-    with _console.status(message):
-        result = runner()
+def _config(args: argparse.Namespace) -> StudyConfig:
+    from kosovo_study.config import load_config, parse_assignments
+    from kosovo_study.paths import project_paths
+
+    return load_config(project_paths().root, parse_assignments(getattr(args, "set", None) or []))
+
+
+def _run_stage(name: str, args: argparse.Namespace, **options: Any) -> int:
+    """Run one stage of :data:`kosovo_study.stages.STAGES` and say what it did."""
+    from kosovo_study import stages
+    from kosovo_study.paths import project_paths
+
+    stage = stages.STAGE_BY_NAME[name]
+    paths = project_paths()
+    config = _config(args)
+    with _console.status(stage.summary):
+        result = stage.run(paths, config, getattr(args, "force", False), **options)
     _report_stage(result)
+    # Printed every time, also when the stage was skipped as up to date.
+    if notice := stage.notice(paths):
+        _console.print(f"{name}: {notice}")
     return 0
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    from kosovo_study import clean
-
-    return _stage("clean: raw data -> validated tables", lambda: clean.run(force=args.force))
+    return _run_stage("clean", args)
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from kosovo_study import models
-
-    return _stage(
-        "models: municipal and cross-national analyses", lambda: models.run(force=args.force)
-    )
+    return _run_stage("models", args)
 
 
 def cmd_book(args: argparse.Namespace) -> int:
     from kosovo_study.report import build
 
-    with _console.status("book: executing pages and building HTML (jupyter-book)"):
-        result = build.build(force=args.force)
-    _report_stage(result)
+    _run_stage("book", args)
     if getattr(args, "pdf", False):
         with _console.status("book: printing the PDF with headless Chromium"):
             pdf = build.build_pdf()
@@ -95,37 +107,31 @@ def cmd_book(args: argparse.Namespace) -> int:
 
 
 def cmd_multiverse(args: argparse.Namespace) -> int:
-    from kosovo_study import models
-
-    return _stage(
-        "multiverse: every specification with randomization inference",
-        lambda: models.run_multiverse(
-            force=args.force,
-            scheduler=getattr(args, "scheduler", None),
-            n_jobs=getattr(args, "jobs", 2),
-        ),
+    return _run_stage(
+        "multiverse",
+        args,
+        scheduler=getattr(args, "scheduler", None),
+        n_jobs=getattr(args, "jobs", 2),
     )
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    """Run every stage from raw data to the book (each skipped when up to date)."""
-    cmd_fetch(argparse.Namespace(names=None))
-    cmd_clean(args)
-    cmd_models(args)
-    cmd_multiverse(args)
-    cmd_interview_stage(args)
-    cmd_book(args)
-    _console.print("report: the book is in book/_build/html/index.html")
-    return 0
 
 
 def cmd_interview_stage(args: argparse.Namespace) -> int:
-    from kosovo_study.interviews import stage
+    return _run_stage("interviews", args)
 
-    return _stage(
-        "interviews: export (or synthetic study) -> pseudonymised tables",
-        lambda: stage.run(force=args.force),
-    )
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Fetch, then run every stage of :data:`kosovo_study.stages.STAGES` in order."""
+    from kosovo_study import stages
+
+    fetch_args = argparse.Namespace(**{**vars(args), "names": None})
+    cmd_fetch(fetch_args)
+    for stage in stages.STAGES:
+        options: dict[str, Any] = {}
+        if stage.name == "multiverse":
+            options = {"scheduler": getattr(args, "scheduler", None), "n_jobs": args.jobs}
+        _run_stage(stage.name, args, **options)
+    _console.print("report: the book is in book/_build/html/index.html")
+    return 0
 
 
 def cmd_interviews(args: argparse.Namespace) -> int:
@@ -153,10 +159,20 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from kosovo_study.validation import validate_file
+    from kosovo_study.validation import validate_path
 
-    rows = validate_file(Path(args.path))
-    _console.print(f"{args.path}: valid ({rows} rows)")
+    validated = validate_path(Path(args.path))
+    provenance = validated.provenance()
+    for warning in validated.warnings:
+        _console.print(f"[yellow]warning[/yellow]: {warning}", soft_wrap=True)
+    for note in validated.notes:
+        _console.print(f"note: {note}")
+    _console.print(
+        f"{args.path}: valid ({provenance['rows']} rows, one per municipality; total "
+        f"{provenance['total']} persons; definition {provenance['definition']}; period "
+        f"{provenance['period_start'] or 'start of departures'} to {provenance['period_end']}; "
+        f"sha256 {provenance['sha256']})"
+    )
     return 0
 
 
@@ -200,6 +216,13 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument(
                 "--force", action="store_true", help="rerun even if inputs are unchanged"
             )
+            command.add_argument(
+                "--set",
+                action="append",
+                metavar="NAME=VALUE",
+                help="override a parameter of kosovo_study.config.StudyConfig (repeatable; "
+                "also settable in pyproject.toml [tool.kosovo_study])",
+            )
     sub.choices["fetch"].add_argument("names", nargs="*", help="registry names (default: all)")
     sub.choices["validate"].add_argument("path", help="CSV file to validate")
     interviews = sub.choices["interviews"]
@@ -215,12 +238,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.choices["book"].add_argument(
         "--pdf", action="store_true", help="also print the book to PDF (needs Chromium)"
     )
-    sub.choices["multiverse"].add_argument(
-        "--scheduler", help="Dask scheduler address (e.g. tcp://host:8786) to run on a cluster"
-    )
-    sub.choices["multiverse"].add_argument(
-        "--jobs", type=int, default=2, help="local worker processes (default 2)"
-    )
+    for name in ("multiverse", "report"):
+        sub.choices[name].add_argument(
+            "--scheduler",
+            help="Dask scheduler address (e.g. tcp://host:8786) to run the multiverse on a cluster",
+        )
+        sub.choices[name].add_argument(
+            "--jobs",
+            type=int,
+            default=2,
+            help="local worker processes of the multiverse (default 2)",
+        )
     sub.choices["cite"].add_argument(
         "--write-bib", action="store_true", help="regenerate book/references.bib"
     )
