@@ -164,7 +164,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     validated = validate_path(Path(args.path))
     provenance = validated.provenance()
     for warning in validated.warnings:
-        _console.print(f"[yellow]warning[/yellow]: {warning}", soft_wrap=True)
+        _console.print(f"[yellow]warning[/yellow]: {args.path}: {warning}", soft_wrap=True)
     for note in validated.notes:
         _console.print(f"note: {note}")
     _console.print(

@@ -364,7 +364,7 @@ def read_validated(path: Path, transcribed: Path | None = None) -> ValidatedTabl
             )
         elif not national.low <= total <= national.high:
             warnings.append(
-                f"{path}: the counts add up to {total} persons, outside the published national "
+                f"the counts add up to {total} persons, outside the published national "
                 f"totals {national.low}-{national.high} ({', '.join(national.sources)}); check "
                 "that the definition and period are the ones intended"
             )
