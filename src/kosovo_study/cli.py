@@ -123,14 +123,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Fetch, then run every stage of :data:`kosovo_study.stages.STAGES` in order."""
     from kosovo_study import stages
 
-    fetch_args = argparse.Namespace(**{**vars(args), "names": None})
-    cmd_fetch(fetch_args)
-    for stage in stages.STAGES:
+    names = [stage.name for stage in stages.STAGES]
+    first = names.index(getattr(args, "first", None) or names[0])
+    last = names.index(getattr(args, "last", None) or names[-1])
+    if first > last:
+        raise KosovoStudyError(
+            f"--from {names[first]} comes after --to {names[last]}; the stages run in the "
+            f"order {names}."
+        )
+    if first == 0:  # the raw files are the first stage's inputs
+        cmd_fetch(argparse.Namespace(**{**vars(args), "names": None}))
+    for stage in stages.STAGES[first : last + 1]:
         options: dict[str, Any] = {}
         if stage.name == "multiverse":
             options = {"scheduler": getattr(args, "scheduler", None), "n_jobs": args.jobs}
         _run_stage(stage.name, args, **options)
-    _console.print("report: the book is in book/_build/html/index.html")
+    if names[last] == "book":
+        _console.print("report: the book is in book/_build/html/index.html")
     return 0
 
 
@@ -194,7 +203,10 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "models": (cmd_models, "fit every model and write results as data"),
     "multiverse": (cmd_multiverse, "run the specification-curve (multiverse) analysis"),
     "book": (cmd_book, "build the Jupyter Book from the processed data and results"),
-    "report": (cmd_report, "run everything from raw data to the built book"),
+    "report": (
+        cmd_report,
+        "run every stage (clean, models, multiverse, interviews, book) in order, or a range",
+    ),
     "validate": (cmd_validate, "check a table (e.g. restricted data) against its schema"),
     "cite": (cmd_cite, "print BibTeX and APA for this version"),
     "interviews": (cmd_interviews, "import a coded-interview export (interviews import PATH)"),
@@ -237,6 +249,16 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--out", required=True, help="folder to write the study to")
     sub.choices["book"].add_argument(
         "--pdf", action="store_true", help="also print the book to PDF (needs Chromium)"
+    )
+    from kosovo_study.stages import STAGES
+
+    stage_names = [stage.name for stage in STAGES]
+    report = sub.choices["report"]
+    report.add_argument(
+        "--from", dest="first", choices=stage_names, help="first stage to run (default: clean)"
+    )
+    report.add_argument(
+        "--to", dest="last", choices=stage_names, help="last stage to run (default: book)"
     )
     for name in ("multiverse", "report"):
         sub.choices[name].add_argument(
