@@ -128,23 +128,29 @@ class NationalRange:
 
 
 def national_range(transcribed: Path | None = None) -> NationalRange:
-    """Smallest and largest published ``total_travelled`` (not LOW-QUALITY), read from data."""
-    from kosovo_study.clean.fighters import national
-    from kosovo_study.clean.io import Ledger
+    """Smallest and largest published ``total_travelled`` (not LOW-QUALITY), read from data.
+
+    Reads ``kosovo_fighters_national.csv`` directly with the clean stage's rule (a row
+    whose definition says LOW-QUALITY is excluded), so ``validate`` works before
+    ``clean`` has run and without loading the cleaning code.
+    """
     from kosovo_study.paths import project_paths
 
     folder = transcribed if transcribed is not None else project_paths().transcribed
-    table = national(folder, Ledger())
-    totals = table[(table["statistic"] == "total_travelled") & ~table["low_quality"]]
-    if totals.empty:
+    path = Path(folder) / "kosovo_fighters_national.csv"
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    totals = table[
+        (table["statistic"] == "total_travelled")
+        & ~table["definition"].str.contains("LOW-QUALITY", regex=False)
+    ]
+    values = pd.to_numeric(totals["value"], errors="coerce").dropna()
+    if values.empty:
         raise KosovoStudyError(
-            f"{folder}/kosovo_fighters_national.csv has no total_travelled rows: the restricted "
-            "counts cannot be checked against the published totals. Restore the file from git."
+            f"{path} has no total_travelled rows: the restricted counts cannot be checked "
+            "against the published totals. Restore the file from git."
         )
     return NationalRange(
-        int(totals["value"].min()),
-        int(totals["value"].max()),
-        tuple(sorted(totals["source_key"].unique())),
+        int(values.min()), int(values.max()), tuple(sorted(totals["source_key"].unique()))
     )
 
 
