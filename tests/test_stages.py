@@ -351,3 +351,28 @@ def test_report_runs_the_stage_list_in_order_and_prints_notices(
     assert order == ["models", "multiverse"]
     assert cli.main(["report", "--from", "book", "--to", "clean"]) == 1
     assert "comes after" in capsys.readouterr().err
+
+
+# --- the book reads the polygons from data/processed ---------------------------------------
+
+
+def test_polygons_round_trip_through_geoparquet(
+    fetched_project: ProjectPaths, tmp_path: Path
+) -> None:
+    from kosovo_study.clean import boundaries
+    from kosovo_study.municipalities import load_register
+    from kosovo_study.registry import raw_path
+    from kosovo_study.report.book import BookData
+
+    polygons = boundaries.read_polygons(
+        raw_path("geoboundaries_xkx_adm2", fetched_project), load_register()
+    )
+    written = boundaries.write_polygons(polygons, tmp_path)
+    assert written.name == "municipality_polygons.parquet"
+    back = BookData(ProjectPaths(tmp_path / "root"), {}, {}, {})
+    with pytest.raises(KosovoStudyError, match="Run `kosovo-study clean`"):
+        back.polygons()
+    read = boundaries.read_processed_polygons(tmp_path)
+    assert list(read["municipality_id"]) == list(range(1, 39))
+    assert read.crs.to_epsg() == 4326
+    assert (read.to_crs("EPSG:3035").geometry.area > 0).all()

@@ -352,3 +352,9 @@ def test_random_csv_gives_a_located_error(tmp_path: Path, table: list[list[str]]
     message = str(caught.value)
     assert str(path) in message
     assert "line " in message or "municipalities" in message or "binary" in message
+
+
+def test_permission_denied_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write(tmp_path, _rows())
+    monkeypatch.setattr(os, "access", lambda *_args, **_kwargs: False)
+    assert "cannot be read: permission denied" in _message(path)
