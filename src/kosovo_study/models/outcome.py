@@ -1,8 +1,11 @@
 """The municipal outcome: the restricted fighter counts when supplied, else a synthetic stand-in.
 
 Restricted: ``data/raw/restricted/fighters_by_municipality.csv`` in the format that
-``kosovo-study validate`` checks (see README).  It is used unchanged when present
-and valid; if present and invalid, the run stops with the validator's messages.
+``kosovo-study validate`` checks (see README), read by the same function
+(:func:`kosovo_study.validation.read_validated`).  It is used unchanged when present
+and valid; if present and invalid, the run stops with the validator's messages; if
+anything else sits at or near the path (:func:`locate_restricted`), the run stops and
+says what it found.  The synthetic stand-in is used only when nothing is there.
 
 Synthetic (when no restricted file exists): counts drawn from a negative binomial
 model on the *real* covariates of the analysed municipalities, conditioned to add
@@ -147,15 +150,22 @@ def locate_restricted(paths: ProjectPaths) -> Path | None:
             f"the counts at {path}."
         )
     exact = path.is_symlink() or path.exists()
-    near = (
-        sorted(
-            entry.name
-            for entry in folder.iterdir()
-            if entry.name != RESTRICTED_FILE and _near_restricted(entry.name)
+    try:
+        near = (
+            sorted(
+                entry.name
+                for entry in folder.iterdir()
+                if entry.name != RESTRICTED_FILE and _near_restricted(entry.name)
+            )
+            if folder.is_dir()
+            else []
         )
-        if folder.is_dir()
-        else []
-    )
+    except PermissionError:
+        raise KosovoStudyError(
+            f"{folder} cannot be listed: permission denied. Give your user read and execute "
+            "permission on the folder (chmod u+rx), so that the run can tell whether "
+            "restricted counts are there."
+        ) from None
     if near:
         found = ", ".join(near)
         raise KosovoStudyError(
