@@ -205,6 +205,11 @@ def test_semicolons_are_reported_as_the_delimiter(tmp_path: Path) -> None:
     assert "missing columns" not in message
 
 
+def test_excel_delimiter_hint_line_is_named(tmp_path: Path) -> None:
+    message = _message(_write(tmp_path, _rows(), "sep=;\n" + HEADER))
+    assert "line 1: 'sep=;' is an Excel delimiter hint" in message
+
+
 def test_tabs_are_reported_as_the_delimiter(tmp_path: Path) -> None:
     assert "by tabs" in _message(
         _write(tmp_path, _rows().replace(",", "\t"), HEADER.replace(",", "\t"))

@@ -325,6 +325,12 @@ def read_csv_text(
     expected = set(columns)
     allowed = expected | set(optional)
     header_line = header_line_index + 1
+    if first.lower().startswith("sep="):
+        raise ValidationError(
+            f"{path} line {header_line}: {shorten(first)} is an Excel delimiter hint, not the "
+            "header. Delete that line (the file must start with the header) and save the file "
+            "as comma-separated CSV UTF-8."
+        )
     if not expected <= set(header):
         for delimiter, label in ((";", "semicolons (;)"), ("\t", "tabs"), ("|", "bars (|)")):
             parts = {part.strip().strip('"') for part in first.split(delimiter)}
