@@ -1,50 +1,315 @@
-"""`kosovo-study validate`: the restricted fighters table format."""
+"""`kosovo-study validate` and `read_validated`: the restricted fighter counts, hostile files.
+
+Every file is generated here in tmp_path; every failure must be a KosovoStudyError whose
+message names the file and (for row problems) the line, never a parser exception.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kosovo_study.errors import KosovoStudyError, ValidationError
-from kosovo_study.validation import validate_file
+from kosovo_study.municipalities import load_register
+from kosovo_study.validation import (
+    RESTRICTED_MAX_BYTES,
+    national_range,
+    read_validated,
+    validate_file,
+)
 
+FULLWIDTH_12 = "\uff11\uff12"  # "12" in full-width digits, which int() reads as 12
 HEADER = "municipality,fighters,definition,period_start,period_end,source_key\n"
+# The register's own name of id 11, a bare "Mitrovicë", is ambiguous outside the KAS scope.
+NAMES = [
+    "Mitrovicë/a South" if m.municipality_id == 11 else m.name_sq
+    for m in load_register().municipalities
+]
 
 
-def _write(tmp_path: Path, body: str) -> Path:
+def _rows(counts: list[str] | None = None, names: list[str] | None = None, **cells: str) -> str:
+    names = NAMES if names is None else names
+    # 38 municipalities, 335 persons: the UNDP 2017 national total (inside 232-400).
+    counts = counts or ["39", *["8"] * 37]
+    row = {
+        "definition": "travelled",
+        "period_start": "2012",
+        "period_end": "2017-06",
+        "source_key": "KP_DEMO",
+    } | cells
+    return "".join(
+        f"{name},{count},{row['definition']},{row['period_start']},{row['period_end']},"
+        f"{row['source_key']}\n"
+        for name, count in zip(names, counts, strict=False)
+    )
+
+
+def _write(tmp_path: Path, body: str | bytes, header: str = HEADER) -> Path:
     path = tmp_path / "fighters_by_municipality.csv"
-    path.write_text(HEADER + body, encoding="utf-8")
+    if isinstance(body, bytes):
+        path.write_bytes(body)
+    else:
+        path.write_text(header + body, encoding="utf-8", newline="")
     return path
 
 
-def test_valid_table_passes(tmp_path: Path) -> None:
-    path = _write(
-        tmp_path,
-        "Kaçanik,24,left to fight,2012,2015,demo\nGjilan/Gnjilane,3,left to fight,2012,2015,demo\n",
-    )
-    assert validate_file(path) == 2
+def _message(path: Path) -> str:
+    with pytest.raises(KosovoStudyError) as caught:
+        read_validated(path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert len(message) < 12_000  # a paragraph, never the file
+    return message
+
+
+def test_published_range_is_read_from_the_national_table() -> None:
+    published = national_range()
+    # kosovo_fighters_national.csv: smallest total_travelled 232 (KCSS 2015), largest
+    # 400 (Kursani 2018; KCSS/Perteshi 2018); LOW-QUALITY rows excluded.
+    assert (published.low, published.high) == (232, 400)
+    assert (published.hard_low, published.hard_high) == (116, 600)
+
+
+def test_valid_table_passes_with_provenance(tmp_path: Path) -> None:
+    path = _write(tmp_path, _rows())
+    validated = read_validated(path)
+    assert len(validated.table) == 38
+    assert validated.total == 335
+    assert validated.warnings == ()
+    provenance = validated.provenance()
+    assert provenance["definition"] == "travelled"
+    assert provenance["source_keys"] == ["KP_DEMO"]
+    assert (provenance["period_start"], provenance["period_end"]) == ("2012", "2017-06")
+    import hashlib
+
+    assert provenance["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert validate_file(path) == 38
+
+
+def test_spellings_of_the_register_are_accepted(tmp_path: Path) -> None:
+    names = [*NAMES]
+    names[names.index("Kaçanik")] = "KACANIK"
+    names[names.index("Gjilan")] = "Gjilan/Gnjilane"
+    assert read_validated(_write(tmp_path, _rows(names=names))).total == 335
 
 
 @pytest.mark.parametrize(
     ("body", "pattern"),
     [
-        ("Kaçanik,-1,left,2012,2015,demo\n", r"line 2, column fighters.*-1.*greater_than"),
-        ("Kaçanik,2.5,left,2012,2015,demo\n", r"line 2, column fighters.*whole number"),
-        ("Atlantis,3,left,2012,2015,demo\n", r"line 2, column municipality.*Unknown"),
-        ("Mitrovica,3,left,2012,2015,demo\n", r"line 2, column municipality.*ambiguous"),
+        ("", r"no data rows.*no row for 38 of the 38 municipalities"),
         (
-            "Kaçanik,3,left,2012,2015,demo\nKacanik,4,left,2012,2015,demo\n",
-            r"municipality_id.*unique|field_uniqueness",
+            _rows(names=[n for n in NAMES if n != "Leposaviq"]),
+            r"no row for 1 .*Leposaviq \(id 12\)",
         ),
-        ("Kaçanik,3,,2012,2015,demo\n", r"line 2, column definition"),
+        (
+            _rows(["5000", *["8"] * 37]),
+            r"line 2, column fighters: 5000 persons in one municipality",
+        ),
+        (_rows(["75"] * 38), r"add up to 2850 persons, outside the hard limits 116-600"),
+        (_rows(["0"] * 38), r"every count is 0"),
+        (_rows(["3"] * 38), r"add up to 114 persons, outside the hard limits"),
+        (_rows(["١٢", *["8"] * 37]), r"line 2, column fighters: '١٢' is not a whole number"),
+        (_rows([FULLWIDTH_12, *["8"] * 37]), rf"column fighters: '{FULLWIDTH_12}' is not a whole"),
+        (_rows(["1_2", *["8"] * 37]), r"line 2, column fighters: '1_2' is not"),
+        (_rows(["+12", *["8"] * 37]), r"line 2, column fighters: '\+12' is not"),
+        (_rows(["12.0", *["8"] * 37]), r"'12.0' is not"),
+        (_rows(["-1", *["8"] * 37]), r"'-1' is not"),
+        (_rows(["", *["8"] * 37]), r"line 2, column fighters: '' is not"),
+        (_rows(["1" * 23, *["8"] * 37]), r"line 2, column fighters: a 23-digit number"),
+        (_rows(period_end="yesterday"), r"line 2, column period_end: 'yesterday' is not a date"),
+        (_rows(period_end="2015-13"), r"'2015-13' is not a date"),
+        (_rows(period_end="2099"), r"2099 is outside 2011-01-01 to today"),
+        (_rows(period_start="1990"), r"period_start: 1990 is outside"),
+        (_rows(period_start="2017", period_end="2013"), r"period_start 2017 is after"),
+        (_rows(period_end=""), r"column period_end: empty"),
+        (_rows(definition="left to fight"), r"'left to fight' is not in the vocabulary"),
+        (_rows(source_key="a key with spaces"), r"column source_key"),
+        (
+            _rows() + "Kaçanik,3,travelled,2012,2017,KP\n",
+            r"line 40, column municipality: Kaçanik is already given on line \d+",
+        ),
+        ("Atlantis,3,travelled,2012,2017,KP\n" + _rows()[1:], r"line 2.*Unknown municipality"),
+        ("Mitrovica,3,travelled,2012,2017,KP\n", r"line 2, column municipality.*ambiguous"),
     ],
 )
-def test_bad_rows_are_named(tmp_path: Path, body: str, pattern: str) -> None:
-    path = _write(tmp_path, body)
-    with pytest.raises(ValidationError, match=pattern) as caught:
-        validate_file(path)
-    assert str(path) in str(caught.value)
+def test_study_rules(tmp_path: Path, body: str, pattern: str) -> None:
+    assert __import__("re").search(pattern, _message(_write(tmp_path, body)))
+
+
+def test_mixed_definitions_are_refused(tmp_path: Path) -> None:
+    body = _rows()
+    body = body.replace("travelled", "travelled_men", 1)
+    assert "several definitions" in _message(_write(tmp_path, body))
+
+
+def test_total_outside_the_published_range_is_a_warning(tmp_path: Path) -> None:
+    validated = read_validated(_write(tmp_path, _rows(["12"] * 38)))  # 456 > 400, < 600
+    assert validated.total == 456
+    assert "outside the published national totals 232-400" in validated.warnings[0]
+    assert validated.provenance()["warnings"] == list(validated.warnings)
+
+
+# --- the file itself ----------------------------------------------------------------
+
+
+def test_cp1250_is_named(tmp_path: Path) -> None:
+    path = _write(tmp_path, (HEADER + _rows()).replace("Ferizaj", "Uroševac").encode("cp1250"))
+    message = _message(path)
+    assert "cp1250" in message
+    assert "not UTF-8" in message
+    assert "iconv -f CP1250" in message
+
+
+def test_latin1_is_named_with_its_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, (HEADER + _rows()).encode("latin-1"))
+    message = _message(path)
+    assert "latin-1" in message or "cp1250 or latin-1" in message
+    first = next(i for i, n in enumerate(NAMES) if any(ord(c) > 127 for c in n))
+    assert f"line {first + 2}" in message
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_is_named(tmp_path: Path, codec: str) -> None:
+    assert "UTF-16" in _message(_write(tmp_path, (HEADER + _rows()).encode(codec)))
+
+
+def test_utf8_bom_is_accepted_with_a_note(tmp_path: Path) -> None:
+    validated = read_validated(_write(tmp_path, (HEADER + _rows()).encode("utf-8-sig")))
+    assert validated.notes == ("a UTF-8 byte-order mark was removed",)
+
+
+@pytest.mark.parametrize(
+    ("content", "pattern"),
+    [
+        (b"", r"is empty \(0 bytes\)"),
+        (b"\n\n  \n", r"only blank lines"),
+        (b"PK\x03\x04" + bytes(200), r"ZIP archive"),
+        (b"%PDF-1.7\n" + bytes(50), r"PDF"),
+        (b"\xd0\xcf\x11\xe0" + bytes(50), r"old Excel"),
+        (HEADER.encode() + b"Kacanik,1\x002,travelled,2012,2017,K\n", r"line 2, column 10: a NUL"),
+        (HEADER.encode() + b"Kacanik,\x07,travelled,2012,2017,K\n", r"line 2: control character"),
+    ],
+)
+def test_empty_and_binary_files(tmp_path: Path, content: bytes, pattern: str) -> None:
+    assert __import__("re").search(pattern, _message(_write(tmp_path, content)))
+
+
+def test_semicolons_are_reported_as_the_delimiter(tmp_path: Path) -> None:
+    path = _write(tmp_path, _rows().replace(",", ";"), HEADER.replace(",", ";"))
+    message = _message(path)
+    assert "separated by semicolons" in message
+    assert "missing columns" not in message
+
+
+def test_excel_delimiter_hint_line_is_named(tmp_path: Path) -> None:
+    message = _message(_write(tmp_path, _rows(), "sep=;\n" + HEADER))
+    assert "line 1: 'sep=;' is an Excel delimiter hint" in message
+
+
+def test_tabs_are_reported_as_the_delimiter(tmp_path: Path) -> None:
+    assert "by tabs" in _message(
+        _write(tmp_path, _rows().replace(",", "\t"), HEADER.replace(",", "\t"))
+    )
+
+
+def test_missing_and_unknown_columns(tmp_path: Path) -> None:
+    assert "missing columns ['source_key']" in _message(
+        _write(tmp_path, "", "municipality,fighters,definition,period_start,period_end\n")
+    )
+    assert "unknown columns ['notes']" in _message(_write(tmp_path, "", HEADER[:-1] + ",notes\n"))
+
+
+def test_line_numbers_survive_blank_lines_and_multiline_fields(tmp_path: Path) -> None:
+    rows = _rows().splitlines(keepends=True)
+    # line 2: a blank line; lines 3-4: one record whose source key spans two lines.
+    rows[0] = "\n" + rows[0].replace(",KP_DEMO", ',"KP\nDEMO"')
+    rows[1] = rows[1].replace("8", "eight")
+    message = _message(_write(tmp_path, "".join(rows)))
+    assert "line 3, column source_key" in message
+    assert "line 5, column fighters: 'eight'" in message
+
+
+def test_unbalanced_quote_names_its_line(tmp_path: Path) -> None:
+    rows = _rows().splitlines(keepends=True)
+    rows[3] = rows[3].replace("travelled", '"travelled', 1)
+    message = _message(_write(tmp_path, "".join(rows)))
+    assert "line 5" in message
+    assert "never closed" in message
+
+
+def test_wrong_number_of_fields(tmp_path: Path) -> None:
+    body = _rows().replace("Prizren,8", "Prizren,8,extra", 1)
+    assert "has 7 fields, the header has 6" in _message(_write(tmp_path, body))
+
+
+def test_fifty_problems_then_a_count(tmp_path: Path) -> None:
+    body = "".join(f"Nowhere{i},x,bad,never,never,k y\n" for i in range(200))
+    message = _message(_write(tmp_path, body))
+    assert "first 50 listed" in message
+    assert message.count("line ") < 60
+
+
+def test_a_large_file_fails_before_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "fighters_by_municipality.csv"
+    with path.open("wb") as handle:  # sparse: 200 MB on disk costs nothing
+        handle.write(HEADER.encode())
+        handle.truncate(200 * 1024 * 1024)
+    message = _message(path)
+    assert "209.7 MB" in message
+    assert "was not parsed" in message
+    assert len(message) < 400
+
+
+def test_long_cells_are_cut_in_messages(tmp_path: Path) -> None:
+    body = _rows(["9" * 5000, *["8"] * 37])
+    message = _message(_write(tmp_path, body))
+    assert len(message) < 2_000
+    big = _rows(names=["x" * 5000])
+    assert "line 2, column municipality: 5,000 characters (at most 1,000)" in _message(
+        _write(tmp_path, big)
+    )
+    huge = _rows(names=["x" * (RESTRICTED_MAX_BYTES // 2)])
+    assert "line 2: a field longer than" in _message(_write(tmp_path, huge))
+
+
+def test_directory_is_not_reported_as_missing(tmp_path: Path) -> None:
+    folder = tmp_path / "fighters_by_municipality.csv"
+    folder.mkdir()
+    message = _message(folder)
+    assert "is a directory" in message
+    assert "does not exist" not in message
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    assert "does not exist" in _message(tmp_path / "fighters_by_municipality.csv")
+
+
+def test_symlinks_to_system_files_and_dangling_links(tmp_path: Path) -> None:
+    link = tmp_path / "fighters_by_municipality.csv"
+    link.symlink_to("/etc/passwd")
+    assert "system file" in _message(link)
+    link.unlink()
+    link.symlink_to(tmp_path / "gone.csv")
+    assert "dangling" in _message(link)
+    link.unlink()
+    real = tmp_path / "elsewhere.csv"
+    real.write_text(HEADER + _rows(), encoding="utf-8")
+    link.symlink_to(real)
+    assert read_validated(link).total == 335  # a link to a real data file is fine
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, _rows())
+    path.chmod(0)
+    try:
+        assert "permission denied" in _message(path)
+    finally:
+        path.chmod(0o600)
 
 
 def test_unknown_file_name_lists_known_formats(tmp_path: Path) -> None:
@@ -54,24 +319,47 @@ def test_unknown_file_name_lists_known_formats(tmp_path: Path) -> None:
         validate_file(path)
 
 
-def test_every_problem_is_reported_not_only_the_first(tmp_path: Path) -> None:
-    path = _write(
-        tmp_path,
-        "Atlantis,3,left,2012,2015,demo\n"
-        "Kaçanik,lots,left,2012,2015,demo\n"
-        "Viti,4,left,2012,2015,demo\n"
-        "Mitrovica,2,left,2012,2015,demo\n",
-    )
-    with pytest.raises(ValidationError) as caught:
-        validate_file(path)
-    message = str(caught.value)
-    assert "(3 problems)" in message
-    for expected in ("line 2, column municipality", "line 3, column fighters", "line 5"):
-        assert expected in message
-
-
 def test_validate_writes_nothing(tmp_path: Path) -> None:
-    path = _write(tmp_path, "Kaçanik,24,left to fight,2012,2015,demo\n")
+    path = _write(tmp_path, _rows())
     before = sorted(tmp_path.iterdir())
     validate_file(path)
     assert sorted(tmp_path.iterdir()) == before
+
+
+# --- properties: no input ever escapes as a traceback -------------------------------
+
+_FAST = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@_FAST
+@given(st.binary(max_size=400))
+def test_random_bytes_give_a_located_error(tmp_path: Path, content: bytes) -> None:
+    path = _write(tmp_path, content)
+    with pytest.raises(KosovoStudyError) as caught:
+        read_validated(path)
+    assert str(path) in str(caught.value)
+
+
+_CELL = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12
+) | st.sampled_from(["Kaçanik", "8", "travelled", "2012", '"', '""', "\r\n", ",", "١٢"])
+
+
+@_FAST
+@given(st.lists(st.lists(_CELL, min_size=1, max_size=8), max_size=8))
+def test_random_csv_gives_a_located_error(tmp_path: Path, table: list[list[str]]) -> None:
+    text = HEADER + "\n".join(",".join(row) for row in table)
+    path = _write(tmp_path, text.encode("utf-8", "surrogatepass"))
+    with pytest.raises(ValidationError) as caught:
+        read_validated(path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert "line " in message or "municipalities" in message or "binary" in message
+
+
+def test_permission_denied_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write(tmp_path, _rows())
+    monkeypatch.setattr(os, "access", lambda *_args, **_kwargs: False)
+    assert "cannot be read: permission denied" in _message(path)

@@ -11,6 +11,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -18,6 +19,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from kosovo_study import __version__
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.manifest import StageResult
+
+if TYPE_CHECKING:
+    from kosovo_study.config import StudyConfig
 
 _console = Console(stderr=True, highlight=False)
 
@@ -59,34 +63,42 @@ def _report_stage(result: StageResult) -> None:
         )
 
 
-def _stage(message: str, runner: Callable[[], StageResult]) -> int:
-    """Run one pipeline stage under a progress indicator and say what it did."""
-    with _console.status(message):
-        result = runner()
+def _config(args: argparse.Namespace) -> StudyConfig:
+    from kosovo_study.config import load_config, parse_assignments
+    from kosovo_study.paths import project_paths
+
+    return load_config(project_paths().root, parse_assignments(getattr(args, "set", None) or []))
+
+
+def _run_stage(name: str, args: argparse.Namespace, **options: Any) -> int:
+    """Run one stage of :data:`kosovo_study.stages.STAGES` and say what it did."""
+    from kosovo_study import stages
+    from kosovo_study.paths import project_paths
+
+    stage = stages.STAGE_BY_NAME[name]
+    paths = project_paths()
+    config = _config(args)
+    with _console.status(stage.summary):
+        result = stage.run(paths, config, getattr(args, "force", False), **options)
     _report_stage(result)
+    # Printed every time, also when the stage was skipped as up to date.
+    if notice := stage.notice(paths):
+        _console.print(f"{name}: {notice}")
     return 0
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    from kosovo_study import clean
-
-    return _stage("clean: raw data -> validated tables", lambda: clean.run(force=args.force))
+    return _run_stage("clean", args)
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from kosovo_study import models
-
-    return _stage(
-        "models: municipal and cross-national analyses", lambda: models.run(force=args.force)
-    )
+    return _run_stage("models", args)
 
 
 def cmd_book(args: argparse.Namespace) -> int:
     from kosovo_study.report import build
 
-    with _console.status("book: executing pages and building HTML (jupyter-book)"):
-        result = build.build(force=args.force)
-    _report_stage(result)
+    _run_stage("book", args)
     if getattr(args, "pdf", False):
         with _console.status("book: printing the PDF with headless Chromium"):
             pdf = build.build_pdf()
@@ -95,37 +107,40 @@ def cmd_book(args: argparse.Namespace) -> int:
 
 
 def cmd_multiverse(args: argparse.Namespace) -> int:
-    from kosovo_study import models
-
-    return _stage(
-        "multiverse: every specification with randomization inference",
-        lambda: models.run_multiverse(
-            force=args.force,
-            scheduler=getattr(args, "scheduler", None),
-            n_jobs=getattr(args, "jobs", 2),
-        ),
+    return _run_stage(
+        "multiverse",
+        args,
+        scheduler=getattr(args, "scheduler", None),
+        n_jobs=getattr(args, "jobs", 2),
     )
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    """Run every stage from raw data to the book (each skipped when up to date)."""
-    cmd_fetch(argparse.Namespace(names=None))
-    cmd_clean(args)
-    cmd_models(args)
-    cmd_multiverse(args)
-    cmd_interview_stage(args)
-    cmd_book(args)
-    _console.print("report: the book is in book/_build/html/index.html")
-    return 0
 
 
 def cmd_interview_stage(args: argparse.Namespace) -> int:
-    from kosovo_study.interviews import stage
+    return _run_stage("interviews", args)
 
-    return _stage(
-        "interviews: export (or synthetic study) -> pseudonymised tables",
-        lambda: stage.run(force=args.force),
-    )
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Fetch, then run every stage of :data:`kosovo_study.stages.STAGES` in order."""
+    from kosovo_study import stages
+
+    names = [stage.name for stage in stages.STAGES]
+    first = names.index(getattr(args, "first", None) or names[0])
+    last = names.index(getattr(args, "last", None) or names[-1])
+    if first > last:
+        raise KosovoStudyError(
+            f"--from {names[first]} comes after --to {names[last]}; the stages run in the "
+            f"order {names}."
+        )
+    if first == 0:  # the raw files are the first stage's inputs
+        cmd_fetch(argparse.Namespace(**{**vars(args), "names": None}))
+    for stage in stages.STAGES[first : last + 1]:
+        options: dict[str, Any] = {}
+        if stage.name == "multiverse":
+            options = {"scheduler": getattr(args, "scheduler", None), "n_jobs": args.jobs}
+        _run_stage(stage.name, args, **options)
+    if names[last] == "book":
+        _console.print("report: the book is in book/_build/html/index.html")
+    return 0
 
 
 def cmd_interviews(args: argparse.Namespace) -> int:
@@ -153,10 +168,20 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from kosovo_study.validation import validate_file
+    from kosovo_study.validation import validate_path
 
-    rows = validate_file(Path(args.path))
-    _console.print(f"{args.path}: valid ({rows} rows)")
+    validated = validate_path(Path(args.path))
+    provenance = validated.provenance()
+    for warning in validated.warnings:
+        _console.print(f"[yellow]warning[/yellow]: {args.path}: {warning}", soft_wrap=True)
+    for note in validated.notes:
+        _console.print(f"note: {note}")
+    _console.print(
+        f"{args.path}: valid ({provenance['rows']} rows, one per municipality; total "
+        f"{provenance['total']} persons; definition {provenance['definition']}; period "
+        f"{provenance['period_start'] or 'start of departures'} to {provenance['period_end']}; "
+        f"sha256 {provenance['sha256']})"
+    )
     return 0
 
 
@@ -181,7 +206,10 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "models": (cmd_models, "fit every model and write results as data"),
     "multiverse": (cmd_multiverse, "run the specification-curve (multiverse) analysis"),
     "book": (cmd_book, "build the Jupyter Book from the processed data and results"),
-    "report": (cmd_report, "run everything from raw data to the built book"),
+    "report": (
+        cmd_report,
+        "run every stage (clean, models, multiverse, interviews, book) in order, or a range",
+    ),
     "validate": (cmd_validate, "check a table (e.g. restricted data) against its schema"),
     "cite": (cmd_cite, "print BibTeX, APA and CSL-JSON for this version (and its DOI)"),
     "interviews": (cmd_interviews, "import a coded-interview export (interviews import PATH)"),
@@ -203,6 +231,13 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument(
                 "--force", action="store_true", help="rerun even if inputs are unchanged"
             )
+            command.add_argument(
+                "--set",
+                action="append",
+                metavar="NAME=VALUE",
+                help="override a parameter of kosovo_study.config.StudyConfig (repeatable; "
+                "also settable in pyproject.toml [tool.kosovo_study])",
+            )
     sub.choices["fetch"].add_argument("names", nargs="*", help="registry names (default: all)")
     sub.choices["validate"].add_argument("path", help="CSV file to validate")
     interviews = sub.choices["interviews"]
@@ -218,12 +253,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub.choices["book"].add_argument(
         "--pdf", action="store_true", help="also print the book to PDF (needs Chromium)"
     )
-    sub.choices["multiverse"].add_argument(
-        "--scheduler", help="Dask scheduler address (e.g. tcp://host:8786) to run on a cluster"
+    from kosovo_study.stages import STAGES
+
+    stage_names = [stage.name for stage in STAGES]
+    report = sub.choices["report"]
+    report.add_argument(
+        "--from", dest="first", choices=stage_names, help="first stage to run (default: clean)"
     )
-    sub.choices["multiverse"].add_argument(
-        "--jobs", type=int, default=2, help="local worker processes (default 2)"
+    report.add_argument(
+        "--to", dest="last", choices=stage_names, help="last stage to run (default: book)"
     )
+    for name in ("multiverse", "report"):
+        sub.choices[name].add_argument(
+            "--scheduler",
+            help="Dask scheduler address (e.g. tcp://host:8786) to run the multiverse on a cluster",
+        )
+        sub.choices[name].add_argument(
+            "--jobs",
+            type=int,
+            default=2,
+            help="local worker processes of the multiverse (default 2)",
+        )
     sub.choices["cite"].add_argument(
         "--write-bib", action="store_true", help="regenerate book/references.bib"
     )

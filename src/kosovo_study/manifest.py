@@ -1,47 +1,140 @@
-"""Stage manifests: what a stage read and wrote, with which code, and how long it took.
+"""Stage manifests: what a stage read and wrote, with which code and parameters, and how long.
 
-Each stage writes ``data/processed/manifests/<stage>.json`` beside its outputs:
-the sha256 of every input and output, the package version, the git commit, a
-fingerprint of the package's source code, and the wall-clock seconds it took.
-A stage is skipped when its manifest shows the same inputs, the same code
-fingerprint and untouched outputs; ``force=True`` reruns it.
+Each stage writes ``data/processed/manifests/<stage>.json`` beside its outputs: the
+sha256 of every input and output, the parameters it used (seeds, sizes, grids), the
+package version, the git commit, a fingerprint of the code the stage runs, and the
+wall-clock seconds it took.  A stage is skipped when its manifest shows the same
+inputs, the same parameters, the same code fingerprint and untouched outputs;
+``force=True`` reruns it.
 
-The code fingerprint (sha256 over the package's own source files) decides
-whether code changed; the git commit is recorded for the reader only, so that a
-commit touching just the book does not invalidate the data stages.
+* **Code fingerprint per stage.** :func:`stage_fingerprint` hashes the source of the
+  stage's own modules and of every package module they import (transitively, lazy
+  imports inside functions included, found by parsing the source), so editing a figure
+  function reruns the book only, not clean, models or the multiverse.  The git commit is
+  recorded for the reader only.
+* **Whole outputs.** A stage built with ``staged=True`` writes into a staging folder
+  (``data/processed/.staging-<stage>/``, mirroring the project layout); only when the
+  build succeeded are its files and its manifest moved into place, listed first in a
+  commit journal so that a run killed half-way through the moves is completed by the
+  next run (:func:`recover`) instead of leaving new tables beside old metadata.
+* **One run at a time.** A per-stage lock file (``filelock``) keeps two runs from
+  interleaving; orphaned ``.partial`` files and staging folders of killed runs are
+  removed when the stage next starts.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
+import shutil
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
+
 from kosovo_study import __version__
+from kosovo_study.errors import KosovoStudyError
 from kosovo_study.paths import ProjectPaths, project_paths
 from kosovo_study.storage import sha256_file, write_text_atomic
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE = "kosovo_study"
+_DATA_SUFFIXES = {".yaml", ".yml", ".csv", ".json"}
+#: Modules that orchestrate stages rather than compute: a stage's wrapper may import
+#: them lazily, but their imports (every stage) are not the stage's code.  The stage list
+#: and the configuration are hashed into every stage's fingerprint as files instead.
+_ORCHESTRATION = frozenset({"kosovo_study.stages", "kosovo_study.cli", "kosovo_study.config"})
 
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """sha256 over the package's source and data files, in a fixed order."""
+    """sha256 over the whole package's source and data files, in a fixed order."""
     digest = hashlib.sha256()
     for path in sorted(PACKAGE_DIR.rglob("*")):
-        if path.suffix in {".py", ".yaml", ".yml", ".csv", ".json"} and "__pycache__" not in str(
-            path
-        ):
+        if path.suffix in {".py", *_DATA_SUFFIXES} and "__pycache__" not in str(path):
             digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def _module_file(module: str) -> Path | None:
+    """The source file of a package module (``__init__.py`` for a sub-package), or None."""
+    if module != PACKAGE and not module.startswith(PACKAGE + "."):
+        return None
+    parts = module.split(".")[1:]
+    base = PACKAGE_DIR.joinpath(*parts)
+    if (base / "__init__.py").is_file():
+        return base / "__init__.py"
+    if base.with_suffix(".py").is_file():
+        return base.with_suffix(".py")
+    return None
+
+
+def _imports(file: Path, module: str) -> set[str]:
+    """Package modules that ``file`` imports anywhere (top level or inside functions)."""
+    tree = ast.parse(file.read_bytes(), filename=str(file))
+    package = module if file.name == "__init__.py" else module.rsplit(".", 1)[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join([*anchor, *([node.module] if node.module else [])])
+            else:
+                base = node.module or ""
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return {name for name in found if _module_file(name) is not None and name not in _ORCHESTRATION}
+
+
+@lru_cache(maxsize=32)
+def module_closure(roots: tuple[str, ...]) -> tuple[str, ...]:
+    """``roots`` and every package module they import, transitively (with parent packages)."""
+    seen: set[str] = set()
+    pending = list(roots)
+    while pending:
+        module = pending.pop()
+        if module in seen or (file := _module_file(module)) is None:
+            continue
+        seen.add(module)
+        # Importing a.b.c runs a/__init__ and a/b/__init__ first.
+        parts = module.split(".")
+        pending.extend(".".join(parts[:i]) for i in range(1, len(parts)))
+        pending.extend(_imports(file, module))
+    return tuple(sorted(seen))
+
+
+def stage_fingerprint(roots: Sequence[str]) -> str:
+    """sha256 over the source of ``roots``' import closure and the data files beside it."""
+    digest = hashlib.sha256()
+    files: set[Path] = set()
+    for module in module_closure(tuple(roots)):
+        file = _module_file(module)
+        assert file is not None
+        files.add(file)
+        # Package data (codebook.yaml, ...) read by the module's package.
+        files.update(p for p in file.parent.iterdir() if p.suffix in _DATA_SUFFIXES)
+    files.update(PACKAGE_DIR / f"{m.rsplit('.', 1)[1]}.py" for m in _ORCHESTRATION)
+    for file in sorted(f for f in files if f.is_file()):
+        digest.update(file.relative_to(PACKAGE_DIR).as_posix().encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def parameters_sha256(parameters: Mapping[str, Any]) -> str:
+    """sha256 of the parameters as canonical JSON (sorted keys)."""
+    text = json.dumps(parameters, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def git_commit(root: Path) -> str | None:
@@ -94,10 +187,18 @@ def read_manifest(stage: str, paths: ProjectPaths | None = None) -> dict[str, An
     return loaded
 
 
-def is_up_to_date(stage: str, inputs: Sequence[Path], paths: ProjectPaths) -> bool:
-    """True when the recorded inputs, code and outputs all still match."""
+def is_up_to_date(
+    stage: str,
+    inputs: Sequence[Path],
+    paths: ProjectPaths,
+    parameters: Mapping[str, Any] | None = None,
+    fingerprint: str | None = None,
+) -> bool:
+    """True when the recorded inputs, parameters, code and outputs all still match."""
     recorded = read_manifest(stage, paths)
-    if recorded is None or recorded.get("code_fingerprint") != code_fingerprint():
+    if recorded is None or recorded.get("code_fingerprint") != (fingerprint or code_fingerprint()):
+        return False
+    if recorded.get("parameters_sha256") != parameters_sha256(parameters or {}):
         return False
     if recorded.get("inputs") != hash_files(inputs, paths.root):
         return False
@@ -108,35 +209,160 @@ def is_up_to_date(stage: str, inputs: Sequence[Path], paths: ProjectPaths) -> bo
     return True
 
 
+def staging_root(stage: str, paths: ProjectPaths) -> Path:
+    """Where a staged build of ``stage`` writes, mirroring the project layout."""
+    return paths.processed / f".staging-{stage}"
+
+
+def journal_path(stage: str, paths: ProjectPaths) -> Path:
+    return paths.manifests / f".commit-{stage}.json"
+
+
+def lock_path(stage: str, paths: ProjectPaths) -> Path:
+    return paths.manifests / f".{stage}.lock"
+
+
+def _commit(stage: str, moves: list[tuple[Path, Path]], paths: ProjectPaths) -> None:
+    """Move staged files into place, journal first, so a killed commit can be completed."""
+    journal = journal_path(stage, paths)
+    write_text_atomic(
+        journal,
+        json.dumps(
+            [[str(a.relative_to(paths.root)), str(b.relative_to(paths.root))] for a, b in moves]
+        )
+        + "\n",
+    )
+    _complete(journal, paths)
+
+
+def _complete(journal: Path, paths: ProjectPaths) -> None:
+    for staged, final in json.loads(journal.read_text(encoding="utf-8")):
+        source, target = paths.root / staged, paths.root / final
+        if source.exists():  # absent: already moved before the run was killed
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source.replace(target)
+    journal.unlink()
+
+
+def recover(stage: str, paths: ProjectPaths) -> list[str]:
+    """Finish a commit a killed run left half-done; remove its orphans.  Returns what was done."""
+    done = []
+    journal = journal_path(stage, paths)
+    if journal.is_file():
+        _complete(journal, paths)
+        done.append(f"completed the interrupted commit of {stage}")
+    staging = staging_root(stage, paths)
+    if staging.exists():
+        shutil.rmtree(staging)
+        done.append(f"removed the staging folder of an interrupted {stage} run")
+    recorded = read_manifest(stage, paths) or {}
+    names = {Path(p).name for p in recorded.get("outputs", {})} | {f"{stage}.json"}
+    folders = {(paths.root / p).parent for p in recorded.get("outputs", {})} | {paths.manifests}
+    for folder in sorted(folders):
+        for orphan in folder.glob(".*.partial") if folder.is_dir() else ():
+            if any(orphan.name.startswith(f".{name}.") for name in names):
+                orphan.unlink(missing_ok=True)
+                done.append(f"removed {orphan.name}")
+    return done
+
+
+@dataclass(frozen=True)
+class Staging:
+    """The folder a staged build writes into, and the mapping to the final paths."""
+
+    root: Path
+    paths: ProjectPaths
+
+    def folder(self, final_folder: Path) -> Path:
+        """The staging folder standing for ``final_folder`` (created)."""
+        folder = self.root / Path(final_folder).resolve().relative_to(self.paths.root.resolve())
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def final(self, staged: Path) -> Path:
+        return self.paths.root / Path(staged).relative_to(self.root)
+
+
 def run_stage(
     stage: str,
     inputs: Sequence[Path],
-    build: Callable[[], Sequence[Path]],
+    build: Callable[..., Iterable[Path]],
     paths: ProjectPaths | None = None,
     force: bool = False,
+    *,
+    parameters: Mapping[str, Any] | None = None,
+    modules: Sequence[str] | None = None,
+    staged: bool = False,
+    lock_timeout: float = 900.0,
 ) -> StageResult:
-    """Run ``build`` unless the stage is up to date; write its manifest afterwards.
+    """Run ``build`` unless the stage is up to date; record its manifest.
 
-    ``build`` returns the paths it wrote.  The manifest is written only after
-    ``build`` succeeded, so a failed stage is rerun next time.
+    ``parameters`` (seeds, sizes, grids) and the fingerprint of ``modules`` (default:
+    the whole package) are part of the stage key.  With ``staged``, ``build`` receives a
+    :class:`Staging` and writes there; its files and the manifest are moved into place
+    together after it returns.  Otherwise ``build()`` writes in place and the manifest
+    is written after it succeeded, so a failed stage is rerun next time.
     """
     paths = paths or project_paths()
-    if not force and is_up_to_date(stage, inputs, paths):
-        recorded = read_manifest(stage, paths) or {}
-        return StageResult(
-            stage, True, recorded, [paths.root / p for p in recorded.get("outputs", {})]
-        )
-    started = time.perf_counter()
-    outputs = list(build())
-    manifest = {
-        "stage": stage,
-        "package_version": __version__,
-        "git_commit": git_commit(paths.root),
-        "code_fingerprint": code_fingerprint(),
-        "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-        "seconds": round(time.perf_counter() - started, 3),
-        "inputs": hash_files(inputs, paths.root),
-        "outputs": hash_files(outputs, paths.root),
-    }
-    write_text_atomic(manifest_path(stage, paths), json.dumps(manifest, indent=2) + "\n")
-    return StageResult(stage, False, manifest, outputs)
+    parameters = dict(parameters or {})
+    fingerprint = stage_fingerprint(modules) if modules else code_fingerprint()
+    paths.manifests.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(lock_path(stage, paths), timeout=lock_timeout)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise KosovoStudyError(
+            f"Another kosovo-study run is executing the {stage} stage (it holds "
+            f"{lock_path(stage, paths)}) and did not finish within {lock_timeout:.0f} s. "
+            "Wait for it to finish and rerun; the lock is released when that process ends."
+        ) from None
+    try:
+        recover(stage, paths)
+        if not force and is_up_to_date(stage, inputs, paths, parameters, fingerprint):
+            recorded = read_manifest(stage, paths) or {}
+            return StageResult(
+                stage, True, recorded, [paths.root / p for p in recorded.get("outputs", {})]
+            )
+        started = time.perf_counter()
+        staging = Staging(staging_root(stage, paths), paths) if staged else None
+        if staging is not None:
+            staging.root.mkdir(parents=True)
+            written = [Path(p) for p in build(staging)]
+            outputs = [staging.final(p) for p in written]
+        else:
+            written = outputs = [Path(p) for p in build()]
+        manifest = {
+            "stage": stage,
+            "package_version": __version__,
+            "git_commit": git_commit(paths.root),
+            "code_fingerprint": fingerprint,
+            "code_modules": list(module_closure(tuple(modules))) if modules else ["(all)"],
+            "parameters": parameters,
+            "parameters_sha256": parameters_sha256(parameters),
+            "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+            "seconds": round(time.perf_counter() - started, 3),
+            "inputs": hash_files(inputs, paths.root),
+            "outputs": {
+                _relative(final, paths.root): sha256_file(staged_file)
+                for staged_file, final in sorted(zip(written, outputs, strict=True), key=str)
+            },
+        }
+        text = json.dumps(manifest, indent=2, default=str) + "\n"
+        if staging is None:
+            write_text_atomic(manifest_path(stage, paths), text)
+        else:
+            staged_manifest = staging.folder(paths.manifests) / f"{stage}.json"
+            staged_manifest.write_text(text, encoding="utf-8")
+            moves = [
+                *zip(written, outputs, strict=True),
+                (staged_manifest, manifest_path(stage, paths)),
+            ]
+            _commit(stage, moves, paths)
+            shutil.rmtree(staging.root, ignore_errors=True)
+        return StageResult(stage, False, manifest, outputs)
+    finally:
+        # A journal left behind means the moves failed half-way: keep the staged files
+        # so that the next run can complete them.
+        if staged and not journal_path(stage, paths).exists():
+            shutil.rmtree(staging_root(stage, paths), ignore_errors=True)
+        lock.release()

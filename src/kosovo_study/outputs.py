@@ -59,6 +59,12 @@ OUTPUTS: tuple[Output, ...] = (
         "published national figures on Kosovo's fighters, plus the harmonised total series",
     ),
     Output(
+        "data/processed/municipality_polygons.parquet",
+        "GeoParquet",
+        "kosovo_study.clean.boundaries.write_polygons",
+        "the 38 municipality polygons (WGS84) the book's maps read",
+    ),
+    Output(
         "data/processed/rejects.{csv,parquet}",
         "table",
         "kosovo_study.clean.io.Ledger.rejects_frame",
@@ -94,12 +100,13 @@ OUTPUTS: tuple[Output, ...] = (
         "data/processed/results/metadata.json",
         "metadata",
         "kosovo_study.models.build_results",
-        "outcome source (restricted or synthetic), input sha256, seeds and simulation sizes",
+        "outcome source (restricted or synthetic); the restricted file's sha256, source keys, "
+        "definition and period; input sha256; every seed and simulation size",
     ),
     Output(
         "data/processed/results/multiverse_*.{csv,json}",
         "results",
-        "kosovo_study.models.run_multiverse",
+        "kosovo_study.stages.run_multiverse",
         "every specification (estimate, interval, randomization p), joint tests, summary",
     ),
     Output(
@@ -137,7 +144,8 @@ OUTPUTS: tuple[Output, ...] = (
         "data/processed/manifests/<stage>.json",
         "manifest",
         "kosovo_study.manifest.run_stage",
-        "input and output sha256, version, commit and runtime of each stage",
+        "input and output sha256, parameters, code fingerprint, version, commit and runtime "
+        "of each stage",
     ),
 )
 

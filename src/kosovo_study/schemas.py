@@ -1,86 +1,61 @@
 """pandera schemas for every table the package reads from users or writes.
 
-Input formats a user may supply (``kosovo-study validate PATH``) are collected in
-:data:`INPUT_FORMATS`, keyed by file name.
+This module holds declarations only and imports nothing else from the package except
+errors, so :mod:`kosovo_study.validation` (which reads and checks user files) can
+import it without a cycle.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pandas as pd
 import pandera.pandas as pa
 from pandera.pandas import Check, Column
 
-from kosovo_study.errors import MunicipalityNameError
-from kosovo_study.municipalities import load_register
-from kosovo_study.validation import InputFormat
-
 #: The restricted table of fighters by municipality (Kursani 2015/2018, Shtuni 2016,
 #: UNDP 2017 or police data), placed by the researcher at
-#: ``data/raw/restricted/fighters_by_municipality.csv``.  One row per municipality;
-#: ``fighters`` counts people who left for Syria/Iraq in the stated period (persons).
-RESTRICTED_FIGHTERS = pa.DataFrameSchema(
-    {
-        "municipality": Column(str),
-        "municipality_id": Column(int, Check.in_range(1, 38), unique=True),
-        "fighters": Column(int, Check.ge(0)),
-        "definition": Column(str, Check.str_length(min_value=1)),
-        "period_start": Column(str, nullable=True),
-        "period_end": Column(str, nullable=True),
-        "source_key": Column(str, Check.str_length(min_value=1)),
-    },
-    strict=True,
-    name="restricted fighters_by_municipality",
+#: ``data/raw/restricted/fighters_by_municipality.csv``.  These are the columns of the
+#: file, in any order.
+RESTRICTED_COLUMNS = (
+    "municipality",
+    "fighters",
+    "definition",
+    "period_start",
+    "period_end",
+    "source_key",
 )
 
-
-def _prepare_restricted_fighters(table: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, list[str]]:
-    """Resolve municipality labels and parse counts; collect every bad value with its line."""
-    del path
-    register = load_register()
-    problems: list[str] = []
-    missing = [c for c in RESTRICTED_FIGHTERS.columns if c not in {"municipality_id"} | set(table)]
-    if missing:
-        return table, [f"missing columns {missing}"]
-    ids: list[int | None] = []
-    counts: list[int | None] = []
-    for line, (label, count) in enumerate(
-        zip(table["municipality"], table["fighters"], strict=True), start=2
-    ):
-        try:
-            ids.append(register.normalise(str(label) if pd.notna(label) else ""))
-        except MunicipalityNameError as error:
-            ids.append(None)
-            problems.append(f"line {line}, column municipality: {error}")
-        try:
-            counts.append(int(str(count).strip()))
-        except ValueError:
-            counts.append(None)
-            problems.append(
-                f"line {line}, column fighters: {count!r} is not a whole number of persons "
-                "(write digits; 0 where the source reports none; leave the municipality out "
-                "where the source gives no figure)"
-            )
-    prepared = table.copy()
-    prepared.insert(1, "municipality_id", pd.Series(ids, index=table.index, dtype="Int64"))
-    prepared["fighters"] = pd.array(counts, dtype="Int64")
-    if not problems:
-        prepared["municipality_id"] = prepared["municipality_id"].astype(int)
-        prepared["fighters"] = prepared["fighters"].astype(int)
-    return prepared, problems
-
-
-INPUT_FORMATS: dict[str, InputFormat] = {
-    "fighters_by_municipality.csv": InputFormat(
-        schema=RESTRICTED_FIGHTERS,
-        hint=(
-            "The columns are municipality, fighters, definition, period_start, period_end, "
-            "source_key; one row per municipality (see README, 'Restricted data')."
-        ),
-        prepare=_prepare_restricted_fighters,
-    ),
+#: What ``definition`` may say: who is counted.  One definition per file, so that the
+#: counts of different municipalities measure the same thing.  The wording follows the
+#: published national figures (data/raw/transcribed/kosovo_fighters_national.csv).
+RESTRICTED_DEFINITIONS: dict[str, str] = {
+    "travelled": "citizens who travelled to the conflict zones in Syria and Iraq, men, "
+    "women and children (Kosovo Police; UNDP 2017)",
+    "travelled_or_stopped": "citizens who travelled to, or were stopped en route to, the "
+    "conflict zones (Kosovo Police data in UNDP 2017, Xharra & Gojani)",
+    "travelled_adults": "adults (men and women) who travelled; children excluded",
+    "travelled_men": "men who travelled (combatants; Kursani 2015/2018)",
+    "confirmed_cases": "cases confirmed by the police or courts (KCSS 2015 definition)",
 }
+
+#: The validated restricted table (one row per municipality of the register), as
+#: :func:`kosovo_study.validation.read_validated` returns it.  ``fighters`` counts
+#: persons; periods are ISO dates (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``); ``line``
+#: is the line of the CSV the row starts on.
+RESTRICTED_FIGHTERS = pa.DataFrameSchema(
+    {
+        "municipality_id": Column(int, Check.in_range(1, 38), unique=True),
+        "municipality": Column(str),
+        "fighters": Column(int, Check.ge(0)),
+        "definition": Column(str, Check.isin(list(RESTRICTED_DEFINITIONS))),
+        "period_start": Column(str, nullable=True),
+        "period_end": Column(str),
+        "source_key": Column(str, Check.str_matches(r"^[A-Za-z0-9_.:-]{1,80}$")),
+        "line": Column(int, Check.ge(2)),
+    },
+    checks=[Check(lambda t: int(t["fighters"].sum()) > 0, error="not every count is zero")],
+    strict=True,
+    ordered=True,
+    name="restricted fighters_by_municipality",
+)
 
 
 # --- processed tables (written by `kosovo-study clean`) -------------------------------

@@ -1,31 +1,76 @@
 """Validation at the edges: pandera schemas turned into errors a researcher can act on.
 
-:func:`check` validates a table and, on failure, raises :class:`ValidationError`
-naming the file, the first failing rows (as 1-based line numbers of the CSV,
-counting the header as line 1), the column, the value and the fix.
-:func:`validate_file` is what ``kosovo-study validate PATH`` runs.
+* :func:`check` validates a table the package built and, on failure, raises
+  :class:`ValidationError` naming the file, the failing rows (as 1-based CSV lines,
+  header = line 1), the column, the value and the fix.
+* :func:`read_validated` is the one reader of the restricted fighter counts: both
+  ``kosovo-study validate`` and the ``models`` stage call it, so a file the validator
+  accepts is exactly a file the models can use.
+* :func:`validate_file` is what ``kosovo-study validate PATH`` runs.
+
+The restricted table is checked against the study, not only against its columns:
+
+* **scope**: exactly one row for each of the 38 municipalities of the register
+  (``data/raw/transcribed/municipality_name_crosswalk.csv``, KAS index 1-38); missing
+  municipalities are named;
+* **counts**: ASCII digits only (``0``-``9``, at most :data:`MAX_COUNT_DIGITS`), so
+  Arabic-Indic or full-width digits, "1_2", "+12", "12.0" and "1e3" are refused although Python's ``int``
+  would read several of them as 12;
+* **total** against the published national totals (``total_travelled`` rows of
+  ``kosovo_fighters_national.csv`` that are not marked LOW-QUALITY: currently
+  232-400 persons): outside that range is a *warning*; below
+  :data:`HARD_LIMIT_FACTORS` [0] x the smallest or above [1] x the largest published
+  total is an *error*, and so is a single municipality above the upper hard limit;
+  all-zero files are refused;
+* **periods**: ISO dates (``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``) between
+  :data:`EARLIEST_PERIOD` and today, start not after end (the start may be left
+  empty: "since departures began");
+* **definition**: one of :data:`~kosovo_study.schemas.RESTRICTED_DEFINITIONS`, the
+  same in every row.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
 
-from kosovo_study.errors import KosovoStudyError, ValidationError
+from kosovo_study.errors import KosovoStudyError, MunicipalityNameError
+from kosovo_study.schemas import RESTRICTED_COLUMNS, RESTRICTED_DEFINITIONS, RESTRICTED_FIGHTERS
+from kosovo_study.tablefile import Problems, read_csv_text, shorten
+
+RESTRICTED_FILE = "fighters_by_municipality.csv"
+#: Largest restricted file read (bytes).  38 rows take about 3 kB; 1 MB leaves room
+#: for long definitions and comments while a wrong file fails before parsing.
+RESTRICTED_MAX_BYTES = 1_000_000
+#: A municipal count has at most this many digits (the national total is in the hundreds).
+MAX_COUNT_DIGITS = 6
+#: Hard limits on the file's total, as factors of the smallest and largest published
+#: national total.  A narrower definition (men only: 253 of 335 in UNDP 2017) or a
+#: wider one (stopped en route included) moves the total within these; a total below
+#: half the smallest or above 1.5 times the largest is another population or a
+#: data-entry error (an extra digit).
+HARD_LIMIT_FACTORS = (0.5, 1.5)
+#: Earliest date a period may name: the Syrian war began in March 2011; Kosovo
+#: citizens' departures are counted from 2012 (UNDP 2017).
+EARLIEST_PERIOD = date(2011, 1, 1)
+RESTRICTED_HINT = (
+    "The columns are municipality, fighters, definition, period_start, period_end, "
+    "source_key; one row for each of the 38 municipalities; see README, 'Restricted data'."
+)
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)
+_PERIOD = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", re.ASCII)
+_SOURCE_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,80}", re.ASCII)
 
 
-@dataclass(frozen=True)
-class InputFormat:
-    """A table format a user may supply: its schema, how to read it, and how to fix it."""
-
-    schema: pa.DataFrameSchema
-    hint: str
-    #: Turns raw text columns into typed ones; returns the table and the problems found.
-    prepare: Callable[[pd.DataFrame, Path], tuple[pd.DataFrame, list[str]]] | None = None
+# --- schemas of tables the package builds --------------------------------------------
 
 
 def schema_problems(table: pd.DataFrame, schema: pa.DataFrameSchema) -> list[str]:
@@ -39,20 +84,18 @@ def schema_problems(table: pd.DataFrame, schema: pa.DataFrameSchema) -> list[str
             where = f"line {int(index) + 2}" if pd.notna(index) else "the table"
             column = case.column if pd.notna(case.column) else "(table)"
             problems.append(
-                f"{where}, column {column}: value {case.failure_case!r} fails {case.check}"
+                f"{where}, column {column}: value {shorten(case.failure_case)} fails {case.check}"
             )
         return problems
     return []
 
 
 def raise_problems(file: Path | str, name: str, problems: list[str], hint: str = "") -> None:
-    """Raise one error listing every problem (no-op when there are none)."""
-    if problems:
-        raise ValidationError(
-            f"{file} does not match the {name} format ({len(problems)} problems): "
-            + "; ".join(problem.rstrip(".") for problem in problems)
-            + f". {hint or 'Correct these rows and rerun.'}"
-        )
+    """Raise one error listing the problems, at most 50 shown (no-op when there are none)."""
+    collected = Problems()
+    for problem in problems:
+        collected.add(problem)
+    collected.raise_if_any(Path(file), name, hint or "Correct these rows and rerun.")
 
 
 def check(
@@ -64,29 +107,302 @@ def check(
     return validated
 
 
-def input_formats() -> dict[str, InputFormat]:
-    """File names that ``kosovo-study validate`` recognises, with their format."""
-    from kosovo_study.schemas import INPUT_FORMATS
+# --- the restricted fighter counts ----------------------------------------------------
 
+
+@dataclass(frozen=True)
+class NationalRange:
+    """Published national totals (persons) and the bounds derived from them."""
+
+    low: int
+    high: int
+    sources: tuple[str, ...]
+
+    @property
+    def hard_low(self) -> int:
+        return math.floor(self.low * HARD_LIMIT_FACTORS[0])
+
+    @property
+    def hard_high(self) -> int:
+        return math.ceil(self.high * HARD_LIMIT_FACTORS[1])
+
+
+def national_range(transcribed: Path | None = None) -> NationalRange:
+    """Smallest and largest published ``total_travelled`` (not LOW-QUALITY), read from data.
+
+    Reads ``kosovo_fighters_national.csv`` directly with the clean stage's rule (a row
+    whose definition says LOW-QUALITY is excluded), so ``validate`` works before
+    ``clean`` has run and without loading the cleaning code.
+    """
+    from kosovo_study.paths import project_paths
+
+    folder = transcribed if transcribed is not None else project_paths().transcribed
+    path = Path(folder) / "kosovo_fighters_national.csv"
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    totals = table[
+        (table["statistic"] == "total_travelled")
+        & ~table["definition"].str.contains("LOW-QUALITY", regex=False)
+    ]
+    values = pd.to_numeric(totals["value"], errors="coerce").dropna()
+    if values.empty:
+        raise KosovoStudyError(
+            f"{path} has no total_travelled rows: the restricted counts cannot be checked "
+            "against the published totals. Restore the file from git."
+        )
+    return NationalRange(
+        int(values.min()), int(values.max()), tuple(sorted(totals["source_key"].unique()))
+    )
+
+
+@dataclass(frozen=True)
+class ValidatedTable:
+    """The restricted counts as checked by :func:`read_validated`, with provenance."""
+
+    path: Path
+    table: pd.DataFrame
+    sha256: str
+    encoding: str
+    national: NationalRange
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def total(self) -> int:
+        return int(self.table["fighters"].sum())
+
+    def provenance(self) -> dict[str, Any]:
+        """What metadata.json and the book record about the file (no counts by name)."""
+        starts = [s for s in self.table["period_start"] if isinstance(s, str) and s]
+        return {
+            "file": self.path.name,
+            "sha256": self.sha256,
+            "encoding": self.encoding,
+            "rows": len(self.table),
+            "total": self.total,
+            "definition": str(self.table["definition"].iloc[0]),
+            "definition_text": RESTRICTED_DEFINITIONS[str(self.table["definition"].iloc[0])],
+            "source_keys": sorted(self.table["source_key"].unique()),
+            "period_start": min(starts) if starts else None,
+            "period_end": str(max(self.table["period_end"])),
+            "published_total_range": [self.national.low, self.national.high],
+            "warnings": list(self.warnings),
+            "notes": list(self.notes),
+        }
+
+
+def parse_period(text: str, *, end: bool) -> date | None:
+    """An ISO ``YYYY[-MM[-DD]]`` as the first (or, with ``end``, last) day it covers."""
+    match = _PERIOD.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day = match.groups()
+    try:
+        if day is not None:
+            return date(int(year), int(month), int(day))
+        if month is not None:
+            first = date(int(year), int(month), 1)
+            if not end:
+                return first
+            following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+            return date.fromordinal(following.toordinal() - 1)
+        return date(int(year), 12, 31) if end else date(int(year), 1, 1)
+    except ValueError:
+        return None
+
+
+def _check_period(
+    problems: Problems, line: int, column: str, text: str, *, end: bool
+) -> date | None:
+    if not text:
+        if end:
+            problems.add(
+                f"line {line}, column {column}: empty; give the date the count refers to "
+                "(YYYY, YYYY-MM or YYYY-MM-DD)"
+            )
+        return None
+    parsed = parse_period(text, end=end)
+    if parsed is None:
+        problems.add(
+            f"line {line}, column {column}: {shorten(text)} is not a date; write YYYY, "
+            "YYYY-MM or YYYY-MM-DD (e.g. 2015-12)"
+        )
+        return None
+    if not EARLIEST_PERIOD <= parsed <= date.today():
+        problems.add(
+            f"line {line}, column {column}: {text} is outside {EARLIEST_PERIOD.isoformat()} "
+            "to today (departures to Syria and Iraq began in 2012)"
+        )
+        return None
+    return parsed
+
+
+def read_validated(path: Path, transcribed: Path | None = None) -> ValidatedTable:
+    """Read and check the restricted fighter counts; raise listing every problem.
+
+    ``transcribed`` is the folder of the register and of the national figures (default:
+    the project's ``data/raw/transcribed``).
+    """
+    from kosovo_study.municipalities import load_register
+
+    path = Path(path)
+    text = read_csv_text(
+        path,
+        columns=RESTRICTED_COLUMNS,
+        name="restricted fighters_by_municipality",
+        hint=RESTRICTED_HINT,
+        max_bytes=RESTRICTED_MAX_BYTES,
+    )
+    register = load_register(transcribed)
+    national = national_range(transcribed)
+    scope = {m.municipality_id: m.name_sq for m in register.municipalities}
+    problems = Problems()
+    rows: list[dict[str, Any]] = []
+    seen: dict[int, int] = {}
+    definitions: dict[str, int] = {}
+    for line, row in text.rows():
+        municipality_id: int | None = None
+        label = row["municipality"]
+        if problems.full:
+            # 50 messages shown: the costly name lookup (closest-name suggestions) is
+            # skipped, the cheap checks still count the rest.
+            problems.partial = True
+        elif len(label) > 80:
+            problems.add(f"line {line}, column municipality: {shorten(label)} is not a name")
+        else:
+            try:
+                municipality_id = register.normalise(label)
+            except MunicipalityNameError as error:
+                problems.add(f"line {line}, column municipality: {error}")
+        if municipality_id is not None:
+            if municipality_id in seen:
+                problems.add(
+                    f"line {line}, column municipality: {scope[municipality_id]} is already "
+                    f"given on line {seen[municipality_id]}; keep one row per municipality"
+                )
+            seen.setdefault(municipality_id, line)
+        count_text = row["fighters"]
+        count: int | None = None
+        if not _DIGITS.fullmatch(count_text):
+            problems.add(
+                f"line {line}, column fighters: {shorten(count_text)} is not a whole number of "
+                "persons written with the digits 0-9 (no sign, separator, decimal or other "
+                "script; 0 where the source reports none)"
+            )
+        elif len(count_text) > MAX_COUNT_DIGITS:
+            problems.add(
+                f"line {line}, column fighters: a {len(count_text)}-digit number; a municipal "
+                f"count has at most {MAX_COUNT_DIGITS} digits (the national total is "
+                f"{national.low}-{national.high} persons)"
+            )
+        else:
+            count = int(count_text)
+            if count > national.hard_high:
+                problems.add(
+                    f"line {line}, column fighters: {count} persons in one municipality is "
+                    f"above the hard limit for the whole country ({national.hard_high} = "
+                    f"{HARD_LIMIT_FACTORS[1]} x the largest published total {national.high})"
+                )
+        definition = row["definition"]
+        if definition not in RESTRICTED_DEFINITIONS:
+            problems.add(
+                f"line {line}, column definition: {shorten(definition)} is not in the "
+                f"vocabulary {sorted(RESTRICTED_DEFINITIONS)} (see README, 'Restricted data')"
+            )
+        else:
+            definitions.setdefault(definition, line)
+        start = _check_period(problems, line, "period_start", row["period_start"], end=False)
+        finish = _check_period(problems, line, "period_end", row["period_end"], end=True)
+        if start is not None and finish is not None and start > finish:
+            problems.add(
+                f"line {line}: period_start {row['period_start']} is after period_end "
+                f"{row['period_end']}"
+            )
+        if not _SOURCE_KEY.fullmatch(row["source_key"]):
+            problems.add(
+                f"line {line}, column source_key: {shorten(row['source_key'])} is not a "
+                "citation key (1-80 letters, digits, _ . : -, e.g. KP_2017 or UNDP2017)"
+            )
+        rows.append(
+            {
+                "municipality_id": municipality_id,
+                "municipality": scope.get(municipality_id or 0, label),
+                "fighters": count,
+                "definition": definition,
+                "period_start": row["period_start"] or None,
+                "period_end": row["period_end"],
+                "source_key": row["source_key"],
+                "line": line,
+            }
+        )
+    if not text.records:
+        problems.add("the file has a header but no data rows")
+    if len(definitions) > 1:
+        listed = ", ".join(f"{d} (line {n})" for d, n in definitions.items())
+        problems.add(
+            f"the rows use several definitions ({listed}); one definition per file, so that "
+            "every municipality counts the same population"
+        )
+    missing = [f"{name} (id {i})" for i, name in scope.items() if i not in seen]
+    if missing and not problems.full:
+        problems.add(
+            f"no row for {len(missing)} of the {len(scope)} municipalities in scope (the "
+            f"register, municipality_name_crosswalk.csv): {', '.join(missing[:12])}"
+            + (f" and {len(missing) - 12} more" if len(missing) > 12 else "")
+            + "; add one row each (0 where the source reports none)"
+        )
+    counts = [r["fighters"] for r in rows]
+    warnings: list[str] = []
+    if not problems and all(c is not None for c in counts):
+        total = sum(c for c in counts if c is not None)
+        if total == 0:
+            problems.add(
+                "every count is 0: the models cannot use a file with no fighters. Check that "
+                "the fighters column holds the counts"
+            )
+        elif not national.hard_low <= total <= national.hard_high:
+            largest = sorted(rows, key=lambda r: -int(r["fighters"]))[:3]
+            shown = ", ".join(f"line {r['line']}: {r['fighters']}" for r in largest)
+            problems.add(
+                f"the counts add up to {total} persons, outside the hard limits "
+                f"{national.hard_low}-{national.hard_high} ({HARD_LIMIT_FACTORS[0]} x the "
+                f"smallest and {HARD_LIMIT_FACTORS[1]} x the largest published national total, "
+                f"{national.low}-{national.high}); largest rows: {shown}"
+            )
+        elif not national.low <= total <= national.high:
+            warnings.append(
+                f"the counts add up to {total} persons, outside the published national "
+                f"totals {national.low}-{national.high} ({', '.join(national.sources)}); check "
+                "that the definition and period are the ones intended"
+            )
+    problems.raise_if_any(path, "restricted fighters_by_municipality", RESTRICTED_HINT)
+    table = pd.DataFrame(rows).sort_values("municipality_id").reset_index(drop=True)
+    table = table.astype({"municipality_id": int, "fighters": int, "line": int})
+    validated = check(table, RESTRICTED_FIGHTERS, file=path, hint=RESTRICTED_HINT)
+    return ValidatedTable(
+        path, validated, text.sha256, text.encoding, national, tuple(warnings), text.notes
+    )
+
+
+#: File names ``kosovo-study validate`` recognises, with their reader.
+INPUT_FORMATS: dict[str, Callable[[Path], ValidatedTable]] = {RESTRICTED_FILE: read_validated}
+
+
+def input_formats() -> dict[str, Callable[[Path], ValidatedTable]]:
+    """File names that ``kosovo-study validate`` recognises, with their reader."""
     return INPUT_FORMATS
+
+
+def validate_path(path: Path) -> ValidatedTable:
+    """Validate a file whose name identifies its format; return what was read."""
+    path = Path(path)
+    if path.name not in INPUT_FORMATS:
+        raise KosovoStudyError(
+            f"{path}: no known format for a file named {path.name!r}. Known names: "
+            f"{sorted(INPUT_FORMATS)}. Rename the file or check the path."
+        )
+    return INPUT_FORMATS[path.name](path)
 
 
 def validate_file(path: Path) -> int:
     """Validate a CSV whose file name identifies its format; return its row count."""
-    formats = input_formats()
-    if path.name not in formats:
-        raise KosovoStudyError(
-            f"{path}: no known format for a file named {path.name!r}. Known names: "
-            f"{sorted(formats)}. Rename the file or check the path."
-        )
-    if not path.is_file():
-        raise KosovoStudyError(f"{path} does not exist. Check the path.")
-    spec = formats[path.name]
-    table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    problems: list[str] = []
-    if spec.prepare is not None:
-        table, problems = spec.prepare(table, path)
-    if not problems:
-        problems = schema_problems(table, spec.schema)
-    raise_problems(path, spec.schema.name or path.name, problems, spec.hint)
-    return len(table)
+    return len(validate_path(path).table)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from kosovo_study.clean import countries, fighters, municipal_table
+from kosovo_study.clean import boundaries, countries, fighters, municipal_table
 from kosovo_study.clean.io import Ledger
-from kosovo_study.manifest import StageResult, run_stage
+from kosovo_study.manifest import StageResult
 from kosovo_study.municipalities import CROSSWALK_FILE, load_register
 from kosovo_study.paths import ProjectPaths, project_paths
 from kosovo_study.registry import raw_path
@@ -112,13 +112,17 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
     return written
 
 
-def run(paths: ProjectPaths | None = None, force: bool = False) -> StageResult:
-    """The clean stage: skipped when inputs and code are unchanged."""
-    paths = paths or project_paths()
-    return run_stage(
-        "clean",
-        input_files(paths),
-        lambda: write_tables(build_tables(paths), paths.processed),
-        paths,
-        force=force,
+def write_outputs(paths: ProjectPaths, folder: Path) -> list[Path]:
+    """Build and validate every table, then write them and the polygons (GeoParquet) to ``folder``."""
+    tables = build_tables(paths)
+    polygons = boundaries.read_polygons(
+        raw_path("geoboundaries_xkx_adm2", paths), load_register(paths.transcribed)
     )
+    return [*write_tables(tables, folder), boundaries.write_polygons(polygons, folder)]
+
+
+def run(paths: ProjectPaths | None = None, force: bool = False) -> StageResult:
+    """The clean stage (defined in :mod:`kosovo_study.stages`): skipped when unchanged."""
+    from kosovo_study import stages
+
+    return stages.run_clean(paths, force=force)

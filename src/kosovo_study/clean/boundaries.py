@@ -53,3 +53,32 @@ def area_and_centroid(polygons: gpd.GeoDataFrame) -> pd.DataFrame:
             "centroid_lat": centroids.y.round(5).to_numpy(),
         }
     )
+
+
+#: The processed polygons (GeoParquet, WGS84), written by the clean stage; the book
+#: reads them from here and never from ``data/raw``.
+POLYGONS_FILE = "municipality_polygons.parquet"
+
+
+def write_polygons(polygons: gpd.GeoDataFrame, folder: Path) -> Path:
+    """Write ``municipality_id``, ``municipality`` and geometry as GeoParquet (atomically)."""
+    from kosovo_study.storage import write_with
+
+    table = polygons[["municipality_id", "shapeName", "geometry"]].rename(
+        columns={"shapeName": "geoboundaries_name"}
+    )
+    table = gpd.GeoDataFrame(table, geometry="geometry", crs=polygons.crs).to_crs("EPSG:4326")
+    destination = Path(folder) / POLYGONS_FILE
+    write_with(destination, lambda path: table.to_parquet(path, index=False))
+    return destination
+
+
+def read_processed_polygons(processed: Path) -> gpd.GeoDataFrame:
+    """The polygons the clean stage wrote to ``processed`` (run ``kosovo-study clean``)."""
+    path = Path(processed) / POLYGONS_FILE
+    if not path.is_file():
+        raise ValidationError(
+            f"{path} does not exist: the municipality polygons are written by the clean "
+            "stage. Run `kosovo-study clean`."
+        )
+    return gpd.read_parquet(path)

@@ -12,11 +12,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from kosovo_study import __version__
-from kosovo_study.manifest import StageResult, hash_files, run_stage
+from kosovo_study.manifest import StageResult, hash_files
 from kosovo_study.models import crossnational, municipal
 from kosovo_study.models.design import municipal_design
 from kosovo_study.models.outcome import (
@@ -59,6 +58,7 @@ def build_results(
     paths: ProjectPaths,
     settings: municipal.Settings = municipal.Settings(),  # noqa: B008
     bootstrap_replicates: int = 199,
+    crossnational_seed: int = 2015,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """Every result table and the run's metadata, in memory."""
     municipalities = read_processed(paths, "municipalities")
@@ -69,7 +69,11 @@ def build_results(
     outcome = load_outcome(paths, design, national)
     total = national_total(national)
     results = municipal.analyse(design, outcome, municipalities, total, settings)
-    results.update(crossnational.analyse(countries, published, replicates=bootstrap_replicates))
+    results.update(
+        crossnational.analyse(
+            countries, published, replicates=bootstrap_replicates, seed=crossnational_seed
+        )
+    )
     metadata: dict[str, Any] = {
         "package_version": __version__,
         "inputs_sha256": hash_files(input_files(paths), paths.root),
@@ -87,6 +91,9 @@ def build_results(
         },
         "settings": settings.__dict__,
         "crossnational_bootstrap_replicates": bootstrap_replicates,
+        "crossnational_seed": crossnational_seed,
+        # sha256, source keys, definition and period of the restricted file (None if synthetic)
+        "municipal_outcome_provenance": outcome.provenance or None,
         "synthetic_tables": list(MUNICIPAL_TABLES) if outcome.synthetic else [],
     }
     return results, metadata
@@ -104,14 +111,10 @@ def write_results(
 
 
 def run(paths: ProjectPaths | None = None, force: bool = False) -> StageResult:
-    """The models stage: skipped when inputs and code are unchanged."""
-    paths = paths or project_paths()
+    """The models stage (defined in :mod:`kosovo_study.stages`)."""
+    from kosovo_study import stages
 
-    def build() -> list[Path]:
-        results, metadata = build_results(paths)
-        return write_results(results, metadata, paths.results)
-
-    return run_stage("models", input_files(paths), build, paths, force=force)
+    return stages.run_models(paths, force=force)
 
 
 def load_results(
@@ -125,53 +128,32 @@ def load_results(
 
 
 def multiverse_inputs(paths: ProjectPaths, permutations: int, seed: int) -> Any:
-    """The multiverse's inputs: processed municipalities and the main outcome."""
-    from kosovo_study.models import multiverse
+    """The multiverse's inputs (defined in :mod:`kosovo_study.stages`)."""
+    from kosovo_study import stages
 
-    municipalities = read_processed(paths, "municipalities")
-    national = read_processed(paths, "kosovo_national")
-    design = municipal_design(municipalities)
-    outcome = load_outcome(paths, design, national)
-    main = pd.Series(outcome.fighters, index=design.municipality_id)
-    return multiverse.prepare_inputs(municipalities, main, outcome.source, permutations, seed)
+    return stages.multiverse_inputs(paths, permutations, seed)
 
 
 def run_multiverse(
     paths: ProjectPaths | None = None,
     force: bool = False,
-    permutations: int = 999,
-    seed: int = 2020,
+    permutations: int | None = None,
+    seed: int | None = None,
     n_jobs: int = 2,
     scheduler: str | None = None,
 ) -> StageResult:
-    """The multiverse stage: every specification with randomization inference."""
-    from kosovo_study.models import multiverse
+    """The multiverse stage (defined in :mod:`kosovo_study.stages`).
+
+    ``permutations`` and ``seed`` override the configuration and enter the stage key.
+    """
+    from kosovo_study import stages
+    from kosovo_study.config import load_config
 
     paths = paths or project_paths()
-
-    def build() -> list[Path]:
-        inputs = multiverse_inputs(paths, permutations, seed)
-        table, null = multiverse.run(
-            multiverse.expand(), inputs, n_jobs=n_jobs, scheduler=scheduler
-        )
-        analogue, analogue_null = multiverse.crossnational_multiverse(
-            read_processed(paths, "countries"), permutations, seed
-        )
-        table = pd.concat([table, analogue], ignore_index=True)
-        null = np.concatenate([null, analogue_null])
-        joint = multiverse.joint_test(table, null)
-        written = write_table(table, paths.results, "multiverse_specifications")
-        written += write_table(joint, paths.results, "multiverse_joint_test")
-        summary_path = paths.results / "multiverse_summary.json"
-        numbers = multiverse.summary(table, joint)
-        numbers.update(
-            {
-                "permutations": permutations,
-                "seed": seed,
-                "grid": {k: list(map(str, v)) for k, v in multiverse.GRID.items()},
-            }
-        )
-        write_text_atomic(summary_path, json.dumps(numbers, indent=2, default=str) + "\n")
-        return [*written, summary_path]
-
-    return run_stage("multiverse", input_files(paths), build, paths, force=force)
+    overrides = {
+        name: value
+        for name, value in (("multiverse_permutations", permutations), ("multiverse_seed", seed))
+        if value is not None
+    }
+    config = load_config(paths.root, overrides)
+    return stages.run_multiverse(paths, config, force, n_jobs=n_jobs, scheduler=scheduler)

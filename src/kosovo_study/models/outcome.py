@@ -1,8 +1,11 @@
 """The municipal outcome: the restricted fighter counts when supplied, else a synthetic stand-in.
 
 Restricted: ``data/raw/restricted/fighters_by_municipality.csv`` in the format that
-``kosovo-study validate`` checks (see README).  It is used unchanged when present
-and valid; if present and invalid, the run stops with the validator's messages.
+``kosovo-study validate`` checks (see README), read by the same function
+(:func:`kosovo_study.validation.read_validated`).  It is used unchanged when present
+and valid; if present and invalid, the run stops with the validator's messages; if
+anything else sits at or near the path (:func:`locate_restricted`), the run stops and
+says what it found.  The synthetic stand-in is used only when nothing is there.
 
 Synthetic (when no restricted file exists): counts drawn from a negative binomial
 model on the *real* covariates of the analysed municipalities, conditioned to add
@@ -16,8 +19,10 @@ outcome is labelled synthetic.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import difflib
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,9 +31,9 @@ from kosovo_study.clean.fighters import HARMONISED_STATISTIC
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.models.design import CHARITY, UNEMPLOYMENT, Design
 from kosovo_study.paths import ProjectPaths
-from kosovo_study.validation import validate_file
+from kosovo_study.tablefile import check_path
+from kosovo_study.validation import RESTRICTED_FILE, read_validated
 
-RESTRICTED_FILE = "fighters_by_municipality.csv"
 #: Synthetic generator: incidence-rate ratios per SD (per presence for the charity flag).
 GENERATOR_IRR: dict[str, float] = {
     UNEMPLOYMENT: 1.3,
@@ -50,6 +55,8 @@ class Outcome:
     fighters: np.ndarray
     source: str  # "restricted" or "synthetic"
     description: str
+    #: For restricted counts: the file's sha256, source keys, definition and period.
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     @property
     def synthetic(self) -> bool:
@@ -104,38 +111,95 @@ def synthetic_outcome(design: Design, total: int, seed: int = SYNTHETIC_SEED) ->
 
 
 def restricted_path(paths: ProjectPaths) -> Path:
+    """Where the restricted counts must be: ``data/raw/restricted/fighters_by_municipality.csv``."""
     return paths.restricted / RESTRICTED_FILE
 
 
-def restricted_outcome(path: Path, design: Design) -> Outcome:
-    """The researcher's counts, validated, aligned with the design's municipalities."""
-    validate_file(path)  # raises with every problem listed
-    from kosovo_study.schemas import INPUT_FORMATS
+def _near_restricted(name: str) -> bool:
+    """True for a file name that looks meant as the restricted counts (but is not it)."""
+    folded = name.casefold()
+    stem = folded.split(".", 1)[0]
+    target = RESTRICTED_FILE.split(".", 1)[0]
+    return (
+        "fighter" in folded
+        or stem == target
+        or difflib.SequenceMatcher(None, stem, target).ratio() >= 0.75
+    )
 
-    spec = INPUT_FORMATS[RESTRICTED_FILE]
-    assert spec.prepare is not None
-    table, _ = spec.prepare(pd.read_csv(path, dtype=str, keep_default_na=False), path)
-    counts = dict(zip(table["municipality_id"], table["fighters"], strict=True))
-    missing = [
-        name
-        for i, name in zip(design.municipality_id, design.municipality, strict=True)
-        if i not in counts
-    ]
-    if missing:
+
+def locate_restricted(paths: ProjectPaths) -> Path | None:
+    """The restricted file, or None when nothing is at or near its path.
+
+    Raises when anything sits at or near the path that is not exactly a regular file
+    named ``fighters_by_municipality.csv`` (another case or extension, a misspelled or
+    other file of fighters, a symbolic link that dangles or leads to a system file, a
+    directory), or when such a file sits beside the right one: the run never falls
+    back to the synthetic outcome while a restricted file may have been meant.
+    """
+    path = restricted_path(paths)
+    folder = paths.restricted
+    if folder.is_symlink() and not folder.exists():
         raise KosovoStudyError(
-            f"{path} has no count for {missing}. The municipal models need a count for every "
-            "analysed municipality (0 where none left)."
+            f"{folder} is a symbolic link to {folder.readlink()}, which does not exist. "
+            "Mount or restore the restricted folder, or remove the link to run on the "
+            "synthetic outcome."
         )
+    if folder.exists() and not folder.is_dir():
+        raise KosovoStudyError(
+            f"{folder} is a file, not the folder of restricted data. Move it away and put "
+            f"the counts at {path}."
+        )
+    exact = path.is_symlink() or path.exists()
+    try:
+        near = (
+            sorted(
+                entry.name
+                for entry in folder.iterdir()
+                if entry.name != RESTRICTED_FILE and _near_restricted(entry.name)
+            )
+            if folder.is_dir()
+            else []
+        )
+    except PermissionError:
+        raise KosovoStudyError(
+            f"{folder} cannot be listed: permission denied. Give your user read and execute "
+            "permission on the folder (chmod u+rx), so that the run can tell whether "
+            "restricted counts are there."
+        ) from None
+    if near:
+        found = ", ".join(near)
+        raise KosovoStudyError(
+            f"{folder} holds {found}, which looks like the restricted fighter counts but is "
+            f"not {RESTRICTED_FILE} (the exact name, lower case, comma-separated UTF-8 CSV)"
+            + (" beside the file of that name" if exact else "")
+            + ". The run stops rather than guess: rename or convert the file to "
+            f"{path} (Excel: 'Save As > CSV UTF-8'), or move the other files out of "
+            f"{folder} (e.g. into {folder / 'originals'}/)."
+        )
+    if not exact:
+        return None
+    check_path(path)  # dangling or system-file links, directories, permissions
+    return path
+
+
+def restricted_outcome(path: Path, design: Design, transcribed: Path | None = None) -> Outcome:
+    """The researcher's counts, validated, aligned with the design's municipalities."""
+    validated = read_validated(path, transcribed)  # raises with every problem listed
+    counts = dict(zip(validated.table["municipality_id"], validated.table["fighters"], strict=True))
     return Outcome(
         np.array([counts[i] for i in design.municipality_id], dtype=float),
         "restricted",
-        f"restricted municipal counts from {path.name}",
+        f"restricted municipal counts from {path.name} (sha256 {validated.sha256[:12]}...)",
+        provenance=validated.provenance(),
     )
 
 
 def load_outcome(paths: ProjectPaths, design: Design, national: pd.DataFrame) -> Outcome:
-    """Restricted counts when the file exists, else the synthetic stand-in."""
-    path = restricted_path(paths)
-    if path.exists():
-        return restricted_outcome(path, design)
+    """Restricted counts when the file is there, else the synthetic stand-in.
+
+    Stops (see :func:`locate_restricted`) when anything odd is at or near the path.
+    """
+    path = locate_restricted(paths)
+    if path is not None:
+        return restricted_outcome(path, design, paths.transcribed)
     return synthetic_outcome(design, national_total(national))

@@ -16,12 +16,11 @@ import geopandas as gpd
 import pandas as pd
 
 from kosovo_study import __version__
-from kosovo_study.clean.boundaries import read_polygons
+from kosovo_study.clean.boundaries import read_processed_polygons
 from kosovo_study.manifest import git_commit, read_manifest
 from kosovo_study.models import load_results
-from kosovo_study.municipalities import load_register
 from kosovo_study.paths import ProjectPaths, project_paths
-from kosovo_study.registry import load_registry, raw_path
+from kosovo_study.registry import load_registry
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,8 @@ class BookData:
     metadata: dict[str, Any]
 
     def polygons(self) -> gpd.GeoDataFrame:
-        return read_polygons(raw_path("geoboundaries_xkx_adm2", self.paths), load_register())
+        """Municipality polygons from data/processed (written by the clean stage)."""
+        return read_processed_polygons(self.paths.processed)
 
 
 def load(paths: ProjectPaths | None = None) -> BookData:

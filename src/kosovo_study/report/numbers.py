@@ -124,3 +124,33 @@ def interviews(processed: dict[str, pd.DataFrame], estimates: pd.DataFrame) -> d
         values[f"iv_or_{term}_low"] = float(odds.loc[term, "or_low"])
         values[f"iv_or_{term}_high"] = float(odds.loc[term, "or_high"])
     return values
+
+
+def outcome_provenance(metadata: dict[str, Any]) -> dict[str, Any]:
+    """The intro's sentence on the municipal outcome, switched by ``metadata.json``.
+
+    Synthetic: says so and that the regressions only show the machinery.  Restricted:
+    names the definition, period, source keys and the sha256 of the file the models
+    read (recorded by :func:`kosovo_study.models.build_results`), never the counts.
+    """
+    provenance = metadata.get("municipal_outcome_provenance") or {}
+    if metadata.get("municipal_outcome_synthetic", True) or not provenance:
+        sentence = (
+            "The complete municipal counts of fighters are not public: without them the "
+            "regressions run on a **synthetic** outcome and show only that the machinery works."
+        )
+        source = "SYNTHETIC"
+    else:
+        start = provenance.get("period_start") or "the first departures"
+        sentence = (
+            "The regressions use the **restricted** municipal counts supplied by the "
+            f"researcher: {provenance['definition_text']}, from {start} to "
+            f"{provenance['period_end']}, sources {', '.join(provenance['source_keys'])} "
+            f"(file sha256 `{provenance['sha256'][:16]}`). The counts are not published "
+            "with this book."
+        )
+        warnings = provenance.get("warnings") or []
+        if warnings:
+            sentence += f" Their total is outside the published national range ({warnings[0]})."
+        source = "restricted"
+    return {"outcome_sentence": sentence, "outcome_source": source}

@@ -1,0 +1,73 @@
+"""The restricted counts through the models: one reader, provenance in metadata and the book."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from kosovo_study import clean, models
+from kosovo_study.errors import ValidationError
+from kosovo_study.models.design import municipal_design
+from kosovo_study.models.municipal import Settings
+from kosovo_study.models.outcome import load_outcome, restricted_path
+from kosovo_study.municipalities import load_register
+from kosovo_study.paths import ProjectPaths
+from kosovo_study.report import numbers
+
+SMALL = Settings(permutations=9, bootstrap_replicates=9, power_simulations=4, power_permutations=9)
+HEADER = "municipality,fighters,definition,period_start,period_end,source_key\n"
+
+
+def _write_restricted(paths: ProjectPaths, counts: dict[int, int]) -> None:
+    register = load_register(paths.transcribed)
+    lines = [
+        f"{'Mitrovicë/a South' if m.municipality_id == 11 else m.name_sq},"
+        f"{counts[m.municipality_id]},travelled_or_stopped,2012,2017,UNDP2017_DEMO\n"
+        for m in register.municipalities
+    ]
+    restricted_path(paths).parent.mkdir(parents=True, exist_ok=True)
+    restricted_path(paths).write_text(HEADER + "".join(lines), encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_restricted_counts_reach_the_models_with_provenance(
+    scratch_project: ProjectPaths,
+) -> None:
+    clean.run(scratch_project)
+    counts = {i: (i * 7) % 17 for i in range(1, 39)}  # 312 persons, inside 232-400
+    _write_restricted(scratch_project, counts)
+    municipalities = models.read_processed(scratch_project, "municipalities")
+    national = models.read_processed(scratch_project, "kosovo_national")
+    design = municipal_design(municipalities)
+    outcome = load_outcome(scratch_project, design, national)
+    assert outcome.source == "restricted"
+    np.testing.assert_array_equal(outcome.fighters, [counts[i] for i in design.municipality_id])
+
+    results, metadata = models.build_results(scratch_project, SMALL, bootstrap_replicates=3)
+    models.write_results(results, metadata, scratch_project.results)
+    stored = json.loads((scratch_project.results / "metadata.json").read_text("utf-8"))
+    provenance = stored["municipal_outcome_provenance"]
+    assert provenance["definition"] == "travelled_or_stopped"
+    assert provenance["source_keys"] == ["UNDP2017_DEMO"]
+    assert (provenance["period_start"], provenance["period_end"]) == ("2012", "2017")
+    assert len(provenance["sha256"]) == 64
+    assert stored["crossnational_seed"] == 2015
+    sentence = numbers.outcome_provenance(stored)["outcome_sentence"]
+    assert "**restricted**" in sentence
+    assert provenance["sha256"][:16] in sentence
+    assert "synthetic" not in sentence.lower()
+
+    # all zeros crashed the models with ZeroDivisionError; now the reader refuses it
+    _write_restricted(scratch_project, dict.fromkeys(range(1, 39), 0))
+    with pytest.raises(ValidationError, match="every count is 0"):
+        load_outcome(scratch_project, design, national)
+
+
+def test_intro_sentence_says_synthetic_without_provenance() -> None:
+    values = numbers.outcome_provenance(
+        {"municipal_outcome_synthetic": True, "municipal_outcome_provenance": None}
+    )
+    assert values["outcome_source"] == "SYNTHETIC"
+    assert "**synthetic**" in values["outcome_sentence"]

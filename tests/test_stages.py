@@ -1,0 +1,378 @@
+"""Stage integrity: parameters and per-stage code in the key, whole outputs, locks, no fallback."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from kosovo_study import cli, manifest, models, stages
+from kosovo_study.config import StudyConfig, load_config, parse_assignments
+from kosovo_study.errors import KosovoStudyError
+from kosovo_study.manifest import (
+    StageResult,
+    Staging,
+    journal_path,
+    lock_path,
+    module_closure,
+    read_manifest,
+    recover,
+    run_stage,
+    stage_fingerprint,
+    staging_root,
+)
+from kosovo_study.models.outcome import locate_restricted, restricted_path
+from kosovo_study.paths import ProjectPaths
+
+# --- parameters are part of the stage key ----------------------------------------------
+
+
+def _demo(paths: ProjectPaths, calls: list[dict[str, int]]):  # type: ignore[no-untyped-def]
+    source = paths.raw / "input.txt"
+    source.write_text("abc", encoding="utf-8")
+
+    def build(staging: Staging, parameters: dict[str, int]) -> list[Path]:
+        calls.append(parameters)
+        folder = staging.folder(paths.results)
+        written = []
+        for name in ("table_a.csv", "table_b.csv", "metadata.json"):
+            (folder / name).write_text(json.dumps(parameters), encoding="utf-8")
+            written.append(folder / name)
+        return written
+
+    return source, build
+
+
+def test_changed_parameters_rerun_the_stage(project: ProjectPaths) -> None:
+    calls: list[dict[str, int]] = []
+    source, build = _demo(project, calls)
+
+    def run(**parameters: int) -> StageResult:
+        return run_stage(
+            "demo",
+            [source],
+            lambda staging: build(staging, parameters),
+            project,
+            parameters=parameters,
+            staged=True,
+        )
+
+    assert not run(permutations=999, seed=2020).skipped
+    assert run(permutations=999, seed=2020).skipped
+    result = run(permutations=99, seed=1)
+    assert not result.skipped
+    assert calls[-1] == {"permutations": 99, "seed": 1}
+    stored = json.loads((project.results / "metadata.json").read_text(encoding="utf-8"))
+    assert stored == {"permutations": 99, "seed": 1}
+    assert read_manifest("demo", project)["parameters"] == {"permutations": 99, "seed": 1}  # type: ignore[index]
+    assert len(calls) == 2
+
+
+def test_run_multiverse_puts_its_arguments_in_the_key(
+    project: ProjectPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[dict[str, object]] = []
+
+    def fake_run_stage(*args: object, **kwargs: object) -> StageResult:
+        del args
+        seen.append(dict(kwargs["parameters"]))  # type: ignore[call-overload]
+        return StageResult("multiverse", True, {}, [])
+
+    monkeypatch.setattr(stages, "run_stage", fake_run_stage)
+    monkeypatch.setattr(stages, "_model_inputs", lambda _paths: [])
+    models.run_multiverse(project, permutations=99, seed=1)
+    models.run_multiverse(project)
+    assert (seen[0]["permutations"], seen[0]["seed"]) == (99, 1)
+    assert (seen[1]["permutations"], seen[1]["seed"]) == (999, 2020)
+    assert seen[0]["grid"] == seen[1]["grid"]
+    assert "unemployment" in json.dumps(seen[0]["grid"])
+
+
+def test_models_key_holds_every_seed_and_size() -> None:
+    parameters = StudyConfig().models_parameters()
+    assert parameters["crossnational_seed"] == 2015
+    assert parameters["crossnational_bootstrap_replicates"] == 199
+    for name in ("permutation_seed", "bootstrap_seed", "power_seed", "power_simulations"):
+        assert name in parameters
+    assert "multiverse_seed" not in parameters  # the multiverse has its own key
+
+
+# --- configuration ---------------------------------------------------------------------
+
+
+def test_config_from_pyproject_and_command_line(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.kosovo_study]\nmultiverse_permutations = 199\npower_seed = 7\n", encoding="utf-8"
+    )
+    config = load_config(tmp_path, parse_assignments(["power_seed=8"]))
+    assert (config.multiverse_permutations, config.power_seed) == (199, 8)
+    assert config.municipal_settings().power_seed == 8
+
+
+@pytest.mark.parametrize(
+    ("text", "overrides", "pattern"),
+    [
+        ("[tool.kosovo_study]\npermutation = 9\n", {}, r"unknown parameters \['permutation'\]"),
+        ("[tool.kosovo_study]\npermutations = 'many'\n", {}, r"not an integer"),
+        ("[tool.kosovo_study]\npermutations = 0\n", {}, r"at least 1"),
+        ("[tool.kosovo_study\n", {}, r"not valid TOML"),
+        ("", {"multiverse_seed": "-1"}, r"non-negative"),
+        ("", {"multiverse_seed": "1.5"}, r"not an integer"),
+    ],
+)
+def test_bad_configuration_is_named(
+    tmp_path: Path, text: str, overrides: dict[str, str], pattern: str
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(KosovoStudyError, match=pattern):
+        load_config(tmp_path, overrides)
+
+
+def test_set_needs_name_and_value() -> None:
+    with pytest.raises(KosovoStudyError, match="NAME=VALUE"):
+        parse_assignments(["permutations"])
+
+
+# --- one code fingerprint per stage ------------------------------------------------------
+
+
+def test_stage_code_closures() -> None:
+    clean = module_closure(stages.STAGE_BY_NAME["clean"].modules)
+    model = module_closure(stages.STAGE_BY_NAME["models"].modules)
+    multiverse = module_closure(stages.STAGE_BY_NAME["multiverse"].modules)
+    for closure in (clean, model, multiverse):
+        assert not any(m.startswith("kosovo_study.report") for m in closure)
+        assert "kosovo_study.stages" not in closure
+    assert "kosovo_study.models.engine" in model
+    assert "kosovo_study.models" not in clean
+    assert "kosovo_study.models.multiverse" in multiverse
+
+
+def test_editing_a_figure_function_changes_no_data_stage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "kosovo_study"
+    shutil.copytree(manifest.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(manifest, "PACKAGE_DIR", copy)
+    module_closure.cache_clear()
+    roots = {name: stages.STAGE_BY_NAME[name].modules for name in ("clean", "models", "multiverse")}
+    before = {name: stage_fingerprint(r) for name, r in roots.items()}
+    figures = copy / "report" / "figures.py"
+    figures.write_text(figures.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    module_closure.cache_clear()
+    assert {name: stage_fingerprint(r) for name, r in roots.items()} == before
+    engine = copy / "models" / "engine.py"
+    engine.write_text(engine.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    module_closure.cache_clear()
+    after = {name: stage_fingerprint(r) for name, r in roots.items()}
+    assert after["clean"] == before["clean"]
+    assert after["models"] != before["models"]
+    assert after["multiverse"] != before["multiverse"]
+    module_closure.cache_clear()
+
+
+# --- whole outputs ---------------------------------------------------------------------
+
+
+def _first_run(project: ProjectPaths) -> tuple[Path, list[dict[str, int]]]:
+    calls: list[dict[str, int]] = []
+    source, build = _demo(project, calls)
+    run_stage("demo", [source], lambda s: build(s, {"v": 1}), project, staged=True)
+    return source, calls
+
+
+def test_a_failing_build_leaves_the_old_outputs(project: ProjectPaths) -> None:
+    source, _ = _first_run(project)
+
+    def broken(staging: Staging) -> list[Path]:
+        (staging.folder(project.results) / "table_a.csv").write_text("new", encoding="utf-8")
+        raise RuntimeError("killed half-way")
+
+    with pytest.raises(RuntimeError):
+        run_stage("demo", [source], broken, project, staged=True, force=True)
+    assert (project.results / "table_a.csv").read_text(encoding="utf-8") == '{"v": 1}'
+    assert not staging_root("demo", project).exists()
+    assert run_stage("demo", [source], broken, project, staged=True).skipped
+
+
+def test_a_commit_killed_half_way_is_completed_by_the_next_run(
+    project: ProjectPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, calls = _first_run(project)
+    _, build = _demo(project, calls)
+    real_replace = Path.replace
+    moved: list[Path] = []
+
+    def dying_replace(self: Path, target: Path) -> Path:  # type: ignore[override]
+        if len(moved) == 1 and ".staging-" in str(self):
+            raise KeyboardInterrupt  # the run is killed after the first move
+        moved.append(self)
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", dying_replace)
+    with pytest.raises(KeyboardInterrupt):
+        run_stage("demo", [source], lambda s: build(s, {"v": 2}), project, staged=True, force=True)
+    monkeypatch.setattr(Path, "replace", real_replace)
+    assert journal_path("demo", project).exists()
+    assert recover("demo", project)[0].startswith("completed the interrupted commit")
+    for name in ("table_a.csv", "table_b.csv", "metadata.json"):  # all new, none old
+        assert (project.results / name).read_text(encoding="utf-8") == '{"v": 2}'
+    assert read_manifest("demo", project)["outputs"]  # type: ignore[index]
+    assert run_stage("demo", [source], lambda s: build(s, {"v": 2}), project, staged=True).skipped
+
+
+def test_orphans_of_a_killed_run_are_removed(project: ProjectPaths) -> None:
+    source, calls = _first_run(project)
+    orphan = project.results / ".table_a.csv.abc123.partial"
+    orphan.write_text("half", encoding="utf-8")
+    other = project.results / ".someone_else.csv.x.partial"
+    other.write_text("not ours", encoding="utf-8")
+    staging_root("demo", project).mkdir()
+    (staging_root("demo", project) / "left.csv").write_text("x", encoding="utf-8")
+    _, build = _demo(project, calls)
+    run_stage("demo", [source], lambda s: build(s, {"v": 1}), project, staged=True)
+    assert not orphan.exists()
+    assert other.exists()  # another stage's file is not touched
+    assert not staging_root("demo", project).exists()
+
+
+def test_a_locked_stage_waits_then_says_why(project: ProjectPaths) -> None:
+    source, calls = _first_run(project)
+    _, build = _demo(project, calls)
+    with (
+        FileLock(lock_path("demo", project)),
+        pytest.raises(
+            KosovoStudyError, match="Another kosovo-study run is executing the demo stage"
+        ),
+    ):
+        run_stage("demo", [source], lambda s: build(s, {"v": 1}), project, lock_timeout=0.2)
+
+
+# --- the restricted path: nothing, the file, or a stop -----------------------------------
+
+
+def test_nothing_there_means_synthetic(project: ProjectPaths) -> None:
+    assert locate_restricted(project) is None
+    project.restricted.mkdir(parents=True)
+    (project.restricted / "interviews.qdpx").write_bytes(b"PK")
+    (project.restricted / "interviews.key").write_text("k" * 40, encoding="utf-8")
+    assert locate_restricted(project) is None
+    assert "SYNTHETIC" in stages.outcome_notice(project)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "fighters_by_municipality.CSV",
+        "Fighters_by_municipality.csv",
+        "fighters_by_municipality.xlsx",
+        "fighters_by_municipality.csv.bak",
+        "fighters.csv",
+        "foreign_fighters_2017.xlsx",
+        "figthers_by_municipalty.csv",
+    ],
+)
+def test_a_file_near_the_path_stops_the_run(project: ProjectPaths, name: str) -> None:
+    project.restricted.mkdir(parents=True)
+    (project.restricted / name).write_text("x", encoding="utf-8")
+    with pytest.raises(KosovoStudyError, match=rf"holds {name}.*The run stops"):
+        locate_restricted(project)
+    (project.restricted / "fighters_by_municipality.csv").write_text("x", encoding="utf-8")
+    with pytest.raises(KosovoStudyError, match="beside the file of that name"):
+        locate_restricted(project)
+
+
+@pytest.mark.parametrize(
+    ("make", "pattern"),
+    [
+        (lambda p: p.symlink_to("/nonexistent/fighters.csv"), "dangling"),
+        (lambda p: p.symlink_to("/etc/passwd"), "system file"),
+        (lambda p: p.mkdir(), "is a directory"),
+    ],
+)
+def test_odd_things_at_the_path_stop_the_run(project: ProjectPaths, make, pattern: str) -> None:  # type: ignore[no-untyped-def]
+    project.restricted.mkdir(parents=True)
+    make(restricted_path(project))
+    with pytest.raises(KosovoStudyError, match=pattern):
+        locate_restricted(project)
+    with pytest.raises(KosovoStudyError, match=pattern):
+        stages._model_inputs(project)  # before any up-to-date check
+
+
+def test_a_dangling_restricted_folder_stops_the_run(project: ProjectPaths) -> None:
+    project.restricted.symlink_to(project.root / "unmounted_volume")
+    with pytest.raises(KosovoStudyError, match="restricted folder"):
+        locate_restricted(project)
+
+
+# --- the CLI uses the stage list ----------------------------------------------------------
+
+
+def test_report_runs_the_stage_list_in_order_and_prints_notices(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    order: list[str] = []
+
+    def fake(name: str):  # type: ignore[no-untyped-def]
+        def run(paths: object, config: object, force: bool, **options: object) -> StageResult:
+            del paths, config, force, options
+            order.append(name)
+            return StageResult(name, True, {}, [])
+
+        return run
+
+    patched = tuple(
+        stages.Stage(
+            s.name,
+            s.summary,
+            s.inputs,
+            s.outputs,
+            s.modules,
+            s.parameters,
+            fake(s.name),
+            (lambda _paths: "SYNTHETIC notice") if s.name == "models" else s.notice,
+        )
+        for s in stages.STAGES
+    )
+    monkeypatch.setattr(stages, "STAGES", patched)
+    monkeypatch.setattr(stages, "STAGE_BY_NAME", {s.name: s for s in patched})
+    monkeypatch.setattr(cli, "cmd_fetch", lambda _args: 0)
+    assert cli.main(["report", "--set", "multiverse_permutations=9"]) == 0
+    assert order == [s.name for s in stages.STAGES]
+    err = capsys.readouterr().err
+    assert "models: SYNTHETIC notice" in err
+    assert cli.main(["models"]) == 0  # skipped, and still says so
+    assert "models: SYNTHETIC notice" in capsys.readouterr().err
+    order.clear()
+    assert cli.main(["report", "--from", "models", "--to", "multiverse"]) == 0
+    assert order == ["models", "multiverse"]
+    assert cli.main(["report", "--from", "book", "--to", "clean"]) == 1
+    assert "comes after" in capsys.readouterr().err
+
+
+# --- the book reads the polygons from data/processed ---------------------------------------
+
+
+def test_polygons_round_trip_through_geoparquet(
+    fetched_project: ProjectPaths, tmp_path: Path
+) -> None:
+    from kosovo_study.clean import boundaries
+    from kosovo_study.municipalities import load_register
+    from kosovo_study.registry import raw_path
+    from kosovo_study.report.book import BookData
+
+    polygons = boundaries.read_polygons(
+        raw_path("geoboundaries_xkx_adm2", fetched_project), load_register()
+    )
+    written = boundaries.write_polygons(polygons, tmp_path)
+    assert written.name == "municipality_polygons.parquet"
+    back = BookData(ProjectPaths(tmp_path / "root"), {}, {}, {})
+    with pytest.raises(KosovoStudyError, match="Run `kosovo-study clean`"):
+        back.polygons()
+    read = boundaries.read_processed_polygons(tmp_path)
+    assert list(read["municipality_id"]) == list(range(1, 39))
+    assert read.crs.to_epsg() == 4326
+    assert (read.to_crs("EPSG:3035").geometry.area > 0).all()
