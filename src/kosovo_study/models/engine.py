@@ -158,24 +158,38 @@ def _gamma_parts(y: float, r: float) -> tuple[float, float, float]:
 
 
 @_compiled
-def _log_gamma_ratio(y: float, r: float) -> float:
-    """log G(y+r) - log G(r) alone (the step-halving trials need nothing else)."""
+def _psi_parts(y: float, r: float) -> tuple[float, float]:
+    """psi(y+r) - psi(r) and psi'(y+r) - psi'(r) (the Newton steps need no log-gamma)."""
+    if y == 0.0:
+        return 0.0, 0.0
+    if y == math.floor(y) and y <= _EXACT_SUMS:
+        first = 0.0
+        second = 0.0
+        for k in range(int(y)):
+            inverse = 1.0 / (r + k)
+            first += inverse
+            second -= inverse * inverse
+        return first, second
+    return _digamma(y + r) - _digamma(r), _trigamma(y + r) - _trigamma(r)
+
+
+@_compiled
+def _log_gamma_term(y: float, r: float, r_mu: float) -> float:
+    """log G(y+r) - log G(r) - y log(r + mu): one log of a product of ratios
+    (r + k) / (r + mu) for an integer count, rescaled to stay within range."""
     if y == 0.0:
         return 0.0
     if y == math.floor(y) and y <= _EXACT_SUMS:
         log_sum = 0.0
         product = 1.0
+        inverse = 1.0 / r_mu
         for k in range(int(y)):
-            product *= r + k
-            if product > 1e250:
+            product *= (r + k) * inverse
+            if product > 1e250 or product < 1e-250:
                 log_sum += math.log(product)
                 product = 1.0
         return log_sum + math.log(product)
-    return math.lgamma(y + r) - math.lgamma(r)
-
-
-# ----------------------------------------------------------------------------------
-# Small dense linear algebra (p <= ~10: plain loops beat LAPACK's call overhead)
+    return math.lgamma(y + r) - math.lgamma(r) - y * math.log(r_mu)
 
 
 @_compiled
@@ -282,7 +296,7 @@ def _nb2_kernel(y: Buf, w: Buf, eta: Buf, mu: Buf, log_r: float) -> float:
         yi = y[i]
         term = -r * math.log1p(mu[i] / r)
         if yi != 0.0:
-            term += _log_gamma_ratio(yi, r) + yi * (eta[i] - math.log(r + mu[i]))
+            term += _log_gamma_term(yi, r, r + mu[i]) + yi * eta[i]
         total += w[i] * term
     return total
 
@@ -295,7 +309,7 @@ def _alpha_newton(y: Buf, w: Buf, mu: Buf, log_r: float, steps: int) -> float:
         score = 0.0
         hess = 0.0
         for i in range(y.shape[0]):
-            _, first, second = _gamma_parts(y[i], r)
+            first, second = _psi_parts(y[i], r)
             ratio = r + mu[i]
             score += w[i] * (first - math.log1p(mu[i] / r) + (mu[i] - y[i]) / ratio)
             hess += w[i] * (second + mu[i] / (r * ratio) - (mu[i] - y[i]) / (ratio * ratio))
@@ -388,41 +402,43 @@ def _nb2_parts(
     gradient: Buf,
     hessian: Buf,
     scores: Buf,
+    with_scores: bool,
 ) -> None:
-    """Gradient, Hessian and per-unit scores in (beta, log(1/alpha)) at fitted mu."""
+    """Gradient, Hessian and (``with_scores``) per-unit scores in (beta, log(1/alpha))
+    at fitted mu."""
     n, p = X.shape[1], X.shape[2]
-    q = p + 1
     r = math.exp(log_r)
     gradient[:] = 0.0
     hessian[:, :] = 0.0
     for i in range(n):
         yi = y[i]
         m = mu[i]
-        ratio = r + m
-        _, first, second = _gamma_parts(yi, r)
-        d_eta = r * (yi - m) / ratio
-        dd_eta = -r * m * (r + yi) / (ratio * ratio)
-        score_r = first - math.log1p(m / r) + (m - yi) / ratio
-        hess_r = second + m / (r * ratio) - (m - yi) / (ratio * ratio)
-        cross = r * (yi - m) * m / (ratio * ratio)
+        inverse = 1.0 / (r + m)
+        inverse2 = inverse * inverse
+        first, second = _psi_parts(yi, r)
+        d_eta = r * (yi - m) * inverse
+        dd_eta = -r * m * (r + yi) * inverse2
+        score_r = first - math.log1p(m / r) + (m - yi) * inverse
+        hess_r = second + m * inverse / r - (m - yi) * inverse2
+        cross = r * (yi - m) * m * inverse2
         wi = w[i]
         for a in range(p):
             xa = X[xi, i, a]
-            scores[i, a] = d_eta * xa
             gradient[a] += wi * d_eta * xa
             hessian[a, p] += wi * cross * xa
             for c in range(a + 1):
                 hessian[a, c] += wi * dd_eta * xa * X[xi, i, c]
-        scores[i, p] = score_r * r
         gradient[p] += wi * score_r * r
         hessian[p, p] += wi * (hess_r * r * r + score_r * r)
+        if with_scores:  # frequency weights: unit i's score counts w_i times
+            root = math.sqrt(wi)
+            for a in range(p):
+                scores[i, a] = root * d_eta * X[xi, i, a]
+            scores[i, p] = root * score_r * r
     for a in range(p):
         hessian[p, a] = hessian[a, p]
         for c in range(a):
             hessian[c, a] = hessian[a, c]
-    for i in range(n):  # frequency weights: unit i's score counts w_i times
-        for a in range(q):
-            scores[i, a] *= math.sqrt(w[i])
 
 
 @_compiled
@@ -458,7 +474,7 @@ def _nb2_newton(
     _linear(X, xi, off, oi, theta[:p], eta, mu)
     current = _nb2_kernel(y, w, eta, mu, theta[p])
     for iteration in range(1, max_iter + 1):
-        _nb2_parts(y, w, X, xi, mu, theta[p], gradient, hessian, scores)
+        _nb2_parts(y, w, X, xi, mu, theta[p], gradient, hessian, scores, False)
         for a in range(q):
             for c in range(q):
                 negative[a, c] = -hessian[a, c]
@@ -599,7 +615,7 @@ def _fit_batch(
             total -= wb[i] * math.lgamma(yb[i] + 1.0)
         llf[b] = total
         if estimate_alpha:
-            _nb2_parts(yb, wb, X, xi, mu, log_r[b], gradient, hessian, scores)
+            _nb2_parts(yb, wb, X, xi, mu, log_r[b], gradient, hessian, scores, True)
             for a in range(q):
                 for c in range(q):
                     negative[a, c] = -hessian[a, c]
