@@ -17,18 +17,20 @@ Redaction (:func:`redact`)
     forms with English, Albanian and Serbian month names, Kosovo personal numbers,
     phone numbers in Kosovo and international forms, Albanian, Serbian and English
     street addresses), then through the names the export lists (with case, diacritic
-    and inflection variants, and each part of a name alone), then through
-    :func:`contextual_names`, a heuristic for names the export does not list: one or
-    two capitalised words next to a kinship or honorific word ("vëllai Arben",
-    "brat Marko", "my cousin Ilir", "Arben, my brother").  Each match becomes a
-    ``[KIND]`` placeholder.
+    and inflection variants, and each part of a name alone), then through two heuristics
+    for names the export does not list: :func:`lexicon_names` (common given names of
+    Kosovo and typical surname endings) and :func:`contextual_names` (one or two
+    capitalised words next to a kinship or honorific word: "vëllai Arben", "brat Marko",
+    "my cousin Ilir", "Arben, my brother").  Each match becomes a ``[KIND]`` placeholder.
+    The text is normalised first (:func:`normalise_text`).
 
     Why a heuristic and not a named-entity model: no multilingual spaCy pipeline is
     published on PyPI (the official ``xx_ent_wiki_sm`` wheel is distributed outside
     it), and Stanza downloads its models from a model hub at run time; the package
     must run offline.  The heuristic's recall is measured in the tests on a seeded
     corpus and reported in the README; names that stand alone, with no kinship or
-    honorific word nearby and not listed in the export, are *not* caught.
+    honorific word nearby, not in the lexicon and not listed in the export, are *not*
+    caught.
 
 Guard (:func:`guard_tables`)
     Runs in memory on every text cell of every table *before* anything is written,
