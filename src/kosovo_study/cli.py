@@ -147,12 +147,10 @@ def cmd_interviews(args: argparse.Namespace) -> int:
     from kosovo_study.interviews import stage
 
     with _console.status("interviews: import, pseudonymise, redact, check, refit the model"):
-        result = stage.run(export=Path(args.path), synthetic=args.synthetic)
-    manifest = result.manifest
+        stage.run(export=Path(args.path), synthetic=args.synthetic)
     _console.print(
-        f"interviews: {args.path} imported; PII guard passed before anything was written; "
-        f"{len(manifest.get('outputs', {}))} files and the stage manifest updated "
-        "(problems are listed in interview_import_problems)"
+        f"interviews: {args.path} imported ({stage.summary()}); the PII guard passed before "
+        "anything was written; stage manifest updated"
     )
     return 0
 

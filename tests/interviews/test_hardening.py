@@ -436,3 +436,31 @@ def test_places_count_blank_lines_and_multiline_cells(tmp_path: Path) -> None:
     body = 'd,r,belonging,"two\nlines",c\n\nd,r,astrology,y,c\n'
     export = read_export(_csv(tmp_path, body, "lines.csv"))
     assert [p["place"] for p in export.problems] == ["lines.csv line 5"]
+
+
+def test_a_held_lock_gives_a_clear_message(project: ProjectPaths) -> None:
+    import filelock
+
+    from kosovo_study.interviews.pipeline import interviews_lock
+
+    project.processed.mkdir(parents=True)
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with filelock.FileLock(project.processed / ".interviews-import.lock"):
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(10)
+    try:
+        with (
+            pytest.raises(KosovoStudyError, match="Another interviews import holds"),
+            interviews_lock(project, timeout=0.2),
+        ):
+            pass
+    finally:
+        release.set()
+        holder.join()

@@ -172,14 +172,33 @@ def corpus(n_per_kind: int = 30) -> list[Planted]:
         planted.append(
             Planted("CONTEXT_NAME", language, context.format(x=kin), unlisted.split(maxsplit=1)[0])
         )
+        put("LEXICON_NAME", f"{rng.choice(LEXICON)} {rng.choice(LAST)}")
     return planted
+
+
+# Given names in the package's lexicon, but not listed in the export and with no kinship
+# word nearby; and names outside the lexicon (held out: measured, not promised).
+LEXICON = ["Kushtrim", "Valbona", "Nemanja", "Snežana", "Milot", "Fjolla", "Dušan", "Emine"]
+HELD_OUT = ["Kujtim", "Dafina", "Rilind", "Bardhyl", "Arlinda", "Dragoljub", "Radmila", "Fahri"]
+HELD_OUT_SURNAMES = ["Bytyqi", "Morina", "Hoti", "Simić", "Kostić", "Gjonbalaj", "Zeka"]
+
+
+def held_out(n: int = 60) -> list[Planted]:
+    rng = random.Random(SEED + 1)
+    out = []
+    for i in range(n):
+        language = ["sq", "sr", "en"][i % 3]
+        name = f"{rng.choice(HELD_OUT)} {rng.choice(HELD_OUT_SURNAMES)}"
+        text = rng.choice(CONTEXTS[language]).format(x=name)
+        out.append(Planted("UNLISTED_NAME", language, text, name))
+    return out
 
 
 def _survives(item: Planted) -> bool:
     redacted = redact(item.text, item.names)
     secret = item.secret
-    if item.kind in {"NAME", "CONTEXT_NAME"}:
-        return privacy.fold(secret) in privacy.fold(redacted)
+    if item.kind.endswith("NAME"):  # every word of the name must be gone
+        return any(privacy.fold(w) in privacy.fold(redacted) for w in secret.split())
     digits = "".join(ch for ch in secret if ch.isdigit())
     # any run of 3+ digits of the secret, or the secret itself, left in the text
     kept_digits = "".join(ch for ch in redacted if ch.isdigit())
@@ -189,7 +208,7 @@ def _survives(item: Planted) -> bool:
 def test_recall_on_planted_corpus_is_complete() -> None:
     planted = corpus(30)
     assert len(planted) >= 200
-    assert Counter(p.language for p in planted) == {"sq": 70, "sr": 70, "en": 70}
+    assert Counter(p.language for p in planted) == {"sq": 80, "sr": 80, "en": 80}
     missed = [p for p in planted if _survives(p)]
     by_kind = Counter(p.kind for p in planted)
     missed_by_kind = Counter(p.kind for p in missed)
@@ -201,6 +220,21 @@ def test_recall_on_planted_corpus_is_complete() -> None:
         + ")"
     )
     assert missed == [], [(p.kind, p.text) for p in missed]
+
+
+def test_recall_on_held_out_unlisted_names_is_measured() -> None:
+    """Names the export does not list, outside the lexicon, with no kinship word: the
+    heuristics' blind spot.  The figure is printed for the README; only a floor is
+    asserted (surnames with Serbian or -aj endings are caught, the rest are not)."""
+    items = held_out(60)
+    left = [[w for w in p.secret.split() if w in redact(p.text)] for p in items]
+    removed = sum(not words for words in left)
+    partly = sum(len(words) < 2 for words in left)
+    print(
+        f"\nunlisted names outside the lexicon, no kinship word: fully removed "
+        f"{removed}/{len(items)}, at least one part removed {partly}/{len(items)}"
+    )
+    assert partly >= len(items) // 4
 
 
 def test_numbers_at_the_end_of_a_sentence_are_redacted() -> None:

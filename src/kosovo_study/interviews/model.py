@@ -74,7 +74,8 @@ def design(respondents: pd.DataFrame) -> pd.DataFrame:
 def _estimate(respondents: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     missing = [c for c in REQUIRED if c not in respondents.columns]
     if missing:
-        raise NotComputable(f"the export has no respondent attribute {', '.join(missing)}")
+        named = [c.removesuffix("_id") for c in missing]  # municipality_id comes from municipality
+        raise NotComputable(f"the export has no respondent attribute {', '.join(named)}")
     full = design(respondents)
     data = full.dropna()
     dropped = len(full) - len(data)

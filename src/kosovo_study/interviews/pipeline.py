@@ -301,13 +301,13 @@ def tables_from_export(
 
 @contextmanager
 def interviews_lock(paths: ProjectPaths, timeout: float = 600) -> Iterator[None]:
-    """Hold the interviews lock (``data/processed/.interviews.lock``); one import at a time.
+    """Hold the interviews lock (``data/processed/.interviews-import.lock``); one import at a time.
 
     The lock is the operating system's (``filelock``), so a killed run releases it.
     """
     paths.processed.mkdir(parents=True, exist_ok=True)
     lock = _LOCKS.setdefault(
-        paths.processed.resolve(), filelock.FileLock(paths.processed / ".interviews.lock")
+        paths.processed.resolve(), filelock.FileLock(paths.processed / ".interviews-import.lock")
     )
     try:
         lock.acquire(timeout=timeout)

@@ -17,18 +17,20 @@ Redaction (:func:`redact`)
     forms with English, Albanian and Serbian month names, Kosovo personal numbers,
     phone numbers in Kosovo and international forms, Albanian, Serbian and English
     street addresses), then through the names the export lists (with case, diacritic
-    and inflection variants, and each part of a name alone), then through
-    :func:`contextual_names`, a heuristic for names the export does not list: one or
-    two capitalised words next to a kinship or honorific word ("vëllai Arben",
-    "brat Marko", "my cousin Ilir", "Arben, my brother").  Each match becomes a
-    ``[KIND]`` placeholder.
+    and inflection variants, and each part of a name alone), then through two heuristics
+    for names the export does not list: :func:`lexicon_names` (common given names of
+    Kosovo and typical surname endings) and :func:`contextual_names` (one or two
+    capitalised words next to a kinship or honorific word: "vëllai Arben", "brat Marko",
+    "my cousin Ilir", "Arben, my brother").  Each match becomes a ``[KIND]`` placeholder.
+    The text is normalised first (:func:`normalise_text`).
 
     Why a heuristic and not a named-entity model: no multilingual spaCy pipeline is
     published on PyPI (the official ``xx_ent_wiki_sm`` wheel is distributed outside
     it), and Stanza downloads its models from a model hub at run time; the package
     must run offline.  The heuristic's recall is measured in the tests on a seeded
     corpus and reported in the README; names that stand alone, with no kinship or
-    honorific word nearby and not listed in the export, are *not* caught.
+    honorific word nearby, not in the lexicon and not listed in the export, are *not*
+    caught.
 
 Guard (:func:`guard_tables`)
     Runs in memory on every text cell of every table *before* anything is written,
@@ -222,6 +224,7 @@ _ENDINGS = (
     "ne", "om", "em", "ov", "ova", "ovi", "ove", "ic", "ica", "ici", "icu", "icem", "ave",
     "ve", "set", "sin", "ës", "ën", "et", "eve", "at", "ëve", "ët",
 )  # fmt: skip
+_ENDINGS_BY_LENGTH = tuple(sorted({fold(e) for e in _ENDINGS}, key=len, reverse=True))
 _ENDING_RE = "|".join(sorted(_ENDINGS, key=len, reverse=True))
 _VOWELS = "aeiouë"
 
@@ -366,6 +369,88 @@ _POSSESSIVE = re.compile(
     rf"(?P<name>{_CAP})(?:['’]s|(?<=[a-z])(?:ov|ev|in))?\s+(?i:{_KIN_RE})(?!\w)"
 )
 
+# Common given names in Kosovo (Albanian, Serbian, Bosniak/Turkish usage), from general
+# knowledge of naming in the region; a lexicon for recall, not a register of people.
+# Left out on purpose: given names that are also frequent capitalised function words
+# ("Ali" is Serbian "but" at the start of a sentence).
+_GIVEN_NAMES_SQ = (
+    "Adem Agim Albin Alban Arben Arbër Ardit Arsim Arton Artan Avni Bekim Besim Besnik "
+    "Blerim Bujar Burim Dardan Donat Driton Egzon Endrit Enver Ermal Fatmir Faton Fisnik "
+    "Florent Gent Gëzim Granit Halil Hamdi Hysen Ibrahim Idriz Ilir Isa Ismet Jakup Jeton "
+    "Kadri Kreshnik Kushtrim Labinot Lavdim Lavdrim Liridon Lirim Lulzim Mehmet Mentor "
+    "Mergim Milot Muhamet Musa Naim Nazim Nexhat Osman Petrit Qëndrim Ramadan Rexhep "
+    "Rinor Rrahman Sadik Sami Selim Shaban Shefqet Shkëlzen Shpend Shpëtim Sinan Skender "
+    "Valdet Valon Veton Visar Vullnet Xhemal Xhevdet Ylber Ymer Zenel Zijadin "
+    "Ajshe Albulena Ardiana Arta Besa Blerina Blerta Diellza Donika Drita Edona Elira Emine "
+    "Era Erza Fatime Fitore Fjolla Flaka Genta Hana Hatixhe Hava Jehona Kaltrina Leonora "
+    "Liridona Lirije Merita Mimoza Mirlinda Nazife Njomza Nora Qendresa Rina Sevdije Shpresa "
+    "Shqipe Teuta Valbona Vjosa Vlora Zana Zeqije"
+)
+_GIVEN_NAMES_SR = (
+    "Aleksandar Bojan Dejan Dragan Dušan Đorđe Goran Ivan Jovan Lazar Ljubiša Marko Milan "
+    "Miloš Miroslav Nemanja Nenad Nikola Petar Predrag Radovan Saša Slobodan Srđan Stefan "
+    "Uroš Vladimir Vuk Zoran Ana Biljana Danijela Dragana Gordana Ivana Jelena Jovana "
+    "Ljiljana Marija Milica Mirjana Sanja Snežana Tamara Vesna Zorica "
+    "Adnan Ahmet Amir Amra Edin Emir Fatima Hasan Husein Ismail Mustafa Omer Selma Senad "
+    "Yusuf Abdullah"
+)
+GIVEN_NAMES: frozenset[str] = frozenset(
+    fold(n) for n in (_GIVEN_NAMES_SQ + " " + _GIVEN_NAMES_SR).split()
+) | frozenset(fold(n.replace("đ", "dj").replace("Đ", "Dj")) for n in _GIVEN_NAMES_SR.split())
+_TOKEN = re.compile(rf"[{re.escape(_UPPER)}][^\W\d_]+")
+# Serbian surnames (-ović, -ević, -ić with its diacritic) and Albanian clan surnames in -aj
+# (Haradinaj, Gjonbalaj); ASCII "-ic" alone is not used (Islamic, Catholic).
+_SURNAME_ENDINGS = re.compile(r"(?:ović|ević|ovic|evic|ić|ića|iću|ićem)$|^.{4,}aj$")
+
+
+def _is_given_name(folded: str) -> bool:
+    if folded in GIVEN_NAMES:
+        return True
+    for ending in _ENDINGS_BY_LENGTH:
+        if folded.endswith(ending) and len(folded) - len(ending) >= 3:
+            stem = folded[: -len(ending)]
+            if any(stem + vowel in GIVEN_NAMES for vowel in ("", "a", "e", "o", "i")):
+                return True
+    return False
+
+
+@lru_cache(maxsize=1)
+def _place_words() -> frozenset[str]:
+    """Folded words of every municipality label in the register ("Ferizaj", "Obilić",
+    "Hani i Elezit"): places, not people, although they look like names."""
+    try:
+        from kosovo_study.municipalities import load_register
+
+        register = load_register()
+    except Exception:  # noqa: BLE001  (no project folder: the lexicon works without it)
+        return frozenset()
+    words: set[str] = set()
+    for m in register.municipalities:
+        for label in (m.name_sq, m.name_sr, m.geoboundaries_name, *m.labels):
+            words.update(fold(w) for w in re.findall(r"[^\W\d_]+", label))
+    return frozenset(words)
+
+
+def lexicon_names(text: str) -> list[tuple[int, int]]:
+    """Capitalised words that are common given names (in any case ending) or carry a
+    surname ending, and the capitalised word after a given name (the surname)."""
+    spans: list[tuple[int, int]] = []
+    tokens = list(_TOKEN.finditer(text))
+    for i, token in enumerate(tokens):
+        word = token.group(0)
+        folded = fold(word)
+        if folded in _place_words():
+            continue
+        if _is_given_name(folded):
+            spans.append(token.span())
+            after = tokens[i + 1] if i + 1 < len(tokens) else None
+            if after is not None and text[token.end() : after.start()] in {" ", "\u00a0"}:
+                spans.append(after.span())
+        elif _SURNAME_ENDINGS.search(word) or _SURNAME_ENDINGS.search(folded):
+            spans.append(token.span())
+    return spans
+
+
 # ---------------------------------------------------------------------------------------
 # Redaction.
 
@@ -407,7 +492,7 @@ def _pattern_spans(kind: str, text: str) -> list[tuple[int, int]]:
 
 
 #: Every rule :func:`redact` knows; ``enabled`` selects among them.
-RULES = (*PATTERNS, "NAME", "CONTEXT_NAME")
+RULES = (*PATTERNS, "NAME", "CONTEXT_NAME", "LEXICON_NAME")
 
 
 def _redact_once(text: str, names: tuple[str, ...], rules: frozenset[str]) -> str:
@@ -416,6 +501,10 @@ def _redact_once(text: str, names: tuple[str, ...], rules: frozenset[str]) -> st
             text = _replace_spans(text, _pattern_spans(kind, text), kind)
     if "NAME" in rules:
         text = _replace_spans(text, listed_names(text, names), "NAME")
+    # The lexicon before the kinship heuristic: in "Kushtrim Hoxha" the surname is also
+    # an honorific (hoxha, imam), and the given name must take the surname with it.
+    if "LEXICON_NAME" in rules:
+        text = _replace_spans(text, lexicon_names(text), "NAME")
     if "CONTEXT_NAME" in rules:
         text = _replace_spans(text, contextual_names(text), "NAME")
     return text
@@ -526,6 +615,8 @@ def find_identifiers(
         found.append("NAME")
     if contextual_names(text):
         found.append("CONTEXT_NAME")
+    if lexicon_names(text):
+        found.append("LEXICON_NAME")
     index = needles if isinstance(needles, Needles) else Needles(needles)
     if index.search(text):
         found.append("RAW_ID")
@@ -591,16 +682,25 @@ def guard_book(html_dir: Path, interview_pages: Iterable[str] = ("interviews.htm
     found = []
     pages = set(interview_pages)
     for page in sorted(html_dir.glob("*.html")):
-        text = re.sub(r"<[^>]+>", "  ", page.read_text(encoding="utf-8", errors="ignore"))
+        html = page.read_text(encoding="utf-8", errors="ignore")
+        text = re.sub(r"<[^>]+>", "  ", html)
+        # What a reader sees: without scripts and styles (Sphinx puts library URLs there).
+        visible = re.sub(
+            r"<(script|style)\b.*?</\1\s*>", "  ", html, flags=re.DOTALL | re.IGNORECASE
+        )
+        visible = re.sub(r"<[^>]+>", "  ", visible)
         for kind in PATTERNS:
-            spans = _pattern_spans(kind, text)
-            if kind in INTERVIEW_ONLY and page.name not in pages:
-                # Allowed here (a publication date, a URL in the bibliography): blank it
-                # out so that its digits are not read as a phone number below.
-                for start, end in spans:
+            if kind in INTERVIEW_ONLY:
+                if page.name in pages and _pattern_spans(kind, visible):
+                    found.append(f"{page.name}: {kind}")
+                # Allowed elsewhere (a publication date, a URL in the bibliography), and
+                # never a contact: blank it out so that its digits are not read as a
+                # phone number below.
+                for start, end in _pattern_spans(kind, text):
                     text = text[:start] + " " * (end - start) + text[end:]
                 continue
-            if spans:
+            # Contact patterns: everywhere, scripts included (a figure's data may sit there).
+            if _pattern_spans(kind, text):
                 found.append(f"{page.name}: {kind}")
     if found:
         raise KosovoStudyError(

@@ -73,3 +73,19 @@ def run(
             paths,
             force=force or export is not None,
         )
+
+
+def summary(paths: ProjectPaths | None = None) -> str:
+    """One line on what the last run wrote (for the command line)."""
+    import pandas as pd
+
+    paths = paths or project_paths()
+    segments = pd.read_parquet(paths.processed / "interview_segments.parquet")
+    problems = pd.read_parquet(paths.processed / "interview_import_problems.parquet")
+    model_table = pd.read_parquet(paths.results / "interview_model.parquet")
+    label = "SYNTHETIC" if bool(segments["synthetic"].all()) else "real"
+    return (
+        f"{len(segments)} segments from {segments['respondent'].nunique()} respondents "
+        f"({label}), {len(problems)} problems listed in interview_import_problems; "
+        f"interviewee model {model_table['status'].iloc[0]}"
+    )
