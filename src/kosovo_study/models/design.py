@@ -131,7 +131,7 @@ def build_design(
     needed = [population, *covariates, *required]
     unknown = [c for c in dict.fromkeys([ids, names, *needed]) if c not in frame.columns]
     if unknown:
-        raise KosovoStudyError(f"{context}: unknown variables {unknown}.")
+        raise KosovoStudyError(f"Unknown variables {unknown} in {context}.")
     complete = frame.dropna(subset=needed).sort_values(ids)
     require_units(len(complete), context, min_units)
     if (complete[population].astype(float) <= 0).any():
