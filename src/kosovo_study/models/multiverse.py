@@ -377,6 +377,12 @@ def summary(table: pd.DataFrame, joint: pd.DataFrame) -> dict[str, Any]:
         "specifications": len(table),
         "crossnational_specifications": len(crossnational),
         "main_specifications": len(main),
+        "exact_specifications": int(table["randomization_exact"].sum()),
+        "min_n": int(table["n"].min()),
+        "statistic": "robust z of the focal coefficient (HC0; quasi-Poisson: Pearson-scaled; "
+        "OLS: HC1)",
+        "construction": "focal covariate residualised on the other covariates (never on the "
+        "log-population offset); residuals permuted by orderings shared across specifications",
         "share_positive_main": float((main["coef"] > 0).mean()),
         "share_significant_main": float(
             ((main["randomization_p"] < 0.05) & (main["coef"] > 0)).mean()
