@@ -39,40 +39,8 @@ def coverage(variables: pd.DataFrame) -> dict[str, Any]:
 
 
 def municipal(tables: dict[str, pd.DataFrame], metadata: dict[str, Any]) -> dict[str, Any]:
-    """Headline municipal estimates, their inference, the design analysis and the outcome."""
-    coefficients = tables["municipal_coefficients"]
-    # Typed Any: cells of these small result tables are scalars, which pandas-stubs cannot see.
-    nb2: Any = coefficients[coefficients["family"] == "nb2"].set_index("term")
-    mde = tables["municipal_mde"].set_index(["term", "test"])["mde_irr"]
-    loo = tables["municipal_leave_one_out"]
-    values: dict[str, Any] = {
-        "municipal_n": int(metadata["municipal_n"]),
-        "municipal_synthetic": bool(metadata["municipal_outcome_synthetic"]),
-        "municipal_source": "SYNTHETIC"
-        if metadata["municipal_outcome_synthetic"]
-        else "restricted",
-        "national_total": int(metadata["national_total"]),
-        "permutations": int(metadata["settings"]["permutations"]),
-        "power_simulations": int(metadata["settings"]["power_simulations"]),
-    }
-    for short, term in (("unemployment", UNEMPLOYMENT), ("charity", CHARITY)):
-        row = nb2.loc[term]
-        values[f"irr_{short}"] = float(row["incidence_rate_ratio"])
-        values[f"irr_{short}_low"] = float(row["irr_low"])
-        values[f"irr_{short}_high"] = float(row["irr_high"])
-        values[f"perm_p_{short}"] = float(row["permutation_p_value"])
-        values[f"perm_mcse_{short}"] = float(row["monte_carlo_se"])
-        values[f"loo_min_{short}"] = float(loo[f"irr_{term}"].min())
-        values[f"loo_max_{short}"] = float(loo[f"irr_{term}"].max())
-        for test, label in (("power_permutation", "perm"), ("power_nb2_wald", "wald")):
-            mde_value = mde.get((term, test))
-            values[f"mde_{label}_{short}"] = (
-                "beyond the grid" if mde_value is None or pd.isna(mde_value) else f"{mde_value:.2f}"
-            )
-    power: Any = tables["municipal_power"].set_index(["term", "true_irr"])
-    values["size_perm_unemployment"] = float(power.loc[(UNEMPLOYMENT, 1.0), "power_permutation"])
-    values["size_wald_unemployment"] = float(power.loc[(UNEMPLOYMENT, 1.0), "power_nb2_wald"])
-    return values
+    """Headline municipal numbers: see :func:`municipal_inference` (which replaced it)."""
+    return municipal_inference(tables, metadata)
 
 
 def crossnational(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
