@@ -479,6 +479,19 @@ class Settings:
     power_permutation_simulations: int = 100
     power_permutations: int = 39
     power_seed: int = 2012
+    #: When > 0, caps both power simulation counts (short runs, e.g. in tests).
+    power_simulations: int = 0
+
+    @property
+    def wald_simulations(self) -> int:
+        cap = self.power_simulations
+        return min(self.power_wald_simulations, cap) if cap > 0 else self.power_wald_simulations
+
+    @property
+    def permutation_simulations(self) -> int:
+        cap = self.power_simulations
+        sims = self.power_permutation_simulations
+        return min(sims, cap) if cap > 0 else sims
 
 
 def model_results(
@@ -574,8 +587,8 @@ def analyse(
     power = design_analysis(
         design,
         totals,
-        wald_simulations=settings.power_wald_simulations,
-        permutation_simulations=settings.power_permutation_simulations,
+        wald_simulations=settings.wald_simulations,
+        permutation_simulations=settings.permutation_simulations,
         permutations=settings.power_permutations,
         seed=settings.power_seed,
     )

@@ -110,6 +110,7 @@ def municipal_inference(
     fit: Any = tables["municipal_fit"].set_index("family")
     settings = metadata["settings"]
     totals = metadata.get("national_totals", {})
+    power = tables["municipal_power"]
     values: dict[str, Any] = {
         "municipal_n": int(metadata["municipal_n"]),
         "municipal_synthetic": bool(metadata["municipal_outcome_synthetic"]),
@@ -122,8 +123,8 @@ def municipal_inference(
             totals.get("adults_and_children", metadata["national_total"])
         ),
         "permutations": int(settings["permutations"]),
-        "power_wald_simulations": int(settings["power_wald_simulations"]),
-        "power_permutation_simulations": int(settings["power_permutation_simulations"]),
+        "power_wald_simulations": int(power["wald_simulations"].iloc[0]),
+        "power_permutation_simulations": int(power["permutation_simulations"].iloc[0]),
         "power_permutations": int(settings["power_permutations"]),
         "design_notes": "; ".join(metadata.get("municipal_design_notes", [])) or "none",
     }
@@ -153,7 +154,6 @@ def municipal_inference(
     values["most_influential_cooks"] = float(top["cooks_distance"])
     values["cooks_flagged"] = int(influence["cooks_flag"].sum())
     # Design analysis on the total that counts fighters.
-    power = tables["municipal_power"]
     main = power[power["national_total"] == values["national_total"]]
     null = main[main["true_irr"] == 1.0]
     values["alpha_grid"] = ", ".join(f"{a:g}" for a in sorted(power["generator_alpha"].unique()))
