@@ -156,8 +156,9 @@ def overdispersion(
       This test decides the verdict;
     * the Cameron & Trivedi (1990) auxiliary regression of ((y - mu)^2 - y) / mu on
       mu (one-sided t test).  OLS on a handful of large auxiliary values, it can be
-      driven by a single municipality: the unit with the largest Cook's distance in
-      the auxiliary regression is named, with the test's p-value without it;
+      driven by a single municipality: the unit whose omission moves the test's t
+      statistic most is named, with its auxiliary value, its Cook's distance in the
+      auxiliary regression and the test's p-value without it;
     * the Pearson dispersion sum((y - mu)^2 / mu) / (n - p) of the Poisson fit (1
       under the Poisson model).
     """
@@ -166,10 +167,17 @@ def overdispersion(
     ols = sm.OLS(auxiliary, mu).fit()
     ct_p = float(stats.t.sf(ols.tvalues[0], ols.df_resid))
     cooks = np.asarray(ols.get_influence().cooks_distance[0])
-    top = int(np.argmax(cooks))
-    keep = np.arange(design.n) != top
-    without = sm.OLS(auxiliary[keep], mu[keep]).fit()
-    ct_p_without = float(stats.t.sf(without.tvalues[0], without.df_resid))
+    # The unit that drives the test: the one whose omission moves its t statistic most.
+    t_without = np.array(
+        [
+            sm.OLS(auxiliary[np.arange(design.n) != i], mu[np.arange(design.n) != i])
+            .fit()
+            .tvalues[0]
+            for i in range(design.n)
+        ]
+    )
+    top = int(np.argmax(np.abs(t_without - ols.tvalues[0])))
+    ct_p_without = float(stats.t.sf(t_without[top], ols.df_resid - 1))
     lr = max(0.0, 2 * (nb2.llf - poisson.llf))
     lr_p = float(0.5 * stats.chi2.sf(lr, 1))
     dispersion = float(np.sum((fighters - mu) ** 2 / mu) / (design.n - design.X.shape[1]))
