@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from kosovo_study.errors import AmbiguousMunicipalityError, UnknownMunicipalityError
+from kosovo_study.errors import (
+    AmbiguousMunicipalityError,
+    MunicipalityNameError,
+    UnknownMunicipalityError,
+)
 from kosovo_study.municipalities import (
     AMBIGUOUS_LABELS,
+    FORMER_FILE,
     SOURCE_COLUMNS,
+    FormerMunicipalityError,
+    build_register,
     load_register,
     name_key,
     normalise_municipality,
@@ -101,13 +112,33 @@ def test_every_unambiguous_crosswalk_label_resolves_without_scope(
         ("Mitrovica Veriore", 38),
         ("Severna Mitrovica", 38),
         ("Mitrovicë e Veriut / Severna Mitrovica", 38),
+        ("Mitrovica e Jugut", 11),
+        ("Mitrovicë e Jugut", 11),
+        ("Južna Kosovska Mitrovica", 11),
+        ("Severna Kosovska Mitrovica", 38),
+        ("Prishtina", 19),  # Albanian definite form of Prishtinë
+        ("Kamenica", 10),
+        ("Klina", 8),
     ],
 )
 def test_variants_resolve(label: str, expected: int) -> None:
     assert normalise_municipality(label) == expected
 
 
-@pytest.mark.parametrize("label", ["Mitrovica", "Mitrovicë", "MITROVICE", "Mitrovicë/a"])
+@pytest.mark.parametrize(
+    "label",
+    [
+        "Mitrovica",
+        "Mitrovicë",
+        "MITROVICE",
+        "Mitrovicë/a",
+        "Mitrovicë/Mitrovica",
+        "Mitrovicë / Mitrovica",
+        "Mitrovica/Mitrovicë",
+        "Kosovska Mitrovica",
+        "Kosovska Mitrovica/Mitrovicë",
+    ],
+)
 def test_bare_mitrovica_is_ambiguous(label: str) -> None:
     with pytest.raises(AmbiguousMunicipalityError, match=r"ambiguous.*North"):
         normalise_municipality(label)
@@ -159,3 +190,62 @@ def test_every_label_in_the_transcribed_tables_resolves(
     ids = [normalise_municipality(label, source=scope) for label in table[column]]
     assert len(ids) == len(table)
     assert all(1 <= i <= 38 for i in ids)
+
+
+@pytest.mark.parametrize("label", ["Gora", "GORA", "Gorë", "Opština Gora", "Municipality of Gora"])
+def test_former_municipality_names_its_successor(label: str) -> None:
+    with pytest.raises(FormerMunicipalityError, match=r"former municipality.*Dragash \(id 5\)"):
+        normalise_municipality(label)
+
+
+def test_former_municipalities_are_data_with_a_valid_successor() -> None:
+    former = pd.read_csv(REPO.transcribed / FORMER_FILE, dtype=str, keep_default_na=False)
+    assert set(former["successor_name"]) == {"Dragash"}
+    register = load_register()
+    for row in former.itertuples():
+        assert register.by_id(int(row.successor_id)).name_sq == row.successor_name
+    bad = former.assign(successor_id="39")
+    with pytest.raises(ValueError, match="successor_id must be a municipality id"):
+        build_register(CROSSWALK, bad)
+    clash = former.assign(former_name="Viti")
+    with pytest.raises(ValueError, match="also a current municipality label"):
+        build_register(CROSSWALK, clash)
+
+
+# Property tests: for any text, the result is an id 1-38 or a MunicipalityNameError.
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_normalise_never_crashes(label: str) -> None:
+    try:
+        result = normalise_municipality(label)
+    except MunicipalityNameError:
+        return
+    assert 1 <= result <= 38
+
+
+CANONICAL = [m.name_sq for m in load_register().municipalities]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(CANONICAL))
+def test_normalise_is_idempotent_on_canonical_names(name: str) -> None:
+    register = load_register()
+    first = normalise_municipality(name, source="kas")
+    again = register.by_id(first).name_sq
+    assert normalise_municipality(again, source="kas") == first
+
+
+def _strip_diacritics(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(CANONICAL), st.lists(st.booleans(), min_size=40, max_size=40))
+def test_normalise_ignores_case_and_diacritics(name: str, upper: list[bool]) -> None:
+    expected = normalise_municipality(name, source="kas")
+    cased = "".join(c.upper() if u else c.lower() for c, u in zip(name, upper, strict=False))
+    assert normalise_municipality(cased, source="kas") == expected
+    assert normalise_municipality(_strip_diacritics(cased), source="kas") == expected
+    if name_key(name) not in AMBIGUOUS_LABELS:  # bare Mitrovicë needs the scope
+        assert normalise_municipality(_strip_diacritics(cased)) == expected

@@ -12,6 +12,11 @@ Two names are dangerous and handled explicitly:
   northern one (id 38, split off in 2013) or the undivided pre-2013 municipality
   (UNDP Mosaic 2012).  Without a source scope it is an error, never a guess.
 * "Gllogoc", "Gllogovc", "Glogovac" and "Drenas" are one municipality (id 3).
+
+Former municipalities (``data/raw/transcribed/former_municipalities.csv``, one row per
+label, each with its successor and a source) are refused with a message that names
+the successor: e.g. "Gora", abolished in 2000 and merged into Dragash.  Their data
+cannot be assigned to the successor silently (the successor is larger).
 """
 
 from __future__ import annotations
@@ -30,6 +35,12 @@ from kosovo_study.paths import project_paths
 from kosovo_study.storage import string_records
 
 CROSSWALK_FILE = "municipality_name_crosswalk.csv"
+FORMER_FILE = "former_municipalities.csv"
+
+
+class FormerMunicipalityError(UnknownMunicipalityError):
+    """A label names a municipality that no longer exists; the message names its successor."""
+
 
 #: Municipalities created by Law No. 03/L-041 on Administrative Municipal Boundaries
 #: (Assembly of Kosovo, 2008) and set up between 2008 and 2013 (North Mitrovica last,
@@ -59,7 +70,15 @@ EXTRA_ALIASES: tuple[tuple[str, int, str], ...] = (
     ("Mitrovica South", 11, "English usage"),
     ("South Mitrovica", 11, "English usage"),
     ("Mitrovicë e Jugut", 11, "Albanian usage"),
+    ("Mitrovica e Jugut", 11, "Albanian usage without diacritics (ë often written a)"),
+    ("Mitrovicë Jugore", 11, "Albanian usage (Law 03/L-041 lists)"),
+    ("Mitrovica Jugore", 11, "Albanian usage"),
     ("Južna Mitrovica", 11, "Serbian usage"),
+    ("Južna Kosovska Mitrovica", 11, "Serbian usage"),
+    ("Severna Kosovska Mitrovica", 38, "Serbian usage"),
+    ("Mitrovicë e Veriut", 38, "Albanian usage"),
+    ("Mitrovica e Veriut", 38, "Albanian usage without diacritics"),
+    ("Mitrovicë Veriore", 38, "Albanian usage (Law 03/L-041 lists)"),
     ("Mitrovicë/a North", 38, "bilingual label, UNDP reports"),
     ("North Mitrovica", 38, "English usage"),
     ("Mitrovica North", 38, "UNDP Mosaic 2015"),
@@ -74,12 +93,17 @@ EXTRA_ALIASES: tuple[tuple[str, int, str], ...] = (
 
 #: Labels that name Mitrovica without saying north or south.  They resolve only
 #: inside a source scope that defines them.
+_NORTH_OR_SOUTH = "Mitrovicë (south, id 11) or Mitrovicë e Veriut (north, id 38)"
 AMBIGUOUS_LABELS: dict[str, str] = {
-    "mitrovica": "Mitrovicë (south, id 11) or Mitrovicë e Veriut (north, id 38); before "
-    "2013 also the undivided municipality",
-    "mitrovice": "Mitrovicë (south, id 11) or Mitrovicë e Veriut (north, id 38)",
-    "mitrovice/a": "Mitrovicë (south, id 11) or Mitrovicë e Veriut (north, id 38)",
-    "mitrovice / mitrovica": "Mitrovicë (south, id 11) or Mitrovicë e Veriut (north, id 38)",
+    "mitrovica": f"{_NORTH_OR_SOUTH}; before 2013 also the undivided municipality",
+    "mitrovice": _NORTH_OR_SOUTH,
+    "mitrovice/a": _NORTH_OR_SOUTH,
+    "mitrovice/mitrovica": _NORTH_OR_SOUTH,
+    "mitrovica/mitrovice": _NORTH_OR_SOUTH,
+    "kosovska mitrovica": f"{_NORTH_OR_SOUTH}: it is the Serbian name of the undivided, "
+    "pre-2013 municipality, and Serbian sources still use it for the north",
+    "kosovska mitrovica/mitrovice": _NORTH_OR_SOUTH,
+    "mitrovice/kosovska mitrovica": _NORTH_OR_SOUTH,
 }
 
 _PREFIXES = ("municipality of ", "komuna e ", "opstina ")
@@ -92,9 +116,21 @@ def name_key(label: str) -> str:
     folded = unicodedata.normalize("NFKD", label.translate(_NON_DECOMPOSING))
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     folded = " ".join(folded.lower().replace("\u00a0", " ").split())
+    # "A / B" and "A/B" are the same bilingual label.
+    folded = "/".join(part.strip() for part in folded.split("/"))
     for prefix in _PREFIXES:
         folded = folded.removeprefix(prefix)
     return folded
+
+
+def albanian_indefinite(key: str) -> str:
+    """A folded label with each word's Albanian definite ending -a turned into the
+    indefinite -ë (folded to e): "prishtina" -> "prishtine", "mitrovica e jugut" ->
+    "mitrovice e jugut".  Feminine nouns in -ë take -a in the definite form, which is
+    how many municipality names appear in prose and in English-language sources."""
+    return " ".join(
+        word[:-1] + "e" if len(word) > 3 and word.endswith("a") else word for word in key.split(" ")
+    )
 
 
 @dataclass(frozen=True)
@@ -117,6 +153,7 @@ class MunicipalityRegister:
     municipalities: tuple[Municipality, ...]
     _generic: dict[str, int]
     _scoped: dict[str, dict[str, int]]
+    _former: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.municipalities)
@@ -160,20 +197,51 @@ class MunicipalityRegister:
                 )
             if key in self._scoped[source]:
                 return self._scoped[source][key]
-        if key in AMBIGUOUS_LABELS:
-            raise AmbiguousMunicipalityError(
-                f"Municipality label {label!r} is ambiguous: it could mean "
-                f"{AMBIGUOUS_LABELS[key]}. Write 'Mitrovicë/a South' or 'Mitrovicë/a North' "
-                "(or look it up with the source scope that defines it)."
-            )
-        if key in self._generic:
-            return self._generic[key]
+        for candidate in dict.fromkeys([key, albanian_indefinite(key)]):
+            if candidate in AMBIGUOUS_LABELS:
+                raise self._ambiguous(label, AMBIGUOUS_LABELS[candidate])
+            if candidate in self._former:
+                raise self._former_error(label, self._former[candidate])
+            if candidate in self._generic:
+                return self._generic[candidate]
         if "/" in key:
             return self._normalise_bilingual(label, key)
         raise UnknownMunicipalityError(self._unknown_message(label, key))
 
+    @staticmethod
+    def _ambiguous(label: str, meaning: str) -> AmbiguousMunicipalityError:
+        return AmbiguousMunicipalityError(
+            f"Municipality label {label!r} is ambiguous: it could mean {meaning}. Write "
+            "'Mitrovicë/a South' or 'Mitrovicë/a North' (or look it up with the source "
+            "scope that defines it)."
+        )
+
+    def _former_error(self, label: str, row: dict[str, str]) -> FormerMunicipalityError:
+        successor = self.by_id(int(row["successor_id"]))
+        return FormerMunicipalityError(
+            f"Municipality label {label!r} names a former municipality ({row['change']}, "
+            f"{row['year']}; source {row['source_key']}). Its successor is "
+            f"{successor.name_sq} (id {successor.municipality_id}). Use {successor.name_sq!r} "
+            "only for data that cover the whole successor municipality."
+        )
+
     def _normalise_bilingual(self, label: str, key: str) -> int:
         parts = [part.strip() for part in key.split("/") if part.strip()]
+        parts = [
+            albanian_indefinite(part)
+            if part not in self._generic and albanian_indefinite(part) in self._generic
+            else part
+            for part in parts
+        ]
+        if parts and all(
+            part in AMBIGUOUS_LABELS or albanian_indefinite(part) in AMBIGUOUS_LABELS
+            for part in parts
+        ):
+            first = parts[0] if parts[0] in AMBIGUOUS_LABELS else albanian_indefinite(parts[0])
+            raise self._ambiguous(label, AMBIGUOUS_LABELS[first])
+        former = [self._former[part] for part in parts if part in self._former]
+        if former and not any(part in self._generic for part in parts):
+            raise self._former_error(label, former[0])
         found = {self._generic[part] for part in parts if part in self._generic}
         if len(found) == 1:
             return found.pop()
@@ -206,8 +274,11 @@ def _yes_no(value: str, *, column: str, row: int) -> bool:
     return value == "yes"
 
 
-def build_register(crosswalk: pd.DataFrame) -> MunicipalityRegister:
-    """Build the register from the crosswalk table (one row per municipality)."""
+def build_register(
+    crosswalk: pd.DataFrame, former: pd.DataFrame | None = None
+) -> MunicipalityRegister:
+    """Build the register from the crosswalk table (one row per municipality) and the
+    table of former municipalities (one row per label, with ``successor_id``)."""
     rows = sorted(string_records(crosswalk), key=lambda row: int(row["kas_komuna_index"]))
     if [int(row["kas_komuna_index"]) for row in rows] != list(range(1, 39)):
         raise ValueError(f"{CROSSWALK_FILE} must have 38 rows with kas_komuna_index 1-38.")
@@ -252,13 +323,30 @@ def build_register(crosswalk: pd.DataFrame) -> MunicipalityRegister:
         )
         for i, row in enumerate(rows)
     )
-    return MunicipalityRegister(municipalities, generic, scoped)
+    former_labels: dict[str, dict[str, str]] = {}
+    for i, row in enumerate(string_records(former) if former is not None else []):
+        key = name_key(row["former_name"])
+        if not row["successor_id"].isdigit() or not 1 <= int(row["successor_id"]) <= 38:
+            raise ValueError(
+                f"{FORMER_FILE} row {i + 2}: successor_id must be a municipality id 1-38."
+            )
+        if key in generic:
+            raise ValueError(
+                f"{FORMER_FILE} row {i + 2}: {row['former_name']!r} is also a current "
+                "municipality label; a label cannot be both."
+            )
+        former_labels[key] = row
+    return MunicipalityRegister(municipalities, generic, scoped, former_labels)
 
 
 @lru_cache(maxsize=4)
 def _cached_register(transcribed: Path) -> MunicipalityRegister:
     crosswalk = pd.read_csv(transcribed / CROSSWALK_FILE, dtype=str, keep_default_na=False)
-    return build_register(crosswalk)
+    former_path = transcribed / FORMER_FILE
+    former = (
+        pd.read_csv(former_path, dtype=str, keep_default_na=False) if former_path.exists() else None
+    )
+    return build_register(crosswalk, former)
 
 
 def load_register(transcribed: Path | None = None) -> MunicipalityRegister:
@@ -276,8 +364,11 @@ def normalise_municipality(label: str, *, source: str | None = None) -> int:
     against that source's own column of the crosswalk.
 
     Raises:
-        AmbiguousMunicipalityError: for a bare "Mitrovica" outside a source scope,
-            or a label naming several municipalities.
+        AmbiguousMunicipalityError: for a bare "Mitrovica" (or "Kosovska Mitrovica",
+            "Mitrovicë/Mitrovica") outside a source scope, or a label naming several
+            municipalities.
+        FormerMunicipalityError: for a former municipality (e.g. "Gora"); the message
+            names its successor.
         UnknownMunicipalityError: for an unknown label; the message lists the three
             closest known names.
     """

@@ -36,11 +36,20 @@ def inputs(clean_tables: Tables) -> mv.Inputs:
     return mv.prepare_inputs(municipalities, main, "synthetic", 99, 11)
 
 
-def test_default_grid_size_and_restrictions() -> None:
+def test_default_grid_has_no_outcome_selected_specification() -> None:
     specs = mv.expand()
-    assert len(specs) == 1760
-    confirmed = [s for s in specs if s.outcome == "confirmed_subset"]
-    assert all(s.controls == "none" and not s.exclude_influential for s in confirmed)
+    # population x unemployment x charity x family x controls x exclusion x focal
+    assert len(specs) == 2 * 2 * 5 * 4 * 5 * 2 * 2
+    assert {s.outcome for s in specs} == {"main"}
+
+
+def test_every_specification_has_at_least_20_units(inputs: mv.Inputs) -> None:
+    for spec in mv.expand(dict(SMALL_GRID, exclude_influential=(False,)), {}):
+        assert len(mv.spec_data(spec, inputs).y) >= 20
+    small = inputs.municipalities.head(19)
+    few = mv.Inputs(small, inputs.outcomes, inputs.outcome_source, inputs.orderings)
+    with pytest.raises(KosovoStudyError, match=r"only \d+ units .* minimum of 20"):
+        mv.run_specification(mv.expand(SMALL_GRID, {})[0], few)
 
 
 def _statsmodels_coef(spec: mv.Specification, data: mv.SpecData) -> tuple[float, float]:
@@ -80,6 +89,7 @@ def test_estimates_match_statsmodels_on_a_sample_of_specifications(
         data = mv.spec_data(spec, inputs)
         coef, se = _statsmodels_coef(spec, data)
         assert row["coef"] == pytest.approx(coef, abs=1e-6)
+        assert row["z"] == pytest.approx(coef / se, rel=1e-5)
         assert np.log(row["ratio_high"] / row["rate_ratio"]) / mv.Z95 == pytest.approx(se, rel=1e-5)
 
 
@@ -150,10 +160,10 @@ def test_unknown_dimension_or_family_is_a_clear_error() -> None:
         mv.expand(dict(SMALL_GRID, family=("probit",)), {})
 
 
-def test_too_few_observations_is_a_clear_error(inputs: mv.Inputs) -> None:
-    grid = dict(SMALL_GRID, outcome=("confirmed_subset",), controls=("muslim+youth+density",))
+def test_confirmed_subset_is_refused(inputs: mv.Inputs) -> None:
+    grid = dict(SMALL_GRID, outcome=("confirmed_subset",))
     spec = mv.expand(grid, {})[0]
-    with pytest.raises(KosovoStudyError, match=r"leaves 5 observations for 6 parameters"):
+    with pytest.raises(KosovoStudyError, match="Unknown outcome 'confirmed_subset'"):
         mv.run_specification(spec, inputs)
 
 
@@ -162,10 +172,30 @@ def test_crossnational_analogue_is_real_and_complete(clean_tables: Tables) -> No
     assert len(table) == 3 * 2 * 4 * 4
     assert not table["synthetic"].any()
     assert null.shape == (96, 19)
-    # Quasi-Poisson shares Poisson's estimate and randomization distribution, but not
-    # its interval (Pearson-scaled model errors instead of sandwich errors).
+    assert (table["n"] >= 20).all()
+    # Quasi-Poisson shares Poisson's estimate, but not its interval or statistic
+    # (Pearson-scaled model errors instead of sandwich errors).
     poisson = table[table["family"] == "poisson"].reset_index(drop=True)
     quasi = table[table["family"] == "quasi_poisson"].reset_index(drop=True)
     np.testing.assert_allclose(poisson["coef"], quasi["coef"])
-    np.testing.assert_allclose(poisson["randomization_p"], quasi["randomization_p"])
     assert not np.allclose(poisson["ratio_high"], quasi["ratio_high"])
+    assert table["randomization_p"].between(1 / 20, 1).all()
+
+
+def test_few_arrangements_are_enumerated_exactly() -> None:
+    # 20 units, a 0/1 focal covariate set for one unit and no controls: its residual has
+    # C(20, 1) = 20 distinct arrangements, fewer than the 99 shared draws.
+    rng = np.random.default_rng(4)
+    x = np.zeros(20)
+    x[3] = 1.0
+    offset = np.log(rng.integers(5_000, 50_000, size=20).astype(float))
+    y = rng.poisson(np.exp(offset) * 1e-3).astype(float)
+    data = mv.SpecData(np.arange(20), y, np.column_stack([np.ones(20), x]), offset, 1)
+    estimate, null = mv._estimate("poisson", data, mv.shared_orderings(99, 1))
+    assert estimate["randomization_exact"]
+    assert estimate["valid_permutations"] == 20
+    assert null.shape == (99,)  # the shared draws, for the joint test
+    # Exact p: a multiple of 1/20.
+    assert estimate["randomization_p"] * 20 == pytest.approx(
+        round(estimate["randomization_p"] * 20)
+    )

@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
-from kosovo_study.errors import ValidationError
-from kosovo_study.models import engine, municipal
-from kosovo_study.models.design import CHARITY, UNEMPLOYMENT, Design, municipal_design
+from kosovo_study.errors import KosovoStudyError, ValidationError
+from kosovo_study.models import engine, inference, municipal
+from kosovo_study.models.design import (
+    CHARITY,
+    MIN_UNITS,
+    UNEMPLOYMENT,
+    Design,
+    build_design,
+    municipal_design,
+)
 from kosovo_study.models.outcome import (
-    GENERATOR_ALPHA,
     GENERATOR_IRR,
+    Outcome,
     draw_conditional_nb,
     generator_coefficients,
     load_outcome,
     national_total,
+    national_totals,
     restricted_path,
     synthetic_outcome,
 )
@@ -44,8 +55,27 @@ def test_design_uses_the_34_enumerated_municipalities(design: Design) -> None:
     assert set(np.unique(design.X[:, 2])) == {0.0, 1.0}
 
 
-def test_national_total_is_the_published_police_figure(total: int) -> None:
-    assert total == 335  # 253 men + 55 women + 27 children (UNDP 2017, police data)
+def test_national_total_is_the_published_police_figure_without_children(
+    total: int, clean_tables: Tables
+) -> None:
+    # UNDP 2017 (police data): 253 men + 55 women + 27 children = 335; fighters = adults.
+    assert total == 253 + 55
+    totals = national_totals(clean_tables["kosovo_national"])
+    assert totals == {"adults": 308, "adults_and_children": 335}
+    with pytest.raises(KosovoStudyError, match="Unknown national total"):
+        national_total(clean_tables["kosovo_national"], definition="men")
+
+
+def test_design_notes_the_undivided_mitrovica_value(design: Design) -> None:
+    assert any("Mitrovic" in note and "undivided" in note for note in design.notes)
+
+
+def test_no_model_is_fitted_on_fewer_than_20_units(clean_tables: Tables) -> None:
+    small = clean_tables["municipalities"].dropna(subset=["population_2011"]).head(MIN_UNITS - 1)
+    with pytest.raises(KosovoStudyError, match=r"only 19 units .* minimum of 20"):
+        build_design(small, (UNEMPLOYMENT,))
+    with pytest.raises(KosovoStudyError, match="only 5 units"):
+        municipal_design(clean_tables["municipalities"].dropna(subset=["fighters_confirmed"]))
 
 
 def test_synthetic_outcome_is_seeded_and_adds_up(design: Design, total: int) -> None:
@@ -79,40 +109,52 @@ def test_coefficient_table_reports_irrs_and_labels_the_source(design: Design, to
     assert table["synthetic"].all()
 
 
-def test_permutation_p_values_are_uniform_under_the_null(design: Design, total: int) -> None:
-    rng = np.random.default_rng(7)
-    null = np.zeros(len(design.terms))
-    p_values = []
-    for seed in range(40):
-        y = draw_conditional_nb(design, null, GENERATOR_ALPHA, total, rng)[0]
-        p_values.append(
-            municipal.permutation_test(design, y, UNEMPLOYMENT, 99, seed)["permutation_p_value"]
-        )
-    p = np.array(p_values)
-    # Uniform on (0, 1]: about 5% below 0.05 and a mean near 0.5.
-    assert np.mean(p < 0.05) <= 0.15
-    assert 0.35 <= p.mean() <= 0.65
-
-
 def test_permutation_p_value_is_small_for_a_large_effect(design: Design, total: int) -> None:
     rng = np.random.default_rng(3)
     strong = np.zeros(len(design.terms))
     strong[design.column(UNEMPLOYMENT)] = np.log(3.0)
     y = draw_conditional_nb(design, strong, 0.3, total, rng)[0]
     result = municipal.permutation_test(design, y, UNEMPLOYMENT, 199, 0)
+    assert not result["exact_enumeration"]
     assert result["permutation_p_value"] < 0.02
     assert result["monte_carlo_se"] == pytest.approx(
-        np.sqrt(result["permutation_p_value"] * (1 - result["permutation_p_value"]) / 199)
+        np.sqrt(
+            result["permutation_p_value"]
+            * (1 - result["permutation_p_value"])
+            / result["permutations"]
+        )
     )
 
 
-def test_power_is_near_the_size_at_irr_one_and_grows(design: Design, total: int) -> None:
-    power = municipal.power_analysis(
-        design, total, terms=(UNEMPLOYMENT,), irr_grid=(1.0, 2.5), simulations=80, permutations=39
-    ).set_index("true_irr")
-    assert power.loc[1.0, "power_permutation"] <= 0.12
-    assert power.loc[2.5, "power_permutation"] > 0.5
-    assert power.loc[2.5, "power_nb2_wald"] > power.loc[1.0, "power_nb2_wald"]
+def test_design_analysis_covers_the_alpha_grid_and_both_totals(
+    design: Design, clean_tables: Tables
+) -> None:
+    totals = national_totals(clean_tables["kosovo_national"])
+    power = municipal.design_analysis(
+        design,
+        totals,
+        terms=(UNEMPLOYMENT,),
+        irr_grid=(1.0, 2.5),
+        wald_simulations=60,
+        permutation_simulations=10,
+        permutations=19,
+    )
+    assert sorted(power["generator_alpha"].unique()) == [0.25, 0.5, 1.0, 2.0]
+    assert set(power["national_total"]) == {308, 335}
+    assert len(power) == 4 * 2 * 2
+    null = power[power["true_irr"] == 1.0]
+    # The size-corrected Wald test rejects 5% (or fewer: ties) at IRR = 1 by construction.
+    assert (null["power_wald_size_corrected"] <= 0.05 + 1e-9).all()
+    assert (null["wald_critical_value"] > 1.96).all()  # the nominal test over-rejects
+    strong = power[power["true_irr"] == 2.5].set_index(["national_total", "generator_alpha"])
+    weak = null.set_index(["national_total", "generator_alpha"])
+    assert (strong["power_wald_size_corrected"] > weak["power_wald_size_corrected"]).all()
+    # More overdispersion, less power (alpha 0.25 against 2).
+    by_alpha = strong.groupby("generator_alpha")["power_wald_size_corrected"].mean()
+    assert by_alpha[0.25] > by_alpha[2.0]
+    mde = municipal.minimum_detectable_effect(power)
+    assert set(mde["test"]) == {"power_wald_size_corrected", "power_permutation"}
+    assert len(mde) == 4 * 2 * 2
 
 
 def test_minimum_detectable_effect_interpolates() -> None:
@@ -120,12 +162,12 @@ def test_minimum_detectable_effect_interpolates() -> None:
         {
             "term": ["x"] * 3,
             "true_irr": [1.0, 1.5, 2.0],
-            "power_nb2_wald": [0.05, 0.6, 0.9],
+            "power_wald_size_corrected": [0.05, 0.6, 0.9],
             "power_permutation": [0.05, 0.2, 0.4],
         }
     )
     mde = municipal.minimum_detectable_effect(power).set_index("test")["mde_irr"]
-    assert mde["power_nb2_wald"] == pytest.approx(1.5 + 0.2 / 0.3 * 0.5)
+    assert mde["power_wald_size_corrected"] == pytest.approx(1.5 + 0.2 / 0.3 * 0.5)
     assert np.isnan(mde["power_permutation"])  # not reached on the grid
 
 
@@ -163,7 +205,62 @@ def test_overdispersion_tests_detect_nb_data(design: Design, total: int) -> None
     nb2 = municipal.fit(design, outcome.fighters, "nb2")
     tests = municipal.overdispersion(design, outcome.fighters, poisson, nb2)
     assert tests["lr_p_value"] < 0.01
+    assert tests["overdispersed"]
     assert nb2.aic < poisson.aic
+    # chi-bar-squared: half the chi2(1) tail of the LR statistic.
+    assert tests["lr_p_value"] == pytest.approx(0.5 * stats.chi2.sf(tests["lr_statistic"], 1))
+    assert tests["pearson_dispersion"] > 1
+
+
+@pytest.mark.parametrize(("seed", "count"), [(5, 40.0), (6, 40.0), (7, 40.0)])
+def test_overdispersion_verdict_names_the_unit_when_tests_disagree(
+    design: Design, seed: int, count: float
+) -> None:
+    # Poisson counts, except the smallest municipality with a huge count (as Ranillug in
+    # the former synthetic outcome): the LR test finds overdispersion, the
+    # Cameron-Trivedi auxiliary regression does not, and the verdict names the unit.
+    rng = np.random.default_rng(seed)
+    mu = np.exp(design.offset - design.offset.mean() + np.log(8.0))
+    y = rng.poisson(mu).astype(float)
+    small = int(np.argmin(design.offset))
+    y[small] = count
+    poisson = municipal.fit(design, y, "poisson")
+    nb2 = municipal.fit(design, y, "nb2")
+    tests = municipal.overdispersion(design, y, poisson, nb2)
+    assert tests["lr_p_value"] < 0.01
+    assert tests["cameron_trivedi_p_one_sided"] > 0.05
+    assert not tests["overdispersion_tests_agree"]
+    assert tests["cameron_trivedi_influential_unit"] == design.municipality[small]
+    assert tests["cameron_trivedi_p_without_influential"] < 0.05
+    assert design.municipality[small] in str(tests["overdispersion_verdict"])
+
+
+def test_influence_flags_the_outlying_unit(design: Design) -> None:
+    rng = np.random.default_rng(6)
+    y = rng.poisson(np.exp(design.offset - design.offset.mean() + np.log(8.0))).astype(float)
+    y[4] = 120.0
+    outcome = Outcome(y, "synthetic", "SYNTHETIC test")
+    table = municipal.influence(design, y, municipal.fit(design, y, "nb2"), outcome)
+    assert table["cooks_distance"].idxmax() == 4
+    assert table.loc[4, "cooks_flag"]
+    assert table["synthetic"].all()
+
+
+def test_model_results_are_tidy_and_labelled(design: Design, total: int) -> None:
+    outcome = synthetic_outcome(design, total)
+    fits = {f: municipal.fit(design, outcome.fighters, f) for f in municipal.FAMILIES}
+    table = pd.concat(
+        [municipal.coefficients(f, fits[f], outcome) for f in municipal.FAMILIES],
+        ignore_index=True,
+    )
+    results = municipal.model_results(design, outcome, fits, table)
+    nb2 = results[1].tidy()
+    assert list(nb2["term"]) == design.terms[1:]
+    assert (nb2["n"] == 34).all()
+    assert nb2["synthetic"].all()
+    expected = table[(table["family"] == "nb2") & (table["term"] == UNEMPLOYMENT)]
+    assert nb2.loc[0, "estimate"] == pytest.approx(expected["incidence_rate_ratio"].iloc[0])
+    assert "SYNTHETIC" in results[1].summary()
 
 
 def _write_restricted(paths: ProjectPaths, design: Design, bad: str | None = None) -> None:
@@ -201,3 +298,78 @@ def test_no_warnings_leak_from_the_engine(design: Design, total: int) -> None:
         municipal.parametric_bootstrap(
             design, municipal.fit(design, synthetic_outcome(design, total).fighters, "nb2"), 50, 1
         )
+
+
+# The randomization test's size and power, by seeded simulation (batched engine).
+# The randomization test's size and power, by seeded simulation (batched engine).
+#
+# Size: at IRR = 1 the test must reject about 5% of null data sets at the 5% level.
+# With 500 data sets the Monte Carlo standard error of a 5% rejection rate is
+# sqrt(0.05 * 0.95 / 500) = 0.0097, so [0.03, 0.07] is about +-2 MC standard errors.
+# Power: must not fall as the effect grows (the defect of the former construction,
+# which residualised on the offset: its charity power curve went 0.015, 0.03, 0.005,
+# 0.055 ... over IRR 1 to 3), allowing 2 MC standard errors between grid points.
+# The permutation test uses 39 draws per data set (reject when p = (1 + k) / 40 <= 0.05,
+# i.e. at most one permuted |z| at least as large): a valid level-5% test.
+NULL_DATA_SETS = 500
+DRAWS = 39
+
+
+def _rejection_rate(
+    design: Design, term: str, irr: float, total: int, data_sets: int, seed: int
+) -> float:
+    rng = np.random.default_rng(seed)
+    column = design.column(term)
+    log_irr = np.zeros(len(design.terms))
+    log_irr[column] = np.log(irr)
+    y = draw_conditional_nb(design, log_irr, 0.8, total, rng, size=data_sets)
+    orders = rng.permuted(np.tile(np.arange(design.n), (DRAWS, 1)), axis=1)
+    p = inference.batched_permutation_p("nb2", y, design.X, design.offset, column, orders)
+    return float(np.mean(p <= 0.05))
+
+
+@pytest.mark.parametrize("term", [UNEMPLOYMENT, CHARITY])
+def test_size_at_irr_one_is_five_percent(design: Design, total: int, term: str) -> None:
+    rate = _rejection_rate(design, term, 1.0, total, NULL_DATA_SETS, seed=11)
+    assert 0.03 <= rate <= 0.07, f"size {rate:.3f} (MC SE 0.0097) for {term}"
+
+
+def test_charity_power_does_not_fall_as_the_effect_grows(design: Design, total: int) -> None:
+    grid, data_sets = (1.0, 1.5, 2.0, 3.0), 150
+    power = [_rejection_rate(design, CHARITY, irr, total, data_sets, seed=21) for irr in grid]
+    for lower, higher in itertools.pairwise(power):
+        mc_se = np.sqrt(max(lower * (1 - lower), 0.05 * 0.95) / data_sets)
+        assert higher >= lower - 2 * mc_se, power
+    assert power[-1] > 0.3 > power[0], power
+
+
+def test_the_offset_is_not_in_the_residualisation(design: Design) -> None:
+    column = design.column(UNEMPLOYMENT)
+    fitted, residuals = inference.residual_split(design.X, column)
+    others = np.delete(design.X, column, axis=1)
+    # Residuals are orthogonal to the other covariates, not to log population.
+    assert np.abs(others.T @ residuals).max() < 1e-8
+    assert abs(np.corrcoef(residuals, design.offset)[0, 1]) > 1e-3
+    np.testing.assert_allclose(fitted + residuals, design.X[:, column])
+
+
+def test_exact_enumeration_when_arrangements_are_few() -> None:
+    values = np.array([1.0, 1.0, 0.0, 0.0, 0.0, 0.0])  # C(6, 2) = 15 arrangements
+    assert inference.distinct_arrangements(values) == math.comb(6, 2)
+    orders, exact = inference.orderings(values, 999, np.random.default_rng(0))
+    assert exact
+    assert len(orders) == 15
+    arrangements = {tuple(values[o]) for o in orders}
+    assert len(arrangements) == 15  # each distinct arrangement once
+    many = np.arange(8.0)  # 8! = 40320 > 999: Monte Carlo
+    orders, exact = inference.orderings(many, 999, np.random.default_rng(0))
+    assert not exact
+    assert orders.shape == (999, 8)
+
+
+def test_exact_p_value_by_hand() -> None:
+    # Observed |z| = 2; of 5 arrangements (observed included), 2 are at least as extreme.
+    p, m = inference.exact_p(np.array([2.0, -2.5, 1.0, 0.5, -1.0]), 2.0)
+    assert (p, m) == (2 / 5, 5)
+    p, r = inference.randomization_p(np.array([3.0, 1.0, 0.0, np.nan]), 2.0)
+    assert (p, r) == ((1 + 1) / (3 + 1), 3)

@@ -19,12 +19,14 @@ from kosovo_study.manifest import StageResult, hash_files
 from kosovo_study.models import crossnational, municipal
 from kosovo_study.models.design import municipal_design
 from kosovo_study.models.outcome import (
+    FIGHTERS_TOTAL,
     GENERATOR_ALPHA,
     GENERATOR_IRR,
     SYNTHETIC_SEED,
+    TOTAL_DEFINITIONS,
     TOTAL_SOURCE_KEY,
     load_outcome,
-    national_total,
+    national_totals,
     restricted_path,
 )
 from kosovo_study.paths import ProjectPaths, project_paths
@@ -33,7 +35,9 @@ from kosovo_study.storage import write_table, write_text_atomic
 #: Tables that depend on the municipal outcome (and so may be synthetic).
 MUNICIPAL_TABLES = (
     "municipal_coefficients",
+    "municipal_tidy",
     "municipal_fit",
+    "municipal_influence",
     "municipal_leave_one_out",
     "municipal_confirmed_vs_fitted",
 )
@@ -67,8 +71,8 @@ def build_results(
     published = pd.read_csv(paths.transcribed / "published_results.csv")
     design = municipal_design(municipalities)
     outcome = load_outcome(paths, design, national)
-    total = national_total(national)
-    results = municipal.analyse(design, outcome, municipalities, total, settings)
+    totals = national_totals(national)
+    results = municipal.analyse(design, outcome, municipalities, totals, settings)
     results.update(
         crossnational.analyse(
             countries, published, replicates=bootstrap_replicates, seed=crossnational_seed
@@ -82,8 +86,14 @@ def build_results(
         "municipal_outcome_description": outcome.description,
         "municipal_n": design.n,
         "municipal_covariate_sd": design.scale,
-        "national_total": total,
+        "national_total": totals[FIGHTERS_TOTAL],
+        "national_total_definition": TOTAL_DEFINITIONS[FIGHTERS_TOTAL],
+        "national_totals": totals,
+        "national_total_definitions": TOTAL_DEFINITIONS,
         "national_total_source_key": TOTAL_SOURCE_KEY,
+        # Values that are not a plain measurement of the unit (e.g. the 2012 Mosaic value
+        # of the undivided Mitrovica, used for the south): listed for the reader.
+        "municipal_design_notes": list(design.notes),
         "synthetic_generator": {
             "irr": GENERATOR_IRR,
             "alpha": GENERATOR_ALPHA,

@@ -7,15 +7,25 @@ test of Simonsohn, Simmons & Nelson (2020, "Specification curve analysis", Natur
 Human Behaviour 4: 1208-1214) asks whether more specifications are significant in
 the expected direction (rate ratio > 1) than under the null.
 
-Randomization inference shares one set of random orderings of the 38 municipalities
-(:func:`shared_orderings`) across all specifications: a specification on units S
-permutes its residualised focal covariate by the order the shared ordering induces
-on S.  Each induced permutation is uniform on S, and the same draw r is one "null
-world" for every specification, which is what the joint test needs.
+Every specification is fitted on at least :data:`~kosovo_study.models.design.MIN_UNITS`
+units of the analysed population.  There is no specification on the five
+municipalities with published confirmed counts: they were chosen because of their
+outcome (hot spots and "resilient" contrasts), so a regression on them estimates
+nothing; they stay a descriptive table (``municipal_confirmed_vs_fitted``).
+
+Randomization inference uses the construction of :mod:`kosovo_study.models.inference`
+(the focal covariate's residual on the specification's other covariates is permuted;
+the offset is never residualised on; the statistic is the robust z) and shares one
+set of random orderings of the 39 municipality ids (:func:`shared_orderings`) across
+all specifications: a specification on units S permutes its residual by the order
+the shared ordering induces on S.  Each induced permutation is uniform on S, and the
+same draw r is one "null world" for every specification, which is what the joint
+test needs.  When a specification's residual has no more distinct arrangements than
+draws, its p-value is computed exactly by enumeration (its null draws for the joint
+test still come from the shared orderings).
 
 Families: ``poisson``, ``nb2`` (alpha estimated for every permuted data set),
-``quasi_poisson`` (Poisson estimates, Pearson-scaled intervals; its randomization
-distribution is the Poisson one, because the statistic is the coefficient) and
+``quasi_poisson`` (Poisson estimates, Pearson-scaled intervals and statistic) and
 ``ols_log_rate`` (OLS of log((y + 0.5) / population), HC1 intervals).
 
 Work is split into chunks of specifications run with joblib; with a Dask scheduler
@@ -36,16 +46,16 @@ import pandas as pd
 from scipy import stats
 
 from kosovo_study.errors import KosovoStudyError
-from kosovo_study.models import engine
-from kosovo_study.models.inference import randomization_p
+from kosovo_study.models import inference
+from kosovo_study.models.design import build_design, require_units
 
 Z95 = stats.norm.ppf(0.975)
 
 #: The municipal multiverse, each choice documented here and nowhere else.
 GRID: dict[str, tuple[Any, ...]] = {
-    # restricted counts replace the synthetic ones when present; the confirmed subset
-    # is the handful of published counts (selected on the outcome).
-    "outcome": ("main", "confirmed_subset"),
+    # restricted counts replace the synthetic ones when present.  No option for the
+    # confirmed subset: five units selected on the outcome are not a regression sample.
+    "outcome": ("main",),
     "population": ("population_2011", "population_2024"),
     "unemployment": ("unemployment_concern_2012", "unemployment_concern_2015"),
     "charity": (
@@ -60,11 +70,9 @@ GRID: dict[str, tuple[Any, ...]] = {
     "exclude_influential": (False, True),
     "focal": ("unemployment", "charity"),
 }
-#: Restrictions: the confirmed subset has five municipalities, so only models without
-#: controls and without exclusion keep more observations than parameters.
-RESTRICTIONS: dict[tuple[str, Any], dict[str, tuple[Any, ...]]] = {
-    ("outcome", "confirmed_subset"): {"controls": ("none",), "exclude_influential": (False,)},
-}
+#: Restrictions: (dimension, value) -> allowed values of other dimensions.  None in the
+#: default grid; the mechanism stays for grids that need one.
+RESTRICTIONS: dict[tuple[str, Any], dict[str, tuple[Any, ...]]] = {}
 CONTROL_SETS: dict[str, tuple[str, ...]] = {
     "none": (),
     "muslim": ("muslim_share_2011",),
@@ -140,7 +148,7 @@ class Inputs:
 
     municipalities: pd.DataFrame  # indexed by municipality_id
     outcomes: dict[str, pd.Series]  # outcome name -> counts by municipality_id
-    outcome_source: dict[str, str]  # outcome name -> "synthetic" | "restricted" | "published"
+    outcome_source: dict[str, str]  # outcome name -> "synthetic" | "restricted"
     orderings: np.ndarray  # (R, 39): random ranks of municipality ids 0..38
 
 
@@ -158,11 +166,10 @@ def prepare_inputs(
     seed: int,
 ) -> Inputs:
     table = municipalities.set_index("municipality_id").copy()
-    confirmed = table["fighters_confirmed"].dropna().astype(float)
     return Inputs(
         municipalities=table,
-        outcomes={"main": main_outcome.astype(float), "confirmed_subset": confirmed},
-        outcome_source={"main": main_source, "confirmed_subset": "published"},
+        outcomes={"main": main_outcome.astype(float)},
+        outcome_source={"main": main_source},
         orderings=shared_orderings(permutations, seed),
     )
 
@@ -177,33 +184,32 @@ class SpecData:
 
 
 def spec_data(spec: Specification, inputs: Inputs) -> SpecData:
-    """Outcome, standardised design and offset for one specification (before exclusion)."""
-    table = inputs.municipalities.copy()
-    table["log_density"] = np.log(table[spec.population] / table["area_km2"])
-    table["fighters"] = inputs.outcomes[spec.outcome]
-    needed = ["fighters", spec.population, *spec.covariates]
-    unknown = [c for c in needed if c not in table.columns]
-    if unknown:
-        raise KosovoStudyError(f"Unknown variables {unknown} in specification {spec}.")
-    frame = table.dropna(subset=needed).sort_index()
-    columns: list[np.ndarray] = [np.ones(len(frame))]
-    for name in spec.covariates:
-        values = frame[name].astype(float).to_numpy()
-        if name not in BINARY:
-            sd = values.std(ddof=1)
-            values = (values - values.mean()) / sd if sd > 0 else values * np.nan
-        columns.append(values)
-    X = np.column_stack(columns)
-    if len(frame) <= X.shape[1]:
+    """Outcome, standardised design and offset for one specification (before exclusion),
+    built by the package's one design builder."""
+    if spec.outcome not in inputs.outcomes:
         raise KosovoStudyError(
-            f"Specification {spec} leaves {len(frame)} observations for {X.shape[1]} "
-            "parameters. Restrict this choice in RESTRICTIONS or drop it from the grid."
+            f"Unknown outcome {spec.outcome!r} in specification {spec}; "
+            f"use one of {sorted(inputs.outcomes)}."
         )
+    table = inputs.municipalities.copy()
+    if spec.population in table.columns and "area_km2" in table.columns:
+        table["log_density"] = np.log(table[spec.population] / table["area_km2"])
+    table["fighters"] = inputs.outcomes[spec.outcome]
+    table = table.rename_axis("municipality_id").reset_index()
+    design = build_design(
+        table,
+        spec.covariates,
+        spec.population,
+        required=("fighters",),
+        binary=BINARY,
+        context=f"Specification {spec}",
+    )
+    y = table.set_index("municipality_id").loc[design.ids, "fighters"].to_numpy(dtype=float)
     return SpecData(
-        ids=frame.index.to_numpy(),
-        y=frame["fighters"].to_numpy(dtype=float),
-        X=X,
-        offset=np.log(frame[spec.population].to_numpy(dtype=float)),
+        ids=design.ids,
+        y=y,
+        X=design.X,
+        offset=design.offset,
         column=1 if spec.focal == "unemployment" else 2,
     )
 
@@ -212,83 +218,44 @@ def _subset(data: SpecData, keep: np.ndarray) -> SpecData:
     return SpecData(data.ids[keep], data.y[keep], data.X[keep], data.offset[keep], data.column)
 
 
-def _fit(family: str, y: np.ndarray, X: np.ndarray, offset: np.ndarray) -> np.ndarray:
-    """Focal-ready coefficients for a batch: y (B, n), X (B, n, p) -> (B, p)."""
-    if family == "ols_log_rate":
-        target = np.log((y + 0.5) / np.exp(offset))
-        xtx = np.einsum("bnp,bnq->bpq", X, X)
-        xty = np.einsum("bnp,bn->bp", X, target)
-        solved: np.ndarray = np.linalg.solve(xtx, xty[..., None])[..., 0]
-        return solved
-    engine_family = "nb2" if family == "nb2" else "poisson"
-    return np.asarray(engine.fit(y, X, offset, family=engine_family).beta)
-
-
-def _point(family: str, data: SpecData) -> tuple[float, float]:
-    """Focal coefficient and its standard error (robust, or Pearson-scaled for quasi)."""
-    k = data.column
-    if family == "ols_log_rate":
-        target = np.log((data.y + 0.5) / np.exp(data.offset))
-        beta, *_ = np.linalg.lstsq(data.X, target, rcond=None)
-        residual = target - data.X @ beta
-        n, p = data.X.shape
-        bread = np.linalg.inv(data.X.T @ data.X)
-        meat = (data.X * residual[:, None] ** 2).T @ data.X
-        cov = bread @ meat @ bread * n / (n - p)
-        return float(beta[k]), float(np.sqrt(cov[k, k]))
-    result = engine.fit(
-        data.y[None], data.X, data.offset, family="nb2" if family == "nb2" else "poisson"
-    )
-    beta = result.beta[0]
-    if family == "quasi_poisson":
-        mu = np.exp(data.X @ beta + data.offset)
-        n, p = data.X.shape
-        dispersion = float(np.sum((data.y - mu) ** 2 / mu) / (n - p))
-        return float(beta[k]), float(result.se[0, k] * np.sqrt(dispersion))
-    return float(beta[k]), float(result.robust_se[0, k])
-
-
 def _most_influential(family: str, data: SpecData) -> int:
     """Index of the unit whose removal moves the focal coefficient most."""
     keep = ~np.eye(len(data.y), dtype=bool)
     y = np.stack([data.y[row] for row in keep])
     X = np.stack([data.X[row] for row in keep])
     offset = np.stack([data.offset[row] for row in keep])
-    full, _ = _point(family, data)
-    dropped = _fit(family, y, X, offset)[:, data.column]
-    return int(np.nanargmax(np.abs(dropped - full)))
-
-
-def _permuted(data: SpecData, orderings: np.ndarray) -> np.ndarray:
-    """Designs whose focal column is its fitted part + residuals permuted by the shared draws."""
-    others = np.column_stack([np.delete(data.X, data.column, axis=1), data.offset])
-    target = data.X[:, data.column]
-    coef, *_ = np.linalg.lstsq(others, target, rcond=None)
-    fitted = others @ coef
-    residuals = target - fitted
-    order = np.argsort(orderings[:, data.ids], axis=1)  # induced permutation of these units
-    X = np.repeat(data.X[None], len(orderings), axis=0)
-    X[:, :, data.column] = fitted + residuals[order]
-    return X
+    full = inference.focal_statistics(family, data.y[None], data.X, data.offset, data.column)
+    dropped = inference.focal_statistics(family, y, X, offset, data.column).coef
+    return int(np.nanargmax(np.abs(dropped - full.coef[0])))
 
 
 def _estimate(
     family: str, data: SpecData, orderings: np.ndarray
 ) -> tuple[dict[str, Any], np.ndarray]:
-    """Focal estimate, 95% interval and randomization p; and the permuted estimates."""
-    coef, se = _point(family, data)
-    y = np.repeat(data.y[None], len(orderings), axis=0)
-    null = _fit(family, y, _permuted(data, orderings), data.offset)[:, data.column]
-    p_value, valid = randomization_p(null, coef)
+    """Focal estimate, 95% interval and randomization p; and the permuted statistics
+    under the shared orderings (for the joint test)."""
+    require_units(len(data.y), "Multiverse specification")
+    order = np.argsort(orderings[:, data.ids], axis=1)  # induced permutation of these units
+    shared = inference.randomization_test(family, data.y, data.X, data.offset, data.column, order)
+    test = shared
+    _, residuals = inference.residual_split(data.X, data.column)
+    if inference.distinct_arrangements(residuals) <= len(orderings):
+        every = inference.enumerate_arrangements(residuals)
+        test = inference.randomization_test(
+            family, data.y, data.X, data.offset, data.column, every, exact=True
+        )
+    coef, se = test.observed_coef, test.observed_se
     estimate = {
         "coef": coef,
+        "z": test.observed_z,
         "rate_ratio": float(np.exp(coef)),
         "ratio_low": float(np.exp(coef - Z95 * se)),
         "ratio_high": float(np.exp(coef + Z95 * se)),
-        "randomization_p": p_value,
-        "valid_permutations": valid,
+        "randomization_p": test.p_value,
+        "randomization_exact": test.exact,
+        "valid_permutations": test.draws,
     }
-    return estimate, null
+    return estimate, shared.null_z
 
 
 def run_specification(spec: Specification, inputs: Inputs) -> tuple[dict[str, Any], np.ndarray]:
@@ -316,9 +283,9 @@ def run_specification(spec: Specification, inputs: Inputs) -> tuple[dict[str, An
 def run_chunk(
     specifications: list[Specification], inputs: Inputs
 ) -> list[tuple[dict[str, Any], np.ndarray]]:
-    # Degenerate permuted data sets (e.g. NB2 on the five confirmed municipalities) give
-    # overflow warnings and non-finite estimates; those draws are dropped and counted in
-    # ``valid_permutations``, so the warnings carry no extra information.
+    # A rare degenerate permuted data set (e.g. NB2 whose alpha runs to the Poisson
+    # boundary) can give overflow warnings and a non-finite statistic; such draws are
+    # dropped and counted in ``valid_permutations``, so the warnings add nothing.
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         return [run_specification(spec, inputs) for spec in specifications]
@@ -410,6 +377,12 @@ def summary(table: pd.DataFrame, joint: pd.DataFrame) -> dict[str, Any]:
         "specifications": len(table),
         "crossnational_specifications": len(crossnational),
         "main_specifications": len(main),
+        "exact_specifications": int(table["randomization_exact"].sum()),
+        "min_n": int(table["n"].min()),
+        "statistic": "robust z of the focal coefficient (HC0; quasi-Poisson: Pearson-scaled; "
+        "OLS: HC1)",
+        "construction": "focal covariate residualised on the other covariates (never on the "
+        "log-population offset); residuals permuted by orderings shared across specifications",
         "share_positive_main": float((main["coef"] > 0).mean()),
         "share_significant_main": float(
             ((main["randomization_p"] < 0.05) & (main["coef"] > 0)).mean()
@@ -447,8 +420,10 @@ def crossnational_multiverse(
     countries: pd.DataFrame, permutations: int, seed: int
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """The cross-national analogue: every point rule x unemployment measure x family x
-    control set, on the Derpanopoulos & Sonnet sample, with randomization p-values."""
-    from kosovo_study.models.crossnational import country_sample
+    control set, on the Derpanopoulos & Sonnet sample (log population 2014 offset),
+    with the same randomization construction as the municipal specifications; its
+    own shared orderings of the sample's countries."""
+    from kosovo_study.models.crossnational import outcome
 
     sample_all = countries[countries["in_ds2016_sample"]].reset_index(drop=True)
     rng = np.random.default_rng(seed)
@@ -457,12 +432,23 @@ def crossnational_multiverse(
     rows, nulls = [], []
     for rule, unemployment, family, controls in itertools.product(*CROSSNATIONAL_GRID.values()):
         covariates = (unemployment, *CROSSNATIONAL_CONTROLS[controls])
-        sample = country_sample(countries, covariates, rule)
+        frame = sample_all.assign(fighters=outcome(sample_all, rule))
+        design = build_design(
+            frame,
+            covariates,
+            "population_2014",
+            required=("fighters",),
+            ids="iso3",
+            names="iso3",
+            binary=frozenset(),
+            context=f"Cross-national analogue ({rule}, {unemployment}, {family}, {controls})",
+        )
+        fighters = frame.set_index("iso3").loc[design.ids, "fighters"].to_numpy(dtype=float)
         data = SpecData(
-            ids=np.array([position[c] for c in sample.iso3]),
-            y=sample.fighters,
-            X=sample.exog(),
-            offset=sample.log_population,
+            ids=np.array([position[c] for c in design.ids]),
+            y=fighters,
+            X=design.X,
+            offset=design.offset,
             column=1,
         )
         with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -482,7 +468,7 @@ def crossnational_multiverse(
                 "placebo": False,
                 "outcome_source": "published",
                 "synthetic": False,
-                "n": sample.n,
+                "n": design.n,
                 "excluded_municipality_id": "",
                 **estimate,
             }

@@ -4,22 +4,27 @@ small-sample inference.
 
 Everything here takes a :class:`~kosovo_study.models.design.Design` and a count vector
 and returns tidy tables (one row per model-term or per replicate); :func:`analyse`
-runs the whole municipal analysis.  Asymptotic p-values are reported but are not
-trusted alone with about 34 units:
+runs the whole municipal analysis and :func:`model_results` returns the fitted
+models as :class:`~kosovo_study.models.results.ModelResult` objects.  Asymptotic
+p-values are reported but are not trusted alone with about 34 units:
 
-* randomization (permutation) inference: the covariate of interest is first
-  residualised on the other covariates and log population (OLS); its residuals are
-  permuted across municipalities and added back to the fitted part, so that each
-  permuted covariate keeps its relation to population and the controls (permuting
-  the raw covariate would not, and over-rejects when the covariate is correlated
-  with population: 17.5% rejections at the 5% level in our null simulation).  The
-  NB2 model is refitted with alpha re-estimated, and the two-sided p-value is
-  ``(1 + #{|b*| >= |b|}) / (R + 1)`` with Monte Carlo standard error ``sqrt(p (1-p) / R)``;
+* randomization (permutation) inference (:mod:`kosovo_study.models.inference`): the
+  covariate of interest is residualised on the model's other covariates (not on the
+  log-population offset), its residuals are permuted, the NB2 model is refitted with
+  alpha re-estimated, and the statistic is the robust z.  Its size at IRR = 1 and
+  its power are checked by seeded simulation in the tests;
 * a parametric bootstrap of the IRRs: outcomes drawn from the fitted NB2 model and
   refitted; percentile intervals;
-* leave-one-municipality-out estimates;
-* a design (power) analysis: outcomes simulated on the real covariates and the
-  published national total over a grid of true IRRs.
+* leave-one-municipality-out estimates, and influence diagnostics (Cook's distance
+  and DFBETA of the NB2 fit; Cook's distance of the Cameron-Trivedi auxiliary
+  regression) so that one overdispersion verdict can name the unit that drives a
+  disagreement between tests;
+* a design analysis under stated assumptions (:func:`design_analysis`): power and
+  minimum detectable IRR over a grid of overdispersion values and both published
+  national totals, for the permutation test and the size-corrected Wald test.
+
+Every model refuses to fit on fewer than :data:`~kosovo_study.models.design.MIN_UNITS`
+units.
 """
 
 from __future__ import annotations
@@ -32,14 +37,22 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from kosovo_study.models import engine
-from kosovo_study.models.design import BINARY, CHARITY, UNEMPLOYMENT, Design
-from kosovo_study.models.inference import randomization_p
-from kosovo_study.models.outcome import GENERATOR_ALPHA, Outcome, draw_conditional_nb
+from kosovo_study.models import engine, inference
+from kosovo_study.models.design import BINARY, CHARITY, UNEMPLOYMENT, Design, require_units
+from kosovo_study.models.outcome import TOTAL_DEFINITIONS, Outcome, draw_conditional_nb
+from kosovo_study.models.results import ModelResult, stack_tidy
 
 Z95 = stats.norm.ppf(0.975)
 FAMILIES = ("poisson", "nb2")
-IRR_GRID = (1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)
+TESTED_TERMS = (UNEMPLOYMENT, CHARITY)
+#: True rate ratios of the design analysis.
+IRR_GRID = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
+#: Overdispersion values of the design analysis (NB2 alpha: variance mu + alpha mu^2).
+#: Stated assumptions, not estimates: from mild (0.25) to strong (2) heterogeneity
+#: between municipalities; the synthetic generator uses 0.8.
+ALPHA_GRID = (0.25, 0.5, 1.0, 2.0)
+#: Significance level of every test.
+LEVEL = 0.05
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,7 @@ class Fit:
 
 def fit(design: Design, fighters: np.ndarray, family: str) -> Fit:
     """Fit with the engine (checked against statsmodels in the tests)."""
+    require_units(design.n, f"Municipal {family} model")
     result = engine.fit(fighters[None], design.X, design.offset, family=family)
     null = engine.fit(fighters[None], design.X[:, :1], design.offset, family=family)
     return Fit(
@@ -131,23 +145,106 @@ def coefficients(model: str, fitted: Fit, outcome: Outcome) -> pd.DataFrame:
 
 def overdispersion(
     design: Design, fighters: np.ndarray, poisson: Fit, nb2: Fit
-) -> dict[str, float]:
-    """Cameron & Trivedi (1990) auxiliary-regression test and the Poisson-vs-NB2 LR test.
+) -> dict[str, object]:
+    """One overdispersion verdict from three statistics, with the unit that drives any
+    disagreement.
 
-    The LR statistic's null distribution is a 50:50 mixture of chi2(0) and chi2(1)
-    (alpha = 0 lies on the boundary), so its p-value is half the chi2(1) tail.
+    * the likelihood-ratio test of alpha = 0 (Poisson within NB2).  alpha = 0 lies on
+      the boundary of the parameter space, so the statistic's null distribution is
+      the chi-bar-squared 50:50 mixture of chi2(0) and chi2(1) and
+      p = 0.5 P(chi2_1 > LR) (Self & Liang 1987; Cameron & Trivedi 2013, sec. 3.4).
+      This test decides the verdict;
+    * the Cameron & Trivedi (1990) auxiliary regression of ((y - mu)^2 - y) / mu on
+      mu (one-sided t test).  OLS on a handful of large auxiliary values, it can be
+      driven by a single municipality: the unit whose omission moves the test's t
+      statistic most is named, with its auxiliary value, its Cook's distance in the
+      auxiliary regression and the test's p-value without it;
+    * the Pearson dispersion sum((y - mu)^2 / mu) / (n - p) of the Poisson fit (1
+      under the Poisson model).
     """
     mu = np.exp(design.offset + design.X @ poisson.params)
     auxiliary = ((fighters - mu) ** 2 - fighters) / mu
     ols = sm.OLS(auxiliary, mu).fit()
+    ct_p = float(stats.t.sf(ols.tvalues[0], ols.df_resid))
+    cooks = np.asarray(ols.get_influence().cooks_distance[0])
+    # The unit that drives the test: the one whose omission moves its t statistic most.
+    t_without = np.array(
+        [
+            sm.OLS(auxiliary[np.arange(design.n) != i], mu[np.arange(design.n) != i])
+            .fit()
+            .tvalues[0]
+            for i in range(design.n)
+        ]
+    )
+    top = int(np.argmax(np.abs(t_without - ols.tvalues[0])))
+    ct_p_without = float(stats.t.sf(t_without[top], ols.df_resid - 1))
     lr = max(0.0, 2 * (nb2.llf - poisson.llf))
+    lr_p = float(0.5 * stats.chi2.sf(lr, 1))
+    dispersion = float(np.sum((fighters - mu) ** 2 / mu) / (design.n - design.X.shape[1]))
+    overdispersed = lr_p < LEVEL
+    agree = (ct_p < LEVEL) == overdispersed
+    unit = design.municipality[top]
+    verdict = (
+        "overdispersed: NB2 preferred (LR test of alpha = 0, chi-bar-squared null)"
+        if overdispersed
+        else "no evidence of overdispersion (LR test of alpha = 0, chi-bar-squared null)"
+    )
+    if not agree:
+        verdict += (
+            f"; the Cameron-Trivedi test disagrees (p = {ct_p:.3g}) because of one unit, "
+            f"{unit} (auxiliary value {auxiliary[top]:.1f}, Cook's distance {cooks[top]:.2g}); "
+            f"without it p = {ct_p_without:.3g}"
+        )
     return {
         "cameron_trivedi_coef": float(ols.params[0]),
         "cameron_trivedi_t": float(ols.tvalues[0]),
-        "cameron_trivedi_p_one_sided": float(stats.t.sf(ols.tvalues[0], ols.df_resid)),
+        "cameron_trivedi_p_one_sided": ct_p,
+        "cameron_trivedi_influential_unit": unit,
+        "cameron_trivedi_influential_auxiliary_value": float(auxiliary[top]),
+        "cameron_trivedi_influential_cooks_distance": float(cooks[top]),
+        "cameron_trivedi_p_without_influential": ct_p_without,
         "lr_statistic": lr,
-        "lr_p_value": float(0.5 * stats.chi2.sf(lr, 1)),
+        "lr_p_value": lr_p,
+        "pearson_dispersion": dispersion,
+        "overdispersed": overdispersed,
+        "overdispersion_tests_agree": agree,
+        "overdispersion_verdict": verdict,
     }
+
+
+def influence(design: Design, fighters: np.ndarray, nb2: Fit, outcome: Outcome) -> pd.DataFrame:
+    """Cook's distance and DFBETA (tested terms) of every municipality in the NB2 fit.
+
+    Computed by statsmodels' GLM influence at the estimated alpha (the NB2 estimates
+    of beta at fixed alpha equal the joint ML estimates); DFBETA is the change in the
+    coefficient, in standard errors, when the unit is left out (one-step
+    approximation).  Cook's distance above 4 / n is the usual flag.
+    """
+    glm = sm.GLM(
+        fighters,
+        design.X,
+        family=sm.families.NegativeBinomial(alpha=max(nb2.alpha, 1e-8)),
+        offset=design.offset,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = glm.fit(start_params=nb2.params, tol=1e-12, maxiter=100)
+        summary = fitted.get_influence().summary_frame()
+    mu = np.exp(design.offset + design.X @ nb2.params)
+    table = pd.DataFrame(
+        {
+            "municipality_id": design.municipality_id,
+            "municipality": design.municipality,
+            "fighters": fighters,
+            "fitted_nb2": mu,
+            "cooks_distance": summary["cooks_d"].to_numpy(),
+        }
+    )
+    table["cooks_flag"] = table["cooks_distance"] > 4 / design.n
+    for term in TESTED_TERMS:
+        table[f"dfbeta_{term}"] = summary[f"dfb_x{design.column(term)}"].to_numpy()
+    table["outcome_source"], table["synthetic"] = outcome.source, outcome.synthetic
+    return table
 
 
 def fit_statistics(model: str, fitted: Fit, outcome: Outcome) -> dict[str, object]:
@@ -180,41 +277,19 @@ def leave_one_out(design: Design, fighters: np.ndarray, terms: tuple[str, ...]) 
     return table
 
 
-def permuted_designs(
-    design: Design, column: int, count: int, rng: np.random.Generator
-) -> np.ndarray:
-    """``count`` copies of X whose ``column`` is fitted part + permuted residuals (see above)."""
-    others = np.column_stack([np.delete(design.X, column, axis=1), design.offset])
-    target = design.X[:, column]
-    coef, *_ = np.linalg.lstsq(others, target, rcond=None)
-    fitted = others @ coef
-    residuals = target - fitted
-    X = np.repeat(design.X[None], count, axis=0)
-    X[:, :, column] = fitted + rng.permuted(np.broadcast_to(residuals, (count, design.n)), axis=1)
-    return X
-
-
 def permutation_test(
     design: Design, fighters: np.ndarray, term: str, permutations: int, seed: int
 ) -> dict[str, object]:
-    """Two-sided randomization p-value of one NB2 coefficient, with Monte Carlo error."""
+    """Two-sided randomization p-value of one NB2 coefficient (robust z statistic), with
+    Monte Carlo error; exact when the residual has at most ``permutations`` arrangements."""
     rng = np.random.default_rng(seed)
     column = design.column(term)
-    observed = engine.fit(fighters[None], design.X, design.offset).beta[0, column]
-    X = permuted_designs(design, column, permutations, rng)
-    permuted = engine.fit(np.repeat(fighters[None], permutations, axis=0), X, design.offset)
-    # Non-finite refits would be dropped by randomization_p; refits that did not
-    # converge are counted in ``not_converged`` (none on these designs).
-    p_value, _ = randomization_p(permuted.beta[:, column], float(observed))
-    return {
-        "term": term,
-        "observed_coef": float(observed),
-        "permutations": permutations,
-        "seed": seed,
-        "permutation_p_value": p_value,
-        "monte_carlo_se": float(np.sqrt(p_value * (1 - p_value) / permutations)),
-        "not_converged": int((~permuted.converged).sum()),
-    }
+    _, residuals = inference.residual_split(design.X, column)
+    orders, exact = inference.orderings(residuals, permutations, rng)
+    test = inference.randomization_test(
+        "nb2", fighters, design.X, design.offset, column, orders, exact=exact
+    )
+    return {"term": term, "seed": seed, **test.as_row()}
 
 
 def parametric_bootstrap(design: Design, fitted: Fit, replicates: int, seed: int) -> pd.DataFrame:
@@ -237,65 +312,132 @@ def parametric_bootstrap(design: Design, fitted: Fit, replicates: int, seed: int
     )
 
 
-def power_analysis(
+def _cell_power(
     design: Design,
+    term: str,
     total: int,
-    terms: tuple[str, ...] = (UNEMPLOYMENT, CHARITY),
+    alpha_nb: float,
+    irr_grid: tuple[float, ...],
+    wald_simulations: int,
+    permutation_simulations: int,
+    permutations: int,
+    seed: tuple[int, ...],
+) -> list[dict[str, object]]:
+    """Power by true IRR for one term, total and alpha (one cell of the design grid)."""
+    column = design.column(term)
+    # The same random orderings for every data set of the cell (they are independent of
+    # the outcomes, so each test stays valid).
+    identity = np.tile(np.arange(design.n), (permutations, 1))
+    orders = np.random.default_rng([*seed, 1]).permuted(identity, axis=1)
+    z_by_irr: dict[float, np.ndarray] = {}
+    perm_p: dict[float, np.ndarray] = {}
+    for irr in irr_grid:
+        log_irr = np.zeros(len(design.terms))
+        log_irr[column] = np.log(irr)
+        # The same random numbers for every IRR (common random numbers): the power
+        # curve is then smooth in the IRR, and differences between IRRs are not noise.
+        rng = np.random.default_rng([*seed, 0])
+        y = draw_conditional_nb(design, log_irr, alpha_nb, total, rng, size=wald_simulations)
+        fitted = inference.focal_statistics("nb2", y, design.X, design.offset, column)
+        z_by_irr[irr] = np.where(fitted.converged, fitted.z, np.nan)
+        perm_p[irr] = inference.batched_permutation_p(
+            "nb2", y[:permutation_simulations], design.X, design.offset, column, orders
+        )
+    # Size correction: the Wald critical value is the (1 - LEVEL) quantile of |z| in the
+    # simulations at IRR = 1 (the null), so the corrected test has size LEVEL by design.
+    null_z = np.abs(z_by_irr[1.0]) if 1.0 in z_by_irr else np.abs(z_by_irr[min(irr_grid)])
+    critical = float(np.nanquantile(null_z, 1 - LEVEL))
+    nominal = float(stats.norm.ppf(1 - LEVEL / 2))
+    rows = []
+    for irr in irr_grid:
+        z = z_by_irr[irr]
+        power_perm = float(np.mean(perm_p[irr] <= LEVEL))
+        rows.append(
+            {
+                "term": term,
+                "true_irr": irr,
+                "power_wald_nominal": float(np.nanmean(np.abs(z) > nominal)),
+                "power_wald_size_corrected": float(np.nanmean(np.abs(z) > critical)),
+                "power_permutation": power_perm,
+                "wald_critical_value": critical,
+                "wald_simulations": wald_simulations,
+                "permutation_simulations": permutation_simulations,
+                "permutations": permutations,
+                "monte_carlo_se_permutation": float(
+                    np.sqrt(power_perm * (1 - power_perm) / permutation_simulations)
+                ),
+                "generator_alpha": alpha_nb,
+                "national_total": total,
+            }
+        )
+    return rows
+
+
+def design_analysis(
+    design: Design,
+    totals: dict[str, int],
+    terms: tuple[str, ...] = TESTED_TERMS,
     irr_grid: tuple[float, ...] = IRR_GRID,
-    simulations: int = 200,
-    permutations: int = 99,
-    alpha_nb: float = GENERATOR_ALPHA,
+    alphas: tuple[float, ...] = ALPHA_GRID,
+    wald_simulations: int = 400,
+    permutation_simulations: int = 100,
+    permutations: int = 39,
     seed: int = 2012,
 ) -> pd.DataFrame:
-    """Power of the NB2 robust Wald test and of the permutation test, by true IRR.
+    """Power of the permutation test and of the size-corrected NB2 Wald test, by true IRR,
+    over a stated grid of assumptions: a design analysis, not a finding.
 
-    For each term and true IRR, outcomes are drawn on the real covariates (every
-    other effect set to 1) and conditioned on the national total; a test rejects at
-    the 5% level.  The permutation test uses ``permutations`` per simulated data set.
+    Assumptions (every one a column of the result): outcomes are NB2 with
+    overdispersion ``alpha`` in :data:`ALPHA_GRID`, on the real covariates of the
+    analysed municipalities, with every other effect set to 1, conditioned on a
+    national total (``totals``: both published definitions); tests at the 5% level.
+    The permutation test uses ``permutations`` random draws (39: the smallest number
+    whose p-value can reach 0.025, a valid level-5% test whose power is somewhat
+    below the 999-draw test of the main analysis); the Wald test's critical value is
+    calibrated on the simulations at IRR = 1 (the nominal 1.96 over-rejects with 34
+    units; its rejection rate is ``power_wald_nominal`` at IRR = 1).  Seeds are
+    ``[seed, term index, total index, alpha index]``: every cell is reproducible alone.
     """
-    rng = np.random.default_rng(seed)
+    if 1.0 not in irr_grid:
+        raise ValueError("the IRR grid must contain 1 (the null), for the size correction")
     rows = []
-    for term in terms:
-        column = design.column(term)
-        for irr in irr_grid:
-            log_irr = np.zeros(len(design.terms))
-            log_irr[column] = np.log(irr)
-            y = draw_conditional_nb(design, log_irr, alpha_nb, total, rng, size=simulations)
-            fitted = engine.fit(y, design.X, design.offset)
-            wald_p = 2 * stats.norm.sf(np.abs(fitted.beta[:, column] / fitted.robust_se[:, column]))
-            X = permuted_designs(design, column, simulations * permutations, rng)
-            permuted = engine.fit(np.repeat(y, permutations, axis=0), X, design.offset)
-            null = permuted.beta[:, column].reshape(simulations, permutations)
-            extreme = (np.abs(null) >= np.abs(fitted.beta[:, column])[:, None] - 1e-12).sum(1)
-            perm_p = (1 + extreme) / (permutations + 1)
-            rows.append(
-                {
-                    "term": term,
-                    "true_irr": irr,
-                    "power_nb2_wald": float(np.mean(wald_p < 0.05)),
-                    "power_permutation": float(np.mean(perm_p < 0.05)),
-                    "simulations": simulations,
-                    "permutations": permutations,
-                    "generator_alpha": alpha_nb,
-                    "national_total": total,
-                }
-            )
+    for t, term in enumerate(terms):
+        for d, (definition, total) in enumerate(totals.items()):
+            for a, alpha_nb in enumerate(alphas):
+                cell = _cell_power(
+                    design,
+                    term,
+                    total,
+                    alpha_nb,
+                    irr_grid,
+                    wald_simulations,
+                    permutation_simulations,
+                    permutations,
+                    (seed, t, d, a),
+                )
+                for row in cell:
+                    row["total_definition"] = definition
+                    row["total_description"] = TOTAL_DEFINITIONS.get(definition, definition)
+                rows.extend(cell)
     return pd.DataFrame(rows)
 
 
 def minimum_detectable_effect(power: pd.DataFrame, target: float = 0.8) -> pd.DataFrame:
-    """Smallest true IRR reaching ``target`` power (linear interpolation on the grid)."""
+    """Smallest true IRR reaching ``target`` power (linear interpolation on the grid), by
+    test and by every assumption column present (term, total, alpha)."""
+    tests = [
+        c
+        for c in ("power_wald_size_corrected", "power_permutation", "power_nb2_wald")
+        if c in power
+    ]
+    keys = [
+        c for c in ("term", "total_definition", "national_total", "generator_alpha") if c in power
+    ]
     rows = []
-    for (term, test), group in (
-        power.melt(
-            id_vars=["term", "true_irr"],
-            value_vars=["power_nb2_wald", "power_permutation"],
-            var_name="test",
-            value_name="power",
-        )
-        .sort_values("true_irr")
-        .groupby(["term", "test"], sort=True)
-    ):
+    long = power.melt(
+        id_vars=[*keys, "true_irr"], value_vars=tests, var_name="test", value_name="power"
+    ).sort_values("true_irr")
+    for values, group in long.groupby([*keys, "test"], sort=True):
         irr, pw = group["true_irr"].to_numpy(), group["power"].to_numpy()
         above = np.flatnonzero(pw >= target)
         if above.size == 0:
@@ -305,7 +447,8 @@ def minimum_detectable_effect(power: pd.DataFrame, target: float = 0.8) -> pd.Da
         else:
             i = above[0]
             mde = irr[i - 1] + (target - pw[i - 1]) * (irr[i] - irr[i - 1]) / (pw[i] - pw[i - 1])
-        rows.append({"term": term, "test": test, "target_power": target, "mde_irr": mde})
+        row = dict(zip([*keys, "test"], values, strict=True))
+        rows.append({**row, "target_power": target, "mde_irr": mde})
     return pd.DataFrame(rows)
 
 
@@ -340,19 +483,80 @@ class Settings:
     permutation_seed: int = 1999
     bootstrap_replicates: int = 999
     bootstrap_seed: int = 2008
-    power_simulations: int = 200
-    power_permutations: int = 99
+    power_wald_simulations: int = 400
+    power_permutation_simulations: int = 100
+    power_permutations: int = 39
     power_seed: int = 2012
+    #: When > 0, caps both power simulation counts (short runs, e.g. in tests).
+    power_simulations: int = 0
+
+    @property
+    def wald_simulations(self) -> int:
+        cap = self.power_simulations
+        return min(self.power_wald_simulations, cap) if cap > 0 else self.power_wald_simulations
+
+    @property
+    def permutation_simulations(self) -> int:
+        cap = self.power_simulations
+        sims = self.power_permutation_simulations
+        return min(sims, cap) if cap > 0 else sims
+
+
+def model_results(
+    design: Design, outcome: Outcome, fits: dict[str, Fit], table: pd.DataFrame
+) -> list[ModelResult]:
+    """The Poisson and NB2 models as result objects (IRRs with robust 95% intervals; the
+    NB2 rows also carry the randomization p-value and bootstrap interval)."""
+    results = []
+    for family in FAMILIES:
+        rows = table[(table["family"] == family) & (table["term"] != "const")]
+        terms = pd.DataFrame(
+            {
+                "term": rows["term"],
+                "estimate": rows["incidence_rate_ratio"],
+                "conf_low": rows["irr_low"],
+                "conf_high": rows["irr_high"],
+                "p_value": rows["p_value"],
+                "scale": "incidence rate ratio " + rows["scale"],
+                "coef": rows["coef"],
+                "robust_se": rows["robust_se"],
+            }
+        )
+        for extra in ("permutation_p_value", "bootstrap_irr_low", "bootstrap_irr_high"):
+            if extra in rows:
+                terms[extra] = rows[extra].to_numpy()
+        fitted = fits[family]
+        notes = (f"Outcome: {outcome.description}.", *design.notes)
+        results.append(
+            ModelResult(
+                model=f"municipal_{family}",
+                family=f"{family}, log population 2011 offset, robust (HC0) intervals",
+                outcome="fighters",
+                n=fitted.n,
+                terms=terms.reset_index(drop=True),
+                scale="incidence rate ratio",
+                synthetic=outcome.synthetic,
+                statistics={
+                    "aic": fitted.aic,
+                    "log_likelihood": fitted.llf,
+                    "pseudo_r2": fitted.pseudo_r2,
+                    **({"alpha": fitted.alpha} if family == "nb2" else {}),
+                },
+                notes=notes,
+            )
+        )
+    return results
 
 
 def analyse(
     design: Design,
     outcome: Outcome,
     municipalities: pd.DataFrame,
-    total: int,
+    totals: dict[str, int],
     settings: Settings = Settings(),
 ) -> dict[str, pd.DataFrame]:
-    """Every municipal result table."""
+    """Every municipal result table.  ``totals``: the national totals of the design
+    analysis, keyed by definition (see :data:`~kosovo_study.models.outcome.TOTAL_DEFINITIONS`)."""
     y = outcome.fighters
     fits = {family: fit(design, y, family) for family in FAMILIES}
     table = pd.concat(
@@ -366,31 +570,45 @@ def analyse(
     permutation = pd.DataFrame(
         [
             permutation_test(design, y, term, settings.permutations, settings.permutation_seed)
-            for term in (UNEMPLOYMENT, CHARITY)
+            for term in TESTED_TERMS
         ]
     )
     permutation.insert(0, "family", "nb2")
     table = table.merge(
-        permutation[["family", "term", "permutation_p_value", "monte_carlo_se", "permutations"]],
+        permutation[
+            [
+                "family",
+                "term",
+                "permutation_p_value",
+                "monte_carlo_se",
+                "permutations",
+                "exact_enumeration",
+            ]
+        ],
         on=["family", "term"],
         how="left",
     )
     statistics = pd.DataFrame([fit_statistics(f, fits[f], outcome) for f in FAMILIES])
     tests = overdispersion(design, y, fits["poisson"], fits["nb2"])
     for name, value in tests.items():
-        statistics[name] = value
-    power = power_analysis(
+        statistics[name] = pd.Series([value] * len(statistics), dtype=object)
+    power = design_analysis(
         design,
-        total,
-        simulations=settings.power_simulations,
+        totals,
+        wald_simulations=settings.wald_simulations,
+        permutation_simulations=settings.permutation_simulations,
         permutations=settings.power_permutations,
         seed=settings.power_seed,
     )
-    loo = leave_one_out(design, y, (UNEMPLOYMENT, CHARITY))
+    loo = leave_one_out(design, y, TESTED_TERMS)
     loo["outcome_source"], loo["synthetic"] = outcome.source, outcome.synthetic
+    tidy = stack_tidy(model_results(design, outcome, fits, table), extra=True)
+    tidy["outcome_source"] = outcome.source
     return {
         "municipal_coefficients": table,
+        "municipal_tidy": tidy,
         "municipal_fit": statistics,
+        "municipal_influence": influence(design, y, fits["nb2"], outcome),
         "municipal_leave_one_out": loo,
         "municipal_confirmed_vs_fitted": confirmed_versus_fitted(
             design, fits["nb2"], municipalities, outcome

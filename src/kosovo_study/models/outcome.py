@@ -43,9 +43,17 @@ GENERATOR_IRR: dict[str, float] = {
 }
 GENERATOR_ALPHA = 0.8
 SYNTHETIC_SEED = 20_150_126
-#: The national total the synthetic counts add up to: Kosovo Police data in the UNDP
-#: 2017 report (Xharra & Gojani), men + women + children, as harmonised by the clean stage.
+#: The source of the national totals: Kosovo Police data in the UNDP 2017 report (Xharra
+#: & Gojani), which breaks its 335 persons down into 253 men, 55 women and 27 children.
 TOTAL_SOURCE_KEY = "UNDP2017_via_AP_BALKANINSIDER"
+#: The two national totals of that source, by what they count.
+TOTAL_DEFINITIONS: dict[str, str] = {
+    "adults": "adults only (men + women who travelled); children excluded",
+    "adults_and_children": "adults and the children taken with them (men + women + children)",
+}
+#: The total whose definition matches "fighters" (persons recruited): adults only.
+#: Children were taken by their parents; they are not recruits.
+FIGHTERS_TOTAL = "adults"
 
 
 @dataclass(frozen=True)
@@ -63,16 +71,37 @@ class Outcome:
         return self.source == "synthetic"
 
 
-def national_total(national: pd.DataFrame, source_key: str = TOTAL_SOURCE_KEY) -> int:
-    """The harmonised national total of one source (persons)."""
-    rows = national[
-        (national["statistic"] == HARMONISED_STATISTIC) & (national["source_key"] == source_key)
-    ]
-    if len(rows) != 1:
+def national_totals(national: pd.DataFrame, source_key: str = TOTAL_SOURCE_KEY) -> dict[str, int]:
+    """Both national totals of one source (persons), keyed by :data:`TOTAL_DEFINITIONS`.
+
+    ``adults_and_children`` is the clean stage's harmonised total; ``adults`` subtracts
+    the same source's published children count from it.  Both are read from
+    ``kosovo_national`` (built from ``kosovo_fighters_national.csv``), never typed here.
+    """
+    rows = national[national["source_key"] == source_key]
+
+    def one(statistic: str) -> int:
+        values = rows.loc[rows["statistic"] == statistic, "value"]
+        if len(values) != 1:
+            raise KosovoStudyError(
+                f"kosovo_national has {len(values)} rows of {statistic!r} for {source_key}; "
+                "expected 1. Check data/raw/transcribed/kosovo_fighters_national.csv."
+            )
+        return int(values.iloc[0])
+
+    with_children = one(HARMONISED_STATISTIC)
+    return {"adults": with_children - one("children"), "adults_and_children": with_children}
+
+
+def national_total(
+    national: pd.DataFrame, source_key: str = TOTAL_SOURCE_KEY, definition: str = FIGHTERS_TOTAL
+) -> int:
+    """One national total (persons): by default the one that counts fighters (adults)."""
+    if definition not in TOTAL_DEFINITIONS:
         raise KosovoStudyError(
-            f"kosovo_national has {len(rows)} harmonised totals for {source_key}; expected 1."
+            f"Unknown national total {definition!r}; use one of {sorted(TOTAL_DEFINITIONS)}."
         )
-    return int(rows["value"].iloc[0])
+    return national_totals(national, source_key)[definition]
 
 
 def generator_coefficients(design: Design) -> np.ndarray:
@@ -106,7 +135,8 @@ def synthetic_outcome(design: Design, total: int, seed: int = SYNTHETIC_SEED) ->
         counts[0],
         "synthetic",
         f"SYNTHETIC: NB2 draw (seed {seed}, alpha {GENERATOR_ALPHA}, IRRs {GENERATOR_IRR}) on "
-        f"the real covariates, conditioned on the national total {total} ({TOTAL_SOURCE_KEY})",
+        f"the real covariates, conditioned on the national total of {total} fighters "
+        f"({TOTAL_DEFINITIONS[FIGHTERS_TOTAL]}; {TOTAL_SOURCE_KEY})",
     )
 
 

@@ -39,40 +39,8 @@ def coverage(variables: pd.DataFrame) -> dict[str, Any]:
 
 
 def municipal(tables: dict[str, pd.DataFrame], metadata: dict[str, Any]) -> dict[str, Any]:
-    """Headline municipal estimates, their inference, the design analysis and the outcome."""
-    coefficients = tables["municipal_coefficients"]
-    # Typed Any: cells of these small result tables are scalars, which pandas-stubs cannot see.
-    nb2: Any = coefficients[coefficients["family"] == "nb2"].set_index("term")
-    mde = tables["municipal_mde"].set_index(["term", "test"])["mde_irr"]
-    loo = tables["municipal_leave_one_out"]
-    values: dict[str, Any] = {
-        "municipal_n": int(metadata["municipal_n"]),
-        "municipal_synthetic": bool(metadata["municipal_outcome_synthetic"]),
-        "municipal_source": "SYNTHETIC"
-        if metadata["municipal_outcome_synthetic"]
-        else "restricted",
-        "national_total": int(metadata["national_total"]),
-        "permutations": int(metadata["settings"]["permutations"]),
-        "power_simulations": int(metadata["settings"]["power_simulations"]),
-    }
-    for short, term in (("unemployment", UNEMPLOYMENT), ("charity", CHARITY)):
-        row = nb2.loc[term]
-        values[f"irr_{short}"] = float(row["incidence_rate_ratio"])
-        values[f"irr_{short}_low"] = float(row["irr_low"])
-        values[f"irr_{short}_high"] = float(row["irr_high"])
-        values[f"perm_p_{short}"] = float(row["permutation_p_value"])
-        values[f"perm_mcse_{short}"] = float(row["monte_carlo_se"])
-        values[f"loo_min_{short}"] = float(loo[f"irr_{term}"].min())
-        values[f"loo_max_{short}"] = float(loo[f"irr_{term}"].max())
-        for test, label in (("power_permutation", "perm"), ("power_nb2_wald", "wald")):
-            mde_value = mde.get((term, test))
-            values[f"mde_{label}_{short}"] = (
-                "beyond the grid" if mde_value is None or pd.isna(mde_value) else f"{mde_value:.2f}"
-            )
-    power: Any = tables["municipal_power"].set_index(["term", "true_irr"])
-    values["size_perm_unemployment"] = float(power.loc[(UNEMPLOYMENT, 1.0), "power_permutation"])
-    values["size_wald_unemployment"] = float(power.loc[(UNEMPLOYMENT, 1.0), "power_nb2_wald"])
-    return values
+    """Headline municipal numbers: see :func:`municipal_inference` (which replaced it)."""
+    return municipal_inference(tables, metadata)
 
 
 def crossnational(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
@@ -154,3 +122,97 @@ def outcome_provenance(metadata: dict[str, Any]) -> dict[str, Any]:
             sentence += f" Their total is outside the published national range ({warnings[0]})."
         source = "restricted"
     return {"outcome_sentence": sentence, "outcome_source": source}
+
+
+def _mde_text(value: Any) -> str:
+    return "beyond the grid" if value is None or pd.isna(value) else f"{float(value):.2f}"
+
+
+def municipal_inference(
+    tables: dict[str, pd.DataFrame], metadata: dict[str, Any]
+) -> dict[str, Any]:
+    """Municipal estimates, randomization inference, the overdispersion verdict, influence
+    and the design analysis (power and MDE over the stated alpha grid and both national
+    totals), as glued by ``book/municipalities.md``."""
+    coefficients = tables["municipal_coefficients"]
+    nb2: Any = coefficients[coefficients["family"] == "nb2"].set_index("term")
+    loo = tables["municipal_leave_one_out"]
+    fit: Any = tables["municipal_fit"].set_index("family")
+    settings = metadata["settings"]
+    totals = metadata.get("national_totals", {})
+    power = tables["municipal_power"]
+    values: dict[str, Any] = {
+        "municipal_n": int(metadata["municipal_n"]),
+        "municipal_synthetic": bool(metadata["municipal_outcome_synthetic"]),
+        "municipal_source": "SYNTHETIC"
+        if metadata["municipal_outcome_synthetic"]
+        else "restricted",
+        "national_total": int(metadata["national_total"]),
+        "national_total_definition": str(metadata.get("national_total_definition", "")),
+        "national_total_with_children": int(
+            totals.get("adults_and_children", metadata["national_total"])
+        ),
+        "permutations": int(settings["permutations"]),
+        "power_wald_simulations": int(power["wald_simulations"].iloc[0]),
+        "power_permutation_simulations": int(power["permutation_simulations"].iloc[0]),
+        "power_permutations": int(settings["power_permutations"]),
+        "design_notes": "; ".join(metadata.get("municipal_design_notes", [])) or "none",
+    }
+    for short, term in (("unemployment", UNEMPLOYMENT), ("charity", CHARITY)):
+        row = nb2.loc[term]
+        values[f"irr_{short}"] = float(row["incidence_rate_ratio"])
+        values[f"irr_{short}_low"] = float(row["irr_low"])
+        values[f"irr_{short}_high"] = float(row["irr_high"])
+        values[f"perm_p_{short}"] = float(row["permutation_p_value"])
+        values[f"perm_mcse_{short}"] = float(row["monte_carlo_se"])
+        values[f"loo_min_{short}"] = float(loo[f"irr_{term}"].min())
+        values[f"loo_max_{short}"] = float(loo[f"irr_{term}"].max())
+    tests = fit.loc["nb2"]
+    values.update(
+        {
+            "lr_p_value": float(tests["lr_p_value"]),
+            "ct_p_value": float(tests["cameron_trivedi_p_one_sided"]),
+            "ct_influential_unit": str(tests["cameron_trivedi_influential_unit"]),
+            "ct_p_without_influential": float(tests["cameron_trivedi_p_without_influential"]),
+            "pearson_dispersion": float(tests["pearson_dispersion"]),
+            "overdispersion_verdict": str(tests["overdispersion_verdict"]),
+        }
+    )
+    influence: Any = tables["municipal_influence"]
+    top = influence.loc[influence["cooks_distance"].idxmax()]
+    values["most_influential_unit"] = str(top["municipality"])
+    values["most_influential_cooks"] = float(top["cooks_distance"])
+    values["cooks_flagged"] = int(influence["cooks_flag"].sum())
+    # Design analysis on the total that counts fighters.
+    main = power[power["national_total"] == values["national_total"]]
+    null = main[main["true_irr"] == 1.0]
+    values["alpha_grid"] = ", ".join(f"{a:g}" for a in sorted(power["generator_alpha"].unique()))
+    values["size_wald_nominal_min"] = float(null["power_wald_nominal"].min())
+    values["size_wald_nominal_max"] = float(null["power_wald_nominal"].max())
+    values["size_perm_max"] = float(null["power_permutation"].max())
+    values["wald_critical_min"] = float(null["wald_critical_value"].min())
+    values["wald_critical_max"] = float(null["wald_critical_value"].max())
+    mde = tables["municipal_mde"]
+    mde = mde[mde["national_total"] == values["national_total"]]
+    for short, term in (("unemployment", UNEMPLOYMENT), ("charity", CHARITY)):
+        for test, label in (
+            ("power_permutation", "perm"),
+            ("power_wald_size_corrected", "wald"),
+        ):
+            rows: Any = mde[(mde["term"] == term) & (mde["test"] == test)].set_index(
+                "generator_alpha"
+            )["mde_irr"]
+            for alpha in rows.index:
+                key = f"mde_{label}_{short}_alpha_{str(alpha).replace('.', '_')}"
+                values[key] = _mde_text(rows.loc[alpha])
+            values[f"mde_{label}_{short}_lowest_alpha"] = _mde_text(rows.iloc[0])
+            values[f"mde_{label}_{short}_highest_alpha"] = _mde_text(rows.iloc[-1])
+    return values
+
+
+def multiverse_construction(summary: dict[str, Any]) -> dict[str, Any]:
+    """Multiverse numbers beyond :func:`multiverse`: exact p-values and the smallest N."""
+    return {
+        "mv_exact_specifications": int(summary.get("exact_specifications", 0)),
+        "mv_min_n": int(summary.get("min_n", 0)),
+    }
