@@ -464,3 +464,11 @@ def test_a_held_lock_gives_a_clear_message(project: ProjectPaths) -> None:
     finally:
         release.set()
         holder.join()
+
+
+def test_unknown_columns_are_reported_not_published(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "d,r,belonging,x,c,044 123 456\n", header=HEADER + ",phone")
+    export = read_export(path)
+    assert {"column not published"} <= {p["kind"] for p in export.problems}
+    tables = tables_from_export(export, KEY, synthetic=False)
+    assert "044" not in tables["interview_import_problems"].to_csv()

@@ -350,3 +350,10 @@ def test_surname_first_and_family_forms_of_listed_names() -> None:
 
 def test_words_at_and_dot_alone_are_not_an_address() -> None:
     assert redact("I was at home. Then we left.") == "I was at home. Then we left."
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(max_size=120), names=st.lists(st.text(max_size=15), max_size=3))
+def test_redact_is_idempotent_with_arbitrary_names(text: str, names: list[str]) -> None:
+    once = redact(text, names)
+    assert redact(once, names) == once

@@ -158,6 +158,14 @@ def read_segment_table(path: Path, codebook: Codebook | None = None) -> Export:
     export.contents = {"rows": len(table)}
     if SYNTHETIC_COLUMN in table.columns:
         export.synthetic = bool((table[SYNTHETIC_COLUMN].str.startswith(SYNTHETIC_MARKER)).all())
+    known = {*SEGMENT_COLUMNS, "person_names", SYNTHETIC_COLUMN}
+    for column in table.columns:
+        if column not in known and not column.startswith("attr_"):
+            export.problem(
+                path.name,
+                "column not published",
+                f"column {column!r} is not part of a segment export; it was not read",
+            )
     lines = _record_lines(text) if text is not None else []
     if len(lines) != len(table):  # a spreadsheet, or a file csv and pandas split apart
         lines = [i + 2 for i in range(len(table))]

@@ -70,7 +70,9 @@ _R = r"(?!\w)(?![.,]\d)"
 # One separator inside a phone number: a space, or one of . / - with an optional space
 # on either side ("044 123 456", "044.123.456", "044/123-456", "044 / 123 456").
 _SEP = r"(?:[ \u00a0]?[./\-‐‑–—−][ \u00a0]?|[ \u00a0])"
-_GROUP = r"(?:\(?\d{1,8}\)?)"
+_GROUP = (
+    r"(?:\(?\d{1,8}+\)?)"  # possessive: a digit run is never re-split (no backtracking blow-up)
+)
 
 _MONTHS_EN = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
