@@ -69,7 +69,7 @@ def build_results(
     outcome = load_outcome(paths, design, national)
     total = national_total(national)
     results = municipal.analyse(design, outcome, municipalities, total, settings)
-    results.update(crossnational.analyse(countries, published, replicates=bootstrap_replicates))
+    results.update(crossnational.analyse(countries, published, **crossnational.stage_inputs(paths)))
     metadata: dict[str, Any] = {
         "package_version": __version__,
         "inputs_sha256": hash_files(input_files(paths), paths.root),
@@ -86,7 +86,7 @@ def build_results(
             "seed": SYNTHETIC_SEED,
         },
         "settings": settings.__dict__,
-        "crossnational_bootstrap_replicates": bootstrap_replicates,
+        "crossnational_settings": crossnational.Settings().record(),
         "synthetic_tables": list(MUNICIPAL_TABLES) if outcome.synthetic else [],
     }
     return results, metadata
