@@ -48,6 +48,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -242,22 +243,22 @@ def icsr(path: Path, names: CountryNames, ledger: Ledger) -> pd.DataFrame:
         entry[f"{release}_low"] = low
         entry[f"{release}_high"] = high
         entry[f"{release}_point"] = point
-    for published, shared_by in SHARED_FIGURES.items():
-        figure = rows.get(published, {}).get("icsr_2015_point")
+    for owner, shared_by in SHARED_FIGURES.items():
+        figure: Any = rows.get(owner, {}).get("icsr_2015_point")
         if figure is None:
             continue
-        for iso3 in shared_by:
-            entry = rows.setdefault(iso3, {"iso3": iso3})
-            if iso3 != published and entry.get("icsr_2015_point") is not None:
+        for sharer in shared_by:
+            shared = rows.setdefault(sharer, {"iso3": sharer})
+            if sharer != owner and shared.get("icsr_2015_point") is not None:
                 raise ValidationError(
-                    f"{path}: {iso3} has its own Jan-2015 figure, so {published}'s figure "
+                    f"{path}: {sharer} has its own Jan-2015 figure, so {owner}'s figure "
                     "cannot be shared with it. Update SHARED_FIGURES."
                 )
-            entry["icsr_2015_point"] = float(figure) / len(shared_by)  # type: ignore[arg-type]
-            entry["icsr_2015_low"] = entry["icsr_2015_high"] = None
+            shared["icsr_2015_point"] = float(figure) / len(shared_by)
+            shared["icsr_2015_low"] = shared["icsr_2015_high"] = None
         ledger.note(
             path.name,
-            f"Jan-2015 figure for {published} ({figure}) shared equally by {list(shared_by)} "
+            f"Jan-2015 figure for {owner} ({figure}) shared equally by {list(shared_by)} "
             "(Derpanopoulos & Sonnet 2016)",
         )
     frame = pd.DataFrame(list(rows.values()))
@@ -545,8 +546,11 @@ def kosovo_covariates(path: Path, ledger: Ledger | None = None) -> list[FilledVa
             raise ValidationError(
                 f"{path}: no {statistic} row for {years[0]}-{years[-1]}. Add the KAS figure."
             )
-        found = [y for y in years if not usable[(usable["statistic"] == statistic)
-                                                 & (usable["year"] == y)].empty]
+        found = [
+            y
+            for y in years
+            if not usable[(usable["statistic"] == statistic) & (usable["year"] == y)].empty
+        ]
         filled.append(
             FilledValue(
                 column=column,
@@ -597,7 +601,7 @@ def fill_kosovo(table: pd.DataFrame, filled: list[FilledValue], ledger: Ledger) 
     """Source keys for every sourced cell; Kosovo's missing cells filled from ``filled``."""
     table = table.copy()
     for column, key_column in SOURCED_COLUMNS.items():
-        table[key_column] = np.where(table[column].notna(), DS2016_SOURCE, None)
+        table[key_column] = table[column].notna().map({True: DS2016_SOURCE, False: None})
     row = table.index[table["iso3"] == KOSOVO]
     for value in filled:
         if table.loc[row, value.column].notna().any():

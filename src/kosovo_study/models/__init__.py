@@ -69,7 +69,8 @@ def build_results(
     outcome = load_outcome(paths, design, national)
     total = national_total(national)
     results = municipal.analyse(design, outcome, municipalities, total, settings)
-    results.update(crossnational.analyse(countries, published, **crossnational.stage_inputs(paths)))
+    cn_settings = crossnational.stage_settings(bootstrap_replicates)
+    results.update(crossnational.analyse_from(paths, countries, published, cn_settings))
     metadata: dict[str, Any] = {
         "package_version": __version__,
         "inputs_sha256": hash_files(input_files(paths), paths.root),
@@ -86,7 +87,7 @@ def build_results(
             "seed": SYNTHETIC_SEED,
         },
         "settings": settings.__dict__,
-        "crossnational_settings": crossnational.Settings().record(),
+        "crossnational_settings": cn_settings.record(),
         "synthetic_tables": list(MUNICIPAL_TABLES) if outcome.synthetic else [],
     }
     return results, metadata

@@ -167,6 +167,14 @@ def compare(
             f"{TERM_MAP_FILE}: ({first['source_key']}, {first['published_variable']!r}) is "
             f"not a finding of {PUBLISHED_FILE}. Correct the spelling or remove the row."
         )
+    published = published.copy()
+    for column in ("estimate", "ci_low", "ci_high"):
+        published[column] = pd.to_numeric(published[column], errors="raise").astype(float)
+    text_columns = ["source_key", "study", "variable", "component", "sign", "estimate_type"]
+    for column in text_columns:
+        if column not in published:
+            published[column] = ""
+        published[column] = published[column].fillna("").astype(str)
     ames = estimates[estimates["quantity"] == "average marginal effect"]
     rows = []
     for finding in published.to_dict(orient="records"):
@@ -183,7 +191,7 @@ def compare(
             "published_estimate": finding["estimate"],
             "published_low": finding["ci_low"],
             "published_high": finding["ci_high"],
-            "published_estimate_type": finding.get("estimate_type", ""),
+            "published_estimate_type": finding["estimate_type"],
         }
         if maps.empty:
             rows.append(

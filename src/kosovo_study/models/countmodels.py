@@ -67,9 +67,7 @@ class CountFit:
         return self.estimator == "nb2_offset"
 
 
-def _pieces(
-    fit: CountFit, params: np.ndarray
-) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+def _pieces(fit: CountFit, params: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """(logit coefficients or None, count coefficients, alpha) from a (S, p) array."""
     k = fit.k
     alpha = np.maximum(params[..., -1], MIN_ALPHA)
@@ -78,7 +76,7 @@ def _pieces(
     return None, params[..., :k], alpha
 
 
-def _zero_probability(mu: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+def _zero_probability(mu: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
     """NB2 P(Y = 0) = (1 + alpha mu)^(-1/alpha)."""
     result: np.ndarray = np.exp(-np.log1p(alpha * mu) / alpha)
     return result
@@ -259,7 +257,9 @@ def fit_model(
                 disp=0,
                 **({"cov_type": "HC0"} if covariance else {}),
             )
-            nb_cov = np.asarray(result.cov_params()) if covariance else np.full((k + 1, k + 1), np.nan)
+            nb_cov = (
+                np.asarray(result.cov_params()) if covariance else np.full((k + 1, k + 1), np.nan)
+            )
             return CountFit(
                 estimator=estimator,
                 params=np.asarray(result.params),

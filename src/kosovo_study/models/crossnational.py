@@ -178,6 +178,11 @@ def country_sample(
     )
 
 
+def _number(value: Any) -> float:
+    """A table cell as a float (pandas-stubs type cells as a union of every scalar)."""
+    return float(value)
+
+
 # --- the analysis frame ------------------------------------------------------------------
 
 
@@ -201,7 +206,10 @@ def standardisation(
     frame: pd.DataFrame, columns: tuple[str, ...] = (*ALL_COVARIATES, LOG_POPULATION)
 ) -> dict[str, tuple[float, float]]:
     """Mean and SD of the observed values of each covariate (the fixed "per SD" scale)."""
-    return {column: (float(frame[column].mean()), float(frame[column].std(ddof=1))) for column in columns}
+    return {
+        column: (float(frame[column].mean()), float(frame[column].std(ddof=1)))
+        for column in columns
+    }
 
 
 def term_names(covariates: tuple[str, ...], estimator: str) -> list[str]:
@@ -490,8 +498,9 @@ def fit_specification(
     usable, reason = usable_for_marginal_effects(
         predicted_total, observed_total, widest, settings.calibration_tolerance
     )
-    terms["usable_for_marginal_effects"] = np.where(
-        terms["quantity"] == "average marginal effect", usable, pd.NA
+    terms["usable_for_marginal_effects"] = pd.Series(pd.NA, index=terms.index, dtype="boolean")
+    terms.loc[terms["quantity"] == "average marginal effect", "usable_for_marginal_effects"] = (
+        usable
     )
     m = len(completed)
     n_params = acc.fits[0].n_params
@@ -688,7 +697,7 @@ def western_balkans(
                     "imputations": len(completed),
                     "fighters_per_million": float(per_million[iso3]),
                     "rank_per_capita": int(rank[iso3]),
-                    **_prediction_row(float(frame.loc[iso3, "fighters"]), means, counts),
+                    **_prediction_row(_number(frame.loc[iso3, "fighters"]), means, counts),
                     "note": "left out of the fit; 95% prediction interval of the count",
                 }
             )
@@ -709,14 +718,14 @@ def kosovo_sensitivity(
     survey figure shifted, its figures replaced by imputations from a chained-equations
     run in which they were set to missing, or no labour-market variable at all."""
     rng = np.random.default_rng([settings.seed, 11])
-    observed = float(frame.loc[KOSOVO, "fighters"])
+    observed = _number(frame.loc[KOSOVO, "fighters"])
     rows = []
     for specification, variable, shifts in (
         (MAIN_SPECIFICATION, YOUTH, settings.youth_shifts),
         ("unemployment", UNEMPLOYMENT, settings.unemployment_shifts),
     ):
         covariates = SPECIFICATIONS[specification]
-        value = float(frame.loc[KOSOVO, variable])
+        value = _number(frame.loc[KOSOVO, variable])
         scenarios: list[tuple[str, list[pd.DataFrame], float]] = [
             ("survey figure as published", [d.loc[[KOSOVO]] for d in completed], value)
         ]
@@ -817,7 +826,7 @@ def kosovo_covariate_table(countries: pd.DataFrame) -> pd.DataFrame:
         rows.append(
             {
                 "variable": column,
-                "value": float(row[column]) if pd.notna(row[column]) else np.nan,
+                "value": _number(row[column]) if pd.notna(row[column]) else np.nan,
                 "unit": VARIABLES[column][0],
                 "source_key": "" if pd.isna(source) else str(source),
                 "status": "observed" if pd.notna(row[column]) else "imputed (missing)",
@@ -826,7 +835,9 @@ def kosovo_covariate_table(countries: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def run_analysis(countries: pd.DataFrame, settings: Settings | None = None) -> CrossNationalAnalysis:
+def run_analysis(
+    countries: pd.DataFrame, settings: Settings | None = None
+) -> CrossNationalAnalysis:
     """Model choice, calibration, imputation, Kosovo and the Western Balkans."""
     settings = settings or Settings()
     frame = country_frame(countries, "mid")
@@ -912,7 +923,7 @@ def run_analysis(countries: pd.DataFrame, settings: Settings | None = None) -> C
         predictions=predictions,
         kosovo_sensitivity=sensitivity,
         kosovo_covariates=kosovo_covariate_table(countries),
-        point_rules=point_rule_sensitivity(countries, main_estimator, settings),
+        point_rules=point_rule_sensitivity(countries, main_estimator),
         settings=settings,
     )
 
@@ -924,9 +935,7 @@ def _completed(
     return [data.assign(fighters=frame["fighters"]) for data in imputed]
 
 
-def point_rule_sensitivity(
-    countries: pd.DataFrame, estimator: str, settings: Settings
-) -> pd.DataFrame:
+def point_rule_sensitivity(countries: pd.DataFrame, estimator: str) -> pd.DataFrame:
     """AMEs per SD (complete cases) under the low, mid and high point rules."""
     rows = []
     for rule in POINT_RULES:
@@ -961,6 +970,7 @@ def analyse(
     published: pd.DataFrame,
     ds2016_features: pd.DataFrame,
     term_map: pd.DataFrame,
+    *,
     settings: Settings | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every cross-national result table, validated (see ``crossnational_schemas``)."""
@@ -1001,6 +1011,22 @@ def analyse(
         ordered = table.reindex(columns=list(schema.columns))
         validated[name] = check(ordered, schema, file=f"data/processed/results/{name}")
     return validated
+
+
+def stage_settings(simulation_draws: int) -> Settings:
+    """The stage's settings: the defaults, with the stage's number of draws (at least
+    20, so that a quick test run still gives an interval)."""
+    return Settings(simulation_draws=max(int(simulation_draws), 20))
+
+
+def analyse_from(
+    paths: Any, countries: pd.DataFrame, published: pd.DataFrame, settings: Settings
+) -> dict[str, pd.DataFrame]:
+    """:func:`analyse` with the other inputs read from the project (the stage's call)."""
+    inputs = stage_inputs(paths)
+    return analyse(
+        countries, published, inputs["ds2016_features"], inputs["term_map"], settings=settings
+    )
 
 
 def stage_inputs(paths: Any) -> dict[str, pd.DataFrame]:

@@ -39,9 +39,11 @@ ESTIMATES = pa.DataFrameSchema(
     checks=[
         Check(lambda t: (t["conf_low"] <= t["conf_high"]).all(), error="interval low <= high"),
         Check(
-            lambda t: t.loc[t["quantity"] == "average marginal effect", "usable_for_marginal_effects"]
-            .notna()
-            .all(),
+            lambda t: (
+                t.loc[t["quantity"] == "average marginal effect", "usable_for_marginal_effects"]
+                .notna()
+                .all()
+            ),
             error="every AME row says whether its model may be used for marginal effects",
         ),
     ],
@@ -145,7 +147,7 @@ KOSOVO_SENSITIVITY = pa.DataFrameSchema(
         "scenario": Column(str),
         "variable": Column(str),
         "value_used": Column(float, nullable=True),
-        **{k: v for k, v in _PREDICTION.items()},
+        **_PREDICTION,
     },
     strict=True,
     coerce=True,
