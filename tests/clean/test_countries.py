@@ -72,7 +72,7 @@ def test_conflicting_survey_figures_are_refused(tmp_path: Path) -> None:
         cc.kosovo_covariates(path, Ledger())
 
 
-def test_rows_flagged_as_conflicting_are_ignored(tmp_path: Path) -> None:
+def test_rows_flagged_as_conflicting_are_ignored() -> None:
     # The CIA's "30.9% (2013 est.)" row is marked CONFLICTS and must not count for 2013.
     filled = {f.column: f for f in cc.kosovo_covariates(COVARIATES, Ledger())}
     assert filled["unemployment_pct_2010_2013"].value == pytest.approx((30.9 + 30.0) / 2)
