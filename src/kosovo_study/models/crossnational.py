@@ -529,6 +529,12 @@ def fit_specification(
         "usable_for_marginal_effects": usable,
         "reason": reason,
         "simulation_draws": settings.simulation_draws,
+        # Relative Monte Carlo SE of an AME interval's half-width: the within-imputation
+        # variance is a mean of m sample variances of S draws, whose relative SE is
+        # sqrt(2 / (m (S - 1))); the half-width's is half that (delta method).
+        "ame_halfwidth_mc_relative_se": float(
+            0.5 * np.sqrt(2 / (m * (settings.simulation_draws - 1)))
+        ),
     }
     rootogram = pd.DataFrame(
         {

@@ -78,6 +78,7 @@ FIT = pa.DataFrameSchema(
         "usable_for_marginal_effects": Column(bool),
         "reason": Column(str, Check.str_length(min_value=1)),
         "simulation_draws": Column(int, Check.ge(2)),
+        "ame_halfwidth_mc_relative_se": Column(float, Check.in_range(0, 1)),
         "main_estimator": Column(bool),
     },
     checks=[
