@@ -88,6 +88,9 @@ def build_results(
         },
         "settings": settings.__dict__,
         "crossnational_settings": cn_settings.record(),
+        "crossnational_inputs_sha256": hash_files(
+            crossnational.extra_input_files(paths), paths.root
+        ),
         "synthetic_tables": list(MUNICIPAL_TABLES) if outcome.synthetic else [],
     }
     return results, metadata

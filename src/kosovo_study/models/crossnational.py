@@ -1035,6 +1035,18 @@ def analyse_from(
     )
 
 
+def extra_input_files(paths: Any) -> list[Any]:
+    """Files the analysis reads besides the models stage's listed inputs (their hashes
+    go into the results metadata)."""
+    from kosovo_study.models import comparison
+    from kosovo_study.registry import raw_path
+
+    return [
+        raw_path("ds2016_foreignfightersimputed", paths),
+        paths.transcribed / comparison.TERM_MAP_FILE,
+    ]
+
+
 def stage_inputs(paths: Any) -> dict[str, pd.DataFrame]:
     """The inputs :func:`analyse` needs besides the countries table and published
     results: the D&S imputed features (raw file) and the published-term map."""
