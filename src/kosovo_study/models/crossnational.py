@@ -112,9 +112,10 @@ class Settings:
     #: Relative error of the predicted total above which a model gives no AMEs.
     calibration_tolerance: float = 0.25
     seed: int = 2015
-    #: Shifts (percentage points) of Kosovo's survey figures in the sensitivity check;
-    #: they span gaps of the size that separates national survey and modelled series
-    #: in the region's published figures, and are a stated assumption, not data.
+    #: Shifts (percentage points) of Kosovo's survey figures in the sensitivity check.
+    #: The gap between a national 15-64 survey rate and an ILO-modelled 15+ rate for
+    #: Kosovo is not published in the data used here, so these are a stated
+    #: assumption (a grid around the survey value), not an estimate of that gap.
     youth_shifts: tuple[float, ...] = (-10.0, -5.0, 5.0, 10.0)
     unemployment_shifts: tuple[float, ...] = (-5.0, -2.5, 2.5, 5.0)
 
