@@ -44,6 +44,7 @@ no model is refitted for them; their Monte Carlo error is stated.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -478,7 +479,8 @@ def fit_specification(
     """One model on one (complete cases) or several (imputed) data sets, as a result.
 
     ``keep_fits``, when given, receives the fit on each data set (for predictions)."""
-    rng = np.random.default_rng([settings.seed, len(covariates), cm.ESTIMATORS.index(estimator)])
+    stream = zlib.crc32(f"{specification}:{estimator}:{sample}".encode())
+    rng = np.random.default_rng([settings.seed, stream])
     acc = _Accumulator()
     start = None
     for data in completed:

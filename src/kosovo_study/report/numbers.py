@@ -180,6 +180,16 @@ def crossnational_findings(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
             values[key] = float(row["estimate"])
             values[f"{key}_low"] = float(row["conf_low"])
             values[f"{key}_high"] = float(row["conf_high"])
+    ratios: Any = estimates[
+        (estimates["model"] == f"{cn.MAIN_SPECIFICATION}:{estimator}:multiple_imputation")
+        & (estimates["quantity"] == "coefficient")
+    ].set_index(["component", "term"])
+    for key, component in (("cn_or_youth", "zero_hurdle"), ("cn_rr_youth", "count")):
+        if (component, cn.YOUTH) in ratios.index:
+            row = ratios.loc[(component, cn.YOUTH)]
+            values[key] = float(row["estimate"])
+            values[f"{key}_low"] = float(row["conf_low"])
+            values[f"{key}_high"] = float(row["conf_high"])
     predictions: Any = tables["crossnational_predictions"].set_index(["iso3", "specification"])
     kosovo = predictions.loc[("XKX", cn.MAIN_SPECIFICATION)]
     values.update(
