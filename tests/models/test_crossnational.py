@@ -315,3 +315,30 @@ def test_ds2016_rebuild_uses_their_sample(tables: Tables) -> None:
     rebuilt = ds[ds["our_model"] == "ds2016_rebuild:hurdle_nb2:ds2016_imputed"]
     assert len(rebuilt) == 69  # 23 features x 3 components, every one compared
     assert rebuilt["verdict"].isin(["agree", "disagree", "inconclusive"]).all()
+
+
+def test_each_model_is_a_result_object(clean_tables: Tables) -> None:
+    frame = cn.country_frame(clean_tables["countries"])
+    covariates = cn.SPECIFICATIONS["youth_unemployment"]
+    complete = frame.dropna(subset=list(covariates))
+    scale = cn.standardisation(frame)
+    result = cn.fit_specification(
+        "youth_unemployment", covariates, "nb2", [complete], scale, QUICK, "complete_cases", 153
+    )
+    tidy = result.tidy()
+    assert list(tidy.columns[:9]) == [
+        "model",
+        "term",
+        "estimate",
+        "conf_low",
+        "conf_high",
+        "p_value",
+        "scale",
+        "n",
+        "synthetic",
+    ]
+    assert (tidy["n"] == 153).all()
+    assert result.statistics["usable_for_marginal_effects"] is False
+    assert "NOT USED FOR MARGINAL EFFECTS" in result.summary()
+    assert set(result.diagnostics) == {"calibration", "rootogram"}
+    assert result.diagnostics["rootogram"]["observed"].sum() == 153
