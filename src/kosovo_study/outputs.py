@@ -93,8 +93,9 @@ OUTPUTS: tuple[Output, ...] = (
         "data/processed/results/crossnational_*.csv",
         "results",
         "kosovo_study.models.crossnational.analyse",
-        "cross-national NB2 and hurdle NB2: IRRs, AMEs, point-rule sensitivity, comparison "
-        "with published results",
+        "cross-national count models: model choice by cross-validated log score, calibration "
+        "and rootograms, multiple-imputation estimates and AMEs, Kosovo and Western Balkans "
+        "predictions, point-rule sensitivity, verdicts against published results",
     ),
     Output(
         "data/processed/results/metadata.json",

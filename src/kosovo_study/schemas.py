@@ -152,6 +152,9 @@ COUNTRIES = pa.DataFrameSchema(
         "hdi_2015": Column(float, _SHARE, nullable=True),
         "ds2016_outcome": Column(float, Check.ge(0), nullable=True),
         "in_ds2016_sample": Column(bool),
+        "unemployment_source_key": Column(str, nullable=True),
+        "youth_unemployment_source_key": Column(str, nullable=True),
+        "ethnic_fractionalisation_source_key": Column(str, nullable=True),
     },
     checks=[
         Check(lambda t: int(t["in_ds2016_sample"].sum()) == 163, error="D&S sample has 163"),

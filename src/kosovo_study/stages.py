@@ -91,22 +91,12 @@ def run_clean(
 
 
 def _model_inputs(paths: ProjectPaths) -> list[Path]:
-    """Processed tables, published results, and the restricted file when it is there.
+    """The models stage's inputs (:func:`kosovo_study.models.input_files`); locating the
+    restricted file there stops the run on anything odd before the up-to-date check, so
+    a skipped stage can never hide it."""
+    from kosovo_study.models import input_files
 
-    Locating the restricted file stops the run when anything odd sits at or near its
-    path (see :func:`kosovo_study.models.outcome.locate_restricted`), before the
-    up-to-date check, so a skipped stage can never hide it.
-    """
-    from kosovo_study.models.outcome import locate_restricted
-
-    files = [
-        paths.processed / "municipalities.csv",
-        paths.processed / "countries.csv",
-        paths.processed / "kosovo_national.csv",
-        paths.transcribed / "published_results.csv",
-    ]
-    restricted = locate_restricted(paths)
-    return [*files, restricted] if restricted is not None else files
+    return input_files(paths)
 
 
 def outcome_notice(paths: ProjectPaths) -> str:

@@ -1,15 +1,29 @@
-"""Cross-national models on the real country table."""
+"""Cross-national models on the real country table, and their building blocks."""
 
 from __future__ import annotations
+
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from statsmodels.discrete.truncated_model import TruncatedLFNegativeBinomialP
+from statsmodels.imputation.mice import MICEData
 
+from kosovo_study.models import comparison as cmp
+from kosovo_study.models import countmodels as cm
 from kosovo_study.models import crossnational as cn
 from kosovo_study.models import engine
+from kosovo_study.models import imputation as im
+from kosovo_study.paths import ProjectPaths
+from kosovo_study.registry import raw_path
+
+from ..conftest import REPO
 
 Tables = dict[str, pd.DataFrame]
+#: Small but valid settings: m = 20 imputations (the minimum), few folds and draws.
+QUICK = cn.Settings(cv_folds=3, simulation_draws=40)
 
 
 def test_point_rules_and_unlisted_countries(clean_tables: Tables) -> None:
@@ -24,80 +38,307 @@ def test_point_rules_and_unlisted_countries(clean_tables: Tables) -> None:
         cn.outcome(kosovo, "median")
 
 
-def test_sample_sizes_are_stated(clean_tables: Tables) -> None:
+def test_complete_case_sizes_include_kosovo(clean_tables: Tables) -> None:
     youth = cn.country_sample(clean_tables["countries"], cn.SPECIFICATIONS["youth_unemployment"])
     hdi = cn.country_sample(clean_tables["countries"], cn.SPECIFICATIONS["with_hdi"])
-    assert youth.n == 152
-    assert hdi.n == 112
-    assert "SYR" not in youth.iso3
-    assert "IRQ" not in youth.iso3
+    assert youth.n == 153  # 152 before Kosovo's survey figures were filled in
+    assert "XKX" in youth.iso3
+    assert hdi.n == 112  # Kosovo has no HDI 2015: it is imputed in the main analysis
+    assert {"SYR", "IRQ"}.isdisjoint(youth.iso3)
 
 
-def test_nb2_matches_the_engine(clean_tables: Tables) -> None:
+def test_nb2_offset_matches_the_engine(clean_tables: Tables) -> None:
     sample = cn.country_sample(clean_tables["countries"], cn.SPECIFICATIONS["youth_unemployment"])
-    table, statistics = cn.nb2_coefficients("youth_unemployment", sample)
+    fit = cm.fit_model("nb2_offset", sample.fighters, sample.exog(), sample.log_population)
     independent = engine.fit(sample.fighters[None], sample.exog(), sample.log_population)
-    np.testing.assert_allclose(table["coef"], independent.beta[0], atol=1e-5)
-    assert statistics["alpha"] == pytest.approx(independent.alpha[0], abs=1e-5)
-    np.testing.assert_allclose(table["robust_se"], independent.robust_se[0], rtol=1e-4)
+    np.testing.assert_allclose(fit.params[:-1], independent.beta[0], atol=1e-5)
+    assert fit.params[-1] == pytest.approx(independent.alpha[0], abs=1e-5)
+    np.testing.assert_allclose(np.sqrt(np.diag(fit.cov))[:-1], independent.robust_se[0], rtol=1e-4)
 
 
 def test_nb2_average_marginal_effect_equals_the_analytic_formula(clean_tables: Tables) -> None:
     sample = cn.country_sample(clean_tables["countries"], cn.SPECIFICATIONS["youth_unemployment"])
-    table, _ = cn.nb2_coefficients("youth_unemployment", sample)
-    beta = table["coef"].to_numpy()
-    mu = np.exp(sample.exog() @ beta + sample.log_population)
-    effects = cn.average_marginal_effects(
-        lambda x: np.exp(x @ beta + sample.log_population),
-        sample.exog(),
-        list(sample.covariates.columns),
-    )
-    for k, name in enumerate(sample.covariates.columns, start=1):
-        assert effects[name] == pytest.approx(np.mean(mu * beta[k]), rel=1e-6)
+    X = sample.exog(with_population=True)
+    fit = cm.fit_model("nb2", sample.fighters, X, sample.log_population)
+    beta = fit.params[:-1]
+    mu = np.exp(X @ beta)
+    draws = cm.draw_params(fit, 50, np.random.default_rng(1))
+    points, variances = cn.marginal_effects(fit, X, sample.log_population, draws)["mean"]
+    np.testing.assert_allclose(points, [np.mean(mu * b) for b in beta[1:]], rtol=1e-6)
+    assert (variances > 0).all()
 
 
-def test_comparison_flags_signs_and_overlap() -> None:
-    ames = pd.DataFrame(
-        {
-            "model": "youth_unemployment",
-            "estimator": "hurdle_nb2",
-            "term": [cn.YOUTH, cn.LOG_GDP],
-            "ame_per_sd": [-5.0, 50.0],
-            "ame_low": [-20.0, 30.0],
-            "ame_high": [-1.0, 70.0],
-        }
+def test_hurdle_pieces_agree_with_statsmodels(clean_tables: Tables) -> None:
+    sample = cn.country_sample(clean_tables["countries"], cn.SPECIFICATIONS["youth_unemployment"])
+    X, y = sample.exog(with_population=True), sample.fighters
+    fit = cm.fit_model("hurdle_nb2", y, X, sample.log_population)
+    positive = y > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = TruncatedLFNegativeBinomialP(y[positive], X[positive], p=2)
+        reference = model.fit(disp=0, maxiter=2000, cov_type="HC0")
+    k = X.shape[1]
+    np.testing.assert_allclose(fit.params[k:], reference.params, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        cm._truncated_loglikeobs(fit.params[k:], y[positive], X[positive]),
+        model.loglikeobs(fit.params[k:]),
+        atol=1e-9,
     )
-    published = pd.DataFrame(
-        {
-            "source_key": "ds2016_tabA_main",
-            "study": "D&S",
-            "component": "both_components",
-            "variable": ["Youth Unemployment", "Log GDP pc, PPP"],
-            "estimate": [2.73, 3.67],
-            "ci_low": [-9.21, -0.75],
-            "ci_high": [14.96, 20.31],
-            "sign": ["+", "+"],
-        }
+    # Our sandwich (NumPy log-likelihood, statsmodels' numerical derivatives) = HC0.
+    np.testing.assert_allclose(fit.cov[k:, k:], reference.cov_params(), rtol=0.02)
+    # Log densities add up to the log-likelihood; probabilities add up to one.
+    density = cm.log_density(fit, y, X, sample.log_population)
+    assert density.sum() == pytest.approx(fit.loglik, rel=1e-8)
+    expected = cn.rootogram_expected(fit, X, sample.log_population)
+    assert expected.sum() == pytest.approx(len(y), rel=1e-9)
+    # The hurdle reproduces the share of zeros exactly (a logit with a constant).
+    assert cm.cdf(fit, 0, X, sample.log_population).mean() == pytest.approx((y == 0).mean())
+
+
+@pytest.mark.parametrize(
+    ("predicted", "width", "usable", "reason"),
+    [
+        (1_190.0, 900.0, True, "within 25%"),
+        (1_260.0, 900.0, False, "+26% off"),
+        (740.0, 900.0, False, "-26% off"),
+        (1_000.0, 1_001.0, False, "wider than the observed total"),
+        (34_000.0, 400_000.0, False, "off the observed"),
+        (float("inf"), 10.0, False, "not positive and finite"),
+    ],
+)
+def test_calibration_rule(predicted: float, width: float, usable: bool, reason: str) -> None:
+    ok, why = cn.usable_for_marginal_effects(predicted, 1_000.0, width, tolerance=0.25)
+    assert ok is usable
+    assert reason in why
+
+
+def test_rubin_rules_by_hand() -> None:
+    q = np.array([1.0, 2.0, 3.0, 4.0])
+    u = np.array([0.5, 0.5, 0.5, 0.5])
+    pooled = im.rubin(q, u)
+    # W = 0.5, B = var(q) = 5/3, T = 0.5 + 1.25 * 5/3 = 2.5833; df = 3 (1 + 0.5/2.0833)^2.
+    assert pooled.estimate == 2.5
+    assert pooled.variance == pytest.approx(0.5 + 1.25 * 5 / 3)
+    assert pooled.df == pytest.approx(3 * (1 + 0.5 / (1.25 * 5 / 3)) ** 2)
+    assert pooled.fraction_missing_information == pytest.approx((1.25 * 5 / 3) / 2.583333, 1e-5)
+    single = im.rubin(np.array([2.0]), np.array([4.0]))
+    assert (single.conf_low, single.conf_high) == pytest.approx(
+        (2 - 1.959964 * 2, 2 + 1.959964 * 2)
     )
-    coefficients = pd.DataFrame(
-        [
+
+
+def test_fast_mice_data_equals_statsmodels_formula_version(clean_tables: Tables) -> None:
+    frame = cn.country_frame(clean_tables["countries"])
+    columns = [*cn.ALL_COVARIATES, cn.LOG_POPULATION, cn.OUTCOME_LOG]
+    data = frame[columns].reset_index(drop=True)
+    reference = MICEData(data.copy(), k_pmm=10, rng=np.random.default_rng(3))
+    ours = im._LinearMICEData(data.copy(), k_pmm=10, rng=np.random.default_rng(3))
+    reference.update_all(2)
+    ours.update_all(2)
+    np.testing.assert_allclose(ours.data.to_numpy(), reference.data.to_numpy())
+
+
+def test_imputation_keeps_observed_values_and_fills_every_gap(clean_tables: Tables) -> None:
+    frame = cn.country_frame(clean_tables["countries"])
+    columns = [*cn.ALL_COVARIATES, cn.LOG_POPULATION, cn.OUTCOME_LOG]
+    copies = im.impute(frame[columns], im.ImputationSettings())
+    assert len(copies) == im.MIN_IMPUTATIONS == 20
+    observed = frame[columns].notna()
+    for copy in copies:
+        assert not copy.isna().any().any()
+        pd.testing.assert_frame_equal(
+            copy[observed].dropna(how="all"), frame[columns][observed].dropna(how="all")
+        )
+    hdi = np.array([c.loc["XKX", cn.HDI] for c in copies])
+    assert hdi.std() > 0  # Kosovo's HDI is drawn anew in each copy
+    again = im.impute(frame[columns], im.ImputationSettings())
+    pd.testing.assert_frame_equal(copies[5], again[5])  # seeded
+
+
+# --- verdicts and the comparison table ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sign", "plow", "phigh", "ours", "verdict"),
+    [
+        ("+", 2.0, 9.0, (5.0, 1.0, 9.0), "agree"),
+        ("+", 2.0, 9.0, (-5.0, -9.0, -1.0), "disagree"),
+        ("+", -2.0, 9.0, (5.0, 1.0, 9.0), "inconclusive"),
+        ("+", 2.0, 9.0, (5.0, -1.0, 9.0), "inconclusive"),
+        ("0", -0.03, 0.03, (5.0, 1.0, 9.0), "inconclusive"),
+        ("+", np.nan, np.nan, (5.0, 1.0, 9.0), "agree"),
+        ("-", np.nan, np.nan, (5.0, 1.0, 9.0), "disagree"),
+        ("+", np.nan, np.nan, (5.0, -1.0, 9.0), "inconclusive"),
+        ("no positive effect", np.nan, np.nan, (5.0, 1.0, 9.0), "disagree"),
+        ("no positive effect", np.nan, np.nan, (-5.0, -9.0, -1.0), "agree"),
+        ("no positive effect", np.nan, np.nan, (5.0, -1.0, 9.0), "inconclusive"),
+        ("+ (but negative far away)", np.nan, np.nan, (5.0, 1.0, 9.0), "not compared"),
+    ],
+)
+def test_verdict_rule(
+    sign: str, plow: float, phigh: float, ours: tuple[float, float, float], verdict: str
+) -> None:
+    assert cmp.verdict(sign, plow, phigh, *ours)[0] == verdict
+
+
+def _estimates(frac_ame: tuple[float, float, float]) -> pd.DataFrame:
+    rows = []
+    for model, term, value in (
+        ("youth_unemployment", cn.LOG_GDP, (50.0, 30.0, 70.0)),
+        ("youth_unemployment", cn.FRACTIONALISATION, frac_ame),
+        ("youth_unemployment", cn.MUSLIM, (10.0, -5.0, 30.0)),
+    ):
+        rows.append(
             {
-                "estimator": "nb2",
-                "point_rule": "mid",
-                "model": model,
+                "model": f"{model}:hurdle_nb2:multiple_imputation",
                 "term": term,
-                "coef": 0.5,
-                "incidence_rate_ratio": np.exp(0.5),
-                "irr_low": 1.1,
-                "irr_high": 2.0,
+                "component": "mean",
+                "quantity": "average marginal effect",
+                "estimate": value[0],
+                "conf_low": value[1],
+                "conf_high": value[2],
+                "n": 163,
+                "scale": "AME",
+                "usable_for_marginal_effects": True,
             }
-            for _, _, term, _, model in cn.PUBLISHED_SIGNS
-        ]
+        )
+    return pd.DataFrame(rows)
+
+
+def test_comparison_reads_signs_from_the_transcribed_file(tmp_path: Path) -> None:
+    published = cmp.read_published(REPO.transcribed / cmp.PUBLISHED_FILE)
+    term_map = cmp.read_term_map(REPO.transcribed / cmp.TERM_MAP_FILE)
+    table = cmp.compare(published, term_map, _estimates((-20.0, -35.0, -5.0)), "hurdle_nb2")
+    # Every transcribed finding is in the table (unmapped ones as "not compared").
+    keys = set(zip(published["source_key"], published["variable"], strict=True))
+    assert keys == set(zip(table["source_key"], table["published_variable"], strict=True))
+    bk = table[table["source_key"] == "bk2016_abstract"].set_index("published_variable")
+    homogeneity = bk.loc["ethnic homogeneity (i.e. low ethnic fractionalization)"]
+    # Our fractionalisation AME -20 [-35, -5] is +20 [5, 35] per SD of homogeneity.
+    assert homogeneity["direction"] == -1
+    assert (homogeneity["our_estimate"], homogeneity["our_low"], homogeneity["our_high"]) == (
+        20.0,
+        5.0,
+        35.0,
     )
-    table = cn.compare_with_published(coefficients, ames, published).set_index("published_variable")
-    assert not table.loc["Youth Unemployment", "signs_agree"]
-    assert table.loc["Youth Unemployment", "intervals_overlap"]
-    assert table.loc["Log GDP pc, PPP", "signs_agree"]
-    assert not table.loc["Log GDP pc, PPP", "intervals_overlap"]
-    assert not table.loc["ethnic homogeneity", "signs_agree"]  # expected '-', we gave '+'
-    assert table.loc["HDI", "signs_agree"]
+    assert homogeneity["verdict"] == "agree"  # published "+" for homogeneity
+    assert bk.loc["GDP per capita", "verdict"] == "agree"
+    assert bk.loc["size of Muslim population", "verdict"] == "inconclusive"
+    assert "poor economic conditions (general)" in bk.index
+
+    # Flip the published sign in a copy of the file: the verdict follows the file.
+    altered = tmp_path / cmp.PUBLISHED_FILE
+    text = (REPO.transcribed / cmp.PUBLISHED_FILE).read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if ",ethnic homogeneity" in x)
+    altered.write_text(text.replace(line, line.replace(",+,", ",-,")), encoding="utf-8")
+    flipped = cmp.compare(
+        cmp.read_published(altered), term_map, _estimates((-20.0, -35.0, -5.0)), "hurdle_nb2"
+    )
+    row = flipped[flipped["published_variable"].str.startswith("ethnic homogeneity")].iloc[0]
+    assert row["published_sign"] == "-"
+    assert row["verdict"] == "disagree"
+
+
+def test_term_map_rejects_a_bad_direction(tmp_path: Path) -> None:
+    path = tmp_path / cmp.TERM_MAP_FILE
+    text = (REPO.transcribed / cmp.TERM_MAP_FILE).read_text(encoding="utf-8")
+    path.write_text(text.replace(",-1,", ",minus,", 1), encoding="utf-8")
+    with pytest.raises(Exception, match="direction 'minus' must be 1"):
+        cmp.read_term_map(path)
+
+
+# --- the whole analysis on the real data -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tables(clean_tables: Tables, fetched_project: ProjectPaths) -> Tables:
+    published = cmp.read_published(fetched_project.transcribed / cmp.PUBLISHED_FILE)
+    features = pd.read_csv(raw_path("ds2016_foreignfightersimputed", fetched_project))
+    term_map = cmp.read_term_map(fetched_project.transcribed / cmp.TERM_MAP_FILE)
+    return cn.analyse(clean_tables["countries"], published, features, term_map, settings=QUICK)
+
+
+def test_model_choice_and_calibration(tables: Tables) -> None:
+    fit = tables["crossnational_fit"].set_index("model")
+    complete = fit[fit["sample"] == "complete_cases"]
+    assert set(complete["estimator"]) == set(cm.ESTIMATORS)
+    assert complete["cv_folds"].eq(QUICK.cv_folds).all()
+    main = fit[fit["main_estimator"]]
+    assert set(main["estimator"]) == {"hurdle_nb2"}
+    # The NB2 forms predict far more fighters than there are, so give no AMEs, and say why.
+    nb2 = complete[complete["estimator"] != "hurdle_nb2"]
+    assert (nb2["predicted_total_ratio"] > 1.25).all()
+    assert not nb2["usable_for_marginal_effects"].any()
+    assert nb2["reason"].str.contains("off the observed").all()
+    # N is stated for every model; the main analysis has all 163 countries and m = 20.
+    assert (main["n"] == 163).all()
+    assert (main["imputations"] == 20).all()
+    assert main.loc["youth_unemployment:hurdle_nb2:multiple_imputation", "n_complete_cases"] == 153
+    estimates = tables["crossnational_estimates"]
+    ames = estimates[estimates["quantity"] == "average marginal effect"]
+    unusable = ames[ames["model"].isin(nb2.index)]
+    assert not unusable["usable_for_marginal_effects"].any()
+    rootogram = tables["crossnational_rootogram"]
+    totals = rootogram.groupby("model")[["observed", "expected"]].sum()
+    np.testing.assert_allclose(totals["observed"], totals["expected"], rtol=1e-6)
+
+
+def test_kosovo_is_predicted_with_an_interval(tables: Tables) -> None:
+    predictions = tables["crossnational_predictions"].set_index(["iso3", "specification"])
+    kosovo = predictions.loc[("XKX", "youth_unemployment")]
+    assert kosovo["observed"] == 125
+    assert 0 <= kosovo["prediction_low"] <= kosovo["predicted_median"] <= kosovo["prediction_high"]
+    assert kosovo["prediction_draws"] == QUICK.simulation_draws * 20
+    assert 1 <= kosovo["rank_per_capita"] <= 163
+    assert kosovo["fighters_per_million"] == pytest.approx(125 / 1_812_788 * 1e6, rel=1e-3)
+    assert {"ALB", "BIH", "MKD", "SRB"} <= set(predictions.index.get_level_values(0))
+    assert not predictions.loc[("MNE", "youth_unemployment"), "in_sample"]
+    sensitivity = tables["crossnational_kosovo_sensitivity"]
+    shifted = sensitivity[sensitivity["scenario"].str.contains("points")]
+    assert len(shifted) == len(QUICK.youth_shifts) + len(QUICK.unemployment_shifts)
+    youth = sensitivity[sensitivity["specification"] == "youth_unemployment"].set_index("scenario")
+    # A higher youth-unemployment figure raises the prediction when its AME is positive.
+    assert youth.loc["survey figure +10 points", "value_used"] == pytest.approx(65.3)
+    covariates = tables["crossnational_kosovo_covariates"].set_index("variable")
+    assert covariates.loc[cn.YOUTH, "source_key"] == "CIA_WFB_2014"
+    assert covariates.loc[cn.HDI, "status"] == "imputed (missing)"
+
+
+def test_ds2016_rebuild_uses_their_sample(tables: Tables) -> None:
+    fit = tables["crossnational_fit"].set_index("model")
+    rebuild = fit.loc["ds2016_rebuild:hurdle_nb2:ds2016_imputed"]
+    assert rebuild["n"] == 163
+    # Their outcome: mean 114.08 over 163 countries (their Table "Description of Features").
+    assert rebuild["observed_total"] / 163 == pytest.approx(114.08, abs=0.005)
+    comparison = tables["crossnational_comparison"]
+    ds = comparison[comparison["source_key"] == "ds2016_tabA_main"]
+    rebuilt = ds[ds["our_model"] == "ds2016_rebuild:hurdle_nb2:ds2016_imputed"]
+    assert len(rebuilt) == 69  # 23 features x 3 components, every one compared
+    assert rebuilt["verdict"].isin(["agree", "disagree", "inconclusive"]).all()
+
+
+def test_each_model_is_a_result_object(clean_tables: Tables) -> None:
+    frame = cn.country_frame(clean_tables["countries"])
+    covariates = cn.SPECIFICATIONS["youth_unemployment"]
+    complete = frame.dropna(subset=list(covariates))
+    scale = cn.standardisation(frame)
+    result = cn.fit_specification(
+        "youth_unemployment", covariates, "nb2", [complete], scale, QUICK, "complete_cases", 153
+    )
+    tidy = result.tidy()
+    assert list(tidy.columns[:9]) == [
+        "model",
+        "term",
+        "estimate",
+        "conf_low",
+        "conf_high",
+        "p_value",
+        "scale",
+        "n",
+        "synthetic",
+    ]
+    assert (tidy["n"] == 153).all()
+    assert result.statistics["usable_for_marginal_effects"] is False
+    assert "NOT USED FOR MARGINAL EFFECTS" in result.summary()
+    assert set(result.diagnostics) == {"calibration", "rootogram"}
+    assert result.diagnostics["rootogram"]["observed"].sum() == 153

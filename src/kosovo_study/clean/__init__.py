@@ -44,6 +44,7 @@ TRANSCRIBED_INPUTS = (
     "gulf_charity_presence_events.csv",
     "kosovo_fighters_by_municipality_confirmed.csv",
     "kosovo_fighters_national.csv",
+    "kosovo_country_covariates.csv",
 )
 TABLES = tuple(PROCESSED_SCHEMAS)
 

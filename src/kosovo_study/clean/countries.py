@@ -18,27 +18,43 @@ Sources (registry names in brackets):
 * Alesina et al. (2003) ethnic fractionalisation [``ds2016_fractionalization``]: 0
   means missing in that file and is coded missing.
 * HDI 2015 [``unidx_hdi_cpi_2015``].
+* Kosovo, which the WDI extract and the fractionalisation file do not cover
+  (:func:`kosovo_covariates`, ``data/raw/transcribed/kosovo_country_covariates.csv``):
+  unemployment and youth unemployment from the Kosovo Agency of Statistics Labour
+  Force Survey (national survey figures, ages 15-64 and 15-24, **not** the ILO-modelled
+  15+ series of the WDI; the models test how much Kosovo's placement depends on this),
+  and ethnic fractionalisation computed from the 2011 census shares (a census that
+  excluded the four northern municipalities and was partly boycotted, so it
+  understates the Serb share).  Each filled cell names its source in the
+  ``*_source_key`` columns.
 
 Country names are harmonised to ISO3 through the country-codes table
 [``datahub_country_codes``] plus :data:`NAME_ALIASES`; every name that still does
 not match goes to the rejects table.  Kosovo is XKX (``KSV`` in the WDI and D&S
 files, ``XK`` in Pew); the country-codes table has no Kosovo row, so it is added.
 
+:data:`SHARED_FIGURES`: ICSR's January 2015 figure for Israel (120) is shared
+equally with the Palestinian territories (60 each), the rule of Derpanopoulos &
+Sonnet (2016); the same rule is applied in the countries table and in their
+rebuilt outcome, so every model uses one figure for Israel.
+
 :func:`ds2016_outcome` rebuilds the outcome of Derpanopoulos & Sonnet (2016) under
-their rules: ICSR Jan-2015 midpoints, unlisted countries 0, Israel's 120 split
-evenly with West Bank and Gaza, over their 163-country imputed sample.
+their rules: ICSR Jan-2015 midpoints, unlisted countries 0, Israel's figure shared
+as above, over their 163-country imputed sample.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyreadr
 
-from kosovo_study.clean.io import Ledger
+from kosovo_study.clean.io import Ledger, parse_number, read_transcribed
 from kosovo_study.errors import ValidationError
 from kosovo_study.municipalities import name_key
 from kosovo_study.storage import string_records
@@ -48,6 +64,13 @@ POINT_RULE = (
     "published range (low + high) / 2"
 )
 KOSOVO = "XKX"
+#: ICSR Jan-2015 figures published for one country that Derpanopoulos & Sonnet (2016,
+#: "Data") share equally with another: Israel's 120 with the Palestinian territories
+#: (ICSR gave no separate figure for the latter).  Key: ISO3 of the published row.
+SHARED_FIGURES: dict[str, tuple[str, ...]] = {"ISR": ("ISR", "PSE")}
+#: Where the WDI-based covariates come from for every country the D&S files cover.
+DS2016_SOURCE = "derpanopoulos_sonnet_2016_data"
+KOSOVO_COVARIATES_FILE = "kosovo_country_covariates.csv"
 #: Old or non-standard codes used by the sources (WDI "ADO" Andorra, "IMY" Isle of Man...).
 CODE_FIXES = {
     "KSV": KOSOVO,
@@ -220,6 +243,24 @@ def icsr(path: Path, names: CountryNames, ledger: Ledger) -> pd.DataFrame:
         entry[f"{release}_low"] = low
         entry[f"{release}_high"] = high
         entry[f"{release}_point"] = point
+    for owner, shared_by in SHARED_FIGURES.items():
+        figure: Any = rows.get(owner, {}).get("icsr_2015_point")
+        if figure is None:
+            continue
+        for sharer in shared_by:
+            shared = rows.setdefault(sharer, {"iso3": sharer})
+            if sharer != owner and shared.get("icsr_2015_point") is not None:
+                raise ValidationError(
+                    f"{path}: {sharer} has its own Jan-2015 figure, so {owner}'s figure "
+                    "cannot be shared with it. Update SHARED_FIGURES."
+                )
+            shared["icsr_2015_point"] = float(figure) / len(shared_by)
+            shared["icsr_2015_low"] = shared["icsr_2015_high"] = None
+        ledger.note(
+            path.name,
+            f"Jan-2015 figure for {owner} ({figure}) shared equally by {list(shared_by)} "
+            "(Derpanopoulos & Sonnet 2016)",
+        )
     frame = pd.DataFrame(list(rows.values()))
     frame["icsr_2015_listed"] = frame["icsr_2015_point"].notna()
     return frame
@@ -415,10 +456,13 @@ def ds2016_outcome(
     # icsr.mean is already the range midpoint where ICSR gave a range.
     midpoint = jan_2015["icsr.mean"].replace({"NA": None, "": None}).astype(float)
     counts = dict(zip(jan_2015["countrycode"], midpoint, strict=True))
-    # Their rule: Israel's figure is shared equally with West Bank and Gaza.
-    israel = counts.get("ISR") or 0.0
-    counts["ISR"] = israel / 2
-    counts["WBG"] = israel / 2
+    # Their rule (SHARED_FIGURES): Israel's figure is shared equally with the
+    # Palestinian territories ("WBG" in their files).
+    ds_codes = {v: k for k, v in CODE_FIXES.items() if len(k) == 3}
+    for published, shared_by in SHARED_FIGURES.items():
+        figure = counts.get(published) or 0.0
+        for iso3 in shared_by:
+            counts[ds_codes.get(iso3, iso3)] = figure / len(shared_by)
     sample = pd.read_csv(imputed_path, dtype=str, keep_default_na=False)["ctryCode"]
     if ledger is not None:
         ledger.count_in("countries", imputed_path.name, len(sample))
@@ -431,6 +475,145 @@ def ds2016_outcome(
     )
     frame["iso3"] = frame["ds2016_code"].map(lambda c: CODE_FIXES.get(c, c))
     return frame
+
+
+@dataclass(frozen=True)
+class FilledValue:
+    """One covariate of one country filled from a transcribed public source."""
+
+    column: str
+    value: float
+    source_key: str
+    definition: str
+
+
+#: Countries-table column -> (statistic in the transcribed file, years averaged).  The
+#: window matches the WDI means (2010-2013); KAS ran no Labour Force Survey in 2010-2011,
+#: so Kosovo's means are over the years it published (2012-2013).
+KOSOVO_LABOUR_STATISTICS = {
+    "unemployment_pct_2010_2013": ("unemployment_rate", ("2010", "2011", "2012", "2013")),
+    "youth_unemployment_pct_2010_2013": (
+        "youth_unemployment_rate_15_24",
+        ("2010", "2011", "2012", "2013"),
+    ),
+}
+#: Census year and source of the ethnic shares used for Kosovo's fractionalisation.
+KOSOVO_ETHNIC_YEAR = "2011"
+KOSOVO_ETHNIC_SOURCE = "CIA_WFB_2022_CENSUS2011"
+
+
+def _decimals(text: str) -> int:
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def kosovo_covariates(path: Path, ledger: Ledger | None = None) -> list[FilledValue]:
+    """Kosovo's unemployment, youth unemployment and ethnic fractionalisation.
+
+    Labour statistics: for each year in the window, the rows of the statistic that are
+    not flagged as conflicting ("CONFLICTS" in ``definition``) must agree within the
+    rounding of the least precise row (0.5 points for a whole number); the most precise
+    row is used, and the value is the mean over the years found (per cent, KAS LFS).
+    Fractionalisation: 1 - sum of squared 2011 census shares over the listed groups
+    (Alesina et al. 2003's formula; "other/unspecified" counts as one group).
+    """
+    columns = ["statistic", "year", "value", "unit", "definition", "source_key"]
+    table = read_transcribed(path, columns, ledger)
+    if ledger is not None:
+        ledger.count_in("countries", path.name, len(table))
+    table["line"] = range(2, len(table) + 2)
+    usable = table[~table["definition"].str.contains("CONFLICTS", case=True)]
+    filled: list[FilledValue] = []
+    for column, (statistic, years) in KOSOVO_LABOUR_STATISTICS.items():
+        chosen: list[tuple[float, str]] = []
+        for year in years:
+            rows = usable[(usable["statistic"] == statistic) & (usable["year"] == year)]
+            if rows.empty:
+                continue
+            values = [
+                parse_number(v, path=path, line=int(line), column="value")
+                for v, line in zip(rows["value"], rows["line"], strict=True)
+            ]
+            tolerance = 0.5 * 10 ** -min(_decimals(v) for v in rows["value"])
+            if max(v or 0.0 for v in values) - min(v or 0.0 for v in values) > tolerance:
+                raise ValidationError(
+                    f"{path} lines {rows['line'].tolist()}: {statistic} {year} differs between "
+                    f"sources ({values}). Correct the transcription or mark the wrong row "
+                    "'CONFLICTS' in its definition."
+                )
+            best = max(range(len(rows)), key=lambda i: _decimals(rows["value"].iloc[i]))
+            chosen.append((float(values[best] or 0.0), str(rows["source_key"].iloc[best])))
+        if not chosen:
+            raise ValidationError(
+                f"{path}: no {statistic} row for {years[0]}-{years[-1]}. Add the KAS figure."
+            )
+        found = [
+            y
+            for y in years
+            if not usable[(usable["statistic"] == statistic) & (usable["year"] == y)].empty
+        ]
+        filled.append(
+            FilledValue(
+                column=column,
+                value=float(np.mean([v for v, _ in chosen])),
+                source_key=";".join(dict.fromkeys(k for _, k in chosen)),
+                definition=f"KAS Labour Force Survey, mean of {', '.join(found)}; national "
+                "survey figure for ages 15-64 (youth: 15-24), not the ILO-modelled 15+ series",
+            )
+        )
+    ethnic = usable[
+        usable["statistic"].str.startswith("ethnic_share_")
+        & (usable["year"] == KOSOVO_ETHNIC_YEAR)
+        & (usable["source_key"] == KOSOVO_ETHNIC_SOURCE)
+    ]
+    if not ethnic.empty:
+        shares = np.array(
+            [
+                parse_number(v, path=path, line=int(line), column="value") or 0.0
+                for v, line in zip(ethnic["value"], ethnic["line"], strict=True)
+            ]
+        )
+        if abs(shares.sum() - 100) > 0.5:
+            raise ValidationError(
+                f"{path} lines {ethnic['line'].tolist()}: the {KOSOVO_ETHNIC_YEAR} ethnic shares "
+                f"add up to {shares.sum():.1f}%, not 100%. Complete or correct them."
+            )
+        filled.append(
+            FilledValue(
+                column="ethnic_fractionalisation",
+                value=float(1 - np.sum((shares / shares.sum()) ** 2)),
+                source_key=KOSOVO_ETHNIC_SOURCE,
+                definition="1 - sum of squared 2011 census ethnic shares; the census excluded "
+                "north Kosovo and was partly boycotted, so the Serb share is understated",
+            )
+        )
+    return filled
+
+
+#: Columns whose source differs by country: the ``*_source_key`` column names it.
+SOURCED_COLUMNS = {
+    "unemployment_pct_2010_2013": "unemployment_source_key",
+    "youth_unemployment_pct_2010_2013": "youth_unemployment_source_key",
+    "ethnic_fractionalisation": "ethnic_fractionalisation_source_key",
+}
+
+
+def fill_kosovo(table: pd.DataFrame, filled: list[FilledValue], ledger: Ledger) -> pd.DataFrame:
+    """Source keys for every sourced cell; Kosovo's missing cells filled from ``filled``."""
+    table = table.copy()
+    for column, key_column in SOURCED_COLUMNS.items():
+        table[key_column] = table[column].notna().map({True: DS2016_SOURCE, False: None})
+    row = table.index[table["iso3"] == KOSOVO]
+    for value in filled:
+        if table.loc[row, value.column].notna().any():
+            continue  # a value from the main source wins; never overwrite it
+        table.loc[row, value.column] = value.value
+        table.loc[row, SOURCED_COLUMNS[value.column]] = value.source_key
+        ledger.note(
+            KOSOVO_COVARIATES_FILE,
+            f"{KOSOVO} {value.column} = {value.value:.4g} from {value.source_key} "
+            f"({value.definition})",
+        )
+    return table
 
 
 #: Unit, year and source key of each column of the countries table.
@@ -446,12 +629,12 @@ VARIABLES: dict[str, tuple[str, str, str]] = {
     "unemployment_pct_2010_2013": (
         "% of labour force",
         "2010-2013",
-        "derpanopoulos_sonnet_2016_data",
+        "derpanopoulos_sonnet_2016_data; Kosovo: unemployment_source_key",
     ),
     "youth_unemployment_pct_2010_2013": (
         "% of labour force 15-24",
         "2010-2013",
-        "derpanopoulos_sonnet_2016_data",
+        "derpanopoulos_sonnet_2016_data; Kosovo: youth_unemployment_source_key",
     ),
     "gdp_per_capita_ppp_2010_2013": (
         "constant 2011 int. $",
@@ -467,10 +650,18 @@ VARIABLES: dict[str, tuple[str, str, str]] = {
     "gdp_per_capita_usd_2014": ("current US$", "2014", "worldbank_gdp_datahub"),
     "muslim_share_2010": ("share 0-1", "2010", "derpanopoulos_sonnet_2016_data"),
     "muslim_share_below_0_001": ("flag", "2010", "derpanopoulos_sonnet_2016_data"),
-    "ethnic_fractionalisation": ("index 0-1", "c. 2000", "derpanopoulos_sonnet_2016_data"),
+    "ethnic_fractionalisation": (
+        "index 0-1",
+        "c. 2000",
+        "derpanopoulos_sonnet_2016_data; Kosovo: ethnic_fractionalisation_source_key",
+    ),
     "hdi_2015": ("index 0-1", "2015", "unidx_hdi_cpi_2015"),
     "ds2016_outcome": ("persons", "2015-01", "ds2016_table_features"),
     "in_ds2016_sample": ("flag", "", "derpanopoulos_sonnet_2016_data"),
+    # The source of each cell of the three covariates Kosovo's row fills (see above).
+    "unemployment_source_key": ("source key", "", "per row"),
+    "youth_unemployment_source_key": ("source key", "", "per row"),
+    "ethnic_fractionalisation_source_key": ("source key", "", "per row"),
 }
 
 
@@ -499,4 +690,6 @@ def build(raw: Path, ledger: Ledger) -> pd.DataFrame:
     table["in_ds2016_sample"] = table["in_ds2016_sample"].fillna(False).astype(bool)
     table["muslim_share_below_0_001"] = table["muslim_share_below_0_001"].astype("boolean")
     table["log_gdp_per_capita_ppp_2010_2013"] = np.log(table["gdp_per_capita_ppp_2010_2013"])
+    filled = kosovo_covariates(raw / "transcribed" / KOSOVO_COVARIATES_FILE, ledger)
+    table = fill_kosovo(table, filled, ledger)
     return table.sort_values("iso3").reset_index(drop=True)[list(VARIABLES)]

@@ -9,6 +9,7 @@ refits a model.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,8 @@ from kosovo_study.models.outcome import (
     TOTAL_DEFINITIONS,
     TOTAL_SOURCE_KEY,
     load_outcome,
+    locate_restricted,
     national_totals,
-    restricted_path,
 )
 from kosovo_study.paths import ProjectPaths, project_paths
 from kosovo_study.storage import write_table, write_text_atomic
@@ -44,14 +45,22 @@ MUNICIPAL_TABLES = (
 
 
 def input_files(paths: ProjectPaths) -> list[Path]:
+    """Processed tables, published results, the cross-national comparison's files, and
+    the restricted file when it is there.
+
+    Locating the restricted file stops the run when anything odd sits at or near its
+    path (see :func:`kosovo_study.models.outcome.locate_restricted`).
+    """
     files = [
         paths.processed / "municipalities.csv",
         paths.processed / "countries.csv",
         paths.processed / "kosovo_national.csv",
         paths.transcribed / "published_results.csv",
+        # read by the cross-national comparison (D&S imputed file, term map)
+        *crossnational.extra_input_files(paths),
     ]
-    restricted = restricted_path(paths)
-    return [*files, restricted] if restricted.exists() else files
+    restricted = locate_restricted(paths)
+    return [*files, restricted] if restricted is not None else files
 
 
 def read_processed(paths: ProjectPaths, name: str) -> pd.DataFrame:
@@ -73,11 +82,10 @@ def build_results(
     outcome = load_outcome(paths, design, national)
     totals = national_totals(national)
     results = municipal.analyse(design, outcome, municipalities, totals, settings)
-    results.update(
-        crossnational.analyse(
-            countries, published, replicates=bootstrap_replicates, seed=crossnational_seed
-        )
+    cn_settings = replace(
+        crossnational.stage_settings(bootstrap_replicates), seed=crossnational_seed
     )
+    results.update(crossnational.analyse_from(paths, countries, published, cn_settings))
     metadata: dict[str, Any] = {
         "package_version": __version__,
         "inputs_sha256": hash_files(input_files(paths), paths.root),
@@ -100,8 +108,11 @@ def build_results(
             "seed": SYNTHETIC_SEED,
         },
         "settings": settings.__dict__,
-        "crossnational_bootstrap_replicates": bootstrap_replicates,
+        "crossnational_settings": cn_settings.record(),
         "crossnational_seed": crossnational_seed,
+        "crossnational_inputs_sha256": hash_files(
+            crossnational.extra_input_files(paths), paths.root
+        ),
         # sha256, source keys, definition and period of the restricted file (None if synthetic)
         "municipal_outcome_provenance": outcome.provenance or None,
         "synthetic_tables": list(MUNICIPAL_TABLES) if outcome.synthetic else [],

@@ -1,39 +1,62 @@
 """Cross-national models of foreign-fighter flows (ICSR, January 2015), on real data.
 
 Sample: the 163 countries of Derpanopoulos & Sonnet (2016) (population > 500,000;
-Syria and Iraq excluded) with every covariate present; the N of each model is
-reported.  Outcome: the ICSR Jan-2015 figure under a point rule (``low``, ``mid`` =
-the published point or range midpoint, ``high``); countries ICSR did not list are
-coded 0, as Derpanopoulos & Sonnet do, although ICSR omitted countries with 5 or
-fewer cases (so 0 means "5 or fewer").
+Syria and Iraq excluded), Kosovo included.  Outcome: the ICSR Jan-2015 figure under a
+point rule (``low``, ``mid`` = the published point or range midpoint, ``high``);
+countries ICSR did not list are coded 0, as Derpanopoulos & Sonnet do, although ICSR
+omitted countries with 5 or fewer cases (so 0 means "5 or fewer"); Israel's figure is
+shared with the Palestinian territories (:data:`kosovo_study.clean.countries.SHARED_FIGURES`).
 
-Estimators:
+Steps (:func:`run_analysis`):
 
-* NB2 (statsmodels ``NegativeBinomial``) with log population 2014 as the offset and
-  robust (HC0) standard errors;
-* hurdle NB (statsmodels ``HurdleCountModel``: a Poisson-type zero hurdle and a
-  zero-truncated NB2 count part).  statsmodels' hurdle model takes no offset, so log
-  population enters as a covariate, as in Derpanopoulos & Sonnet.
+1. **Model choice** on complete cases, for every specification: the estimators of
+   :mod:`kosovo_study.models.countmodels` are compared by their out-of-sample log score
+   (seeded ``cv_folds``-fold cross-validation: the mean log predictive density of each
+   held-out country; Gneiting & Raftery 2007), not by AIC alone.  The estimator with
+   the best score on the main specification is the main estimator, provided it passes
+   the calibration rule below; otherwise the next best.
+2. **Calibration** of every model: predicted against observed total, predicted against
+   observed share of zeros, and the data of a hanging rootogram (observed and expected
+   numbers of countries by count bin; Kleiber & Zeileis 2016).
+3. **The calibration rule** (:func:`usable_for_marginal_effects`): a model whose
+   predicted total is off the observed total by more than ``calibration_tolerance``
+   (25%), or whose widest average-marginal-effect interval is wider than the observed
+   total of fighters of its sample (the "world total"), is not used for marginal
+   effects; the results say which condition failed.
+4. **Main analysis** with multiple imputation (:mod:`kosovo_study.models.imputation`,
+   chained equations, ``m >= 20``, Rubin's rules) over all 163 countries; complete
+   cases are the sensitivity check.  N is stated for every model.
+5. **Kosovo and the Western Balkans**: each country's observed count against the
+   count the model predicts for it when it is left out of the fit, with a 95%
+   prediction interval from simulation (parameter draws from the robust asymptotic
+   normal, King, Tomz & Wittenberg 2000, and count noise, pooled over imputations), and
+   its rank per capita.  For Kosovo, a sensitivity analysis of its labour-market
+   figures (KAS survey, ages 15-64, not ILO-modelled 15+): shifted values, the
+   figures imputed instead, and the variable left out.
 
-Covariates are standardised over the model's sample, so coefficients and average
-marginal effects (AMEs, in persons, from central finite differences of the
-predicted mean, averaged over countries) are "per SD", the scale of Derpanopoulos &
-Sonnet's published AMEs.  AME intervals: nonparametric bootstrap over countries.
+Covariates are standardised with the mean and SD of their observed values over the
+sample, so coefficients and average marginal effects (AMEs: persons per SD, central
+finite differences of the predicted mean averaged over countries) are "per SD", the
+scale of Derpanopoulos & Sonnet's published AMEs.  AME intervals come from parameter
+draws (``simulation_draws`` per imputation) instead of a nonparametric bootstrap, so
+no model is refitted for them; their Monte Carlo error is stated.
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
+import zlib
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
-from statsmodels.discrete.truncated_model import HurdleCountModel
 
 from kosovo_study.errors import KosovoStudyError
+from kosovo_study.models import countmodels as cm
+from kosovo_study.models.imputation import ImputationSettings, impute, rubin
+from kosovo_study.models.results import ModelResult
 
 Z95 = stats.norm.ppf(0.975)
 YOUTH = "youth_unemployment_pct_2010_2013"
@@ -43,17 +66,80 @@ MUSLIM = "muslim_share_2010"
 FRACTIONALISATION = "ethnic_fractionalisation"
 HDI = "hdi_2015"
 LOG_POPULATION = "log_population_2014"
+OUTCOME_LOG = "log1p_fighters"
 SPECIFICATIONS: dict[str, tuple[str, ...]] = {
     "youth_unemployment": (YOUTH, LOG_GDP, MUSLIM, FRACTIONALISATION),
     "unemployment": (UNEMPLOYMENT, LOG_GDP, MUSLIM, FRACTIONALISATION),
     "with_hdi": (YOUTH, LOG_GDP, MUSLIM, FRACTIONALISATION, HDI),
 }
+#: Kosovo's placement without any labour-market variable (sensitivity check).
+WITHOUT_LABOUR = "without_labour_market"
+WITHOUT_LABOUR_COVARIATES = (LOG_GDP, MUSLIM, FRACTIONALISATION)
+MAIN_SPECIFICATION = "youth_unemployment"
+ALL_COVARIATES = (YOUTH, UNEMPLOYMENT, LOG_GDP, MUSLIM, FRACTIONALISATION, HDI)
 POINT_RULES = ("low", "mid", "high")
+KOSOVO = "XKX"
+#: The Western Balkan countries reported beside Kosovo (ISO3 -> name).
+WESTERN_BALKANS = {
+    "ALB": "Albania",
+    "BIH": "Bosnia and Herzegovina",
+    "MKD": "North Macedonia",
+    "MNE": "Montenegro",
+    "SRB": "Serbia",
+    "XKX": "Kosovo",
+}
+#: Count bins of the rootogram: (label, lower exclusive, upper inclusive); -1 is "below 0".
+ROOTOGRAM_BINS: tuple[tuple[str, float, float], ...] = (
+    ("0", -1, 0),
+    ("1-10", 0, 10),
+    ("11-50", 10, 50),
+    ("51-100", 50, 100),
+    ("101-500", 100, 500),
+    ("501-1000", 500, 1000),
+    ("over 1000", 1000, np.inf),
+)
+#: Step of the central finite differences of the AMEs (in SD units).
+FINITE_DIFFERENCE_STEP = 1e-4
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every size, seed and threshold of the cross-national analysis."""
+
+    imputation: ImputationSettings = field(default_factory=ImputationSettings)
+    cv_folds: int = 10
+    #: Parameter draws per fit (per imputation) for AME and prediction intervals.
+    simulation_draws: int = 200
+    #: Relative error of the predicted total above which a model gives no AMEs.
+    calibration_tolerance: float = 0.25
+    seed: int = 2015
+    #: Shifts (percentage points) of Kosovo's survey figures in the sensitivity check.
+    #: The gap between a national 15-64 survey rate and an ILO-modelled 15+ rate for
+    #: Kosovo is not published in the data used here, so these are a stated
+    #: assumption (a grid around the survey value), not an estimate of that gap.
+    youth_shifts: tuple[float, ...] = (-10.0, -5.0, 5.0, 10.0)
+    unemployment_shifts: tuple[float, ...] = (-5.0, -2.5, 2.5, 5.0)
+
+    def record(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def outcome(countries: pd.DataFrame, point_rule: str = "mid") -> pd.Series:
+    """ICSR Jan-2015 fighters by the point rule; unlisted countries 0 (D&S coding)."""
+    if point_rule not in POINT_RULES:
+        raise KosovoStudyError(f"Unknown point rule {point_rule!r}: use one of {POINT_RULES}.")
+    point = countries["icsr_2015_point"]
+    if point_rule == "low":
+        point = countries["icsr_2015_low"].fillna(point)
+    elif point_rule == "high":
+        point = countries["icsr_2015_high"].fillna(point)
+    return point.where(countries["icsr_2015_listed"], 0.0)
 
 
 @dataclass(frozen=True)
 class CountrySample:
-    """Outcome, standardised covariates and offset for one specification."""
+    """Outcome, standardised covariates and offset for one specification (complete
+    cases); used by the cross-national multiverse."""
 
     iso3: list[str]
     fighters: np.ndarray
@@ -73,21 +159,10 @@ class CountrySample:
         return np.asarray(sm.add_constant(columns.to_numpy(), has_constant="add"))
 
 
-def outcome(countries: pd.DataFrame, point_rule: str = "mid") -> pd.Series:
-    """ICSR Jan-2015 fighters by the point rule; unlisted countries 0 (D&S coding)."""
-    if point_rule not in POINT_RULES:
-        raise KosovoStudyError(f"Unknown point rule {point_rule!r}: use one of {POINT_RULES}.")
-    point = countries["icsr_2015_point"]
-    if point_rule == "low":
-        point = countries["icsr_2015_low"].fillna(point)
-    elif point_rule == "high":
-        point = countries["icsr_2015_high"].fillna(point)
-    return point.where(countries["icsr_2015_listed"], 0.0)
-
-
 def country_sample(
     countries: pd.DataFrame, covariates: tuple[str, ...], point_rule: str = "mid"
 ) -> CountrySample:
+    """Complete cases of the D&S sample for ``covariates``."""
     frame = countries[countries["in_ds2016_sample"]].copy()
     frame["fighters"] = outcome(frame, point_rule)
     frame[LOG_POPULATION] = np.log(frame["population_2014"])
@@ -105,247 +180,883 @@ def country_sample(
     )
 
 
-def _fit_nb2(sample: CountrySample) -> sm.regression.linear_model.RegressionResultsWrapper:
-    exog = sample.exog()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        poisson = sm.GLM(
-            sample.fighters, exog, family=sm.families.Poisson(), offset=sample.log_population
-        ).fit()
-        model = sm.NegativeBinomial(sample.fighters, exog, offset=sample.log_population)
-        rough = model.fit(
-            start_params=np.append(poisson.params, 1.0), method="bfgs", maxiter=5000, disp=0
-        )
-        return model.fit(
-            start_params=rough.params, method="newton", maxiter=200, disp=0, cov_type="HC0"
-        )
+def _number(value: Any) -> float:
+    """A table cell as a float (pandas-stubs type cells as a union of every scalar)."""
+    return float(value)
 
 
-def _fit_hurdle(sample: CountrySample) -> object:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return HurdleCountModel(
-            sample.fighters, sample.exog(with_population=True), dist="negbin", zerodist="poisson"
-        ).fit(disp=0, maxiter=1000)
+# --- the analysis frame ------------------------------------------------------------------
 
 
-def _predict_nb2(params: np.ndarray, exog: np.ndarray, offset: np.ndarray) -> np.ndarray:
-    mean: np.ndarray = np.exp(exog @ params[: exog.shape[1]] + offset)
-    return mean
-
-
-def average_marginal_effects(
-    predict: Callable[[np.ndarray], np.ndarray], exog: np.ndarray, names: list[str]
-) -> dict[str, float]:
-    """Mean over units of d E[y | x] / d x_k (x_k in SD units), by central differences."""
-    step = 1e-4
-    effects = {}
-    for k, name in enumerate(names, start=1):
-        up, down = exog.copy(), exog.copy()
-        up[:, k] += step
-        down[:, k] -= step
-        effects[name] = float(np.mean((predict(up) - predict(down)) / (2 * step)))
-    return effects
-
-
-def _ames(sample: CountrySample, estimator: str) -> dict[str, float]:
-    names = list(sample.covariates.columns)
-    if estimator == "nb2":
-        result = _fit_nb2(sample)
-        exog = sample.exog()
-        return average_marginal_effects(
-            lambda x: _predict_nb2(np.asarray(result.params), x, sample.log_population), exog, names
-        )
-    hurdle = _fit_hurdle(sample)
-    exog = sample.exog(with_population=True)
-    return average_marginal_effects(
-        lambda x: np.asarray(hurdle.predict(x, which="mean")),  # type: ignore[attr-defined]
-        exog,
-        [*names, LOG_POPULATION],
-    )
-
-
-def bootstrap_ames(
-    sample: CountrySample, estimator: str, replicates: int, seed: int
-) -> pd.DataFrame:
-    """Point AMEs and percentile 95% intervals from resampling countries."""
-    rng = np.random.default_rng(seed)
-    point = _ames(sample, estimator)
-    draws: list[dict[str, float]] = []
-    for _ in range(replicates):
-        rows = rng.integers(0, sample.n, sample.n)
-        resampled = CountrySample(
-            iso3=[sample.iso3[i] for i in rows],
-            fighters=sample.fighters[rows],
-            covariates=sample.covariates.iloc[rows].reset_index(drop=True),
-            log_population=sample.log_population[rows],
-            point_rule=sample.point_rule,
-        )
-        # Resamples can make a model degenerate (e.g. too few non-zero counts for the
-        # hurdle); those replicates give NaN and are dropped from the percentiles.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                draws.append(_ames(resampled, estimator))
-            except (np.linalg.LinAlgError, ValueError):
-                continue
-    table = pd.DataFrame(draws)
-    return pd.DataFrame(
-        {
-            "term": list(point),
-            "ame_per_sd": list(point.values()),
-            "ame_low": [float(np.nanpercentile(table[t], 2.5)) for t in point],
-            "ame_high": [float(np.nanpercentile(table[t], 97.5)) for t in point],
-            "bootstrap_replicates": [int(table[t].notna().sum()) for t in point],
-        }
-    )
-
-
-def nb2_coefficients(model: str, sample: CountrySample) -> tuple[pd.DataFrame, dict[str, object]]:
-    """IRRs per SD with robust intervals, and fit statistics, for the NB2 model."""
-    result = _fit_nb2(sample)
-    names = ["const", *sample.covariates.columns]
-    k = len(names)
-    params, se = np.asarray(result.params)[:k], np.asarray(result.bse)[:k]
-    coefficients = pd.DataFrame(
-        {
-            "model": model,
-            "estimator": "nb2",
-            "point_rule": sample.point_rule,
-            "term": names,
-            "coef": params,
-            "robust_se": se,
-            "p_value": 2 * stats.norm.sf(np.abs(params / se)),
-            "incidence_rate_ratio": np.exp(params),
-            "irr_low": np.exp(params - Z95 * se),
-            "irr_high": np.exp(params + Z95 * se),
-            "n": sample.n,
-        }
-    )
-    statistics: dict[str, object] = {
-        "model": model,
-        "estimator": "nb2",
-        "point_rule": sample.point_rule,
-        "n": sample.n,
-        "countries_with_fighters": int((sample.fighters > 0).sum()),
-        "log_likelihood": float(result.llf),
-        "aic": float(result.aic),
-        "pseudo_r2": float(result.prsquared),
-        "alpha": float(np.asarray(result.params)[-1]),
-    }
-    return coefficients, statistics
-
-
-def hurdle_statistics(model: str, sample: CountrySample) -> dict[str, object]:
-    result = _fit_hurdle(sample)
-    return {
-        "model": model,
-        "estimator": "hurdle_nb2",
-        "point_rule": sample.point_rule,
-        "n": sample.n,
-        "countries_with_fighters": int((sample.fighters > 0).sum()),
-        "log_likelihood": float(result.llf),  # type: ignore[attr-defined]
-        "aic": float(result.aic),  # type: ignore[attr-defined]
-        "pseudo_r2": float("nan"),
-        "alpha": float("nan"),
-    }
-
-
-#: Our term -> (study key, published variable, expected sign, how to read our estimate).
-PUBLISHED_SIGNS = (
-    ("Benmelech & Klor", "GDP per capita", LOG_GDP, "+", "with_hdi"),
-    ("Benmelech & Klor", "HDI", HDI, "+", "with_hdi"),
-    ("Benmelech & Klor", "size of Muslim population", MUSLIM, "+", "with_hdi"),
-    ("Benmelech & Klor", "ethnic homogeneity", FRACTIONALISATION, "-", "with_hdi"),
-    ("Pokalova", "unemployment rate", UNEMPLOYMENT, "+", "unemployment"),
-)
-DS2016_VARIABLES = {"Youth Unemployment": YOUTH, "Log GDP pc, PPP": LOG_GDP}
-
-
-def compare_with_published(
-    coefficients: pd.DataFrame, ames: pd.DataFrame, published: pd.DataFrame
-) -> pd.DataFrame:
-    """Sign agreement (and interval overlap for D&S AMEs) with published results."""
-    rows = []
-    ds = published[
-        (published["source_key"] == "ds2016_tabA_main")
-        & (published["component"] == "both_components")
-    ]
-    ours = ames[(ames["model"] == "youth_unemployment") & (ames["estimator"] == "hurdle_nb2")]
-    for variable, term in DS2016_VARIABLES.items():
-        theirs = ds[ds["variable"] == variable].iloc[0]
-        mine = ours[ours["term"] == term].iloc[0]
-        overlap = not (mine["ame_high"] < theirs["ci_low"] or mine["ame_low"] > theirs["ci_high"])
-        rows.append(
-            {
-                "study": theirs["study"],
-                "published_variable": variable,
-                "our_term": term,
-                "our_model": "youth_unemployment, hurdle NB2, AME per SD",
-                "published_sign": theirs["sign"],
-                "our_sign": "+" if mine["ame_per_sd"] > 0 else "-",
-                "published_estimate": float(theirs["estimate"]),
-                "published_low": float(theirs["ci_low"]),
-                "published_high": float(theirs["ci_high"]),
-                "our_estimate": float(mine["ame_per_sd"]),
-                "our_low": float(mine["ame_low"]),
-                "our_high": float(mine["ame_high"]),
-                "intervals_overlap": overlap,
-            }
-        )
-    nb = coefficients[(coefficients["estimator"] == "nb2") & (coefficients["point_rule"] == "mid")]
-    for study, variable, term, sign, model in PUBLISHED_SIGNS:
-        mine = nb[(nb["model"] == model) & (nb["term"] == term)].iloc[0]
-        rows.append(
-            {
-                "study": study,
-                "published_variable": variable,
-                "our_term": term,
-                "our_model": f"{model}, NB2 with population offset, IRR per SD",
-                "published_sign": sign,
-                "our_sign": "+" if mine["coef"] > 0 else "-",
-                "published_estimate": np.nan,
-                "published_low": np.nan,
-                "published_high": np.nan,
-                "our_estimate": float(mine["incidence_rate_ratio"]),
-                "our_low": float(mine["irr_low"]),
-                "our_high": float(mine["irr_high"]),
-                "intervals_overlap": np.nan,
-            }
-        )
-    table = pd.DataFrame(rows)
-    table["signs_agree"] = table["published_sign"] == table["our_sign"]
+def country_frame(countries: pd.DataFrame, point_rule: str = "mid") -> pd.DataFrame:
+    """The D&S sample indexed by ISO3: fighters, log population, every covariate (raw,
+    missing where the sources have no value) and the log outcome for imputation."""
+    frame = countries[countries["in_ds2016_sample"]].set_index("iso3")
+    table = pd.DataFrame(index=frame.index)
+    table["fighters"] = outcome(frame, point_rule).astype(float)
+    table[LOG_POPULATION] = np.log(frame["population_2014"].astype(float))
+    for column in ALL_COVARIATES:
+        table[column] = frame[column].astype(float)
+    table[OUTCOME_LOG] = np.log1p(table["fighters"])
+    if table[["fighters", LOG_POPULATION]].isna().any().any():
+        missing = table.index[table[["fighters", LOG_POPULATION]].isna().any(axis=1)].tolist()
+        raise KosovoStudyError(f"Countries without outcome or population: {missing}.")
     return table
 
 
-def analyse(
-    countries: pd.DataFrame, published: pd.DataFrame, replicates: int = 199, seed: int = 2015
-) -> dict[str, pd.DataFrame]:
-    """Every cross-national result table."""
-    coefficient_tables, statistics, ame_tables = [], [], []
-    for model, covariates in SPECIFICATIONS.items():
-        for rule in POINT_RULES:
-            sample = country_sample(countries, covariates, rule)
-            table, fit_row = nb2_coefficients(model, sample)
-            coefficient_tables.append(table)
-            statistics.append(fit_row)
-            if rule != "mid":
-                continue
-            statistics.append(hurdle_statistics(model, sample))
-            for estimator in ("nb2", "hurdle_nb2"):
-                ame = bootstrap_ames(sample, estimator, replicates, seed)
-                ame.insert(0, "estimator", estimator)
-                ame.insert(0, "model", model)
-                ame_tables.append(ame)
-    coefficients = pd.concat(coefficient_tables, ignore_index=True)
-    ames = pd.concat(ame_tables, ignore_index=True)
-    sensitivity = coefficients[coefficients["term"] != "const"].pivot_table(
-        index=["model", "term"], columns="point_rule", values="incidence_rate_ratio"
-    )
+def standardisation(
+    frame: pd.DataFrame, columns: tuple[str, ...] = (*ALL_COVARIATES, LOG_POPULATION)
+) -> dict[str, tuple[float, float]]:
+    """Mean and SD of the observed values of each covariate (the fixed "per SD" scale)."""
     return {
-        "crossnational_coefficients": coefficients,
-        "crossnational_fit": pd.DataFrame(statistics),
-        "crossnational_ame": ames,
-        "crossnational_comparison": compare_with_published(coefficients, ames, published),
-        "crossnational_sensitivity": sensitivity.reset_index()[["model", "term", *POINT_RULES]],
+        column: (float(frame[column].mean()), float(frame[column].std(ddof=1)))
+        for column in columns
+    }
+
+
+def term_names(covariates: tuple[str, ...], estimator: str) -> list[str]:
+    names = ["const", *covariates]
+    return names if estimator == "nb2_offset" else [*names, LOG_POPULATION]
+
+
+def design(
+    frame: pd.DataFrame,
+    covariates: tuple[str, ...],
+    estimator: str,
+    scale: dict[str, tuple[float, float]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(y, X, offset): X has a constant and standardised covariates (and log population
+    unless it is the offset)."""
+    names = term_names(covariates, estimator)[1:]
+    z = np.column_stack([(frame[c].to_numpy() - scale[c][0]) / scale[c][1] for c in names])
+    X = np.column_stack([np.ones(len(frame)), z])
+    return frame["fighters"].to_numpy(), X, frame[LOG_POPULATION].to_numpy()
+
+
+# --- what follows from one fit -------------------------------------------------------------
+
+
+def marginal_effects(
+    fit: cm.CountFit,
+    X: np.ndarray,
+    offset: np.ndarray,
+    draws: np.ndarray,
+    parts: tuple[str, ...] = ("mean",),
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """AME of every non-constant column (per SD) on each part of the prediction: point
+    estimates and, from the parameter draws, their simulation variances."""
+    h = FINITE_DIFFERENCE_STEP
+    points: dict[str, list[float]] = {part: [] for part in parts}
+    variances: dict[str, list[float]] = {part: [] for part in parts}
+    for j in range(1, X.shape[1]):
+        up, down = X.copy(), X.copy()
+        up[:, j] += h
+        down[:, j] -= h
+        at_up, at_down = cm.predict_parts(fit, up, offset), cm.predict_parts(fit, down, offset)
+        sim_up = cm.predict_parts(fit, up, offset, draws)
+        sim_down = cm.predict_parts(fit, down, offset, draws)
+        for part in parts:
+            points[part].append(float(np.mean((at_up[part] - at_down[part]) / (2 * h))))
+            simulated = np.mean((sim_up[part] - sim_down[part]) / (2 * h), axis=1)
+            variances[part].append(float(np.var(simulated, ddof=1)))
+    return {part: (np.array(points[part]), np.array(variances[part])) for part in parts}
+
+
+def rootogram_expected(fit: cm.CountFit, X: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Expected number of countries in each :data:`ROOTOGRAM_BINS` bin."""
+    expected = []
+    for _, lower, upper in ROOTOGRAM_BINS:
+        below = np.zeros(len(X)) if lower < 0 else cm.cdf(fit, lower, X, offset)
+        expected.append(float(np.sum(cm.cdf(fit, upper, X, offset) - below)))
+    return np.array(expected)
+
+
+def rootogram_observed(y: np.ndarray) -> np.ndarray:
+    return np.array([float(np.sum((y > lo) & (y <= hi))) for _, lo, hi in ROOTOGRAM_BINS])
+
+
+def cross_validated_log_score(
+    estimator: str, y: np.ndarray, X: np.ndarray, offset: np.ndarray, folds: int, seed: int
+) -> tuple[np.ndarray, int]:
+    """Log predictive density of every country when its fold is held out, and the
+    number of folds whose fit failed (their countries get NaN)."""
+    rng = np.random.default_rng(seed)
+    assignment = rng.permutation(np.arange(len(y)) % folds)
+    scores = np.full(len(y), np.nan)
+    failed = 0
+    for fold in range(folds):
+        test = assignment == fold
+        try:
+            fit = cm.fit_model(estimator, y[~test], X[~test], offset[~test], covariance=False)
+        except (KosovoStudyError, np.linalg.LinAlgError, ValueError):
+            failed += 1
+            continue
+        scores[test] = cm.log_density(fit, y[test], X[test], offset[test])
+    return scores, failed
+
+
+def usable_for_marginal_effects(
+    predicted_total: float,
+    observed_total: float,
+    widest_ame_interval: float,
+    tolerance: float = 0.25,
+) -> tuple[bool, str]:
+    """The calibration rule: (usable, reason).
+
+    Not usable when the predicted total is off the observed total by more than
+    ``tolerance`` (relative), or when the widest AME interval is wider than the observed
+    total of fighters (an effect interval wider than all the fighters there are says
+    nothing about any covariate).
+    """
+    reasons = []
+    if not np.isfinite(predicted_total) or observed_total <= 0:
+        reasons.append("predicted or observed total not positive and finite")
+    else:
+        error = predicted_total / observed_total - 1
+        if abs(error) > tolerance:
+            reasons.append(
+                f"predicted total {predicted_total:,.0f} is {error:+.0%} off the observed "
+                f"{observed_total:,.0f} (limit {tolerance:.0%})"
+            )
+    if not np.isfinite(widest_ame_interval) or widest_ame_interval > observed_total:
+        reasons.append(
+            f"widest AME interval ({widest_ame_interval:,.0f} persons) is wider than the "
+            f"observed total ({observed_total:,.0f})"
+        )
+    if reasons:
+        return False, "; ".join(reasons)
+    return True, (
+        f"predicted total within {tolerance:.0%} of the observed and every AME interval "
+        "narrower than the observed total"
+    )
+
+
+# --- fitting one specification on one or more completed data sets --------------------------
+
+
+@dataclass
+class _Accumulator:
+    """Per-imputation quantities of one model, pooled at the end."""
+
+    coef: list[np.ndarray] = field(default_factory=list)
+    coef_var: list[np.ndarray] = field(default_factory=list)
+    ame: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    ame_var: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    predicted_total: list[float] = field(default_factory=list)
+    predicted_zero_share: list[float] = field(default_factory=list)
+    rootogram: list[np.ndarray] = field(default_factory=list)
+    loglik: list[float] = field(default_factory=list)
+    alpha: list[float] = field(default_factory=list)
+    converged: list[bool] = field(default_factory=list)
+    fits: list[cm.CountFit] = field(default_factory=list)
+
+
+AME_PARTS = {
+    "mean": "AME on E[fighters] (persons per SD)",
+    "any": "AME on P(any fighters) (per SD)",
+    "positive": "AME on E[fighters | any] (persons per SD)",
+}
+
+
+def _fit_one(
+    acc: _Accumulator,
+    estimator: str,
+    frame: pd.DataFrame,
+    covariates: tuple[str, ...],
+    scale: dict[str, tuple[float, float]],
+    rng: np.random.Generator,
+    draws: int,
+    parts: tuple[str, ...],
+    start: np.ndarray | None,
+) -> cm.CountFit:
+    y, X, offset = design(frame, covariates, estimator, scale)
+    fit = cm.fit_model(estimator, y, X, offset, start=start)
+    theta = cm.draw_params(fit, draws, rng)
+    acc.fits.append(fit)
+    acc.coef.append(fit.params)
+    acc.coef_var.append(np.diag(fit.cov))
+    for part, (point, variance) in marginal_effects(fit, X, offset, theta, parts).items():
+        acc.ame.setdefault(part, []).append(point)
+        acc.ame_var.setdefault(part, []).append(variance)
+    acc.predicted_total.append(float(cm.predict(fit, X, offset).sum()))
+    acc.predicted_zero_share.append(float(cm.cdf(fit, 0, X, offset).mean()))
+    acc.rootogram.append(rootogram_expected(fit, X, offset))
+    acc.loglik.append(fit.loglik)
+    acc.alpha.append(float(fit.params[-1]))
+    acc.converged.append(fit.converged)
+    return fit
+
+
+def _coefficient_rows(
+    acc: _Accumulator, covariates: tuple[str, ...], estimator: str
+) -> list[dict[str, Any]]:
+    names = term_names(covariates, estimator)
+    k = len(names)
+    coef, var = np.array(acc.coef), np.array(acc.coef_var)
+    blocks = (
+        [("zero_hurdle", "odds ratio per SD (any fighters)", 0), ("count", "rate ratio per SD", k)]
+        if estimator == "hurdle_nb2"
+        else [("count", "rate ratio per SD", 0)]
+    )
+    rows = []
+    for component, quantity, first in blocks:
+        for j, name in enumerate(names):
+            pooled = rubin(coef[:, first + j], var[:, first + j])
+            exponentiate = name != "const"
+            transform = np.exp if exponentiate else (lambda v: v)
+            rows.append(
+                {
+                    "term": name,
+                    "component": component,
+                    "quantity": "coefficient",
+                    "scale": quantity if exponentiate else "log scale (constant)",
+                    "estimate": float(transform(pooled.estimate)),
+                    "conf_low": float(transform(pooled.conf_low)),
+                    "conf_high": float(transform(pooled.conf_high)),
+                    "p_value": pooled.p_value,
+                    "std_error": float(np.sqrt(pooled.variance)),
+                    "fraction_missing_information": pooled.fraction_missing_information,
+                }
+            )
+    alpha = rubin(coef[:, -1], var[:, -1])
+    rows.append(
+        {
+            "term": "alpha",
+            "component": "count",
+            "quantity": "dispersion",
+            "scale": "NB2 alpha (variance = mu + alpha mu^2)",
+            "estimate": alpha.estimate,
+            "conf_low": alpha.conf_low,
+            "conf_high": alpha.conf_high,
+            "p_value": float("nan"),
+            "std_error": float(np.sqrt(alpha.variance)),
+            "fraction_missing_information": alpha.fraction_missing_information,
+        }
+    )
+    return rows
+
+
+def _ame_rows(
+    acc: _Accumulator, covariates: tuple[str, ...], estimator: str
+) -> list[dict[str, Any]]:
+    names = term_names(covariates, estimator)[1:]
+    rows = []
+    for part, values in acc.ame.items():
+        points, variances = np.array(values), np.array(acc.ame_var[part])
+        for j, name in enumerate(names):
+            pooled = rubin(points[:, j], variances[:, j])
+            rows.append(
+                {
+                    "term": name,
+                    "component": part,
+                    "quantity": "average marginal effect",
+                    "scale": AME_PARTS[part],
+                    "estimate": pooled.estimate,
+                    "conf_low": pooled.conf_low,
+                    "conf_high": pooled.conf_high,
+                    "p_value": pooled.p_value,
+                    "std_error": float(np.sqrt(pooled.variance)),
+                    "fraction_missing_information": pooled.fraction_missing_information,
+                }
+            )
+    return rows
+
+
+def fit_specification(
+    specification: str,
+    covariates: tuple[str, ...],
+    estimator: str,
+    completed: list[pd.DataFrame],
+    scale: dict[str, tuple[float, float]],
+    settings: Settings,
+    sample: str,
+    n_complete_cases: int,
+    cv_scores: np.ndarray | None = None,
+    cv_failed: int = 0,
+    parts: tuple[str, ...] = ("mean",),
+    keep_fits: list[cm.CountFit] | None = None,
+) -> ModelResult:
+    """One model on one (complete cases) or several (imputed) data sets, as a result.
+
+    ``keep_fits``, when given, receives the fit on each data set (for predictions)."""
+    stream = zlib.crc32(f"{specification}:{estimator}:{sample}".encode())
+    rng = np.random.default_rng([settings.seed, stream])
+    acc = _Accumulator()
+    start = None
+    for data in completed:
+        fit = _fit_one(
+            acc, estimator, data, covariates, scale, rng, settings.simulation_draws, parts, start
+        )
+        start = fit.params
+    if keep_fits is not None:
+        keep_fits.extend(acc.fits)
+    y = completed[0]["fighters"].to_numpy()
+    observed_total = float(y.sum())
+    terms = pd.DataFrame(
+        _coefficient_rows(acc, covariates, estimator) + _ame_rows(acc, covariates, estimator)
+    )
+    ames = terms[(terms["quantity"] == "average marginal effect") & (terms["component"] == "mean")]
+    widest = float((ames["conf_high"] - ames["conf_low"]).max())
+    predicted_total = float(np.mean(acc.predicted_total))
+    usable, reason = usable_for_marginal_effects(
+        predicted_total, observed_total, widest, settings.calibration_tolerance
+    )
+    terms["usable_for_marginal_effects"] = pd.Series(pd.NA, index=terms.index, dtype="boolean")
+    terms.loc[terms["quantity"] == "average marginal effect", "usable_for_marginal_effects"] = (
+        usable
+    )
+    m = len(completed)
+    n_params = acc.fits[0].n_params
+    mean_loglik = float(np.mean(acc.loglik))
+    statistics: dict[str, Any] = {
+        "specification": specification,
+        "estimator": estimator,
+        "sample": sample,
+        "n": len(y),
+        "n_complete_cases": n_complete_cases,
+        "imputations": m if sample == "multiple_imputation" else 0,
+        "countries_with_fighters": int((y > 0).sum()),
+        "observed_total": observed_total,
+        "predicted_total": predicted_total,
+        "predicted_total_ratio": predicted_total / observed_total,
+        "observed_zero_share": float((y == 0).mean()),
+        "predicted_zero_share": float(np.mean(acc.predicted_zero_share)),
+        "log_likelihood": mean_loglik,
+        "aic": 2 * n_params - 2 * mean_loglik,
+        "alpha": float(np.mean(acc.alpha)),
+        "converged": bool(all(acc.converged)),
+        "cv_log_score": float(np.nanmean(cv_scores)) if cv_scores is not None else np.nan,
+        "cv_folds": settings.cv_folds if cv_scores is not None else 0,
+        "cv_failed_folds": cv_failed,
+        "widest_ame_interval": widest,
+        "usable_for_marginal_effects": usable,
+        "reason": reason,
+        "simulation_draws": settings.simulation_draws,
+        # Relative Monte Carlo SE of an AME interval's half-width: the within-imputation
+        # variance is a mean of m sample variances of S draws, whose relative SE is
+        # sqrt(2 / (m (S - 1))); the half-width's is half that (delta method).
+        "ame_halfwidth_mc_relative_se": float(
+            0.5 * np.sqrt(2 / (m * (settings.simulation_draws - 1)))
+        ),
+    }
+    rootogram = pd.DataFrame(
+        {
+            "bin": [label for label, _, _ in ROOTOGRAM_BINS],
+            "lower_exclusive": [lo for _, lo, _ in ROOTOGRAM_BINS],
+            "upper_inclusive": [hi for _, _, hi in ROOTOGRAM_BINS],
+            "observed": rootogram_observed(y),
+            "expected": np.mean(acc.rootogram, axis=0),
+        }
+    )
+    rootogram["sqrt_observed"] = np.sqrt(rootogram["observed"])
+    rootogram["sqrt_expected"] = np.sqrt(rootogram["expected"])
+    calibration = pd.DataFrame(
+        [
+            {
+                key: statistics[key]
+                for key in (
+                    "observed_total",
+                    "predicted_total",
+                    "predicted_total_ratio",
+                    "observed_zero_share",
+                    "predicted_zero_share",
+                    "widest_ame_interval",
+                    "usable_for_marginal_effects",
+                    "reason",
+                )
+            }
+        ]
+    )
+    notes = [
+        f"{cm.ESTIMATOR_LABELS[estimator]}; robust (HC0) standard errors",
+        "AME intervals from parameter draws"
+        + (", pooled over imputations by Rubin's rules" if m > 1 else ""),
+    ]
+    if not usable:
+        notes.append(f"NOT USED FOR MARGINAL EFFECTS: {reason}")
+    return ModelResult(
+        model=f"{specification}:{estimator}:{sample}",
+        family=cm.ESTIMATOR_LABELS[estimator],
+        outcome="ICSR Jan-2015 foreign fighters (mid point rule)",
+        n=len(y),
+        terms=terms,
+        scale="see the scale column",
+        statistics=statistics,
+        diagnostics={"calibration": calibration, "rootogram": rootogram},
+        notes=tuple(notes),
+    )
+
+
+# --- predictions for Kosovo and the Western Balkans ----------------------------------------
+
+
+def leave_one_out_fits(
+    estimator: str,
+    completed: list[pd.DataFrame],
+    covariates: tuple[str, ...],
+    scale: dict[str, tuple[float, float]],
+    iso3: str,
+    full_fits: list[cm.CountFit],
+) -> list[cm.CountFit]:
+    """The model refitted without ``iso3`` on every completed data set.
+
+    Each refit starts from the full-sample fit of the same data set and borrows its
+    robust covariance (one country of 163 changes it negligibly), so no Hessian is
+    evaluated again."""
+    fits = []
+    for data, full in zip(completed, full_fits, strict=True):
+        y, X, offset = design(data.drop(index=iso3), covariates, estimator, scale)
+        refit = cm.fit_model(estimator, y, X, offset, start=full.params, covariance=False)
+        fits.append(replace(refit, cov=full.cov))
+    return fits
+
+
+def predictive_draws(
+    fits: list[cm.CountFit],
+    rows: list[pd.DataFrame],
+    covariates: tuple[str, ...],
+    scale: dict[str, tuple[float, float]],
+    draws: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draws of E[y] and of the count for one country (one row per completed data set),
+    pooled over data sets: parameter uncertainty, imputation and count noise."""
+    means, counts = [], []
+    for fit, row in zip(fits, rows, strict=True):
+        theta = cm.draw_params(fit, draws, rng)
+        _, x_row, offset_row = design(row, covariates, fit.estimator, scale)
+        means.append(cm.predict(fit, x_row, offset_row, theta)[:, 0])
+        counts.append(cm.simulate_counts(fit, x_row, offset_row, theta, rng)[:, 0])
+    return np.concatenate(means), np.concatenate(counts)
+
+
+def _prediction_row(
+    observed: float, mean_draws: np.ndarray, count_draws: np.ndarray
+) -> dict[str, Any]:
+    low, high = np.percentile(count_draws, [2.5, 97.5])
+    below = float(np.mean(count_draws < observed))
+    at = float(np.mean(count_draws == observed))
+    position = "within" if low <= observed <= high else ("above" if observed > high else "below")
+    return {
+        "observed": observed,
+        "predicted_mean": float(np.mean(mean_draws)),
+        "predicted_median": float(np.median(count_draws)),
+        "prediction_low": float(low),
+        "prediction_high": float(high),
+        "predictive_percentile": below + at / 2,
+        "observed_vs_interval": position,
+        "observed_to_predicted": observed / float(np.mean(mean_draws)),
+        "prediction_draws": len(count_draws),
+    }
+
+
+def western_balkans(
+    frame: pd.DataFrame,
+    completed: list[pd.DataFrame],
+    estimator: str,
+    scale: dict[str, tuple[float, float]],
+    settings: Settings,
+    full_fits: dict[str, list[cm.CountFit]],
+    kosovo_fits: dict[str, list[cm.CountFit]],
+) -> pd.DataFrame:
+    """Observed vs predicted (left out of the fit) for the Western Balkan countries,
+    and their rank by observed fighters per million inhabitants (1 = most)."""
+    per_million = frame["fighters"] / np.exp(frame[LOG_POPULATION]) * 1e6
+    rank = per_million.rank(ascending=False, method="min")
+    rng = np.random.default_rng([settings.seed, 7])
+    rows = []
+    for iso3, name in WESTERN_BALKANS.items():
+        base = {"iso3": iso3, "country": name, "countries_ranked": len(frame)}
+        if iso3 not in frame.index:
+            rows.append(
+                {
+                    **base,
+                    "in_sample": False,
+                    "specification": MAIN_SPECIFICATION,
+                    "note": "not in the Derpanopoulos & Sonnet sample (no ICSR figure or "
+                    "covariates)",
+                }
+            )
+            continue
+        specifications = [MAIN_SPECIFICATION] + (["unemployment"] if iso3 == KOSOVO else [])
+        for specification in specifications:
+            covariates = SPECIFICATIONS[specification]
+            fits = (
+                kosovo_fits[specification]
+                if iso3 == KOSOVO
+                else leave_one_out_fits(
+                    estimator, completed, covariates, scale, iso3, full_fits[specification]
+                )
+            )
+            means, counts = predictive_draws(
+                fits,
+                [data.loc[[iso3]] for data in completed],
+                covariates,
+                scale,
+                settings.simulation_draws,
+                rng,
+            )
+            rows.append(
+                {
+                    **base,
+                    "in_sample": True,
+                    "specification": specification,
+                    "estimator": estimator,
+                    "sample": "multiple_imputation",
+                    "imputations": len(completed),
+                    "fighters_per_million": float(per_million[iso3]),
+                    "rank_per_capita": int(rank[iso3]),
+                    **_prediction_row(_number(frame.loc[iso3, "fighters"]), means, counts),
+                    "note": "left out of the fit; 95% prediction interval of the count",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def kosovo_sensitivity(
+    frame: pd.DataFrame,
+    completed: list[pd.DataFrame],
+    completed_without_kosovo_labour: list[pd.DataFrame],
+    scale: dict[str, tuple[float, float]],
+    settings: Settings,
+    kosovo_fits: dict[str, list[cm.CountFit]],
+) -> pd.DataFrame:
+    """Kosovo's predicted count under other readings of its labour-market figures.
+
+    The fits leave Kosovo out, so each scenario changes only Kosovo's own row: its
+    survey figure shifted, its figures replaced by imputations from a chained-equations
+    run in which they were set to missing, or no labour-market variable at all."""
+    rng = np.random.default_rng([settings.seed, 11])
+    observed = _number(frame.loc[KOSOVO, "fighters"])
+    rows = []
+    for specification, variable, shifts in (
+        (MAIN_SPECIFICATION, YOUTH, settings.youth_shifts),
+        ("unemployment", UNEMPLOYMENT, settings.unemployment_shifts),
+    ):
+        covariates = SPECIFICATIONS[specification]
+        value = _number(frame.loc[KOSOVO, variable])
+        scenarios: list[tuple[str, list[pd.DataFrame], float]] = [
+            ("survey figure as published", [d.loc[[KOSOVO]] for d in completed], value)
+        ]
+        for shift in shifts:
+            shifted = [d.loc[[KOSOVO]].assign(**{variable: value + shift}) for d in completed]
+            scenarios.append((f"survey figure {shift:+g} points", shifted, value + shift))
+        imputed = [d.loc[[KOSOVO]] for d in completed_without_kosovo_labour]
+        scenarios.append(
+            (
+                "survey figures set aside and imputed",
+                imputed,
+                float(np.mean([r[variable].iloc[0] for r in imputed])),
+            )
+        )
+        for name, kosovo_rows, used in scenarios:
+            means, counts = predictive_draws(
+                kosovo_fits[specification],
+                kosovo_rows,
+                covariates,
+                scale,
+                settings.simulation_draws,
+                rng,
+            )
+            rows.append(
+                {
+                    "specification": specification,
+                    "scenario": name,
+                    "variable": variable,
+                    "value_used": used,
+                    **_prediction_row(observed, means, counts),
+                }
+            )
+    means, counts = predictive_draws(
+        kosovo_fits[WITHOUT_LABOUR],
+        [d.loc[[KOSOVO]] for d in completed],
+        WITHOUT_LABOUR_COVARIATES,
+        scale,
+        settings.simulation_draws,
+        rng,
+    )
+    rows.append(
+        {
+            "specification": WITHOUT_LABOUR,
+            "scenario": "no labour-market variable in the model",
+            "variable": "",
+            "value_used": np.nan,
+            **_prediction_row(observed, means, counts),
+        }
+    )
+    return pd.DataFrame(rows)
+
+
+# --- the whole analysis ---------------------------------------------------------------------
+
+
+@dataclass
+class CrossNationalAnalysis:
+    """Every cross-national result: model results and the Kosovo/Balkans tables."""
+
+    models: list[ModelResult]
+    main_estimator: str
+    predictions: pd.DataFrame
+    kosovo_sensitivity: pd.DataFrame
+    kosovo_covariates: pd.DataFrame
+    point_rules: pd.DataFrame
+    settings: Settings
+
+    def result(self, specification: str, estimator: str, sample: str) -> ModelResult:
+        key = f"{specification}:{estimator}:{sample}"
+        for model in self.models:
+            if model.model == key:
+                return model
+        raise KosovoStudyError(f"No cross-national model {key!r}.")
+
+
+def _complete(frame: pd.DataFrame, covariates: tuple[str, ...]) -> pd.DataFrame:
+    return frame.dropna(subset=list(covariates))
+
+
+def choose_estimator(fit_rows: list[dict[str, Any]]) -> str:
+    """The estimator with the best cross-validated log score on the main specification
+    among those usable for marginal effects (the best overall if none is usable)."""
+    main = [r for r in fit_rows if r["specification"] == MAIN_SPECIFICATION]
+    ranked = sorted(main, key=lambda r: -r["cv_log_score"])
+    usable = [r for r in ranked if r["usable_for_marginal_effects"]]
+    return str((usable or ranked)[0]["estimator"])
+
+
+def kosovo_covariate_table(countries: pd.DataFrame) -> pd.DataFrame:
+    """Kosovo's covariate values with the source of each."""
+    from kosovo_study.clean.countries import SOURCED_COLUMNS, VARIABLES
+
+    row = countries.set_index("iso3").loc[KOSOVO]
+    rows = []
+    for column in (*ALL_COVARIATES, "population_2014", "icsr_2015_point"):
+        source_column = SOURCED_COLUMNS.get(column)
+        source = row[source_column] if source_column else VARIABLES[column][2]
+        rows.append(
+            {
+                "variable": column,
+                "value": _number(row[column]) if pd.notna(row[column]) else np.nan,
+                "unit": VARIABLES[column][0],
+                "source_key": "" if pd.isna(source) else str(source),
+                "status": "observed" if pd.notna(row[column]) else "imputed (missing)",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def run_analysis(
+    countries: pd.DataFrame, settings: Settings | None = None
+) -> CrossNationalAnalysis:
+    """Model choice, calibration, imputation, Kosovo and the Western Balkans."""
+    settings = settings or Settings()
+    frame = country_frame(countries, "mid")
+    scale = standardisation(frame)
+    models: list[ModelResult] = []
+    # 1-3: every estimator on complete cases, with its cross-validated log score.
+    for specification, covariates in SPECIFICATIONS.items():
+        complete = _complete(frame, covariates)
+        for estimator in cm.ESTIMATORS:
+            y, X, offset = design(complete, covariates, estimator, scale)
+            scores, failed = cross_validated_log_score(
+                estimator, y, X, offset, settings.cv_folds, settings.seed
+            )
+            models.append(
+                fit_specification(
+                    specification,
+                    covariates,
+                    estimator,
+                    [complete],
+                    scale,
+                    settings,
+                    "complete_cases",
+                    len(complete),
+                    scores,
+                    failed,
+                    parts=("mean", "any", "positive") if estimator == "hurdle_nb2" else ("mean",),
+                )
+            )
+    main_estimator = choose_estimator([dict(m.statistics) for m in models])
+    # 4: the main analysis with multiple imputation, for the chosen estimator.
+    imputation_columns = [*ALL_COVARIATES, LOG_POPULATION, OUTCOME_LOG]
+    completed = _completed(frame, imputation_columns, settings.imputation)
+    parts = ("mean", "any", "positive") if main_estimator == "hurdle_nb2" else ("mean",)
+    full_fits: dict[str, list[cm.CountFit]] = {}
+    for specification, covariates in {
+        **SPECIFICATIONS,
+        WITHOUT_LABOUR: WITHOUT_LABOUR_COVARIATES,
+    }.items():
+        full_fits[specification] = []
+        models.append(
+            fit_specification(
+                specification,
+                covariates,
+                main_estimator,
+                completed,
+                scale,
+                settings,
+                "multiple_imputation",
+                len(_complete(frame, covariates)),
+                parts=parts,
+                keep_fits=full_fits[specification],
+            )
+        )
+    # 5: Kosovo and its neighbours, left out of the fit.
+    kosovo_fits = {
+        specification: leave_one_out_fits(
+            main_estimator,
+            completed,
+            covariates,
+            scale,
+            KOSOVO,
+            full_fits[specification],
+        )
+        for specification, covariates in (
+            (MAIN_SPECIFICATION, SPECIFICATIONS[MAIN_SPECIFICATION]),
+            ("unemployment", SPECIFICATIONS["unemployment"]),
+            (WITHOUT_LABOUR, WITHOUT_LABOUR_COVARIATES),
+        )
+    }
+    blanked = frame.copy()
+    blanked.loc[KOSOVO, [YOUTH, UNEMPLOYMENT]] = np.nan
+    blank_settings = replace(settings.imputation, seed=settings.imputation.seed + 1)
+    completed_blank = _completed(blanked, imputation_columns, blank_settings)
+    predictions = western_balkans(
+        frame, completed, main_estimator, scale, settings, full_fits, kosovo_fits
+    )
+    sensitivity = kosovo_sensitivity(
+        frame, completed, completed_blank, scale, settings, kosovo_fits
+    )
+    return CrossNationalAnalysis(
+        models=models,
+        main_estimator=main_estimator,
+        predictions=predictions,
+        kosovo_sensitivity=sensitivity,
+        kosovo_covariates=kosovo_covariate_table(countries),
+        point_rules=point_rule_sensitivity(countries, main_estimator),
+        settings=settings,
+    )
+
+
+def _completed(
+    frame: pd.DataFrame, columns: list[str], settings: ImputationSettings
+) -> list[pd.DataFrame]:
+    imputed = impute(frame[columns], settings)
+    return [data.assign(fighters=frame["fighters"]) for data in imputed]
+
+
+def point_rule_sensitivity(countries: pd.DataFrame, estimator: str) -> pd.DataFrame:
+    """AMEs per SD (complete cases) under the low, mid and high point rules."""
+    rows = []
+    for rule in POINT_RULES:
+        frame = country_frame(countries, rule)
+        scale = standardisation(frame)
+        for specification, covariates in SPECIFICATIONS.items():
+            complete = _complete(frame, covariates)
+            y, X, offset = design(complete, covariates, estimator, scale)
+            fit = cm.fit_model(estimator, y, X, offset)
+            no_draws = np.repeat(fit.params[None, :], 2, axis=0)
+            points, _ = marginal_effects(fit, X, offset, no_draws)["mean"]
+            for name, value in zip(term_names(covariates, estimator)[1:], points, strict=True):
+                rows.append(
+                    {"model": specification, "term": name, "point_rule": rule, "ame": value}
+                )
+    table = pd.DataFrame(rows).pivot_table(
+        index=["model", "term"], columns="point_rule", values="ame", sort=False
+    )
+    return table.reset_index()[["model", "term", *POINT_RULES]].assign(estimator=estimator)
+
+
+# --- the stage's tables ---------------------------------------------------------------------
+
+
+def _split_model_id(table: pd.DataFrame) -> pd.DataFrame:
+    parts = table["model"].str.split(":", expand=True)
+    return table.assign(specification=parts[0], estimator=parts[1], sample=parts[2])
+
+
+def analyse(
+    countries: pd.DataFrame,
+    published: pd.DataFrame,
+    ds2016_features: pd.DataFrame,
+    term_map: pd.DataFrame,
+    *,
+    settings: Settings | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Every cross-national result table, validated (see ``crossnational_schemas``)."""
+    from kosovo_study.models import comparison
+    from kosovo_study.models.crossnational_schemas import SCHEMAS
+    from kosovo_study.models.results import stack_tidy
+    from kosovo_study.validation import check
+
+    settings = settings or Settings()
+    analysis = run_analysis(countries, settings)
+    models = [*analysis.models, comparison.rebuild_ds2016(ds2016_features, settings)]
+    estimates = _split_model_id(stack_tidy(models, extra=True))
+    estimates["usable_for_marginal_effects"] = estimates["usable_for_marginal_effects"].astype(
+        "boolean"
+    )
+    fit = pd.DataFrame([{"model": m.model, **m.statistics} for m in models])
+    fit["main_estimator"] = (fit["estimator"] == analysis.main_estimator) & (
+        fit["sample"] == "multiple_imputation"
+    )
+    rootogram = pd.concat(
+        [m.diagnostics["rootogram"].assign(model=m.model) for m in models], ignore_index=True
+    )
+    tables = {
+        "crossnational_estimates": estimates,
+        "crossnational_fit": fit,
+        "crossnational_rootogram": rootogram,
+        "crossnational_predictions": analysis.predictions,
+        "crossnational_kosovo_sensitivity": analysis.kosovo_sensitivity,
+        "crossnational_kosovo_covariates": analysis.kosovo_covariates,
+        "crossnational_comparison": comparison.compare(
+            published, term_map, estimates, analysis.main_estimator
+        ),
+        "crossnational_sensitivity": analysis.point_rules,
+    }
+    validated = {}
+    for name, table in tables.items():
+        schema = SCHEMAS[name]
+        ordered = table.reindex(columns=list(schema.columns))
+        validated[name] = check(ordered, schema, file=f"data/processed/results/{name}")
+    return validated
+
+
+def stage_settings(simulation_draws: int) -> Settings:
+    """The stage's settings: the defaults, with the stage's number of draws (at least
+    20, so that a quick test run still gives an interval)."""
+    return Settings(simulation_draws=max(int(simulation_draws), 20))
+
+
+def analyse_from(
+    paths: Any, countries: pd.DataFrame, published: pd.DataFrame, settings: Settings
+) -> dict[str, pd.DataFrame]:
+    """:func:`analyse` with the other inputs read from the project (the stage's call)."""
+    inputs = stage_inputs(paths)
+    return analyse(
+        countries, published, inputs["ds2016_features"], inputs["term_map"], settings=settings
+    )
+
+
+def extra_input_files(paths: Any) -> list[Any]:
+    """Files the analysis reads besides the models stage's listed inputs (their hashes
+    go into the results metadata)."""
+    from kosovo_study.models import comparison
+    from kosovo_study.registry import raw_path
+
+    return [
+        raw_path("ds2016_foreignfightersimputed", paths),
+        paths.transcribed / comparison.TERM_MAP_FILE,
+    ]
+
+
+def stage_inputs(paths: Any) -> dict[str, pd.DataFrame]:
+    """The inputs :func:`analyse` needs besides the countries table and published
+    results: the D&S imputed features (raw file) and the published-term map."""
+    from kosovo_study.models import comparison
+    from kosovo_study.registry import raw_path
+
+    return {
+        "ds2016_features": pd.read_csv(raw_path("ds2016_foreignfightersimputed", paths)),
+        "term_map": comparison.read_term_map(paths.transcribed / comparison.TERM_MAP_FILE),
     }

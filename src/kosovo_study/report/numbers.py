@@ -43,19 +43,6 @@ def municipal(tables: dict[str, pd.DataFrame], metadata: dict[str, Any]) -> dict
     return municipal_inference(tables, metadata)
 
 
-def crossnational(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
-    comparison = tables["crossnational_comparison"]
-    fit = tables["crossnational_fit"]
-    nb2: Any = fit[(fit["estimator"] == "nb2") & (fit["point_rule"] == "mid")].set_index("model")
-    return {
-        "cn_n_youth": int(nb2.loc["youth_unemployment", "n"]),
-        "cn_n_hdi": int(nb2.loc["with_hdi", "n"]),
-        "cn_with_fighters": int(nb2.loc["youth_unemployment", "countries_with_fighters"]),
-        "cn_signs_agree": int(comparison["signs_agree"].sum()),
-        "cn_comparisons": len(comparison),
-    }
-
-
 def multiverse(summary: dict[str, Any]) -> dict[str, Any]:
     """Headline numbers of the specification curve."""
     values: dict[str, Any] = {
@@ -216,3 +203,128 @@ def multiverse_construction(summary: dict[str, Any]) -> dict[str, Any]:
         "mv_exact_specifications": int(summary.get("exact_specifications", 0)),
         "mv_min_n": int(summary.get("min_n", 0)),
     }
+
+
+def crossnational_findings(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """Numbers of the cross-national page: model choice, calibration, the main
+    multiple-imputation estimates, Kosovo and the Western Balkans, and the verdicts
+    against published results (all from the ``crossnational_*`` result tables)."""
+    from kosovo_study.models import crossnational as cn
+    from kosovo_study.models.countmodels import ESTIMATOR_LABELS
+
+    fit: Any = tables["crossnational_fit"].set_index("model")
+    main_rows = fit[fit["main_estimator"]]
+    estimator = str(main_rows["estimator"].iloc[0])
+    main: Any = fit.loc[f"{cn.MAIN_SPECIFICATION}:{estimator}:multiple_imputation"]
+    values: dict[str, Any] = {
+        "cn_main_estimator": ESTIMATOR_LABELS[estimator],
+        "cn_n": int(main["n"]),
+        "cn_n_complete_youth": int(main["n_complete_cases"]),
+        "cn_n_complete_hdi": int(
+            fit.loc[f"with_hdi:{estimator}:multiple_imputation", "n_complete_cases"]
+        ),
+        "cn_imputations": int(main["imputations"]),
+        "cn_with_fighters": int(main["countries_with_fighters"]),
+        "cn_observed_total": float(main["observed_total"]),
+        "cn_predicted_total": float(main["predicted_total"]),
+        "cn_mc_rse": 100 * float(main["ame_halfwidth_mc_relative_se"]),
+        "cn_models_unusable": int((~fit["usable_for_marginal_effects"]).sum()),
+        "cn_models": len(fit),
+    }
+    for name in ESTIMATOR_LABELS:
+        row: Any = fit.loc[f"{cn.MAIN_SPECIFICATION}:{name}:complete_cases"]
+        values[f"cn_cv_{name}"] = float(row["cv_log_score"])
+        values[f"cn_total_{name}"] = float(row["predicted_total"])
+        values[f"cn_ratio_{name}"] = float(row["predicted_total_ratio"])
+        values[f"cn_widest_{name}"] = float(row["widest_ame_interval"])
+        values["cn_cv_folds"] = int(row["cv_folds"])
+        values["cn_observed_total_cc"] = float(row["observed_total"])
+        values["cn_zero_share_cc"] = float(row["observed_zero_share"])
+        values[f"cn_zero_share_{name}"] = float(row["predicted_zero_share"])
+    estimates = tables["crossnational_estimates"]
+    main_ames: Any = estimates[
+        (estimates["model"] == f"{cn.MAIN_SPECIFICATION}:{estimator}:multiple_imputation")
+        & (estimates["quantity"] == "average marginal effect")
+    ].set_index(["component", "term"])
+    for short, term in (
+        ("youth", cn.YOUTH),
+        ("gdp", cn.LOG_GDP),
+        ("muslim", cn.MUSLIM),
+        ("frac", cn.FRACTIONALISATION),
+        ("pop", cn.LOG_POPULATION),
+    ):
+        for part in ("mean", "any"):
+            row = main_ames.loc[(part, term)]
+            key = f"cn_ame_{short}" if part == "mean" else f"cn_any_{short}"
+            values[key] = float(row["estimate"])
+            values[f"{key}_low"] = float(row["conf_low"])
+            values[f"{key}_high"] = float(row["conf_high"])
+    ratios: Any = estimates[
+        (estimates["model"] == f"{cn.MAIN_SPECIFICATION}:{estimator}:multiple_imputation")
+        & (estimates["quantity"] == "coefficient")
+    ].set_index(["component", "term"])
+    for key, component in (("cn_or_youth", "zero_hurdle"), ("cn_rr_youth", "count")):
+        if (component, cn.YOUTH) in ratios.index:
+            row = ratios.loc[(component, cn.YOUTH)]
+            values[key] = float(row["estimate"])
+            values[f"{key}_low"] = float(row["conf_low"])
+            values[f"{key}_high"] = float(row["conf_high"])
+    predictions: Any = tables["crossnational_predictions"].set_index(["iso3", "specification"])
+    kosovo = predictions.loc[("XKX", cn.MAIN_SPECIFICATION)]
+    values.update(
+        {
+            "cn_kosovo_observed": float(kosovo["observed"]),
+            "cn_kosovo_mean": float(kosovo["predicted_mean"]),
+            "cn_kosovo_median": float(kosovo["predicted_median"]),
+            "cn_kosovo_low": float(kosovo["prediction_low"]),
+            "cn_kosovo_high": float(kosovo["prediction_high"]),
+            "cn_kosovo_percentile": float(kosovo["predictive_percentile"]),
+            "cn_kosovo_position": str(kosovo["observed_vs_interval"]),
+            "cn_kosovo_rank": int(kosovo["rank_per_capita"]),
+            "cn_kosovo_per_million": float(kosovo["fighters_per_million"]),
+            "cn_countries_ranked": int(kosovo["countries_ranked"]),
+        }
+    )
+    in_sample = tables["crossnational_predictions"][
+        tables["crossnational_predictions"]["in_sample"].astype(bool)
+        & (tables["crossnational_predictions"]["specification"] == cn.MAIN_SPECIFICATION)
+    ]
+    above = in_sample[in_sample["observed_vs_interval"] == "above"]["country"].tolist()
+    below = in_sample[in_sample["observed_vs_interval"] == "below"]["country"].tolist()
+    values["cn_wb_above"] = ", ".join(above) if above else "none"
+    values["cn_wb_below"] = ", ".join(below) if below else "none"
+    values["cn_wb_in_sample"] = len(in_sample)
+    out = tables["crossnational_predictions"][
+        ~tables["crossnational_predictions"]["in_sample"].astype(bool)
+    ]["country"].tolist()
+    values["cn_wb_not_in_sample"] = ", ".join(out) if out else "none"
+    sensitivity = tables["crossnational_kosovo_sensitivity"]
+    values["cn_ks_scenarios"] = len(sensitivity)
+    values["cn_ks_within"] = int((sensitivity["observed_vs_interval"] == "within").sum())
+    values["cn_ks_min_median"] = float(sensitivity["predicted_median"].min())
+    values["cn_ks_max_median"] = float(sensitivity["predicted_median"].max())
+    imputed: Any = sensitivity[
+        sensitivity["scenario"].str.contains("imputed")
+        & (sensitivity["specification"] == cn.MAIN_SPECIFICATION)
+    ].iloc[0]
+    values["cn_ks_imputed_youth"] = float(imputed["value_used"])
+    values["cn_ks_imputed_median"] = float(imputed["predicted_median"])
+    comparison = tables["crossnational_comparison"]
+    for verdict in ("agree", "disagree", "inconclusive", "not compared"):
+        key = verdict.replace(" ", "_")
+        values[f"cn_verdict_{key}"] = int((comparison["verdict"] == verdict).sum())
+        rebuilt = comparison["our_model"].fillna("").str.startswith("ds2016_rebuild")
+        values[f"cn_rebuild_{key}"] = int((comparison.loc[rebuilt, "verdict"] == verdict).sum())
+        signs = comparison["published_low"].isna() & comparison["our_model"].notna()
+        values[f"cn_signs_{key}"] = int((comparison.loc[signs, "verdict"] == verdict).sum())
+    values["cn_comparisons"] = len(comparison)
+    values["cn_rebuild_compared"] = int(
+        comparison["our_model"].fillna("").str.startswith("ds2016_rebuild").sum()
+    )
+    rebuild: Any = fit.loc["ds2016_rebuild:hurdle_nb2:ds2016_imputed"]
+    values["cn_rebuild_ratio"] = float(rebuild["predicted_total_ratio"])
+    values["cn_rebuild_usable"] = (
+        "passes" if bool(rebuild["usable_for_marginal_effects"]) else "fails"
+    )
+    values["cn_rebuild_n"] = int(rebuild["n"])
+    return values

@@ -1,0 +1,230 @@
+"""pandera schemas of the cross-national result tables (``data/processed/results/``).
+
+Every table :func:`kosovo_study.models.crossnational.analyse` returns is validated
+against its schema here before the stage writes it.
+"""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+from pandera.pandas import Check, Column
+
+_ESTIMATOR = Check.isin(["nb2_offset", "nb2", "hurdle_nb2"])
+_SAMPLE = Check.isin(["complete_cases", "multiple_imputation", "ds2016_imputed"])
+_VERDICT = Check.isin(["agree", "disagree", "inconclusive", "not compared"])
+_POSITION = Check.isin(["within", "above", "below"])
+
+ESTIMATES = pa.DataFrameSchema(
+    {
+        "model": Column(str),
+        "term": Column(str),
+        "estimate": Column(float),
+        "conf_low": Column(float),
+        "conf_high": Column(float),
+        "p_value": Column(float, Check.in_range(0, 1), nullable=True),
+        "scale": Column(str),
+        "n": Column(int, Check.ge(20)),
+        "synthetic": Column(bool, Check.isin([False])),
+        "specification": Column(str),
+        "estimator": Column(str, _ESTIMATOR),
+        "sample": Column(str, _SAMPLE),
+        "component": Column(str, Check.isin(["zero_hurdle", "count", "mean", "any", "positive"])),
+        "quantity": Column(
+            str, Check.isin(["coefficient", "dispersion", "average marginal effect"])
+        ),
+        "std_error": Column(float, Check.ge(0)),
+        "fraction_missing_information": Column(float, Check.in_range(0, 1)),
+        "usable_for_marginal_effects": Column("boolean", nullable=True),
+    },
+    checks=[
+        Check(lambda t: (t["conf_low"] <= t["conf_high"]).all(), error="interval low <= high"),
+        Check(
+            lambda t: (
+                t.loc[t["quantity"] == "average marginal effect", "usable_for_marginal_effects"]
+                .notna()
+                .all()
+            ),
+            error="every AME row says whether its model may be used for marginal effects",
+        ),
+    ],
+    strict=True,
+    coerce=True,
+    name="crossnational_estimates",
+)
+
+FIT = pa.DataFrameSchema(
+    {
+        "model": Column(str, unique=True),
+        "specification": Column(str),
+        "estimator": Column(str, _ESTIMATOR),
+        "sample": Column(str, _SAMPLE),
+        "n": Column(int, Check.ge(20)),
+        "n_complete_cases": Column(int, Check.ge(0)),
+        "imputations": Column(int, Check.ge(0)),
+        "countries_with_fighters": Column(int, Check.ge(0)),
+        "observed_total": Column(float, Check.gt(0)),
+        "predicted_total": Column(float, Check.gt(0)),
+        "predicted_total_ratio": Column(float, Check.gt(0)),
+        "observed_zero_share": Column(float, Check.in_range(0, 1)),
+        "predicted_zero_share": Column(float, Check.in_range(0, 1)),
+        "log_likelihood": Column(float),
+        "aic": Column(float),
+        "alpha": Column(float),
+        "converged": Column(bool),
+        "cv_log_score": Column(float, nullable=True),
+        "cv_folds": Column(int, Check.ge(0)),
+        "cv_failed_folds": Column(int, Check.ge(0)),
+        "widest_ame_interval": Column(float, Check.ge(0)),
+        "usable_for_marginal_effects": Column(bool),
+        "reason": Column(str, Check.str_length(min_value=1)),
+        "simulation_draws": Column(int, Check.ge(2)),
+        "ame_halfwidth_mc_relative_se": Column(float, Check.in_range(0, 1)),
+        "main_estimator": Column(bool),
+    },
+    checks=[
+        Check(
+            lambda t: (t.loc[t["sample"] == "multiple_imputation", "imputations"] >= 20).all(),
+            error="multiple imputation uses m >= 20",
+        )
+    ],
+    strict=True,
+    coerce=True,
+    name="crossnational_fit",
+)
+
+ROOTOGRAM = pa.DataFrameSchema(
+    {
+        "model": Column(str),
+        "bin": Column(str),
+        "lower_exclusive": Column(float),
+        "upper_inclusive": Column(float),
+        "observed": Column(float, Check.ge(0)),
+        "expected": Column(float, Check.ge(0)),
+        "sqrt_observed": Column(float, Check.ge(0)),
+        "sqrt_expected": Column(float, Check.ge(0)),
+    },
+    unique=["model", "bin"],
+    strict=True,
+    coerce=True,
+    name="crossnational_rootogram",
+)
+
+_PREDICTION = {
+    "observed": Column(float, Check.ge(0), nullable=True),
+    "predicted_mean": Column(float, Check.ge(0), nullable=True),
+    "predicted_median": Column(float, Check.ge(0), nullable=True),
+    "prediction_low": Column(float, Check.ge(0), nullable=True),
+    "prediction_high": Column(float, Check.ge(0), nullable=True),
+    "predictive_percentile": Column(float, Check.in_range(0, 1), nullable=True),
+    "observed_vs_interval": Column(str, _POSITION, nullable=True),
+    "observed_to_predicted": Column(float, Check.ge(0), nullable=True),
+    "prediction_draws": Column(float, Check.ge(0), nullable=True),
+}
+
+PREDICTIONS = pa.DataFrameSchema(
+    {
+        "iso3": Column(str, Check.str_matches(r"^[A-Z]{3}$")),
+        "country": Column(str),
+        "countries_ranked": Column(int, Check.gt(0)),
+        "in_sample": Column(bool),
+        "specification": Column(str),
+        "estimator": Column(str, _ESTIMATOR, nullable=True),
+        "sample": Column(str, _SAMPLE, nullable=True),
+        "imputations": Column(float, Check.ge(20), nullable=True),
+        "fighters_per_million": Column(float, Check.ge(0), nullable=True),
+        "rank_per_capita": Column(float, Check.ge(1), nullable=True),
+        **_PREDICTION,
+        "note": Column(str),
+    },
+    checks=[Check(lambda t: (t["iso3"] == "XKX").any() & t["in_sample"].any(), error="Kosovo")],
+    strict=True,
+    coerce=True,
+    name="crossnational_predictions",
+)
+
+KOSOVO_SENSITIVITY = pa.DataFrameSchema(
+    {
+        "specification": Column(str),
+        "scenario": Column(str),
+        "variable": Column(str),
+        "value_used": Column(float, nullable=True),
+        **_PREDICTION,
+    },
+    strict=True,
+    coerce=True,
+    name="crossnational_kosovo_sensitivity",
+)
+
+KOSOVO_COVARIATES = pa.DataFrameSchema(
+    {
+        "variable": Column(str, unique=True),
+        "value": Column(float, nullable=True),
+        "unit": Column(str),
+        "source_key": Column(str),
+        "status": Column(str, Check.isin(["observed", "imputed (missing)"])),
+    },
+    checks=[
+        Check(
+            lambda t: (t.loc[t["status"] == "observed", "source_key"].str.len() > 0).all(),
+            error="every observed value names its source",
+        )
+    ],
+    strict=True,
+    coerce=True,
+    name="crossnational_kosovo_covariates",
+)
+
+COMPARISON = pa.DataFrameSchema(
+    {
+        "source_key": Column(str),
+        "study": Column(str),
+        "published_variable": Column(str),
+        "published_component": Column(str),
+        "published_sign": Column(str),
+        "published_estimate": Column(float, nullable=True),
+        "published_low": Column(float, nullable=True),
+        "published_high": Column(float, nullable=True),
+        "published_estimate_type": Column(str),
+        "our_model": Column(str, nullable=True),
+        "our_term": Column(str, nullable=True),
+        "our_component": Column(str, nullable=True),
+        "direction": Column(float, Check.isin([1, -1]), nullable=True),
+        "our_estimate": Column(float, nullable=True),
+        "our_low": Column(float, nullable=True),
+        "our_high": Column(float, nullable=True),
+        "our_n": Column(float, Check.ge(20), nullable=True),
+        "our_scale": Column(str, nullable=True),
+        "our_model_usable": Column("boolean", nullable=True),
+        "mapping_note": Column(str, nullable=True),
+        "verdict": Column(str, _VERDICT),
+        "verdict_rule": Column(str, Check.str_length(min_value=1)),
+    },
+    strict=True,
+    coerce=True,
+    name="crossnational_comparison",
+)
+
+POINT_RULE_SENSITIVITY = pa.DataFrameSchema(
+    {
+        "model": Column(str),
+        "term": Column(str),
+        "low": Column(float),
+        "mid": Column(float),
+        "high": Column(float),
+        "estimator": Column(str, _ESTIMATOR),
+    },
+    strict=True,
+    coerce=True,
+    name="crossnational_sensitivity",
+)
+
+SCHEMAS: dict[str, pa.DataFrameSchema] = {
+    "crossnational_estimates": ESTIMATES,
+    "crossnational_fit": FIT,
+    "crossnational_rootogram": ROOTOGRAM,
+    "crossnational_predictions": PREDICTIONS,
+    "crossnational_kosovo_sensitivity": KOSOVO_SENSITIVITY,
+    "crossnational_kosovo_covariates": KOSOVO_COVARIATES,
+    "crossnational_comparison": COMPARISON,
+    "crossnational_sensitivity": POINT_RULE_SENSITIVITY,
+}

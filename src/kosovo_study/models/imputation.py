@@ -1,0 +1,131 @@
+"""Multiple imputation by chained equations and Rubin's rules, for the country models.
+
+:func:`impute` draws ``m`` completed copies of a table with statsmodels' ``MICEData``
+(chained linear models with predictive mean matching, van Buuren 2018, ch. 4; the
+imputed values are observed values of similar countries, so they stay in range).
+After ``burn_in`` cycles one copy is kept every ``skip + 1`` cycles, so successive
+copies are less correlated than consecutive cycles would be.  Everything is seeded.
+
+:func:`rubin` pools ``m`` estimates and their within-imputation variances (Rubin
+1987, eq. 3.1.2-3.1.8): total variance ``T = W + (1 + 1/m) B``, degrees of freedom
+``(m - 1) (1 + W / ((1 + 1/m) B))^2``, and the fraction of missing information.
+With ``m = 1`` it returns the single estimate with a normal interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.imputation.mice import MICEData
+
+from kosovo_study.errors import KosovoStudyError
+
+#: Rubin (1987) and van Buuren (2018, sec. 2.8) advise m >= 20 when the fraction of
+#: missing information is moderate; the study's main analysis uses at least this many.
+MIN_IMPUTATIONS = 20
+
+
+@dataclass(frozen=True)
+class ImputationSettings:
+    """Sizes and seed of the chained-equations run (recorded in the results metadata)."""
+
+    imputations: int = MIN_IMPUTATIONS
+    #: Cycles before the first kept copy (statsmodels' ``MICE`` default burn-in is 10).
+    burn_in: int = 10
+    #: Cycles skipped between kept copies, so that copies are less correlated.
+    skip: int = 2
+    #: Donors for predictive mean matching.  statsmodels' default is 20; with 163
+    #: countries and 46 missing HDI values, 10 keeps donors closer to the country
+    #: imputed (van Buuren 2018, sec. 3.4.2, finds 5-10 donors work well).
+    k_pmm: int = 10
+    seed: int = 2016
+
+
+class _LinearMICEData(MICEData):  # type: ignore[misc]
+    """``MICEData`` with each conditional model "variable ~ all other columns + 1" built
+    in NumPy: the same design statsmodels' default formula gives, without evaluating a
+    patsy formula at every update (which is about 95% of its run time here)."""
+
+    def _design(self, vname: str) -> tuple[np.ndarray, np.ndarray]:
+        values = self.data.to_numpy(dtype=float)
+        j = self.data.columns.get_loc(vname)
+        exog = np.column_stack([np.ones(len(values)), np.delete(values, j, axis=1)])
+        return values[:, j], exog
+
+    def get_split_data(self, vname: str) -> tuple[Any, ...]:
+        endog, exog = self._design(vname)
+        obs, miss = self.ix_obs[vname], self.ix_miss[vname]
+        return endog[obs].copy(), exog[obs].copy(), exog[miss].copy(), {}, {}
+
+    def get_fitting_data(self, vname: str) -> tuple[Any, ...]:
+        endog, exog = self._design(vname)
+        obs = self.ix_obs[vname]
+        return endog[obs].copy(), exog[obs].copy(), {}, {}
+
+
+def impute(table: pd.DataFrame, settings: ImputationSettings) -> list[pd.DataFrame]:
+    """``settings.imputations`` completed copies of ``table`` (numeric columns only).
+
+    Columns without missing values are predictors only.  The index is kept.
+    """
+    if settings.imputations < 1:
+        raise KosovoStudyError("At least one imputation is needed.")
+    data = table.astype(float).reset_index(drop=True)
+    if not data.isna().any().any():
+        return [table.astype(float).copy() for _ in range(settings.imputations)]
+    engine = _LinearMICEData(data, k_pmm=settings.k_pmm, rng=np.random.default_rng(settings.seed))
+    engine.update_all(settings.burn_in)
+    copies = []
+    for _ in range(settings.imputations):
+        engine.update_all(settings.skip + 1)
+        copy = engine.data.copy()
+        copy.index = table.index
+        copies.append(copy)
+    return copies
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """Rubin-pooled estimate: point, total variance, df, interval, p, FMI."""
+
+    estimate: float
+    variance: float
+    df: float
+    conf_low: float
+    conf_high: float
+    p_value: float
+    fraction_missing_information: float
+
+
+def rubin(estimates: np.ndarray, variances: np.ndarray, level: float = 0.95) -> Pooled:
+    """Pool ``m`` estimates with their within-imputation variances (Rubin 1987)."""
+    q = np.asarray(estimates, dtype=float)
+    u = np.asarray(variances, dtype=float)
+    m = len(q)
+    if m == 0 or len(u) != m:
+        raise KosovoStudyError("rubin() needs one variance per estimate.")
+    estimate = float(q.mean())
+    within = float(u.mean())
+    between = float(q.var(ddof=1)) if m > 1 else 0.0
+    total = within + (1 + 1 / m) * between
+    if m > 1 and between > 0:
+        df = (m - 1) * (1 + within / ((1 + 1 / m) * between)) ** 2
+        fmi = (1 + 1 / m) * between / total
+    else:
+        df, fmi = np.inf, 0.0
+    se = np.sqrt(total)
+    quantile = stats.t.ppf(0.5 + level / 2, df)
+    p_value = float(2 * stats.t.sf(abs(estimate) / se, df)) if se > 0 else float("nan")
+    return Pooled(
+        estimate=estimate,
+        variance=total,
+        df=float(df),
+        conf_low=float(estimate - quantile * se),
+        conf_high=float(estimate + quantile * se),
+        p_value=p_value,
+        fraction_missing_information=float(fmi),
+    )
