@@ -169,12 +169,16 @@ def test_confirmed_subset_is_refused(inputs: mv.Inputs) -> None:
 
 def test_crossnational_analogue_is_real_and_complete(clean_tables: Tables) -> None:
     table, null = mv.crossnational_multiverse(clean_tables["countries"], 19, 5)
-    assert len(table) == 3 * 2 * 4 * 4
+    assert len(table) == 3 * 2 * 2 * 4 * 4
     assert not table["synthetic"].any()
-    assert null.shape == (96, 19)
+    assert null.shape == (192, 19)
+    assert set(table["population"]) == {"population_2014 (offset)", "population_2014 (covariate)"}
     assert (table["n"] >= 20).all()
     # Quasi-Poisson shares Poisson's estimate, but not its interval or statistic
     # (Pearson-scaled model errors instead of sandwich errors).
+    # With log population as a covariate (no offset), the sample is the same.
+    by_handling = table.groupby("population")["n"].apply(sorted)
+    assert by_handling.iloc[0] == by_handling.iloc[1]
     poisson = table[table["family"] == "poisson"].reset_index(drop=True)
     quasi = table[table["family"] == "quasi_poisson"].reset_index(drop=True)
     np.testing.assert_allclose(poisson["coef"], quasi["coef"])

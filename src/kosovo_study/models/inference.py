@@ -8,11 +8,13 @@ each permuted design has ``x* = Z g + e[pi]``.  The offset is *not* a covariate 
 is never in ``Z``: residualising on log population as well (the construction used
 before) keeps in ``x*`` the part of ``x`` that moves with population, so the
 permuted estimates move with the true effect and the test loses power as the effect
-grows.  This is the "permute the residualised covariate" scheme of Kennedy (1995)
-and Anderson & Legendre (1999); for an outcome model it is the analogue of
-Freedman & Lane (1983), which permutes the outcome's reduced-model residuals and is
-compared with it by Anderson & Legendre (1999) and Winkler et al. (2014,
-NeuroImage 92: 381-397).  Its size is checked by seeded simulation in the tests.
+grows.  Permuting the residualised covariate is the covariate-side counterpart of
+Freedman & Lane (1983, J. Business & Economic Statistics 1: 292-298), which permutes
+the outcome's residuals from the reduced model; that scheme needs exchangeable
+outcome residuals, which a count model with an offset does not give.  Anderson &
+Legendre (1999, J. Statistical Computation and Simulation 62: 271-303) and Winkler et
+al. (2014, NeuroImage 92: 381-397) compare the residual-permutation schemes.  The
+size of this one is checked by seeded simulation in the tests.
 
 Statistic: the robust (sandwich) z of the focal coefficient, not the coefficient
 itself; a studentized statistic is asymptotically pivotal, which keeps the

@@ -391,9 +391,10 @@ def design_analysis(
     overdispersion ``alpha`` in :data:`ALPHA_GRID`, on the real covariates of the
     analysed municipalities, with every other effect set to 1, conditioned on a
     national total (``totals``: both published definitions); tests at the 5% level.
-    The permutation test uses ``permutations`` random draws (39: the smallest number
-    whose p-value can reach 0.025, a valid level-5% test whose power is somewhat
-    below the 999-draw test of the main analysis); the Wald test's critical value is
+    The permutation test uses ``permutations`` random draws (39: p = (1 + k) / 40, so it
+    rejects at 5% when at most one permuted |z| is as large as the observed one; a
+    valid level-5% test, somewhat less powerful than the 999-draw test of the main
+    analysis); the Wald test's critical value is
     calibrated on the simulations at IRR = 1 (the nominal 1.96 over-rejects with 34
     units; its rejection rate is ``power_wald_nominal`` at IRR = 1).  Seeds are
     ``[seed, term index, total index, alpha index]``: every cell is reproducible alone.
