@@ -94,7 +94,7 @@ def test_run_multiverse_puts_its_arguments_in_the_key(
 def test_models_key_holds_every_seed_and_size() -> None:
     parameters = StudyConfig().models_parameters()
     assert parameters["crossnational_seed"] == 2015
-    assert parameters["crossnational_bootstrap_replicates"] == 199
+    assert parameters["crossnational_simulation_draws"] == 200
     for name in ("permutation_seed", "bootstrap_seed", "power_seed", "power_simulations"):
         assert name in parameters
     assert "multiverse_seed" not in parameters  # the multiverse has its own key

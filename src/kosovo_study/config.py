@@ -24,8 +24,8 @@ class StudyConfig:
     """Simulation sizes (counts of draws) and seeds (integers for numpy's default_rng).
 
     The municipal values are those of :class:`kosovo_study.models.municipal.Settings`;
-    the cross-national bootstrap is the percentile bootstrap of average marginal
-    effects in :func:`kosovo_study.models.crossnational.analyse`.
+    the cross-national draws are the parameter draws behind the intervals of average
+    marginal effects and predictions in :mod:`kosovo_study.models.crossnational`.
     """
 
     #: municipal randomization test: permutations and seed
@@ -34,12 +34,16 @@ class StudyConfig:
     #: municipal parametric bootstrap of the IRRs: replicates and seed
     bootstrap_replicates: int = 999
     bootstrap_seed: int = 2008
-    #: municipal power analysis: simulated data sets, permutations per data set, seed
-    power_simulations: int = 200
-    power_permutations: int = 99
+    #: municipal design analysis: simulated data sets for the Wald test and for the
+    #: permutation test, permutations per simulated data set, seed, and an optional cap
+    #: on both simulation counts (0 = no cap; short runs)
+    power_wald_simulations: int = 400
+    power_permutation_simulations: int = 100
+    power_permutations: int = 39
     power_seed: int = 2012
-    #: cross-national bootstrap of average marginal effects: replicates and seed
-    crossnational_bootstrap_replicates: int = 199
+    power_simulations: int = 0
+    #: cross-national parameter draws per fit (AME and prediction intervals) and seed
+    crossnational_simulation_draws: int = 200
     crossnational_seed: int = 2015
     #: multiverse (specification curve): shared permutations and their seed
     multiverse_permutations: int = 999

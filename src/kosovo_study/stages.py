@@ -134,7 +134,7 @@ def run_models(
         results, metadata = models.build_results(
             paths,
             config.municipal_settings(),
-            config.crossnational_bootstrap_replicates,
+            config.crossnational_simulation_draws,
             crossnational_seed=config.crossnational_seed,
         )
         metadata["config"] = config.models_parameters()

@@ -51,6 +51,7 @@ def input_files(paths: ProjectPaths) -> list[Path]:
     Locating the restricted file stops the run when anything odd sits at or near its
     path (see :func:`kosovo_study.models.outcome.locate_restricted`).
     """
+    restricted = locate_restricted(paths)  # first: an odd restricted path stops the run
     files = [
         paths.processed / "municipalities.csv",
         paths.processed / "countries.csv",
@@ -59,7 +60,6 @@ def input_files(paths: ProjectPaths) -> list[Path]:
         # read by the cross-national comparison (D&S imputed file, term map)
         *crossnational.extra_input_files(paths),
     ]
-    restricted = locate_restricted(paths)
     return [*files, restricted] if restricted is not None else files
 
 
