@@ -160,8 +160,17 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def hash_files(files: Sequence[Path], root: Path) -> dict[str, str]:
-    """Relative path -> sha256, sorted by path."""
-    return {_relative(f, root): sha256_file(f) for f in sorted(files, key=str)}
+    """Relative path -> sha256, sorted by path; a missing or unreadable input is named."""
+    hashes = {}
+    for file in sorted(files, key=str):
+        try:
+            hashes[_relative(file, root)] = sha256_file(file)
+        except OSError as error:
+            raise KosovoStudyError(
+                f"Input {file} cannot be read ({error.strerror or error}). Run the earlier "
+                "stages first (kosovo-study report runs them in order), or restore the file."
+            ) from None
+    return hashes
 
 
 @dataclass(frozen=True)
@@ -183,8 +192,11 @@ def read_manifest(stage: str, paths: ProjectPaths | None = None) -> dict[str, An
     location = manifest_path(stage, paths or project_paths())
     if not location.is_file():
         return None
-    loaded: dict[str, Any] = json.loads(location.read_text(encoding="utf-8"))
-    return loaded
+    try:
+        loaded = json.loads(location.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None  # damaged by hand or by a full disk: the stage simply reruns
+    return loaded if isinstance(loaded, dict) else None
 
 
 def is_up_to_date(
@@ -236,7 +248,16 @@ def _commit(stage: str, moves: list[tuple[Path, Path]], paths: ProjectPaths) -> 
 
 
 def _complete(journal: Path, paths: ProjectPaths) -> None:
-    for staged, final in json.loads(journal.read_text(encoding="utf-8")):
+    try:
+        moves = json.loads(journal.read_text(encoding="utf-8"))
+        pairs = [(str(staged), str(final)) for staged, final in moves]
+    except (UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError):
+        raise KosovoStudyError(
+            f"{journal} (the list of moves of an interrupted commit) is damaged, so the "
+            "outputs of that commit may be mixed old and new. Delete it and rerun the stage "
+            "with --force."
+        ) from None
+    for staged, final in pairs:
         source, target = paths.root / staged, paths.root / final
         if source.exists():  # absent: already moved before the run was killed
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -256,7 +277,10 @@ def recover(stage: str, paths: ProjectPaths) -> list[str]:
         shutil.rmtree(staging)
         done.append(f"removed the staging folder of an interrupted {stage} run")
     recorded = read_manifest(stage, paths) or {}
-    names = {Path(p).name for p in recorded.get("outputs", {})} | {f"{stage}.json"}
+    names = {Path(p).name for p in recorded.get("outputs", {})} | {
+        f"{stage}.json",
+        journal.name,
+    }
     folders = {(paths.root / p).parent for p in recorded.get("outputs", {})} | {paths.manifests}
     for folder in sorted(folders):
         for orphan in folder.glob(".*.partial") if folder.is_dir() else ():
@@ -324,6 +348,10 @@ def run_stage(
                 stage, True, recorded, [paths.root / p for p in recorded.get("outputs", {})]
             )
         started = time.perf_counter()
+        # Hashed before the build and checked after it: an input edited while the stage
+        # ran would otherwise be recorded with outputs built from its old content, and
+        # the stage skipped next time with stale results.
+        input_hashes = hash_files(inputs, paths.root)
         staging = Staging(staging_root(stage, paths), paths) if staged else None
         if staging is not None:
             staging.root.mkdir(parents=True)
@@ -331,6 +359,17 @@ def run_stage(
             outputs = [staging.final(p) for p in written]
         else:
             written = outputs = [Path(p) for p in build()]
+        if hash_files(inputs, paths.root) != input_hashes:
+            changed = sorted(
+                name
+                for name, digest in hash_files(inputs, paths.root).items()
+                if input_hashes.get(name) != digest
+            )
+            raise KosovoStudyError(
+                f"The inputs of the {stage} stage changed while it ran ({', '.join(changed)}); "
+                "its results were not recorded, since they may mix old and new input. Rerun "
+                "the stage once the files are final."
+            )
         manifest = {
             "stage": stage,
             "package_version": __version__,
@@ -341,7 +380,7 @@ def run_stage(
             "parameters_sha256": parameters_sha256(parameters),
             "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
             "seconds": round(time.perf_counter() - started, 3),
-            "inputs": hash_files(inputs, paths.root),
+            "inputs": input_hashes,
             "outputs": {
                 _relative(final, paths.root): sha256_file(staged_file)
                 for staged_file, final in sorted(zip(written, outputs, strict=True), key=str)

@@ -32,6 +32,7 @@ import io
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,12 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
 _NAME_LETTERS = set("çëÇËčćšžđČĆŠŽĐ")
 #: Control characters other than tab, CR and LF: binary content in a text file.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Whitespace removed around a cell: ASCII space and tab only.  Python's ``str.strip``
+#: would also remove no-break and other Unicode spaces, so that "\u00a012" became a
+#: valid count; such characters are reported instead (see :func:`oddities`).
+CELL_SPACE = " \t"
+#: Scripts whose letters look like Latin ones (a Cyrillic "a", U+0430, typed into "Decan").
+_LOOKALIKE_SCRIPTS = ("CYRILLIC", "GREEK")
 _FIX_UTF8 = (
     "Save it as UTF-8: in Excel 'Save As > CSV UTF-8 (Comma delimited)', in LibreOffice "
     "'Character set: Unicode (UTF-8)', or convert with iconv -f {code} -t UTF-8."
@@ -71,6 +78,42 @@ def shorten(value: object, limit: int = MAX_SHOWN) -> str:
     """``repr`` of a value, cut to ``limit`` characters so messages stay short."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
+def _script(char: str) -> str:
+    name = unicodedata.name(char, "")
+    return next((s for s in ("LATIN", *_LOOKALIKE_SCRIPTS) if name.startswith(s)), "")
+
+
+def oddities(text: str, limit: int = 3) -> str:
+    """Characters of ``text`` a reader cannot see or tell apart, as a message fragment.
+
+    Names invisible and format characters (zero-width joiners, byte-order marks,
+    direction overrides), spaces other than the ASCII space, non-ASCII digits, and
+    Cyrillic or Greek letters mixed into a Latin word (look-alikes such as
+    U+0430 CYRILLIC SMALL LETTER A).  Returns "" when there is nothing to say, so a message stays short.
+    """
+    found: list[str] = []
+    letters = [c for c in text if c.isalpha()]
+    scripts = {_script(c) for c in letters} - {""}
+    mixed = "LATIN" in scripts and len(scripts) > 1
+    for position, char in enumerate(text, start=1):
+        category = unicodedata.category(char)
+        label = f"U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}"
+        if category in {"Cf", "Cc", "Zl", "Zp"} and char not in "\t":
+            found.append(f"{label} (invisible) at character {position}")
+        elif category == "Zs" and char != " ":
+            found.append(f"{label} (not an ordinary space) at character {position}")
+        elif category == "Nd" and not char.isascii():
+            found.append(f"{label} (not an ASCII digit 0-9) at character {position}")
+        elif mixed and char.isalpha() and _script(char) in _LOOKALIKE_SCRIPTS:
+            found.append(f"{label} (a look-alike of a Latin letter) at character {position}")
+        if len(found) > limit:
+            break
+    if not found:
+        return ""
+    shown = "; ".join(found[:limit]) + ("; and more" if len(found) > limit else "")
+    return f" [it holds {shown}: retype the value]"
 
 
 @dataclass
@@ -151,7 +194,15 @@ def check_path(path: Path) -> Path:
         ) from None
     if stat.S_ISLNK(info.st_mode):
         target = path.readlink()
-        resolved = path.resolve()
+        try:
+            resolved = path.resolve(strict=True)
+        except FileNotFoundError:
+            resolved = path.resolve()
+        except (RuntimeError, OSError):  # RuntimeError before Python 3.13, then ELOOP
+            raise ValidationError(
+                f"{path} is a symbolic link to {target}, which leads back to itself (a link "
+                "loop). Replace the link with the CSV file or a link to it."
+            ) from None
         if not resolved.exists():
             raise ValidationError(
                 f"{path} is a symbolic link to {target}, which does not exist (a dangling "
@@ -165,7 +216,13 @@ def check_path(path: Path) -> Path:
                 f"{path} is a symbolic link to the system file {resolved}, not to study data. "
                 "Remove the link and put the CSV itself at this path."
             )
-        info = resolved.stat()
+        try:
+            info = resolved.stat()
+        except OSError as error:
+            raise ValidationError(
+                f"{path} is a symbolic link to {resolved}, which cannot be read "
+                f"({error.strerror}). Point the link at the CSV file."
+            ) from None
     if stat.S_ISDIR(info.st_mode):
         raise ValidationError(
             f"{path} is a directory, not a file. Give the path of the CSV file "
@@ -263,7 +320,25 @@ def decode(path: Path, data: bytes) -> tuple[str, str]:
 
 
 def _split_header(first_line: str) -> list[str]:
-    return [name.strip() for name in next(csv.reader([first_line]), [])]
+    return [name.strip(CELL_SPACE) for name in next(csv.reader([first_line]), [])]
+
+
+def _header_hint(header: Sequence[str], missing: Sequence[str]) -> str:
+    """Which header cells are near-misses of the missing columns (case, spaces, invisibles)."""
+
+    def folded(name: str) -> str:
+        name = unicodedata.normalize("NFKC", name)
+        kept = "".join(c for c in name if unicodedata.category(c)[0] not in {"C", "Z"})
+        return kept.casefold().replace("-", "_")
+
+    hints = []
+    for column in missing:
+        near = [h for h in header if h != column and folded(h) == folded(column)]
+        if near:
+            hints.append(f"{shorten(near[0])} should read {column!r}{oddities(near[0])}")
+    if any(not h for h in header):
+        hints.append("an empty column name (a trailing comma, or an unnamed column?)")
+    return f" ({'; '.join(hints)}: column names are lower case, without spaces)" if hints else ""
 
 
 def read_csv_text(
@@ -274,14 +349,22 @@ def read_csv_text(
     hint: str,
     max_bytes: int,
     optional: Sequence[str] = (),
+    max_records: int | None = None,
 ) -> CsvText:
     """Read a comma-separated UTF-8 table with exactly ``columns`` (plus ``optional``).
 
     Raises :class:`ValidationError` for every failure, naming the file, the line and
-    the fix; never a parser exception.  ``max_bytes`` is checked before reading.
+    the fix; never a parser exception.  ``max_bytes`` is checked before reading;
+    reading stops after ``max_records`` data rows (a format with one row per unit states
+    how many it can hold), so a wrong file of many short rows fails at once.
     """
     path = check_path(path)
-    size = path.stat().st_size
+    try:
+        size = path.stat().st_size
+    except OSError as error:  # removed or replaced since it was checked
+        raise ValidationError(
+            f"{path} cannot be read ({error.strerror}); it changed while being checked. Retry."
+        ) from None
     if size == 0:
         raise ValidationError(
             f"{path} is empty (0 bytes). Write the header line "
@@ -343,7 +426,8 @@ def read_csv_text(
         missing = [c for c in columns if c not in header]
         raise ValidationError(
             f"{path} line {header_line}: missing columns {missing} (the header has "
-            f"[{', '.join(shorten(h) for h in header[:10])}]). {hint}"
+            f"[{', '.join(shorten(h) for h in header[:10])}])"
+            f"{_header_hint(header, missing)}. {hint}"
         )
     unknown = [h for h in header if h not in allowed]
     duplicated = sorted({h for h in header if header.count(h) > 1})
@@ -352,17 +436,19 @@ def read_csv_text(
             f"{path} line {header_line}: "
             + (
                 f"unknown columns [{', '.join(shorten(h) for h in unknown[:10])}]"
+                + (" (an empty name: a trailing comma?)" if "" in unknown else "")
                 if unknown
                 else ""
             )
             + ("; " if unknown and duplicated else "")
             + (f"columns given twice {duplicated}" if duplicated else "")
-            + f". The columns are {list(columns)}. {hint}"
+            + f". Remove or rename them. {hint}"
         )
     problems = Problems()
     records: list[tuple[int, tuple[str, ...]]] = []
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     consumed = 0  # physical lines consumed so far
+    data_rows = 0
     try:
         for values in reader:
             start = consumed + 1
@@ -371,7 +457,20 @@ def read_csv_text(
                 continue  # blank lines before the header, and the header itself
             if not values or (all(not v.strip() for v in values) and len(values) <= 1):
                 continue  # a blank line is not a record
-            if len(values) != len(header):
+            data_rows += 1
+            if max_records is not None and data_rows > max_records:
+                problems.add(
+                    f"line {start}: more than {max_records:,} data rows; the {name} format "
+                    f"holds at most {max_records:,}, so reading stopped here. Check that this "
+                    "is the right file"
+                )
+                problems.partial = True
+                break
+            if [v.strip(CELL_SPACE) for v in values] == header:
+                problems.add(
+                    f"line {start} repeats the header line (two files pasted together?); delete it"
+                )
+            elif len(values) != len(header):
                 problems.add(
                     f"line {start} has {len(values)} fields, the header has {len(header)} "
                     "(an unquoted comma inside a name? put such fields in double quotes)"
@@ -385,7 +484,7 @@ def read_csv_text(
                     f"{MAX_FIELD_CHARS:,}); value starts {shorten(value)}"
                 )
             else:
-                records.append((start, tuple(v.strip() for v in values)))
+                records.append((start, tuple(v.strip(CELL_SPACE) for v in values)))
     except csv.Error as error:
         start = consumed + 1
         if "end of data" in str(error) or "unexpected end" in str(error):
@@ -396,7 +495,8 @@ def read_csv_text(
         elif "field larger than field limit" in str(error):
             problems.add(
                 f"line {start}: a field longer than {csv.field_size_limit():,} characters "
-                "(an unclosed quote swallowing the rest of the file?)"
+                f"(cells hold at most {MAX_FIELD_CHARS:,}); an unclosed double quote "
+                "swallowing the rest of the file, or not a table of this format"
             )
         else:
             problems.add(

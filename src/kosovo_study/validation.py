@@ -44,12 +44,56 @@ import pandera.pandas as pa
 
 from kosovo_study.errors import KosovoStudyError, MunicipalityNameError
 from kosovo_study.schemas import RESTRICTED_COLUMNS, RESTRICTED_DEFINITIONS, RESTRICTED_FIGHTERS
-from kosovo_study.tablefile import Problems, read_csv_text, shorten
+from kosovo_study.tablefile import Problems, oddities, read_csv_text, shorten
 
 RESTRICTED_FILE = "fighters_by_municipality.csv"
 #: Largest restricted file read (bytes).  38 rows take about 3 kB; 1 MB leaves room
 #: for long definitions and comments while a wrong file fails before parsing.
 RESTRICTED_MAX_BYTES = 1_000_000
+#: Largest number of data rows read: one per municipality (38) leaves room for a few
+#: duplicates to be named; a file of thousands of rows is another table.
+RESTRICTED_MAX_ROWS = 200
+#: Serbian Cyrillic -> Serbian Latin (the official one-to-one transliteration), so that
+#: "Приштина" is matched as "Priština".  Used only for a name written wholly in Cyrillic;
+#: a Cyrillic letter inside a Latin name is a look-alike and is refused.
+SERBIAN_LATIN = dict(
+    zip(
+        "абвгдђежзијклљмнњопрстћуфхцчџш",
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "đ",
+            "e",
+            "ž",
+            "z",
+            "i",
+            "j",
+            "k",
+            "l",
+            "lj",
+            "m",
+            "n",
+            "nj",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "ć",
+            "u",
+            "f",
+            "h",
+            "c",
+            "č",
+            "dž",
+            "š",
+        ],
+        strict=True,
+    )
+)
 #: A municipal count has at most this many digits (the national total is in the hundreds).
 MAX_COUNT_DIGITS = 6
 #: Hard limits on the file's total, as factors of the smallest and largest published
@@ -68,6 +112,18 @@ RESTRICTED_HINT = (
 _DIGITS = re.compile(r"[0-9]+", re.ASCII)
 _PERIOD = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", re.ASCII)
 _SOURCE_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,80}", re.ASCII)
+
+
+def serbian_latin(label: str) -> str | None:
+    """``label`` transliterated when it is written wholly in Serbian Cyrillic, else None."""
+    letters = [c for c in label if c.isalpha()]
+    if not letters or not all(c.lower() in SERBIAN_LATIN for c in letters):
+        return None
+    out = []
+    for char in label:
+        latin = SERBIAN_LATIN.get(char.lower(), char)
+        out.append(latin.capitalize() if char.isupper() else latin)
+    return "".join(out)
 
 
 # --- schemas of tables the package builds --------------------------------------------
@@ -224,7 +280,7 @@ def _check_period(
     if parsed is None:
         problems.add(
             f"line {line}, column {column}: {shorten(text)} is not a date; write YYYY, "
-            "YYYY-MM or YYYY-MM-DD (e.g. 2015-12)"
+            f"YYYY-MM or YYYY-MM-DD (e.g. 2015-12){oddities(text)}"
         )
         return None
     if not EARLIEST_PERIOD <= parsed <= date.today():
@@ -251,6 +307,7 @@ def read_validated(path: Path, transcribed: Path | None = None) -> ValidatedTabl
         name="restricted fighters_by_municipality",
         hint=RESTRICTED_HINT,
         max_bytes=RESTRICTED_MAX_BYTES,
+        max_records=RESTRICTED_MAX_ROWS,
     )
     register = load_register(transcribed)
     national = national_range(transcribed)
@@ -259,6 +316,7 @@ def read_validated(path: Path, transcribed: Path | None = None) -> ValidatedTabl
     rows: list[dict[str, Any]] = []
     seen: dict[int, int] = {}
     definitions: dict[str, int] = {}
+    transliterated: list[int] = []
     for line, row in text.rows():
         municipality_id: int | None = None
         label = row["municipality"]
@@ -269,10 +327,14 @@ def read_validated(path: Path, transcribed: Path | None = None) -> ValidatedTabl
         elif len(label) > 80:
             problems.add(f"line {line}, column municipality: {shorten(label)} is not a name")
         else:
+            latin = serbian_latin(label)
             try:
-                municipality_id = register.normalise(label)
+                municipality_id = register.normalise(latin or label)
+                if latin is not None:
+                    transliterated.append(line)
             except MunicipalityNameError as error:
-                problems.add(f"line {line}, column municipality: {error}")
+                shown = f" (read as {latin!r} from Serbian Cyrillic)" if latin else ""
+                problems.add(f"line {line}, column municipality{oddities(label)}: {error}{shown}")
         if municipality_id is not None:
             if municipality_id in seen:
                 problems.add(
@@ -286,7 +348,7 @@ def read_validated(path: Path, transcribed: Path | None = None) -> ValidatedTabl
             problems.add(
                 f"line {line}, column fighters: {shorten(count_text)} is not a whole number of "
                 "persons written with the digits 0-9 (no sign, separator, decimal or other "
-                "script; 0 where the source reports none)"
+                f"script; 0 where the source reports none){oddities(count_text)}"
             )
         elif len(count_text) > MAX_COUNT_DIGITS:
             problems.add(
@@ -307,6 +369,7 @@ def read_validated(path: Path, transcribed: Path | None = None) -> ValidatedTabl
             problems.add(
                 f"line {line}, column definition: {shorten(definition)} is not in the "
                 f"vocabulary {sorted(RESTRICTED_DEFINITIONS)} (see README, 'Restricted data')"
+                f"{oddities(definition)}"
             )
         else:
             definitions.setdefault(definition, line)
@@ -320,7 +383,8 @@ def read_validated(path: Path, transcribed: Path | None = None) -> ValidatedTabl
         if not _SOURCE_KEY.fullmatch(row["source_key"]):
             problems.add(
                 f"line {line}, column source_key: {shorten(row['source_key'])} is not a "
-                "citation key (1-80 letters, digits, _ . : -, e.g. KP_2017 or UNDP2017)"
+                "citation key (1-80 ASCII letters, digits, _ . : -, e.g. KP_2017 or UNDP2017)"
+                f"{oddities(row['source_key'])}"
             )
         rows.append(
             {
@@ -375,11 +439,19 @@ def read_validated(path: Path, transcribed: Path | None = None) -> ValidatedTabl
                 "that the definition and period are the ones intended"
             )
     problems.raise_if_any(path, "restricted fighters_by_municipality", RESTRICTED_HINT)
+    notes = text.notes
+    if transliterated:
+        notes += (
+            f"{len(transliterated)} municipality names in Serbian Cyrillic were matched "
+            f"through their Serbian Latin form (lines {', '.join(map(str, transliterated[:5]))}"
+            + (" ..." if len(transliterated) > 5 else "")
+            + ")",
+        )
     table = pd.DataFrame(rows).sort_values("municipality_id").reset_index(drop=True)
     table = table.astype({"municipality_id": int, "fighters": int, "line": int})
     validated = check(table, RESTRICTED_FIGHTERS, file=path, hint=RESTRICTED_HINT)
     return ValidatedTable(
-        path, validated, text.sha256, text.encoding, national, tuple(warnings), text.notes
+        path, validated, text.sha256, text.encoding, national, tuple(warnings), notes
     )
 
 
