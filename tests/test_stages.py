@@ -376,3 +376,133 @@ def test_polygons_round_trip_through_geoparquet(
     assert list(read["municipality_id"]) == list(range(1, 39))
     assert read.crs.to_epsg() == 4326
     assert (read.to_crs("EPSG:3035").geometry.area > 0).all()
+
+
+# --- round 2: what sits in data/raw/restricted, hostile parameters, damaged records -------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "data.csv",  # any table may be the counts under another name
+        "counts.tsv",
+        "counts.txt",
+        "luftetaret_sipas_komunave.xlsx",  # Albanian: fighters by municipality
+        "borci_po_opstinama.csv",  # Serbian (Latin)
+        "~$fighters_by_municipality.xlsx",  # Excel's lock file: the workbook is open
+        ".~lock.fighters_by_municipality.csv#",  # LibreOffice's lock file
+        "fighters_by_municipality.csv.gz",
+        "fighters_by_municipality.csv~",
+        "fighters_by_municipality (1).csv",
+        "fighters_by_municipality.parquet",
+        "export.ods",
+        "fighters",  # a folder of that name
+    ],
+)
+def test_tables_under_other_names_stop_the_run(project: ProjectPaths, name: str) -> None:
+    project.restricted.mkdir(parents=True)
+    (project.restricted / name).write_text("x", encoding="utf-8")
+    with pytest.raises(KosovoStudyError, match="The run stops rather than guess"):
+        locate_restricted(project)
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["README.txt"],
+        ["README.md", ".DS_Store", "Thumbs.db", "desktop.ini", ".gitkeep"],
+        ["notes.txt", "LICENSE"],
+        ["interviews.qdpx", "pseudonym.key", "key.txt"],
+    ],
+)
+def test_harmless_files_do_not_block_the_pipeline(project: ProjectPaths, names: list[str]) -> None:
+    project.restricted.mkdir(parents=True)
+    for name in names:
+        (project.restricted / name).write_text("notes", encoding="utf-8")
+    assert locate_restricted(project) is None
+    assert "SYNTHETIC" in stages.outcome_notice(project)
+
+
+def test_a_link_loop_at_the_restricted_path_stops_the_run(project: ProjectPaths) -> None:
+    project.restricted.mkdir(parents=True)
+    restricted_path(project).symlink_to(restricted_path(project))
+    with pytest.raises(KosovoStudyError, match="link loop"):
+        locate_restricted(project)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "pattern"),
+    [
+        ({"permutations": "\u0669\u0669"}, "digits 0-9"),  # Arabic-Indic 99: int() reads it
+        ({"permutations": "\uff19\uff19"}, "digits 0-9"),  # full-width 99
+        ({"permutations": "1_000"}, "digits 0-9"),
+        ({"permutations": "+99"}, "digits 0-9"),
+        ({"permutations": "99999999999"}, "largest size accepted"),
+        ({"multiverse_seed": str(2**64)}, "2\\*\\*64"),
+        ({"lock_timeout_seconds": "nan"}, "finite number"),
+        ({"lock_timeout_seconds": "inf"}, "finite number"),
+        ({"lock_timeout_seconds": "-1"}, "finite number"),
+        ({"lock_timeout_seconds": "soon"}, "not a number"),
+    ],
+)
+def test_hostile_parameters_are_refused(overrides: dict[str, str], pattern: str) -> None:
+    with pytest.raises(KosovoStudyError, match=pattern):
+        load_config(None, overrides)
+
+
+@pytest.mark.parametrize(
+    "text", ["[tool]\nkosovo_study = 5\n", "[tool]\nkosovo_study = [1, 2]\n", "tool = 3\n"]
+)
+def test_a_tool_section_that_is_not_a_table(tmp_path: Path, text: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    if text.startswith("tool ="):  # no [tool.kosovo_study] at all: the defaults
+        assert load_config(tmp_path) == StudyConfig()
+    else:
+        with pytest.raises(KosovoStudyError, match="must be a table"):
+            load_config(tmp_path)
+
+
+def test_an_input_edited_during_the_build_is_not_recorded(project: ProjectPaths) -> None:
+    """Hashing inputs after the build once recorded the new file beside old results."""
+    source, calls = _first_run(project)
+    _, build = _demo(project, calls)
+
+    def edited_meanwhile(staging: Staging) -> list[Path]:
+        written = build(staging, {"v": 2})
+        source.write_text("edited while the stage ran", encoding="utf-8")
+        return written
+
+    with pytest.raises(KosovoStudyError, match=r"changed while it ran \(data/raw/input.txt\)"):
+        run_stage("demo", [source], edited_meanwhile, project, staged=True, force=True)
+    assert (project.results / "table_a.csv").read_text(encoding="utf-8") == '{"v": 1}'
+    assert not staging_root("demo", project).exists()
+    # The next run sees the edited input and rebuilds.
+    assert not run_stage(
+        "demo", [source], lambda s: build(s, {"v": 3}), project, staged=True
+    ).skipped
+
+
+@pytest.mark.parametrize("content", ["", "{", "[1, 2]", "\xff\xfe", "null"])
+def test_a_damaged_manifest_reruns_the_stage(project: ProjectPaths, content: str) -> None:
+    source, calls = _first_run(project)
+    _, build = _demo(project, calls)
+    manifest.manifest_path("demo", project).write_text(content, encoding="latin-1")
+    assert read_manifest("demo", project) is None
+    assert not run_stage(
+        "demo", [source], lambda s: build(s, {"v": 1}), project, staged=True
+    ).skipped
+    assert read_manifest("demo", project)["stage"] == "demo"  # type: ignore[index]
+
+
+def test_a_damaged_commit_journal_is_named(project: ProjectPaths) -> None:
+    source, calls = _first_run(project)
+    _, build = _demo(project, calls)
+    journal_path("demo", project).write_text("[[1]", encoding="utf-8")
+    with pytest.raises(KosovoStudyError, match=r"is damaged.*--force"):
+        run_stage("demo", [source], lambda s: build(s, {"v": 1}), project, staged=True)
+
+
+def test_a_missing_input_is_named(project: ProjectPaths) -> None:
+    missing = project.processed / "municipalities.csv"
+    with pytest.raises(KosovoStudyError, match=r"municipalities.csv cannot be read.*earlier"):
+        run_stage("demo", [missing], list, project)

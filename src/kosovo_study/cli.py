@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from kosovo_study import __version__
 from kosovo_study.errors import KosovoStudyError
@@ -23,7 +24,15 @@ from kosovo_study.manifest import StageResult
 if TYPE_CHECKING:
     from kosovo_study.config import StudyConfig
 
-_console = Console(stderr=True, highlight=False)
+#: markup=False: messages quote file names, headers and cells, and rich would read a
+#: "[/red]" in a researcher's file as a closing tag (a MarkupError traceback) or drop a
+#: "[...]" part of the message.  Colours are set with Text styles instead.
+_console = Console(stderr=True, highlight=False, markup=False)
+
+
+def _labelled(label: str, style: str, message: str) -> Text:
+    """``label: message`` with the label in ``style``; the message is never markup."""
+    return Text.assemble((label, style), ": " + message)
 
 
 def _progress() -> Progress:
@@ -173,7 +182,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     validated = validate_path(Path(args.path))
     provenance = validated.provenance()
     for warning in validated.warnings:
-        _console.print(f"[yellow]warning[/yellow]: {args.path}: {warning}", soft_wrap=True)
+        _console.print(_labelled("warning", "yellow", f"{args.path}: {warning}"), soft_wrap=True)
     for note in validated.notes:
         _console.print(f"note: {note}")
     _console.print(
@@ -290,16 +299,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KosovoStudyError as error:
         if args.debug:
             raise
-        _console.print(f"[red]error[/red]: {_paragraph(str(error))}", soft_wrap=True)
+        _console.print(_labelled("error", "red", _paragraph(str(error))), soft_wrap=True)
         return 1
     except Exception as error:
         if args.debug:
             raise
         _console.print(
-            f"[red]unexpected error[/red] ({type(error).__name__}): "
-            + _paragraph(
-                f"{error}. This is probably a bug: rerun with --debug for the traceback "
-                "and report it with the command you ran."
+            _labelled(
+                "unexpected error",
+                "red",
+                f"({type(error).__name__}) "
+                + _paragraph(
+                    f"{error}. This is probably a bug: rerun with --debug for the traceback "
+                    "and report it with the command you ran."
+                ),
             ),
             soft_wrap=True,
         )
