@@ -506,3 +506,27 @@ def test_a_missing_input_is_named(project: ProjectPaths) -> None:
     missing = project.processed / "municipalities.csv"
     with pytest.raises(KosovoStudyError, match=r"municipalities.csv cannot be read.*earlier"):
         run_stage("demo", [missing], list, project)
+
+
+def test_outputs_the_new_run_no_longer_writes_are_removed(project: ProjectPaths) -> None:
+    """A table of the previous run (perhaps from restricted data) must not linger."""
+    source = project.raw / "input.txt"
+    source.write_text("abc", encoding="utf-8")
+
+    def build(names: tuple[str, ...]):  # type: ignore[no-untyped-def]
+        def write(staging: Staging) -> list[Path]:
+            folder = staging.folder(project.results)
+            for name in names:
+                (folder / name).write_text(name, encoding="utf-8")
+            return [folder / name for name in names]
+
+        return write
+
+    run_stage("demo", [source], build(("kept.csv", "restricted_only.csv")), project, staged=True)
+    outside = project.results / "someone_elses.csv"
+    outside.write_text("not ours", encoding="utf-8")
+    run_stage("demo", [source], build(("kept.csv",)), project, staged=True, force=True)
+    assert (project.results / "kept.csv").exists()
+    assert not (project.results / "restricted_only.csv").exists()
+    assert outside.exists()
+    assert list(read_manifest("demo", project)["outputs"]) == ["data/processed/results/kept.csv"]  # type: ignore[index]

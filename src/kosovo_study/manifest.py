@@ -234,16 +234,22 @@ def lock_path(stage: str, paths: ProjectPaths) -> Path:
     return paths.manifests / f".{stage}.lock"
 
 
-def _commit(stage: str, moves: list[tuple[Path, Path]], paths: ProjectPaths) -> None:
-    """Move staged files into place, journal first, so a killed commit can be completed."""
+def _commit(
+    stage: str,
+    moves: list[tuple[Path, Path]],
+    paths: ProjectPaths,
+    stale: Sequence[Path] = (),
+) -> None:
+    """Move staged files into place, journal first, so a killed commit can be completed.
+
+    ``stale`` are outputs of the previous run that this run no longer writes: they are
+    removed in the same commit (an entry with an empty source), so that no table of an
+    earlier run (perhaps built on restricted data) stays beside the new ones.
+    """
     journal = journal_path(stage, paths)
-    write_text_atomic(
-        journal,
-        json.dumps(
-            [[str(a.relative_to(paths.root)), str(b.relative_to(paths.root))] for a, b in moves]
-        )
-        + "\n",
-    )
+    entries = [[str(a.relative_to(paths.root)), str(b.relative_to(paths.root))] for a, b in moves]
+    entries += [["", str(Path(old).relative_to(paths.root))] for old in stale]
+    write_text_atomic(journal, json.dumps(entries) + "\n")
     _complete(journal, paths)
 
 
@@ -258,6 +264,9 @@ def _complete(journal: Path, paths: ProjectPaths) -> None:
             "with --force."
         ) from None
     for staged, final in pairs:
+        if not staged:  # an output of the previous run that this run does not write
+            (paths.root / final).unlink(missing_ok=True)
+            continue
         source, target = paths.root / staged, paths.root / final
         if source.exists():  # absent: already moved before the run was killed
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -396,7 +405,16 @@ def run_stage(
                 *zip(written, outputs, strict=True),
                 (staged_manifest, manifest_path(stage, paths)),
             ]
-            _commit(stage, moves, paths)
+            previous = (read_manifest(stage, paths) or {}).get("outputs", {})
+            current = {_relative(final, paths.root) for final in outputs}
+            stale = [
+                paths.root / old
+                for old in previous
+                if old not in current
+                and not Path(old).is_absolute()
+                and ".." not in Path(old).parts
+            ]
+            _commit(stage, moves, paths, stale)
             shutil.rmtree(staging.root, ignore_errors=True)
         return StageResult(stage, False, manifest, outputs)
     finally:
