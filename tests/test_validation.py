@@ -514,3 +514,21 @@ def test_line_endings_and_ascii_spaces_do_not_change_the_counts(
     validated = read_validated(path)
     assert validated.total == 335
     assert list(validated.table["fighters"]) == [39, *[8] * 37]
+
+
+@pytest.mark.parametrize("label", ["Total", "TOTAL:", "Gjithsej", "Ukupno", "Kosovo", "Totali"])
+def test_a_total_row_is_named_as_such(tmp_path: Path, label: str) -> None:
+    body = _rows() + f"{label},335,travelled,2012,2017-06,KP_DEMO\n"
+    assert f"line 40, column municipality: '{label}' is a total row; delete it" in _message(
+        _write(tmp_path, body)
+    )
+
+
+def test_validate_on_a_folder_says_folder_whatever_its_name(tmp_path: Path) -> None:
+    folder = tmp_path / "restricted"
+    folder.mkdir()
+    (folder / "fighters_by_municipality.csv").write_text(HEADER, encoding="utf-8")
+    with pytest.raises(KosovoStudyError, match=r"is a directory.*fighters_by_municipality.csv"):
+        validate_file(folder)
+    with pytest.raises(KosovoStudyError, match="does not exist"):
+        validate_file(tmp_path / "counts.csv")

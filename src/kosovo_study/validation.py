@@ -44,7 +44,7 @@ import pandera.pandas as pa
 
 from kosovo_study.errors import KosovoStudyError, MunicipalityNameError
 from kosovo_study.schemas import RESTRICTED_COLUMNS, RESTRICTED_DEFINITIONS, RESTRICTED_FIGHTERS
-from kosovo_study.tablefile import Problems, oddities, read_csv_text, shorten
+from kosovo_study.tablefile import Problems, check_path, oddities, read_csv_text, shorten
 
 RESTRICTED_FILE = "fighters_by_municipality.csv"
 #: Largest restricted file read (bytes).  38 rows take about 3 kB; 1 MB leaves room
@@ -108,6 +108,11 @@ EARLIEST_PERIOD = date(2011, 1, 1)
 RESTRICTED_HINT = (
     "The columns are municipality, fighters, definition, period_start, period_end, "
     "source_key; one row for each of the 38 municipalities; see README, 'Restricted data'."
+)
+#: Labels of a national total row, as spreadsheets add one ("Total", Albanian
+#: "Gjithsej"/"Totali", Serbian "Ukupno"/"Укупно", or the country's name).
+TOTAL_ROW_LABELS = frozenset(
+    {"total", "totali", "gjithsej", "ukupno", "укупно", "sum", "kosovo", "kosova", "kosovë"}
 )
 _DIGITS = re.compile(r"[0-9]+", re.ASCII)
 _PERIOD = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", re.ASCII)
@@ -324,6 +329,12 @@ def read_validated(path: Path, transcribed: Path | None = None) -> ValidatedTabl
             # 50 messages shown: the costly name lookup (closest-name suggestions) is
             # skipped, the cheap checks still count the rest.
             problems.partial = True
+        elif label.casefold().strip(" .:*") in TOTAL_ROW_LABELS:
+            problems.add(
+                f"line {line}, column municipality: {shorten(label)} is a total row; delete it "
+                "(the total is computed from the municipal rows and checked against the "
+                "published national range)"
+            )
         elif len(label) > 80:
             problems.add(f"line {line}, column municipality: {shorten(label)} is not a name")
         else:
@@ -467,6 +478,7 @@ def input_formats() -> dict[str, Callable[[Path], ValidatedTable]]:
 def validate_path(path: Path) -> ValidatedTable:
     """Validate a file whose name identifies its format; return what was read."""
     path = Path(path)
+    check_path(path)  # a folder, a missing file or a pipe is named as such, whatever its name
     if path.name not in INPUT_FORMATS:
         raise KosovoStudyError(
             f"{path}: no known format for a file named {path.name!r}. Known names: "
