@@ -530,3 +530,58 @@ def test_outputs_the_new_run_no_longer_writes_are_removed(project: ProjectPaths)
     assert not (project.results / "restricted_only.csv").exists()
     assert outside.exists()
     assert list(read_manifest("demo", project)["outputs"]) == ["data/processed/results/kept.csv"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("build failed"), KeyboardInterrupt()])
+def test_an_in_place_stage_that_fails_keeps_its_previous_outputs(
+    project: ProjectPaths, failure: BaseException
+) -> None:
+    """interviews and book write in place: a failed run restores the last outputs."""
+    source = project.raw / "input.txt"
+    source.write_text("abc", encoding="utf-8")
+    out = project.processed / "interview_table.csv"
+
+    def write(text: str):  # type: ignore[no-untyped-def]
+        def build() -> list[Path]:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text, encoding="utf-8")
+            if text == "half":
+                raise failure
+            return [out]
+
+        return build
+
+    run_stage("demo", [source], write("old"), project)
+    with pytest.raises(type(failure)):
+        run_stage("demo", [source], write("half"), project, force=True)
+    assert out.read_text(encoding="utf-8") == "old"
+    assert not staging_root("demo", project).exists()
+    assert run_stage("demo", [source], write("new"), project).skipped
+
+
+def test_an_in_place_stage_killed_outright_is_restored_by_the_next_run(
+    project: ProjectPaths,
+) -> None:
+    source = project.raw / "input.txt"
+    source.write_text("abc", encoding="utf-8")
+    out = project.processed / "interview_table.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def build() -> list[Path]:
+        out.write_text("old", encoding="utf-8")
+        return [out]
+
+    run_stage("demo", [source], build, project)
+    manifest._back_up("demo", project)  # what a run does before building; then SIGKILL
+    out.write_text("half-written", encoding="utf-8")
+    assert any("restored the outputs" in line for line in recover("demo", project))
+    assert out.read_text(encoding="utf-8") == "old"
+    assert run_stage("demo", [source], build, project).skipped
+
+
+def test_the_interviews_stage_key_uses_its_own_modules() -> None:
+    from kosovo_study.stages import STAGE_BY_NAME
+
+    closure = module_closure(STAGE_BY_NAME["interviews"].modules)
+    assert "kosovo_study.interviews.stage" in closure
+    assert "kosovo_study.clean" not in closure  # editing the cleaning code does not rerun it

@@ -274,6 +274,41 @@ def _complete(journal: Path, paths: ProjectPaths) -> None:
     journal.unlink()
 
 
+def _back_up(stage: str, paths: ProjectPaths) -> Path:
+    """Copy the outputs of the last run of an in-place stage, to restore if this run fails.
+
+    Stages that write in place (interviews, book: their code writes its own files) get
+    "all or nothing" this way: a failed or killed run leaves the previous outputs, which
+    still match the manifest, instead of a mix of old and new files.
+    """
+    backup = staging_root(stage, paths) / "backup"
+    shutil.rmtree(backup, ignore_errors=True)
+    backup.mkdir(parents=True)
+    for relative in (read_manifest(stage, paths) or {}).get("outputs", {}):
+        source = paths.root / relative
+        if (
+            source.is_file()
+            and not Path(relative).is_absolute()
+            and ".." not in Path(relative).parts
+        ):
+            (backup / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, backup / relative)
+    (backup / ".complete").write_text("backup complete\n", encoding="utf-8")
+    return backup
+
+
+def _restore(backup: Path, paths: ProjectPaths) -> bool:
+    """Put the backed-up outputs back (only a complete backup); True when done."""
+    if not (backup / ".complete").is_file():
+        return False
+    for copy in backup.rglob("*"):
+        if copy.is_file() and copy.name != ".complete":
+            target = paths.root / copy.relative_to(backup)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(copy, target)
+    return True
+
+
 def recover(stage: str, paths: ProjectPaths) -> list[str]:
     """Finish a commit a killed run left half-done; remove its orphans.  Returns what was done."""
     done = []
@@ -282,6 +317,8 @@ def recover(stage: str, paths: ProjectPaths) -> list[str]:
         _complete(journal, paths)
         done.append(f"completed the interrupted commit of {stage}")
     staging = staging_root(stage, paths)
+    if _restore(staging / "backup", paths):
+        done.append(f"restored the outputs of {stage} from before an interrupted run")
     if staging.exists():
         shutil.rmtree(staging)
         done.append(f"removed the staging folder of an interrupted {stage} run")
@@ -338,6 +375,14 @@ def run_stage(
     """
     paths = paths or project_paths()
     parameters = dict(parameters or {})
+    if modules is None:
+        # The interviews stage calls run_stage from its own package: its modules come
+        # from the stage list, so that editing the cleaning code does not rerun it.  The
+        # book keeps the whole-package fingerprint: its pages may import any module.
+        from kosovo_study.stages import STAGE_BY_NAME
+
+        if stage in STAGE_BY_NAME and stage != "book":
+            modules = STAGE_BY_NAME[stage].modules
     fingerprint = stage_fingerprint(modules) if modules else code_fingerprint()
     paths.manifests.mkdir(parents=True, exist_ok=True)
     lock = FileLock(lock_path(stage, paths), timeout=lock_timeout)
@@ -367,7 +412,12 @@ def run_stage(
             written = [Path(p) for p in build(staging)]
             outputs = [staging.final(p) for p in written]
         else:
-            written = outputs = [Path(p) for p in build()]
+            backup = _back_up(stage, paths)
+            try:
+                written = outputs = [Path(p) for p in build()]
+            except BaseException:
+                _restore(backup, paths)
+                raise
         if hash_files(inputs, paths.root) != input_hashes:
             changed = sorted(
                 name
@@ -420,6 +470,6 @@ def run_stage(
     finally:
         # A journal left behind means the moves failed half-way: keep the staged files
         # so that the next run can complete them.
-        if staged and not journal_path(stage, paths).exists():
+        if not journal_path(stage, paths).exists():
             shutil.rmtree(staging_root(stage, paths), ignore_errors=True)
         lock.release()
