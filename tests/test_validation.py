@@ -532,3 +532,54 @@ def test_validate_on_a_folder_says_folder_whatever_its_name(tmp_path: Path) -> N
         validate_file(folder)
     with pytest.raises(KosovoStudyError, match="does not exist"):
         validate_file(tmp_path / "counts.csv")
+
+
+# --- round 2: encodings and shapes that were misnamed -------------------------------------
+
+
+def test_mac_roman_with_cr_line_ends_is_named_with_its_line(tmp_path: Path) -> None:
+    """Excel for Mac's 'CSV (Macintosh)': mac_roman, CR only; cp1250 advice would garble it."""
+    text = (HEADER + _rows()).replace("\n", "\r")
+    message = _message(_write(tmp_path, text.encode("mac_roman")))
+    assert "line 2, column 3" in message  # Deçan: the ç on line 2, found across CR ends
+    assert "mac_roman" in message
+    assert "iconv -f MACINTOSH -t UTF-8" in message
+
+
+@pytest.mark.parametrize(("codec", "order"), [("utf-32", "little"), ("utf-32-be", "big")])
+def test_utf32_is_not_called_utf16(tmp_path: Path, codec: str, order: str) -> None:
+    message = _message(_write(tmp_path, (HEADER + _rows()).encode(codec)))
+    assert f"UTF-32 ({order}-endian)" in message
+
+
+def test_a_stray_byte_in_a_utf8_file_is_not_called_cp1250(tmp_path: Path) -> None:
+    body = (HEADER + _rows()).encode() + "Total,1,x,2012,2017,K\u2019\n".encode("cp1252")
+    message = _message(_write(tmp_path, body))
+    assert "line 40, column 22: byte 0x92 is not UTF-8, although the lines before" in message
+    assert "iconv" not in message
+
+
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        (b"<!DOCTYPE html><html><body>403</body></html>\n", "an HTML page"),
+        (b"version https://git-lfs.github.com/spec/v1\noid sha256:ab\nsize 9\n", "Git LFS"),
+    ],
+)
+def test_pages_and_pointers_are_named(tmp_path: Path, content: bytes, what: str) -> None:
+    assert what in _message(_write(tmp_path, content))
+
+
+@pytest.mark.parametrize(
+    ("transform", "hint"),
+    [
+        (lambda line: f'"{line}"', "the whole line is in double quotes"),
+        (lambda line: line.rsplit(",", 1)[0], "a missing cell"),
+        (lambda line: line + ",extra", "an unquoted comma"),
+    ],
+)
+def test_wrong_field_counts_say_why(tmp_path: Path, transform, hint: str) -> None:  # type: ignore[no-untyped-def]
+    body = "".join(transform(line) + "\n" for line in _rows().splitlines())
+    message = _message(_write(tmp_path, body))
+    assert "line 2 has" in message
+    assert hint in message

@@ -57,6 +57,10 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xd8\xff", "a JPEG image"),
     (b"PAR1", "a Parquet file"),
     (b"SQLite format 3", "an SQLite database"),
+    (b"version https://git-lfs", "a Git LFS pointer, not the data (run 'git lfs pull')"),
+    (b"<!DOCTYPE html", "an HTML page (a download that failed or a login page?)"),
+    (b"<!doctype html", "an HTML page (a download that failed or a login page?)"),
+    (b"<html", "an HTML page (a download that failed or a login page?)"),
 )
 #: Letters of Albanian and Serbian (Latin) names: used to tell cp1250 from latin-1.
 _NAME_LETTERS = set("çëÇËčćšžđČĆŠŽĐ")
@@ -251,27 +255,36 @@ def _listing(folder: Path, limit: int = 8) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
+_BREAK = re.compile(rb"\r\n|\r|\n")
+
+
 def _line_col(data: bytes, offset: int) -> tuple[int, int]:
-    """1-based line and column of byte ``offset``."""
-    line = data.count(b"\n", 0, offset) + 1
-    column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
-    return line, column
+    """1-based line and column of byte ``offset``; LF, CRLF and CR (old Mac) end lines."""
+    line_start, line = 0, 1
+    for found in _BREAK.finditer(data, 0, offset):
+        line_start, line = found.end(), line + 1
+    return line, offset - line_start + 1
 
 
 def _guess_single_byte(data: bytes) -> str:
-    """cp1250 or latin-1: whichever decodes more bytes into Albanian/Serbian letters."""
+    """cp1250, latin-1 or mac_roman: whichever decodes more bytes into Albanian/Serbian letters.
+
+    mac_roman is what Excel for Mac's "CSV (Macintosh)" writes (with CR line ends); its
+    "ë" is byte 0x91, a quotation mark in cp1250, so converting it as cp1250 would
+    silently change letters.
+    """
     high = bytes(b for b in data if b >= 0x80)
     scores = {}
-    for code in ("cp1250", "latin-1"):
+    for code in ("cp1250", "latin-1", "mac_roman"):
         text = high.decode(code, errors="replace")
         scores[code] = sum(ch in _NAME_LETTERS for ch in text)
-    if any(0x80 <= b <= 0x9F for b in high) and scores["cp1250"] >= scores["latin-1"]:
-        return "cp1250"  # C1 bytes are control codes in latin-1 but letters (š, ž) in cp1250
-    if scores["cp1250"] > scores["latin-1"]:
-        return "cp1250"
-    if scores["latin-1"] > scores["cp1250"]:
-        return "latin-1"
-    return "cp1250 or latin-1"
+    if any(0x80 <= b <= 0x9F for b in high):
+        scores["latin-1"] = -1  # C1 bytes are control codes in latin-1, letters elsewhere
+    best = max(scores.values())
+    winners = [code for code, score in scores.items() if score == best]
+    if winners == ["cp1250", "latin-1"]:
+        return "cp1250 or latin-1"
+    return winners[0]
 
 
 def decode(path: Path, data: bytes) -> tuple[str, str]:
@@ -282,6 +295,13 @@ def decode(path: Path, data: bytes) -> tuple[str, str]:
                 f"{path} is {what}, not a CSV text file. Export the table as CSV: in Excel "
                 "'Save As > CSV UTF-8 (Comma delimited)'."
             )
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")) or (
+        len(data) >= 4 and (data[1:4] == b"\x00\x00\x00" or data[0:3] == b"\x00\x00\x00")
+    ):
+        order = "little-endian" if data[0] != 0 else "big-endian"
+        raise ValidationError(
+            f"{path} is encoded as UTF-32 ({order}), line 1. " + _FIX_UTF8.format(code="UTF-32")
+        )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (
         len(data) >= 4 and (data[1:4:2] == b"\x00\x00" or data[0:4:2] == b"\x00\x00")
     ):
@@ -302,16 +322,25 @@ def decode(path: Path, data: bytes) -> tuple[str, str]:
         text = data.decode(encoding)
     except UnicodeDecodeError as error:
         line, column = _line_col(data, error.start)
+        if any(b >= 0x80 for b in data[: error.start]):
+            # Valid UTF-8 letters come before: the file is UTF-8 with a stray byte (a
+            # cell pasted from another program); converting it all would garble the rest.
+            raise ValidationError(
+                f"{path} line {line}, column {column}: byte 0x{data[error.start]:02X} is not "
+                "UTF-8, although the lines before it are UTF-8 (a character pasted from "
+                "another program?). Retype that character and save the file as CSV UTF-8."
+            ) from None
         guess = _guess_single_byte(data)
-        code = "CP1250" if guess.startswith("cp1250") else "LATIN1"
+        code = {"mac_roman": "MACINTOSH", "latin-1": "LATIN1"}.get(guess, "CP1250")
         byte = data[error.start]
-        shown = bytes([byte]).decode("cp1250" if code == "CP1250" else "latin-1", "replace")
+        codec = {"MACINTOSH": "mac_roman", "LATIN1": "latin-1"}.get(code, "cp1250")
+        shown = bytes([byte]).decode(codec, "replace")
         raise ValidationError(
             f"{path} line {line}, column {column}: byte 0x{byte:02X} is not UTF-8; the file "
             f"looks encoded as {guess} (where it is {shown!r}). " + _FIX_UTF8.format(code=code)
         ) from None
     if control := _CONTROL.search(text):
-        line = text.count("\n", 0, control.start()) + 1
+        line = sum(1 for _ in re.finditer(r"\r\n|\r|\n", text[: control.start()])) + 1
         raise ValidationError(
             f"{path} line {line}: control character U+{ord(control.group()):04X}; the file "
             "holds binary data, not text. Export the table again as CSV UTF-8."
@@ -471,9 +500,14 @@ def read_csv_text(
                     f"line {start} repeats the header line (two files pasted together?); delete it"
                 )
             elif len(values) != len(header):
+                if len(values) == 1 and len(next(csv.reader([values[0]]))) == len(header):
+                    why = "the whole line is in double quotes, as one field; remove them"
+                elif len(values) < len(header):
+                    why = "a missing cell? write an empty one as two commas ,,"
+                else:
+                    why = "an unquoted comma inside a name? put such fields in double quotes"
                 problems.add(
-                    f"line {start} has {len(values)} fields, the header has {len(header)} "
-                    "(an unquoted comma inside a name? put such fields in double quotes)"
+                    f"line {start} has {len(values)} fields, the header has {len(header)} ({why})"
                 )
             elif too_long := [
                 (c, v) for c, v in zip(header, values, strict=True) if len(v) > MAX_FIELD_CHARS
