@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -585,3 +586,38 @@ def test_the_interviews_stage_key_uses_its_own_modules() -> None:
     closure = module_closure(STAGE_BY_NAME["interviews"].modules)
     assert "kosovo_study.interviews.stage" in closure
     assert "kosovo_study.clean" not in closure  # editing the cleaning code does not rerun it
+
+
+@pytest.mark.parametrize("where", ["--set", "pyproject"])
+def test_a_parameter_changed_on_the_command_line_or_in_pyproject_reaches_the_stage_key(
+    project: ProjectPaths, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """The CLI path: `kosovo-study models --set ...` and [tool.kosovo_study] enter the key."""
+    seen: list[dict[str, object]] = []
+
+    def fake_run_stage(*args: object, **kwargs: object) -> StageResult:
+        del args
+        seen.append(dict(kwargs["parameters"]))  # type: ignore[call-overload]
+        return StageResult("models", True, {}, [])
+
+    monkeypatch.setenv("KOSOVO_STUDY_ROOT", str(project.root))
+    monkeypatch.setattr(stages, "run_stage", fake_run_stage)
+    monkeypatch.setattr(stages, "_model_inputs", lambda _paths: [])
+    monkeypatch.setitem(
+        stages.STAGE_BY_NAME,
+        "models",
+        dataclasses.replace(stages.STAGE_BY_NAME["models"], notice=lambda _p: None),
+    )
+    argv = ["models"]
+    if where == "--set":
+        argv += ["--set", "permutation_seed=7", "--set", "permutations=99"]
+    else:
+        (project.root / "pyproject.toml").write_text(
+            "[tool.kosovo_study]\npermutation_seed = 7\npermutations = 99\n", encoding="utf-8"
+        )
+    if where == "--set":
+        assert cli.main(["models"]) == 0  # the defaults first
+    assert cli.main(argv) == 0
+    assert (seen[-1]["permutation_seed"], seen[-1]["permutations"]) == (7, 99)
+    if where == "--set":
+        assert (seen[0]["permutation_seed"], seen[0]["permutations"]) == (1999, 999)
