@@ -583,3 +583,37 @@ def test_wrong_field_counts_say_why(tmp_path: Path, transform, hint: str) -> Non
     message = _message(_write(tmp_path, body))
     assert "line 2 has" in message
     assert hint in message
+
+
+def test_a_path_swapped_for_a_pipe_after_the_check_does_not_hang(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kosovo_study import tablefile
+
+    path = _write(tmp_path, _rows())
+    checked = tablefile.check_path
+
+    def swap_after_check(target: Path) -> Path:
+        result = checked(target)
+        target.unlink()
+        os.mkfifo(target)  # no writer: a blocking open would wait forever
+        return result
+
+    monkeypatch.setattr(tablefile, "check_path", swap_after_check)
+    assert "not a regular file" in _message(path)
+
+
+def test_a_path_swapped_for_a_pipe_between_stat_and_open_does_not_hang(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, _rows())
+    real_open = os.open
+
+    def swap_then_open(target: object, flags: int, *args: object) -> int:
+        if Path(str(target)) == path and path.is_file():
+            path.unlink()
+            os.mkfifo(path)
+        return real_open(target, flags, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", swap_then_open)
+    assert "not a regular file" in _message(path)

@@ -389,11 +389,17 @@ def read_csv_text(
     """
     path = check_path(path)
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        size = info.st_size
     except OSError as error:  # removed or replaced since it was checked
         raise ValidationError(
             f"{path} cannot be read ({error.strerror}); it changed while being checked. Retry."
         ) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ValidationError(
+            f"{path} was replaced by something that is not a regular file while it was being "
+            "checked. Give the path of a CSV file and retry."
+        )
     if size == 0:
         raise ValidationError(
             f"{path} is empty (0 bytes). Write the header line "
@@ -406,7 +412,15 @@ def read_csv_text(
             "file was not parsed. Check that this is the right file."
         )
     try:
-        with path.open("rb") as handle:
+        # O_NONBLOCK and fstat: if the path was swapped for a pipe since it was checked,
+        # opening it does not wait forever for a writer, and the swap is named.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise ValidationError(
+                    f"{path} was replaced by something that is not a regular file while it "
+                    "was being checked. Give the path of a CSV file and retry."
+                )
             data = handle.read(max_bytes + 1)  # bounded even if the file grew since stat
     except PermissionError:
         raise ValidationError(
