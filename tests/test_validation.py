@@ -617,3 +617,32 @@ def test_a_path_swapped_for_a_pipe_between_stat_and_open_does_not_hang(
 
     monkeypatch.setattr(os, "open", swap_then_open)
     assert "not a regular file" in _message(path)
+
+
+@pytest.mark.parametrize("spread", [1, 2, 4])
+def test_fighters_in_too_few_municipalities_are_refused(tmp_path: Path, spread: int) -> None:
+    """300 persons in 1 or 2 municipalities passed and crashed the models (singular matrix)."""
+    counts = ["0"] * 38
+    for i in range(spread):
+        counts[i] = str(300 // spread)
+    message = _message(_write(tmp_path, _rows(counts)))
+    assert f"only {spread} municipalities have a count above 0" in message
+    assert "at least 5" in message
+
+
+def test_fighters_only_outside_the_analysed_municipalities_stop_the_models(
+    tmp_path: Path,
+) -> None:
+    """The validator counts all 38; the models analyse only those with covariates."""
+    from types import SimpleNamespace
+
+    from kosovo_study.models.outcome import restricted_outcome
+
+    counts = ["60"] * 5 + ["0"] * 33  # 300 persons in ids 1-5
+    path = _write(tmp_path, _rows(counts))
+    analysed = list(range(3, 39))  # a design without ids 1 and 2: 3 with fighters remain
+    design = SimpleNamespace(municipality_id=analysed, n=len(analysed))
+    with pytest.raises(KosovoStudyError, match="only 3 of the 36 municipalities the models"):
+        restricted_outcome(path, design)  # type: ignore[arg-type]
+    full = SimpleNamespace(municipality_id=list(range(1, 39)), n=38)
+    assert restricted_outcome(path, full).fighters.sum() == 300  # type: ignore[arg-type]

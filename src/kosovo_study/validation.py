@@ -96,6 +96,12 @@ SERBIAN_LATIN = dict(
 )
 #: A municipal count has at most this many digits (the national total is in the hundreds).
 MAX_COUNT_DIGITS = 6
+#: Fewest municipalities with a positive count.  The municipal count models estimate
+#: 5 coefficients (constant, unemployment concern, charity evidence, Muslim share, youth
+#: share); with the fighters in fewer municipalities than that, the zeros are fitted
+#: perfectly and the likelihood has no finite maximum (tried: with 1 or 2 such
+#: municipalities the fit fails with a singular matrix in 24 of 40 random files).
+MIN_MUNICIPALITIES_WITH_FIGHTERS = 5
 #: Hard limits on the file's total, as factors of the smallest and largest published
 #: national total.  A narrower definition (men only: 253 of 335 in UNDP 2017) or a
 #: wider one (stopped en route included) moves the total within these; a total below
@@ -433,6 +439,13 @@ def read_validated(path: Path, transcribed: Path | None = None) -> ValidatedTabl
             problems.add(
                 "every count is 0: the models cannot use a file with no fighters. Check that "
                 "the fighters column holds the counts"
+            )
+        elif (with_fighters := sum(1 for c in counts if c)) < MIN_MUNICIPALITIES_WITH_FIGHTERS:
+            problems.add(
+                f"only {with_fighters} municipalities have a count above 0; the municipal "
+                f"models need at least {MIN_MUNICIPALITIES_WITH_FIGHTERS} (one per "
+                "coefficient) to be estimated. Check that the fighters column holds every "
+                "municipality's count"
             )
         elif not national.hard_low <= total <= national.hard_high:
             largest = sorted(rows, key=lambda r: -int(r["fighters"]))[:3]

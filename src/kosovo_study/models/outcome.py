@@ -33,7 +33,11 @@ from kosovo_study.errors import KosovoStudyError
 from kosovo_study.models.design import CHARITY, UNEMPLOYMENT, Design
 from kosovo_study.paths import ProjectPaths
 from kosovo_study.tablefile import check_path
-from kosovo_study.validation import RESTRICTED_FILE, read_validated
+from kosovo_study.validation import (
+    MIN_MUNICIPALITIES_WITH_FIGHTERS,
+    RESTRICTED_FILE,
+    read_validated,
+)
 
 #: Synthetic generator: incidence-rate ratios per SD (per presence for the charity flag).
 GENERATOR_IRR: dict[str, float] = {
@@ -222,8 +226,18 @@ def restricted_outcome(path: Path, design: Design, transcribed: Path | None = No
     """The researcher's counts, validated, aligned with the design's municipalities."""
     validated = read_validated(path, transcribed)  # raises with every problem listed
     counts = dict(zip(validated.table["municipality_id"], validated.table["fighters"], strict=True))
+    aligned = np.array([counts[i] for i in design.municipality_id], dtype=float)
+    analysed = int(np.count_nonzero(aligned))
+    if analysed < MIN_MUNICIPALITIES_WITH_FIGHTERS:
+        # The validator counts all 38; the models analyse those with covariates.
+        raise KosovoStudyError(
+            f"{path}: only {analysed} of the {design.n} municipalities the models analyse "
+            f"have a count above 0 (at least {MIN_MUNICIPALITIES_WITH_FIGHTERS} are needed "
+            "to estimate the count models); the other counts are in municipalities without "
+            "covariates. Check the file, or run without it for the synthetic outcome."
+        )
     return Outcome(
-        np.array([counts[i] for i in design.municipality_id], dtype=float),
+        aligned,
         "restricted",
         f"restricted municipal counts from {path.name} (sha256 {validated.sha256[:12]}...)",
         provenance=validated.provenance(),
