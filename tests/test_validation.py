@@ -646,3 +646,17 @@ def test_fighters_only_outside_the_analysed_municipalities_stop_the_models(
         restricted_outcome(path, design)  # type: ignore[arg-type]
     full = SimpleNamespace(municipality_id=list(range(1, 39)), n=38)
     assert restricted_outcome(path, full).fighters.sum() == 300  # type: ignore[arg-type]
+
+
+def test_escape_sequences_in_a_file_name_are_shown_not_sent_to_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kosovo_study import cli
+
+    path = tmp_path / "fighters\x1b[2J\x07.csv"
+    path.write_text(HEADER, encoding="utf-8")
+    assert cli.main(["validate", str(path)]) == 1
+    printed = capsys.readouterr().err
+    assert "\x1b" not in printed
+    assert "\x07" not in printed
+    assert "fighters\\x1b[2J\\x07.csv" in printed

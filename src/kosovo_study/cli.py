@@ -7,6 +7,7 @@ shows the traceback instead.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -30,9 +31,17 @@ if TYPE_CHECKING:
 _console = Console(stderr=True, highlight=False, markup=False)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _labelled(label: str, style: str, message: str) -> Text:
-    """``label: message`` with the label in ``style``; the message is never markup."""
-    return Text.assemble((label, style), ": " + message)
+    """``label: message`` with the label in ``style``; the message is never markup.
+
+    Control characters (an escape sequence in a file name, a NUL in a cell) are shown
+    as ``\\xNN``, so that a hostile name cannot clear or recolour the terminal.
+    """
+    shown = _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", message)
+    return Text.assemble((label, style), ": " + shown)
 
 
 def _progress() -> Progress:
