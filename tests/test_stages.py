@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kosovo_study import cli, manifest, models, stages
 from kosovo_study.config import StudyConfig, load_config, parse_assignments
@@ -621,3 +623,31 @@ def test_a_parameter_changed_on_the_command_line_or_in_pyproject_reaches_the_sta
     assert (seen[-1]["permutation_seed"], seen[-1]["permutations"]) == (7, 99)
     if where == "--set":
         assert (seen[0]["permutation_seed"], seen[0]["permutations"]) == (1999, 999)
+
+
+_CASES = st.sampled_from([str.lower, str.upper, str.title, str.capitalize])
+_EXTENSIONS = st.sampled_from(
+    ["csv", "CSV", "xlsx", "tsv", "ods", "csv.gz", "txt", "parquet", "csv~"]
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(case=_CASES, extension=_EXTENSIONS, prefix=st.sampled_from(["", "~$", "._", "copy_of_"]))
+def test_any_variant_of_the_name_is_near(case, extension: str, prefix: str) -> None:  # type: ignore[no-untyped-def]
+    """Another case, extension, prefix or copy of the restricted file's name stops the run."""
+    from kosovo_study.models.outcome import _near_restricted
+
+    name = prefix + case("fighters_by_municipality") + "." + extension
+    if name != "fighters_by_municipality.csv":
+        assert _near_restricted(name)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    name=st.sampled_from(["README", "readme", "Readme", "NOTES", "notes", "LICENSE", "licence"]),
+    extension=st.sampled_from(["", ".md", ".txt", ".pdf", ".rst", ".docx"]),
+)
+def test_notes_are_never_near(name: str, extension: str) -> None:
+    from kosovo_study.models.outcome import _near_restricted
+
+    assert not _near_restricted(name + extension)
