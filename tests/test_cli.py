@@ -77,9 +77,13 @@ def test_paths_resolve_from_any_directory(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=nested
     )
     assert Path(inside.stdout.strip()) == nested.parent
+    (tmp_path / "unknown.csv").write_text("a,b\n", encoding="utf-8")
     result = _run("validate", str(tmp_path / "unknown.csv"), cwd=tmp_path)
     assert result.returncode == 1
     assert "no known format" in " ".join(result.stderr.split())
+    # A path that does not exist is said to be missing, whatever its name.
+    result = _run("validate", str(tmp_path / "missing.csv"), cwd=tmp_path)
+    assert "missing.csv does not exist" in " ".join(result.stderr.split())
 
 
 def test_every_subcommand_the_issue_names_exists() -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 from filelock import FileLock
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kosovo_study import cli, manifest, models, stages
 from kosovo_study.config import StudyConfig, load_config, parse_assignments
@@ -376,3 +379,275 @@ def test_polygons_round_trip_through_geoparquet(
     assert list(read["municipality_id"]) == list(range(1, 39))
     assert read.crs.to_epsg() == 4326
     assert (read.to_crs("EPSG:3035").geometry.area > 0).all()
+
+
+# --- round 2: what sits in data/raw/restricted, hostile parameters, damaged records -------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "data.csv",  # any table may be the counts under another name
+        "counts.tsv",
+        "counts.txt",
+        "luftetaret_sipas_komunave.xlsx",  # Albanian: fighters by municipality
+        "borci_po_opstinama.csv",  # Serbian (Latin)
+        "~$fighters_by_municipality.xlsx",  # Excel's lock file: the workbook is open
+        ".~lock.fighters_by_municipality.csv#",  # LibreOffice's lock file
+        "fighters_by_municipality.csv.gz",
+        "fighters_by_municipality.csv~",
+        "fighters_by_municipality (1).csv",
+        "fighters_by_municipality.parquet",
+        "export.ods",
+        "fighters",  # a folder of that name
+    ],
+)
+def test_tables_under_other_names_stop_the_run(project: ProjectPaths, name: str) -> None:
+    project.restricted.mkdir(parents=True)
+    (project.restricted / name).write_text("x", encoding="utf-8")
+    with pytest.raises(KosovoStudyError, match="The run stops rather than guess"):
+        locate_restricted(project)
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["README.txt"],
+        ["README.md", ".DS_Store", "Thumbs.db", "desktop.ini", ".gitkeep"],
+        ["notes.txt", "LICENSE"],
+        ["interviews.qdpx", "pseudonym.key", "key.txt"],
+    ],
+)
+def test_harmless_files_do_not_block_the_pipeline(project: ProjectPaths, names: list[str]) -> None:
+    project.restricted.mkdir(parents=True)
+    for name in names:
+        (project.restricted / name).write_text("notes", encoding="utf-8")
+    assert locate_restricted(project) is None
+    assert "SYNTHETIC" in stages.outcome_notice(project)
+
+
+def test_a_link_loop_at_the_restricted_path_stops_the_run(project: ProjectPaths) -> None:
+    project.restricted.mkdir(parents=True)
+    restricted_path(project).symlink_to(restricted_path(project))
+    with pytest.raises(KosovoStudyError, match="link loop"):
+        locate_restricted(project)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "pattern"),
+    [
+        ({"permutations": "\u0669\u0669"}, "digits 0-9"),  # Arabic-Indic 99: int() reads it
+        ({"permutations": "\uff19\uff19"}, "digits 0-9"),  # full-width 99
+        ({"permutations": "1_000"}, "digits 0-9"),
+        ({"permutations": "+99"}, "digits 0-9"),
+        ({"permutations": "99999999999"}, "largest size accepted"),
+        ({"multiverse_seed": str(2**64)}, "2\\*\\*64"),
+        ({"lock_timeout_seconds": "nan"}, "finite number"),
+        ({"lock_timeout_seconds": "inf"}, "finite number"),
+        ({"lock_timeout_seconds": "-1"}, "finite number"),
+        ({"lock_timeout_seconds": "soon"}, "not a number"),
+    ],
+)
+def test_hostile_parameters_are_refused(overrides: dict[str, str], pattern: str) -> None:
+    with pytest.raises(KosovoStudyError, match=pattern):
+        load_config(None, overrides)
+
+
+@pytest.mark.parametrize(
+    "text", ["[tool]\nkosovo_study = 5\n", "[tool]\nkosovo_study = [1, 2]\n", "tool = 3\n"]
+)
+def test_a_tool_section_that_is_not_a_table(tmp_path: Path, text: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    if text.startswith("tool ="):  # no [tool.kosovo_study] at all: the defaults
+        assert load_config(tmp_path) == StudyConfig()
+    else:
+        with pytest.raises(KosovoStudyError, match="must be a table"):
+            load_config(tmp_path)
+
+
+def test_an_input_edited_during_the_build_is_not_recorded(project: ProjectPaths) -> None:
+    """Hashing inputs after the build once recorded the new file beside old results."""
+    source, calls = _first_run(project)
+    _, build = _demo(project, calls)
+
+    def edited_meanwhile(staging: Staging) -> list[Path]:
+        written = build(staging, {"v": 2})
+        source.write_text("edited while the stage ran", encoding="utf-8")
+        return written
+
+    with pytest.raises(KosovoStudyError, match=r"changed while it ran \(data/raw/input.txt\)"):
+        run_stage("demo", [source], edited_meanwhile, project, staged=True, force=True)
+    assert (project.results / "table_a.csv").read_text(encoding="utf-8") == '{"v": 1}'
+    assert not staging_root("demo", project).exists()
+    # The next run sees the edited input and rebuilds.
+    assert not run_stage(
+        "demo", [source], lambda s: build(s, {"v": 3}), project, staged=True
+    ).skipped
+
+
+@pytest.mark.parametrize("content", ["", "{", "[1, 2]", "\xff\xfe", "null"])
+def test_a_damaged_manifest_reruns_the_stage(project: ProjectPaths, content: str) -> None:
+    source, calls = _first_run(project)
+    _, build = _demo(project, calls)
+    manifest.manifest_path("demo", project).write_text(content, encoding="latin-1")
+    assert read_manifest("demo", project) is None
+    assert not run_stage(
+        "demo", [source], lambda s: build(s, {"v": 1}), project, staged=True
+    ).skipped
+    assert read_manifest("demo", project)["stage"] == "demo"  # type: ignore[index]
+
+
+def test_a_damaged_commit_journal_is_named(project: ProjectPaths) -> None:
+    source, calls = _first_run(project)
+    _, build = _demo(project, calls)
+    journal_path("demo", project).write_text("[[1]", encoding="utf-8")
+    with pytest.raises(KosovoStudyError, match=r"is damaged.*--force"):
+        run_stage("demo", [source], lambda s: build(s, {"v": 1}), project, staged=True)
+
+
+def test_a_missing_input_is_named(project: ProjectPaths) -> None:
+    missing = project.processed / "municipalities.csv"
+    with pytest.raises(KosovoStudyError, match=r"municipalities.csv cannot be read.*earlier"):
+        run_stage("demo", [missing], list, project)
+
+
+def test_outputs_the_new_run_no_longer_writes_are_removed(project: ProjectPaths) -> None:
+    """A table of the previous run (perhaps from restricted data) must not linger."""
+    source = project.raw / "input.txt"
+    source.write_text("abc", encoding="utf-8")
+
+    def build(names: tuple[str, ...]):  # type: ignore[no-untyped-def]
+        def write(staging: Staging) -> list[Path]:
+            folder = staging.folder(project.results)
+            for name in names:
+                (folder / name).write_text(name, encoding="utf-8")
+            return [folder / name for name in names]
+
+        return write
+
+    run_stage("demo", [source], build(("kept.csv", "restricted_only.csv")), project, staged=True)
+    outside = project.results / "someone_elses.csv"
+    outside.write_text("not ours", encoding="utf-8")
+    run_stage("demo", [source], build(("kept.csv",)), project, staged=True, force=True)
+    assert (project.results / "kept.csv").exists()
+    assert not (project.results / "restricted_only.csv").exists()
+    assert outside.exists()
+    assert list(read_manifest("demo", project)["outputs"]) == ["data/processed/results/kept.csv"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("build failed"), KeyboardInterrupt()])
+def test_an_in_place_stage_that_fails_keeps_its_previous_outputs(
+    project: ProjectPaths, failure: BaseException
+) -> None:
+    """interviews and book write in place: a failed run restores the last outputs."""
+    source = project.raw / "input.txt"
+    source.write_text("abc", encoding="utf-8")
+    out = project.processed / "interview_table.csv"
+
+    def write(text: str):  # type: ignore[no-untyped-def]
+        def build() -> list[Path]:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text, encoding="utf-8")
+            if text == "half":
+                raise failure
+            return [out]
+
+        return build
+
+    run_stage("demo", [source], write("old"), project)
+    with pytest.raises(type(failure)):
+        run_stage("demo", [source], write("half"), project, force=True)
+    assert out.read_text(encoding="utf-8") == "old"
+    assert not staging_root("demo", project).exists()
+    assert run_stage("demo", [source], write("new"), project).skipped
+
+
+def test_an_in_place_stage_killed_outright_is_restored_by_the_next_run(
+    project: ProjectPaths,
+) -> None:
+    source = project.raw / "input.txt"
+    source.write_text("abc", encoding="utf-8")
+    out = project.processed / "interview_table.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def build() -> list[Path]:
+        out.write_text("old", encoding="utf-8")
+        return [out]
+
+    run_stage("demo", [source], build, project)
+    manifest._back_up("demo", project)  # what a run does before building; then SIGKILL
+    out.write_text("half-written", encoding="utf-8")
+    assert any("restored the outputs" in line for line in recover("demo", project))
+    assert out.read_text(encoding="utf-8") == "old"
+    assert run_stage("demo", [source], build, project).skipped
+
+
+def test_the_interviews_stage_key_uses_its_own_modules() -> None:
+    from kosovo_study.stages import STAGE_BY_NAME
+
+    closure = module_closure(STAGE_BY_NAME["interviews"].modules)
+    assert "kosovo_study.interviews.stage" in closure
+    assert "kosovo_study.clean" not in closure  # editing the cleaning code does not rerun it
+
+
+@pytest.mark.parametrize("where", ["--set", "pyproject"])
+def test_a_parameter_changed_on_the_command_line_or_in_pyproject_reaches_the_stage_key(
+    project: ProjectPaths, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """The CLI path: `kosovo-study models --set ...` and [tool.kosovo_study] enter the key."""
+    seen: list[dict[str, object]] = []
+
+    def fake_run_stage(*args: object, **kwargs: object) -> StageResult:
+        del args
+        seen.append(dict(kwargs["parameters"]))  # type: ignore[call-overload]
+        return StageResult("models", True, {}, [])
+
+    monkeypatch.setenv("KOSOVO_STUDY_ROOT", str(project.root))
+    monkeypatch.setattr(stages, "run_stage", fake_run_stage)
+    monkeypatch.setattr(stages, "_model_inputs", lambda _paths: [])
+    monkeypatch.setitem(
+        stages.STAGE_BY_NAME,
+        "models",
+        dataclasses.replace(stages.STAGE_BY_NAME["models"], notice=lambda _p: None),
+    )
+    argv = ["models"]
+    if where == "--set":
+        argv += ["--set", "permutation_seed=7", "--set", "permutations=99"]
+    else:
+        (project.root / "pyproject.toml").write_text(
+            "[tool.kosovo_study]\npermutation_seed = 7\npermutations = 99\n", encoding="utf-8"
+        )
+    if where == "--set":
+        assert cli.main(["models"]) == 0  # the defaults first
+    assert cli.main(argv) == 0
+    assert (seen[-1]["permutation_seed"], seen[-1]["permutations"]) == (7, 99)
+    if where == "--set":
+        assert (seen[0]["permutation_seed"], seen[0]["permutations"]) == (1999, 999)
+
+
+_CASES = st.sampled_from([str.lower, str.upper, str.title, str.capitalize])
+_EXTENSIONS = st.sampled_from(
+    ["csv", "CSV", "xlsx", "tsv", "ods", "csv.gz", "txt", "parquet", "csv~"]
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(case=_CASES, extension=_EXTENSIONS, prefix=st.sampled_from(["", "~$", "._", "copy_of_"]))
+def test_any_variant_of_the_name_is_near(case, extension: str, prefix: str) -> None:  # type: ignore[no-untyped-def]
+    """Another case, extension, prefix or copy of the restricted file's name stops the run."""
+    from kosovo_study.models.outcome import _near_restricted
+
+    name = prefix + case("fighters_by_municipality") + "." + extension
+    if name != "fighters_by_municipality.csv":
+        assert _near_restricted(name)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    name=st.sampled_from(["README", "readme", "Readme", "NOTES", "notes", "LICENSE", "licence"]),
+    extension=st.sampled_from(["", ".md", ".txt", ".pdf", ".rst", ".docx"]),
+)
+def test_notes_are_never_near(name: str, extension: str) -> None:
+    from kosovo_study.models.outcome import _near_restricted
+
+    assert not _near_restricted(name + extension)

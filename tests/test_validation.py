@@ -17,6 +17,7 @@ from kosovo_study.errors import KosovoStudyError, ValidationError
 from kosovo_study.municipalities import load_register
 from kosovo_study.validation import (
     RESTRICTED_MAX_BYTES,
+    RESTRICTED_MAX_ROWS,
     national_range,
     read_validated,
     validate_file,
@@ -363,3 +364,299 @@ def test_permission_denied_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     path = _write(tmp_path, _rows())
     monkeypatch.setattr(os, "access", lambda *_args, **_kwargs: False)
     assert "cannot be read: permission denied" in _message(path)
+
+
+# --- round 2 of hostile inputs: invisible and look-alike characters, sizes, links -------
+
+# Written with escapes so that the test file itself holds no look-alike characters.
+CYRILLIC_A = "\u0430"  # looks like the Latin "a"
+
+
+@pytest.mark.parametrize(
+    ("count", "named"),
+    [
+        ("\u00a012", "NO-BREAK SPACE"),  # Excel's thousands space, stripped by str.strip
+        ("12\u2007", "FIGURE SPACE"),
+        ("\u300012", "IDEOGRAPHIC SPACE"),
+        ("1\u200b2", "ZERO WIDTH SPACE"),
+        ("\ufeff12", "ZERO WIDTH NO-BREAK SPACE"),
+        ("\u0967\u0968", "DEVANAGARI DIGIT ONE"),
+        ("\u09e7\u09e8", "BENGALI DIGIT ONE"),
+        ("\uff11\uff12", "FULLWIDTH DIGIT ONE"),
+        ("\u202e21", "RIGHT-TO-LEFT OVERRIDE"),
+    ],
+)
+def test_counts_with_invisible_or_foreign_characters_name_them(
+    tmp_path: Path, count: str, named: str
+) -> None:
+    counts = ["39", count, *["8"] * 36]
+    message = _message(_write(tmp_path, _rows(counts)))
+    assert "line 3, column fighters" in message
+    assert named in message
+
+
+@pytest.mark.parametrize(
+    ("make", "named"),
+    [
+        (lambda n: n.replace("a", CYRILLIC_A, 1), "look-alike of a Latin letter"),
+        (lambda n: n[:2] + "\u200d" + n[2:], "ZERO WIDTH JOINER"),
+        (lambda n: "\u200b" + n, "ZERO WIDTH SPACE"),
+        (lambda n: n[:1] + "\u00ad" + n[1:], "SOFT HYPHEN"),
+    ],
+)
+def test_names_with_look_alike_or_invisible_characters_name_them(
+    tmp_path: Path, make, named: str
+) -> None:  # type: ignore[no-untyped-def]
+    names = NAMES.copy()
+    names[0] = make("Deçan")
+    message = _message(_write(tmp_path, _rows(names=names)))
+    assert "line 2, column municipality" in message
+    assert named in message
+    assert "no row for 1 of the 38" in message  # the look-alike did not count as Deçan
+
+
+def test_serbian_cyrillic_names_are_read_through_serbian_latin(tmp_path: Path) -> None:
+    names = NAMES.copy()
+    cyrillic = {
+        "Prishtinë": "\u041f\u0440\u0438\u0448\u0442\u0438\u043d\u0430",  # Priština
+        "Leposaviq": "\u041b\u0435\u043f\u043e\u0441\u0430\u0432\u0438\u045b",  # Leposavić
+        "Zveqan": "\u0417\u0432\u0435\u0447\u0430\u043d",  # Zvečan
+    }
+    names = [cyrillic.get(n, n) for n in names]
+    assert sum(n in cyrillic.values() for n in names) == 3
+    validated = read_validated(_write(tmp_path, _rows(names=names)))
+    assert validated.total == 335
+    assert any("3 municipality names in Serbian Cyrillic" in note for note in validated.notes)
+
+
+@pytest.mark.parametrize(
+    ("header", "hint"),
+    [
+        (HEADER.upper(), "'MUNICIPALITY' should read 'municipality'"),
+        (HEADER.replace("fighters", "\ufefffighters"), "ZERO WIDTH NO-BREAK SPACE"),
+        (HEADER.replace("fighters", "\u00a0fighters"), "NO-BREAK SPACE"),
+        (HEADER.replace("period_end", "Period-End"), "'Period-End' should read 'period_end'"),
+        (HEADER.replace("\n", ",\n"), "a trailing comma"),
+    ],
+)
+def test_header_near_misses_are_named(tmp_path: Path, header: str, hint: str) -> None:
+    message = _message(_write(tmp_path, _rows(), header=header))
+    assert "line 1" in message
+    assert hint in message
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+def test_a_repeated_header_is_named(tmp_path: Path, ending: str) -> None:
+    body = (_rows() + HEADER).replace("\n", ending)
+    assert "line 40 repeats the header line" in _message(_write(tmp_path, body))
+
+
+@pytest.mark.parametrize("rows", [RESTRICTED_MAX_ROWS + 1, 30_000])
+def test_many_short_rows_stop_at_the_row_cap(tmp_path: Path, rows: int) -> None:
+    body = "Deçan,1,travelled,2012,2017,K\n" * rows
+    assert len(HEADER + body) < RESTRICTED_MAX_BYTES  # under the size cap
+    message = _message(_write(tmp_path, body))
+    assert f"more than {RESTRICTED_MAX_ROWS} data rows" in message
+    assert f"line {RESTRICTED_MAX_ROWS + 2}" in message
+
+
+@pytest.mark.parametrize("pair", [False, True])
+def test_symlink_loops_are_named(tmp_path: Path, pair: bool) -> None:
+    path = tmp_path / "fighters_by_municipality.csv"
+    if pair:
+        other = tmp_path / "other.csv"
+        path.symlink_to(other)
+        other.symlink_to(path)
+    else:
+        path.symlink_to(path)
+    assert "a link loop" in _message(path)
+
+
+def test_relative_paths_with_dot_dot_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path, _rows())
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    assert read_validated(Path("../sub/../fighters_by_municipality.csv")).total == 335
+
+
+def test_markup_in_a_file_is_printed_not_interpreted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """rich markup in a header ("[/red]") once ended in a MarkupError traceback."""
+    from kosovo_study import cli
+
+    path = _write(tmp_path, _rows(), header=HEADER.replace("fighters", "[/red]"))
+    assert cli.main(["validate", str(path)]) == 1
+    printed = " ".join(capsys.readouterr().err.split())
+    assert "'[/red]'" in printed
+    assert "unexpected error" not in printed
+
+
+_ENDING = st.sampled_from(["\n", "\r\n", "\r"])
+_SPACE = st.sampled_from(["", " ", "  ", "\t"])
+
+
+@_FAST
+@given(st.data())
+def test_line_endings_and_ascii_spaces_do_not_change_the_counts(
+    tmp_path: Path, data: st.DataObject
+) -> None:
+    """Any mix of LF, CRLF and CR, and ASCII spaces around cells, reads the same table."""
+    lines = (HEADER + _rows()).splitlines()
+    text = ""
+    for line in lines:
+        cells = [data.draw(_SPACE) + cell + data.draw(_SPACE) for cell in line.split(",")]
+        text += ",".join(cells) + data.draw(_ENDING)
+    path = tmp_path / "fighters_by_municipality.csv"
+    path.write_bytes(text.encode("utf-8"))
+    validated = read_validated(path)
+    assert validated.total == 335
+    assert list(validated.table["fighters"]) == [39, *[8] * 37]
+
+
+@pytest.mark.parametrize("label", ["Total", "TOTAL:", "Gjithsej", "Ukupno", "Kosovo", "Totali"])
+def test_a_total_row_is_named_as_such(tmp_path: Path, label: str) -> None:
+    body = _rows() + f"{label},335,travelled,2012,2017-06,KP_DEMO\n"
+    assert f"line 40, column municipality: '{label}' is a total row; delete it" in _message(
+        _write(tmp_path, body)
+    )
+
+
+def test_validate_on_a_folder_says_folder_whatever_its_name(tmp_path: Path) -> None:
+    folder = tmp_path / "restricted"
+    folder.mkdir()
+    (folder / "fighters_by_municipality.csv").write_text(HEADER, encoding="utf-8")
+    with pytest.raises(KosovoStudyError, match=r"is a directory.*fighters_by_municipality.csv"):
+        validate_file(folder)
+    with pytest.raises(KosovoStudyError, match="does not exist"):
+        validate_file(tmp_path / "counts.csv")
+
+
+# --- round 2: encodings and shapes that were misnamed -------------------------------------
+
+
+def test_mac_roman_with_cr_line_ends_is_named_with_its_line(tmp_path: Path) -> None:
+    """Excel for Mac's 'CSV (Macintosh)': mac_roman, CR only; cp1250 advice would garble it."""
+    text = (HEADER + _rows()).replace("\n", "\r")
+    message = _message(_write(tmp_path, text.encode("mac_roman")))
+    assert "line 2, column 3" in message  # Deçan: the ç on line 2, found across CR ends
+    assert "mac_roman" in message
+    assert "iconv -f MACINTOSH -t UTF-8" in message
+
+
+@pytest.mark.parametrize(("codec", "order"), [("utf-32", "little"), ("utf-32-be", "big")])
+def test_utf32_is_not_called_utf16(tmp_path: Path, codec: str, order: str) -> None:
+    message = _message(_write(tmp_path, (HEADER + _rows()).encode(codec)))
+    assert f"UTF-32 ({order}-endian)" in message
+
+
+def test_a_stray_byte_in_a_utf8_file_is_not_called_cp1250(tmp_path: Path) -> None:
+    body = (HEADER + _rows()).encode() + "Total,1,x,2012,2017,K\u2019\n".encode("cp1252")
+    message = _message(_write(tmp_path, body))
+    assert "line 40, column 22: byte 0x92 is not UTF-8, although the lines before" in message
+    assert "iconv" not in message
+
+
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        (b"<!DOCTYPE html><html><body>403</body></html>\n", "an HTML page"),
+        (b"version https://git-lfs.github.com/spec/v1\noid sha256:ab\nsize 9\n", "Git LFS"),
+    ],
+)
+def test_pages_and_pointers_are_named(tmp_path: Path, content: bytes, what: str) -> None:
+    assert what in _message(_write(tmp_path, content))
+
+
+@pytest.mark.parametrize(
+    ("transform", "hint"),
+    [
+        (lambda line: f'"{line}"', "the whole line is in double quotes"),
+        (lambda line: line.rsplit(",", 1)[0], "a missing cell"),
+        (lambda line: line + ",extra", "an unquoted comma"),
+    ],
+)
+def test_wrong_field_counts_say_why(tmp_path: Path, transform, hint: str) -> None:  # type: ignore[no-untyped-def]
+    body = "".join(transform(line) + "\n" for line in _rows().splitlines())
+    message = _message(_write(tmp_path, body))
+    assert "line 2 has" in message
+    assert hint in message
+
+
+def test_a_path_swapped_for_a_pipe_after_the_check_does_not_hang(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kosovo_study import tablefile
+
+    path = _write(tmp_path, _rows())
+    checked = tablefile.check_path
+
+    def swap_after_check(target: Path) -> Path:
+        result = checked(target)
+        target.unlink()
+        os.mkfifo(target)  # no writer: a blocking open would wait forever
+        return result
+
+    monkeypatch.setattr(tablefile, "check_path", swap_after_check)
+    assert "not a regular file" in _message(path)
+
+
+def test_a_path_swapped_for_a_pipe_between_stat_and_open_does_not_hang(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, _rows())
+    real_open = os.open
+
+    def swap_then_open(target: object, flags: int, *args: object) -> int:
+        if Path(str(target)) == path and path.is_file():
+            path.unlink()
+            os.mkfifo(path)
+        return real_open(target, flags, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", swap_then_open)
+    assert "not a regular file" in _message(path)
+
+
+@pytest.mark.parametrize("spread", [1, 2, 4])
+def test_fighters_in_too_few_municipalities_are_refused(tmp_path: Path, spread: int) -> None:
+    """300 persons in 1 or 2 municipalities passed and crashed the models (singular matrix)."""
+    counts = ["0"] * 38
+    for i in range(spread):
+        counts[i] = str(300 // spread)
+    message = _message(_write(tmp_path, _rows(counts)))
+    assert f"only {spread} municipalities have a count above 0" in message
+    assert "at least 5" in message
+
+
+def test_fighters_only_outside_the_analysed_municipalities_stop_the_models(
+    tmp_path: Path,
+) -> None:
+    """The validator counts all 38; the models analyse only those with covariates."""
+    from types import SimpleNamespace
+
+    from kosovo_study.models.outcome import restricted_outcome
+
+    counts = ["60"] * 5 + ["0"] * 33  # 300 persons in ids 1-5
+    path = _write(tmp_path, _rows(counts))
+    analysed = list(range(3, 39))  # a design without ids 1 and 2: 3 with fighters remain
+    design = SimpleNamespace(municipality_id=analysed, n=len(analysed))
+    with pytest.raises(KosovoStudyError, match="only 3 of the 36 municipalities the models"):
+        restricted_outcome(path, design)  # type: ignore[arg-type]
+    full = SimpleNamespace(municipality_id=list(range(1, 39)), n=38)
+    assert restricted_outcome(path, full).fighters.sum() == 300  # type: ignore[arg-type]
+
+
+def test_escape_sequences_in_a_file_name_are_shown_not_sent_to_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kosovo_study import cli
+
+    path = tmp_path / "fighters\x1b[2J\x07.csv"
+    path.write_text(HEADER, encoding="utf-8")
+    assert cli.main(["validate", str(path)]) == 1
+    printed = capsys.readouterr().err
+    assert "\x1b" not in printed
+    assert "\x07" not in printed
+    assert "fighters\\x1b[2J\\x07.csv" in printed

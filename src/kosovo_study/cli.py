@@ -7,6 +7,7 @@ shows the traceback instead.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from kosovo_study import __version__
 from kosovo_study.errors import KosovoStudyError
@@ -23,7 +25,23 @@ from kosovo_study.manifest import StageResult
 if TYPE_CHECKING:
     from kosovo_study.config import StudyConfig
 
-_console = Console(stderr=True, highlight=False)
+#: markup=False: messages quote file names, headers and cells, and rich would read a
+#: "[/red]" in a researcher's file as a closing tag (a MarkupError traceback) or drop a
+#: "[...]" part of the message.  Colours are set with Text styles instead.
+_console = Console(stderr=True, highlight=False, markup=False)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _labelled(label: str, style: str, message: str) -> Text:
+    """``label: message`` with the label in ``style``; the message is never markup.
+
+    Control characters (an escape sequence in a file name, a NUL in a cell) are shown
+    as ``\\xNN``, so that a hostile name cannot clear or recolour the terminal.
+    """
+    shown = _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", message)
+    return Text.assemble((label, style), ": " + shown)
 
 
 def _progress() -> Progress:
@@ -171,7 +189,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     validated = validate_path(Path(args.path))
     provenance = validated.provenance()
     for warning in validated.warnings:
-        _console.print(f"[yellow]warning[/yellow]: {args.path}: {warning}", soft_wrap=True)
+        _console.print(_labelled("warning", "yellow", f"{args.path}: {warning}"), soft_wrap=True)
     for note in validated.notes:
         _console.print(f"note: {note}")
     _console.print(
@@ -297,16 +315,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KosovoStudyError as error:
         if args.debug:
             raise
-        _console.print(f"[red]error[/red]: {_paragraph(str(error))}", soft_wrap=True)
+        _console.print(_labelled("error", "red", _paragraph(str(error))), soft_wrap=True)
         return 1
     except Exception as error:
         if args.debug:
             raise
         _console.print(
-            f"[red]unexpected error[/red] ({type(error).__name__}): "
-            + _paragraph(
-                f"{error}. This is probably a bug: rerun with --debug for the traceback "
-                "and report it with the command you ran."
+            _labelled(
+                "unexpected error",
+                "red",
+                f"({type(error).__name__}) "
+                + _paragraph(
+                    f"{error}. This is probably a bug: rerun with --debug for the traceback "
+                    "and report it with the command you ran."
+                ),
             ),
             soft_wrap=True,
         )

@@ -10,6 +10,8 @@ manifest and in ``metadata.json``.
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
@@ -17,6 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from kosovo_study.errors import KosovoStudyError
+
+#: Largest simulation size accepted (draws, permutations, replicates): 100 times the
+#: defaults, so a typo ("99999999") fails at once instead of running for days.
+MAX_SIZE = 100_000
+#: Largest seed: numpy's default_rng takes any non-negative integer, but a seed that
+#: fits in 64 bits is one every other tool (R, Stata, a spreadsheet) can also record.
+MAX_SEED = 2**64 - 1
+#: An integer written with ASCII digits only.  Python's int() also reads "1_000", "+5"
+#: and other scripts' digits (Devanagari or full-width digits); a parameter recorded in metadata.json must
+#: read the same to every reader, so those are refused.
+_ASCII_INTEGER = re.compile(r"[0-9]+", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -82,18 +95,38 @@ def _coerce(name: str, value: object, where: str) -> object:
         if kind in {"int", int}:
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError
+            if isinstance(value, str) and not _ASCII_INTEGER.fullmatch(value.strip()):
+                raise ValueError
             number: object = int(str(value).strip()) if isinstance(value, str) else int(value)  # type: ignore[call-overload]
         else:
+            if isinstance(value, bool):
+                raise ValueError
             number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+            if not math.isfinite(number) or number < 0:
+                raise KosovoStudyError(
+                    f"{where}: {name} = {value!r} must be a finite number of seconds, 0 or more."
+                )
+    except (TypeError, ValueError, OverflowError):
         raise KosovoStudyError(
-            f"{where}: {name} = {value!r} is not a{'n integer' if kind in {'int', int} else ' number'}."
-            " Give a whole number (seeds and sizes)."
+            f"{where}: {name} = {value!r} is not a"
+            + (
+                "n integer. Give a non-negative whole number written with the digits 0-9 "
+                "(seeds and sizes)."
+                if kind in {"int", int}
+                else " number. Give the seconds as a number, e.g. 900."
+            )
         ) from None
     if name.endswith(("permutations", "replicates", "simulations")) and number < 1:  # type: ignore[operator]
         raise KosovoStudyError(f"{where}: {name} = {number} must be at least 1.")
-    if name.endswith("seed") and number < 0:  # type: ignore[operator]
-        raise KosovoStudyError(f"{where}: {name} = {number} must be a non-negative integer.")
+    if name.endswith(("permutations", "replicates", "simulations")) and number > MAX_SIZE:  # type: ignore[operator]
+        raise KosovoStudyError(
+            f"{where}: {name} = {number} is above the largest size accepted, {MAX_SIZE:,} "
+            "(kosovo_study.config.MAX_SIZE)."
+        )
+    if name.endswith("seed") and not 0 <= number <= MAX_SEED:  # type: ignore[operator]
+        raise KosovoStudyError(
+            f"{where}: {name} = {number} must be an integer from 0 to 2**64 - 1."
+        )
     return number
 
 
@@ -131,7 +164,13 @@ def load_config(
             table = tomllib.loads(pyproject.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as error:
             raise KosovoStudyError(f"{pyproject}: not valid TOML ({error}).") from None
-        section = table.get("tool", {}).get("kosovo_study", {})
+        tool = table.get("tool", {})
+        section = tool.get("kosovo_study", {}) if isinstance(tool, dict) else {}
+        if not isinstance(section, dict):
+            raise KosovoStudyError(
+                f"{pyproject}: tool.kosovo_study must be a table ([tool.kosovo_study] with "
+                f"NAME = VALUE lines), not {type(section).__name__} {section!r}."
+            )
         config = _apply(config, section, f"{pyproject} [tool.kosovo_study]")
     if overrides:
         config = _apply(config, overrides, "command line --set")

@@ -160,8 +160,17 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def hash_files(files: Sequence[Path], root: Path) -> dict[str, str]:
-    """Relative path -> sha256, sorted by path."""
-    return {_relative(f, root): sha256_file(f) for f in sorted(files, key=str)}
+    """Relative path -> sha256, sorted by path; a missing or unreadable input is named."""
+    hashes = {}
+    for file in sorted(files, key=str):
+        try:
+            hashes[_relative(file, root)] = sha256_file(file)
+        except OSError as error:
+            raise KosovoStudyError(
+                f"Input {file} cannot be read ({error.strerror or error}). Run the earlier "
+                "stages first (kosovo-study report runs them in order), or restore the file."
+            ) from None
+    return hashes
 
 
 @dataclass(frozen=True)
@@ -183,8 +192,11 @@ def read_manifest(stage: str, paths: ProjectPaths | None = None) -> dict[str, An
     location = manifest_path(stage, paths or project_paths())
     if not location.is_file():
         return None
-    loaded: dict[str, Any] = json.loads(location.read_text(encoding="utf-8"))
-    return loaded
+    try:
+        loaded = json.loads(location.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None  # damaged by hand or by a full disk: the stage simply reruns
+    return loaded if isinstance(loaded, dict) else None
 
 
 def is_up_to_date(
@@ -222,26 +234,79 @@ def lock_path(stage: str, paths: ProjectPaths) -> Path:
     return paths.manifests / f".{stage}.lock"
 
 
-def _commit(stage: str, moves: list[tuple[Path, Path]], paths: ProjectPaths) -> None:
-    """Move staged files into place, journal first, so a killed commit can be completed."""
+def _commit(
+    stage: str,
+    moves: list[tuple[Path, Path]],
+    paths: ProjectPaths,
+    stale: Sequence[Path] = (),
+) -> None:
+    """Move staged files into place, journal first, so a killed commit can be completed.
+
+    ``stale`` are outputs of the previous run that this run no longer writes: they are
+    removed in the same commit (an entry with an empty source), so that no table of an
+    earlier run (perhaps built on restricted data) stays beside the new ones.
+    """
     journal = journal_path(stage, paths)
-    write_text_atomic(
-        journal,
-        json.dumps(
-            [[str(a.relative_to(paths.root)), str(b.relative_to(paths.root))] for a, b in moves]
-        )
-        + "\n",
-    )
+    entries = [[str(a.relative_to(paths.root)), str(b.relative_to(paths.root))] for a, b in moves]
+    entries += [["", str(Path(old).relative_to(paths.root))] for old in stale]
+    write_text_atomic(journal, json.dumps(entries) + "\n")
     _complete(journal, paths)
 
 
 def _complete(journal: Path, paths: ProjectPaths) -> None:
-    for staged, final in json.loads(journal.read_text(encoding="utf-8")):
+    try:
+        moves = json.loads(journal.read_text(encoding="utf-8"))
+        pairs = [(str(staged), str(final)) for staged, final in moves]
+    except (UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError):
+        raise KosovoStudyError(
+            f"{journal} (the list of moves of an interrupted commit) is damaged, so the "
+            "outputs of that commit may be mixed old and new. Delete it and rerun the stage "
+            "with --force."
+        ) from None
+    for staged, final in pairs:
+        if not staged:  # an output of the previous run that this run does not write
+            (paths.root / final).unlink(missing_ok=True)
+            continue
         source, target = paths.root / staged, paths.root / final
         if source.exists():  # absent: already moved before the run was killed
             target.parent.mkdir(parents=True, exist_ok=True)
             source.replace(target)
     journal.unlink()
+
+
+def _back_up(stage: str, paths: ProjectPaths) -> Path:
+    """Copy the outputs of the last run of an in-place stage, to restore if this run fails.
+
+    Stages that write in place (interviews, book: their code writes its own files) get
+    "all or nothing" this way: a failed or killed run leaves the previous outputs, which
+    still match the manifest, instead of a mix of old and new files.
+    """
+    backup = staging_root(stage, paths) / "backup"
+    shutil.rmtree(backup, ignore_errors=True)
+    backup.mkdir(parents=True)
+    for relative in (read_manifest(stage, paths) or {}).get("outputs", {}):
+        source = paths.root / relative
+        if (
+            source.is_file()
+            and not Path(relative).is_absolute()
+            and ".." not in Path(relative).parts
+        ):
+            (backup / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, backup / relative)
+    (backup / ".complete").write_text("backup complete\n", encoding="utf-8")
+    return backup
+
+
+def _restore(backup: Path, paths: ProjectPaths) -> bool:
+    """Put the backed-up outputs back (only a complete backup); True when done."""
+    if not (backup / ".complete").is_file():
+        return False
+    for copy in backup.rglob("*"):
+        if copy.is_file() and copy.name != ".complete":
+            target = paths.root / copy.relative_to(backup)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(copy, target)
+    return True
 
 
 def recover(stage: str, paths: ProjectPaths) -> list[str]:
@@ -252,11 +317,16 @@ def recover(stage: str, paths: ProjectPaths) -> list[str]:
         _complete(journal, paths)
         done.append(f"completed the interrupted commit of {stage}")
     staging = staging_root(stage, paths)
+    if _restore(staging / "backup", paths):
+        done.append(f"restored the outputs of {stage} from before an interrupted run")
     if staging.exists():
         shutil.rmtree(staging)
         done.append(f"removed the staging folder of an interrupted {stage} run")
     recorded = read_manifest(stage, paths) or {}
-    names = {Path(p).name for p in recorded.get("outputs", {})} | {f"{stage}.json"}
+    names = {Path(p).name for p in recorded.get("outputs", {})} | {
+        f"{stage}.json",
+        journal.name,
+    }
     folders = {(paths.root / p).parent for p in recorded.get("outputs", {})} | {paths.manifests}
     for folder in sorted(folders):
         for orphan in folder.glob(".*.partial") if folder.is_dir() else ():
@@ -305,6 +375,14 @@ def run_stage(
     """
     paths = paths or project_paths()
     parameters = dict(parameters or {})
+    if modules is None:
+        # The interviews stage calls run_stage from its own package: its modules come
+        # from the stage list, so that editing the cleaning code does not rerun it.  The
+        # book keeps the whole-package fingerprint: its pages may import any module.
+        from kosovo_study.stages import STAGE_BY_NAME
+
+        if stage in STAGE_BY_NAME and stage != "book":
+            modules = STAGE_BY_NAME[stage].modules
     fingerprint = stage_fingerprint(modules) if modules else code_fingerprint()
     paths.manifests.mkdir(parents=True, exist_ok=True)
     lock = FileLock(lock_path(stage, paths), timeout=lock_timeout)
@@ -324,13 +402,33 @@ def run_stage(
                 stage, True, recorded, [paths.root / p for p in recorded.get("outputs", {})]
             )
         started = time.perf_counter()
+        # Hashed before the build and checked after it: an input edited while the stage
+        # ran would otherwise be recorded with outputs built from its old content, and
+        # the stage skipped next time with stale results.
+        input_hashes = hash_files(inputs, paths.root)
         staging = Staging(staging_root(stage, paths), paths) if staged else None
         if staging is not None:
             staging.root.mkdir(parents=True)
             written = [Path(p) for p in build(staging)]
             outputs = [staging.final(p) for p in written]
         else:
-            written = outputs = [Path(p) for p in build()]
+            backup = _back_up(stage, paths)
+            try:
+                written = outputs = [Path(p) for p in build()]
+            except BaseException:
+                _restore(backup, paths)
+                raise
+        if hash_files(inputs, paths.root) != input_hashes:
+            changed = sorted(
+                name
+                for name, digest in hash_files(inputs, paths.root).items()
+                if input_hashes.get(name) != digest
+            )
+            raise KosovoStudyError(
+                f"The inputs of the {stage} stage changed while it ran ({', '.join(changed)}); "
+                "its results were not recorded, since they may mix old and new input. Rerun "
+                "the stage once the files are final."
+            )
         manifest = {
             "stage": stage,
             "package_version": __version__,
@@ -341,7 +439,7 @@ def run_stage(
             "parameters_sha256": parameters_sha256(parameters),
             "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
             "seconds": round(time.perf_counter() - started, 3),
-            "inputs": hash_files(inputs, paths.root),
+            "inputs": input_hashes,
             "outputs": {
                 _relative(final, paths.root): sha256_file(staged_file)
                 for staged_file, final in sorted(zip(written, outputs, strict=True), key=str)
@@ -357,12 +455,21 @@ def run_stage(
                 *zip(written, outputs, strict=True),
                 (staged_manifest, manifest_path(stage, paths)),
             ]
-            _commit(stage, moves, paths)
+            previous = (read_manifest(stage, paths) or {}).get("outputs", {})
+            current = {_relative(final, paths.root) for final in outputs}
+            stale = [
+                paths.root / old
+                for old in previous
+                if old not in current
+                and not Path(old).is_absolute()
+                and ".." not in Path(old).parts
+            ]
+            _commit(stage, moves, paths, stale)
             shutil.rmtree(staging.root, ignore_errors=True)
         return StageResult(stage, False, manifest, outputs)
     finally:
         # A journal left behind means the moves failed half-way: keep the staged files
         # so that the next run can complete them.
-        if staged and not journal_path(stage, paths).exists():
+        if not journal_path(stage, paths).exists():
             shutil.rmtree(staging_root(stage, paths), ignore_errors=True)
         lock.release()

@@ -32,6 +32,7 @@ import io
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,11 +57,21 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xd8\xff", "a JPEG image"),
     (b"PAR1", "a Parquet file"),
     (b"SQLite format 3", "an SQLite database"),
+    (b"version https://git-lfs", "a Git LFS pointer, not the data (run 'git lfs pull')"),
+    (b"<!DOCTYPE html", "an HTML page (a download that failed or a login page?)"),
+    (b"<!doctype html", "an HTML page (a download that failed or a login page?)"),
+    (b"<html", "an HTML page (a download that failed or a login page?)"),
 )
 #: Letters of Albanian and Serbian (Latin) names: used to tell cp1250 from latin-1.
 _NAME_LETTERS = set("çëÇËčćšžđČĆŠŽĐ")
 #: Control characters other than tab, CR and LF: binary content in a text file.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Whitespace removed around a cell: ASCII space and tab only.  Python's ``str.strip``
+#: would also remove no-break and other Unicode spaces, so that "\u00a012" became a
+#: valid count; such characters are reported instead (see :func:`oddities`).
+CELL_SPACE = " \t"
+#: Scripts whose letters look like Latin ones (a Cyrillic "a", U+0430, typed into "Decan").
+_LOOKALIKE_SCRIPTS = ("CYRILLIC", "GREEK")
 _FIX_UTF8 = (
     "Save it as UTF-8: in Excel 'Save As > CSV UTF-8 (Comma delimited)', in LibreOffice "
     "'Character set: Unicode (UTF-8)', or convert with iconv -f {code} -t UTF-8."
@@ -71,6 +82,42 @@ def shorten(value: object, limit: int = MAX_SHOWN) -> str:
     """``repr`` of a value, cut to ``limit`` characters so messages stay short."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
+def _script(char: str) -> str:
+    name = unicodedata.name(char, "")
+    return next((s for s in ("LATIN", *_LOOKALIKE_SCRIPTS) if name.startswith(s)), "")
+
+
+def oddities(text: str, limit: int = 3) -> str:
+    """Characters of ``text`` a reader cannot see or tell apart, as a message fragment.
+
+    Names invisible and format characters (zero-width joiners, byte-order marks,
+    direction overrides), spaces other than the ASCII space, non-ASCII digits, and
+    Cyrillic or Greek letters mixed into a Latin word (look-alikes such as
+    U+0430 CYRILLIC SMALL LETTER A).  Returns "" when there is nothing to say, so a message stays short.
+    """
+    found: list[str] = []
+    letters = [c for c in text if c.isalpha()]
+    scripts = {_script(c) for c in letters} - {""}
+    mixed = "LATIN" in scripts and len(scripts) > 1
+    for position, char in enumerate(text, start=1):
+        category = unicodedata.category(char)
+        label = f"U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}"
+        if category in {"Cf", "Cc", "Zl", "Zp"} and char not in "\t":
+            found.append(f"{label} (invisible) at character {position}")
+        elif category == "Zs" and char != " ":
+            found.append(f"{label} (not an ordinary space) at character {position}")
+        elif category == "Nd" and not char.isascii():
+            found.append(f"{label} (not an ASCII digit 0-9) at character {position}")
+        elif mixed and char.isalpha() and _script(char) in _LOOKALIKE_SCRIPTS:
+            found.append(f"{label} (a look-alike of a Latin letter) at character {position}")
+        if len(found) > limit:
+            break
+    if not found:
+        return ""
+    shown = "; ".join(found[:limit]) + ("; and more" if len(found) > limit else "")
+    return f" [it holds {shown}: retype the value]"
 
 
 @dataclass
@@ -151,7 +198,15 @@ def check_path(path: Path) -> Path:
         ) from None
     if stat.S_ISLNK(info.st_mode):
         target = path.readlink()
-        resolved = path.resolve()
+        try:
+            resolved = path.resolve(strict=True)
+        except FileNotFoundError:
+            resolved = path.resolve()
+        except (RuntimeError, OSError):  # RuntimeError before Python 3.13, then ELOOP
+            raise ValidationError(
+                f"{path} is a symbolic link to {target}, which leads back to itself (a link "
+                "loop). Replace the link with the CSV file or a link to it."
+            ) from None
         if not resolved.exists():
             raise ValidationError(
                 f"{path} is a symbolic link to {target}, which does not exist (a dangling "
@@ -165,7 +220,13 @@ def check_path(path: Path) -> Path:
                 f"{path} is a symbolic link to the system file {resolved}, not to study data. "
                 "Remove the link and put the CSV itself at this path."
             )
-        info = resolved.stat()
+        try:
+            info = resolved.stat()
+        except OSError as error:
+            raise ValidationError(
+                f"{path} is a symbolic link to {resolved}, which cannot be read "
+                f"({error.strerror}). Point the link at the CSV file."
+            ) from None
     if stat.S_ISDIR(info.st_mode):
         raise ValidationError(
             f"{path} is a directory, not a file. Give the path of the CSV file "
@@ -194,27 +255,36 @@ def _listing(folder: Path, limit: int = 8) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
+_BREAK = re.compile(rb"\r\n|\r|\n")
+
+
 def _line_col(data: bytes, offset: int) -> tuple[int, int]:
-    """1-based line and column of byte ``offset``."""
-    line = data.count(b"\n", 0, offset) + 1
-    column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
-    return line, column
+    """1-based line and column of byte ``offset``; LF, CRLF and CR (old Mac) end lines."""
+    line_start, line = 0, 1
+    for found in _BREAK.finditer(data, 0, offset):
+        line_start, line = found.end(), line + 1
+    return line, offset - line_start + 1
 
 
 def _guess_single_byte(data: bytes) -> str:
-    """cp1250 or latin-1: whichever decodes more bytes into Albanian/Serbian letters."""
+    """cp1250, latin-1 or mac_roman: whichever decodes more bytes into Albanian/Serbian letters.
+
+    mac_roman is what Excel for Mac's "CSV (Macintosh)" writes (with CR line ends); its
+    "ë" is byte 0x91, a quotation mark in cp1250, so converting it as cp1250 would
+    silently change letters.
+    """
     high = bytes(b for b in data if b >= 0x80)
     scores = {}
-    for code in ("cp1250", "latin-1"):
+    for code in ("cp1250", "latin-1", "mac_roman"):
         text = high.decode(code, errors="replace")
         scores[code] = sum(ch in _NAME_LETTERS for ch in text)
-    if any(0x80 <= b <= 0x9F for b in high) and scores["cp1250"] >= scores["latin-1"]:
-        return "cp1250"  # C1 bytes are control codes in latin-1 but letters (š, ž) in cp1250
-    if scores["cp1250"] > scores["latin-1"]:
-        return "cp1250"
-    if scores["latin-1"] > scores["cp1250"]:
-        return "latin-1"
-    return "cp1250 or latin-1"
+    if any(0x80 <= b <= 0x9F for b in high):
+        scores["latin-1"] = -1  # C1 bytes are control codes in latin-1, letters elsewhere
+    best = max(scores.values())
+    winners = [code for code, score in scores.items() if score == best]
+    if winners == ["cp1250", "latin-1"]:
+        return "cp1250 or latin-1"
+    return winners[0]
 
 
 def decode(path: Path, data: bytes) -> tuple[str, str]:
@@ -225,6 +295,13 @@ def decode(path: Path, data: bytes) -> tuple[str, str]:
                 f"{path} is {what}, not a CSV text file. Export the table as CSV: in Excel "
                 "'Save As > CSV UTF-8 (Comma delimited)'."
             )
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")) or (
+        len(data) >= 4 and (data[1:4] == b"\x00\x00\x00" or data[0:3] == b"\x00\x00\x00")
+    ):
+        order = "little-endian" if data[0] != 0 else "big-endian"
+        raise ValidationError(
+            f"{path} is encoded as UTF-32 ({order}), line 1. " + _FIX_UTF8.format(code="UTF-32")
+        )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (
         len(data) >= 4 and (data[1:4:2] == b"\x00\x00" or data[0:4:2] == b"\x00\x00")
     ):
@@ -245,16 +322,25 @@ def decode(path: Path, data: bytes) -> tuple[str, str]:
         text = data.decode(encoding)
     except UnicodeDecodeError as error:
         line, column = _line_col(data, error.start)
+        if any(b >= 0x80 for b in data[: error.start]):
+            # Valid UTF-8 letters come before: the file is UTF-8 with a stray byte (a
+            # cell pasted from another program); converting it all would garble the rest.
+            raise ValidationError(
+                f"{path} line {line}, column {column}: byte 0x{data[error.start]:02X} is not "
+                "UTF-8, although the lines before it are UTF-8 (a character pasted from "
+                "another program?). Retype that character and save the file as CSV UTF-8."
+            ) from None
         guess = _guess_single_byte(data)
-        code = "CP1250" if guess.startswith("cp1250") else "LATIN1"
+        code = {"mac_roman": "MACINTOSH", "latin-1": "LATIN1"}.get(guess, "CP1250")
         byte = data[error.start]
-        shown = bytes([byte]).decode("cp1250" if code == "CP1250" else "latin-1", "replace")
+        codec = {"MACINTOSH": "mac_roman", "LATIN1": "latin-1"}.get(code, "cp1250")
+        shown = bytes([byte]).decode(codec, "replace")
         raise ValidationError(
             f"{path} line {line}, column {column}: byte 0x{byte:02X} is not UTF-8; the file "
             f"looks encoded as {guess} (where it is {shown!r}). " + _FIX_UTF8.format(code=code)
         ) from None
     if control := _CONTROL.search(text):
-        line = text.count("\n", 0, control.start()) + 1
+        line = sum(1 for _ in re.finditer(r"\r\n|\r|\n", text[: control.start()])) + 1
         raise ValidationError(
             f"{path} line {line}: control character U+{ord(control.group()):04X}; the file "
             "holds binary data, not text. Export the table again as CSV UTF-8."
@@ -263,7 +349,25 @@ def decode(path: Path, data: bytes) -> tuple[str, str]:
 
 
 def _split_header(first_line: str) -> list[str]:
-    return [name.strip() for name in next(csv.reader([first_line]), [])]
+    return [name.strip(CELL_SPACE) for name in next(csv.reader([first_line]), [])]
+
+
+def _header_hint(header: Sequence[str], missing: Sequence[str]) -> str:
+    """Which header cells are near-misses of the missing columns (case, spaces, invisibles)."""
+
+    def folded(name: str) -> str:
+        name = unicodedata.normalize("NFKC", name)
+        kept = "".join(c for c in name if unicodedata.category(c)[0] not in {"C", "Z"})
+        return kept.casefold().replace("-", "_")
+
+    hints = []
+    for column in missing:
+        near = [h for h in header if h != column and folded(h) == folded(column)]
+        if near:
+            hints.append(f"{shorten(near[0])} should read {column!r}{oddities(near[0])}")
+    if any(not h for h in header):
+        hints.append("an empty column name (a trailing comma, or an unnamed column?)")
+    return f" ({'; '.join(hints)}: column names are lower case, without spaces)" if hints else ""
 
 
 def read_csv_text(
@@ -274,14 +378,28 @@ def read_csv_text(
     hint: str,
     max_bytes: int,
     optional: Sequence[str] = (),
+    max_records: int | None = None,
 ) -> CsvText:
     """Read a comma-separated UTF-8 table with exactly ``columns`` (plus ``optional``).
 
     Raises :class:`ValidationError` for every failure, naming the file, the line and
-    the fix; never a parser exception.  ``max_bytes`` is checked before reading.
+    the fix; never a parser exception.  ``max_bytes`` is checked before reading;
+    reading stops after ``max_records`` data rows (a format with one row per unit states
+    how many it can hold), so a wrong file of many short rows fails at once.
     """
     path = check_path(path)
-    size = path.stat().st_size
+    try:
+        info = path.stat()
+        size = info.st_size
+    except OSError as error:  # removed or replaced since it was checked
+        raise ValidationError(
+            f"{path} cannot be read ({error.strerror}); it changed while being checked. Retry."
+        ) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ValidationError(
+            f"{path} was replaced by something that is not a regular file while it was being "
+            "checked. Give the path of a CSV file and retry."
+        )
     if size == 0:
         raise ValidationError(
             f"{path} is empty (0 bytes). Write the header line "
@@ -294,7 +412,15 @@ def read_csv_text(
             "file was not parsed. Check that this is the right file."
         )
     try:
-        with path.open("rb") as handle:
+        # O_NONBLOCK and fstat: if the path was swapped for a pipe since it was checked,
+        # opening it does not wait forever for a writer, and the swap is named.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise ValidationError(
+                    f"{path} was replaced by something that is not a regular file while it "
+                    "was being checked. Give the path of a CSV file and retry."
+                )
             data = handle.read(max_bytes + 1)  # bounded even if the file grew since stat
     except PermissionError:
         raise ValidationError(
@@ -343,7 +469,8 @@ def read_csv_text(
         missing = [c for c in columns if c not in header]
         raise ValidationError(
             f"{path} line {header_line}: missing columns {missing} (the header has "
-            f"[{', '.join(shorten(h) for h in header[:10])}]). {hint}"
+            f"[{', '.join(shorten(h) for h in header[:10])}])"
+            f"{_header_hint(header, missing)}. {hint}"
         )
     unknown = [h for h in header if h not in allowed]
     duplicated = sorted({h for h in header if header.count(h) > 1})
@@ -352,17 +479,19 @@ def read_csv_text(
             f"{path} line {header_line}: "
             + (
                 f"unknown columns [{', '.join(shorten(h) for h in unknown[:10])}]"
+                + (" (an empty name: a trailing comma?)" if "" in unknown else "")
                 if unknown
                 else ""
             )
             + ("; " if unknown and duplicated else "")
             + (f"columns given twice {duplicated}" if duplicated else "")
-            + f". The columns are {list(columns)}. {hint}"
+            + f". Remove or rename them. {hint}"
         )
     problems = Problems()
     records: list[tuple[int, tuple[str, ...]]] = []
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     consumed = 0  # physical lines consumed so far
+    data_rows = 0
     try:
         for values in reader:
             start = consumed + 1
@@ -371,10 +500,28 @@ def read_csv_text(
                 continue  # blank lines before the header, and the header itself
             if not values or (all(not v.strip() for v in values) and len(values) <= 1):
                 continue  # a blank line is not a record
-            if len(values) != len(header):
+            data_rows += 1
+            if max_records is not None and data_rows > max_records:
                 problems.add(
-                    f"line {start} has {len(values)} fields, the header has {len(header)} "
-                    "(an unquoted comma inside a name? put such fields in double quotes)"
+                    f"line {start}: more than {max_records:,} data rows; the {name} format "
+                    f"holds at most {max_records:,}, so reading stopped here. Check that this "
+                    "is the right file"
+                )
+                problems.partial = True
+                break
+            if [v.strip(CELL_SPACE) for v in values] == header:
+                problems.add(
+                    f"line {start} repeats the header line (two files pasted together?); delete it"
+                )
+            elif len(values) != len(header):
+                if len(values) == 1 and len(next(csv.reader([values[0]]))) == len(header):
+                    why = "the whole line is in double quotes, as one field; remove them"
+                elif len(values) < len(header):
+                    why = "a missing cell? write an empty one as two commas ,,"
+                else:
+                    why = "an unquoted comma inside a name? put such fields in double quotes"
+                problems.add(
+                    f"line {start} has {len(values)} fields, the header has {len(header)} ({why})"
                 )
             elif too_long := [
                 (c, v) for c, v in zip(header, values, strict=True) if len(v) > MAX_FIELD_CHARS
@@ -385,7 +532,7 @@ def read_csv_text(
                     f"{MAX_FIELD_CHARS:,}); value starts {shorten(value)}"
                 )
             else:
-                records.append((start, tuple(v.strip() for v in values)))
+                records.append((start, tuple(v.strip(CELL_SPACE) for v in values)))
     except csv.Error as error:
         start = consumed + 1
         if "end of data" in str(error) or "unexpected end" in str(error):
@@ -396,7 +543,8 @@ def read_csv_text(
         elif "field larger than field limit" in str(error):
             problems.add(
                 f"line {start}: a field longer than {csv.field_size_limit():,} characters "
-                "(an unclosed quote swallowing the rest of the file?)"
+                f"(cells hold at most {MAX_FIELD_CHARS:,}); an unclosed double quote "
+                "swallowing the rest of the file, or not a table of this format"
             )
         else:
             problems.add(

@@ -44,14 +44,64 @@ import pandera.pandas as pa
 
 from kosovo_study.errors import KosovoStudyError, MunicipalityNameError
 from kosovo_study.schemas import RESTRICTED_COLUMNS, RESTRICTED_DEFINITIONS, RESTRICTED_FIGHTERS
-from kosovo_study.tablefile import Problems, read_csv_text, shorten
+from kosovo_study.tablefile import Problems, check_path, oddities, read_csv_text, shorten
 
 RESTRICTED_FILE = "fighters_by_municipality.csv"
 #: Largest restricted file read (bytes).  38 rows take about 3 kB; 1 MB leaves room
 #: for long definitions and comments while a wrong file fails before parsing.
 RESTRICTED_MAX_BYTES = 1_000_000
+#: Largest number of data rows read: one per municipality (38) leaves room for a few
+#: duplicates to be named; a file of thousands of rows is another table.
+RESTRICTED_MAX_ROWS = 200
+#: Serbian Cyrillic -> Serbian Latin (the official one-to-one transliteration), so that
+#: "Приштина" is matched as "Priština".  Used only for a name written wholly in Cyrillic;
+#: a Cyrillic letter inside a Latin name is a look-alike and is refused.
+SERBIAN_LATIN = dict(
+    zip(
+        "абвгдђежзијклљмнњопрстћуфхцчџш",
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "đ",
+            "e",
+            "ž",
+            "z",
+            "i",
+            "j",
+            "k",
+            "l",
+            "lj",
+            "m",
+            "n",
+            "nj",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "ć",
+            "u",
+            "f",
+            "h",
+            "c",
+            "č",
+            "dž",
+            "š",
+        ],
+        strict=True,
+    )
+)
 #: A municipal count has at most this many digits (the national total is in the hundreds).
 MAX_COUNT_DIGITS = 6
+#: Fewest municipalities with a positive count.  The municipal count models estimate
+#: 5 coefficients (constant, unemployment concern, charity evidence, Muslim share, youth
+#: share); with the fighters in fewer municipalities than that, the zeros are fitted
+#: perfectly and the likelihood has no finite maximum (tried: with 1 or 2 such
+#: municipalities the fit fails with a singular matrix in 24 of 40 random files).
+MIN_MUNICIPALITIES_WITH_FIGHTERS = 5
 #: Hard limits on the file's total, as factors of the smallest and largest published
 #: national total.  A narrower definition (men only: 253 of 335 in UNDP 2017) or a
 #: wider one (stopped en route included) moves the total within these; a total below
@@ -65,9 +115,26 @@ RESTRICTED_HINT = (
     "The columns are municipality, fighters, definition, period_start, period_end, "
     "source_key; one row for each of the 38 municipalities; see README, 'Restricted data'."
 )
+#: Labels of a national total row, as spreadsheets add one ("Total", Albanian
+#: "Gjithsej"/"Totali", Serbian "Ukupno"/"Укупно", or the country's name).
+TOTAL_ROW_LABELS = frozenset(
+    {"total", "totali", "gjithsej", "ukupno", "укупно", "sum", "kosovo", "kosova", "kosovë"}
+)
 _DIGITS = re.compile(r"[0-9]+", re.ASCII)
 _PERIOD = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", re.ASCII)
 _SOURCE_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,80}", re.ASCII)
+
+
+def serbian_latin(label: str) -> str | None:
+    """``label`` transliterated when it is written wholly in Serbian Cyrillic, else None."""
+    letters = [c for c in label if c.isalpha()]
+    if not letters or not all(c.lower() in SERBIAN_LATIN for c in letters):
+        return None
+    out = []
+    for char in label:
+        latin = SERBIAN_LATIN.get(char.lower(), char)
+        out.append(latin.capitalize() if char.isupper() else latin)
+    return "".join(out)
 
 
 # --- schemas of tables the package builds --------------------------------------------
@@ -224,7 +291,7 @@ def _check_period(
     if parsed is None:
         problems.add(
             f"line {line}, column {column}: {shorten(text)} is not a date; write YYYY, "
-            "YYYY-MM or YYYY-MM-DD (e.g. 2015-12)"
+            f"YYYY-MM or YYYY-MM-DD (e.g. 2015-12){oddities(text)}"
         )
         return None
     if not EARLIEST_PERIOD <= parsed <= date.today():
@@ -251,6 +318,7 @@ def read_validated(path: Path, transcribed: Path | None = None) -> ValidatedTabl
         name="restricted fighters_by_municipality",
         hint=RESTRICTED_HINT,
         max_bytes=RESTRICTED_MAX_BYTES,
+        max_records=RESTRICTED_MAX_ROWS,
     )
     register = load_register(transcribed)
     national = national_range(transcribed)
@@ -259,6 +327,7 @@ def read_validated(path: Path, transcribed: Path | None = None) -> ValidatedTabl
     rows: list[dict[str, Any]] = []
     seen: dict[int, int] = {}
     definitions: dict[str, int] = {}
+    transliterated: list[int] = []
     for line, row in text.rows():
         municipality_id: int | None = None
         label = row["municipality"]
@@ -266,13 +335,23 @@ def read_validated(path: Path, transcribed: Path | None = None) -> ValidatedTabl
             # 50 messages shown: the costly name lookup (closest-name suggestions) is
             # skipped, the cheap checks still count the rest.
             problems.partial = True
+        elif label.casefold().strip(" .:*") in TOTAL_ROW_LABELS:
+            problems.add(
+                f"line {line}, column municipality: {shorten(label)} is a total row; delete it "
+                "(the total is computed from the municipal rows and checked against the "
+                "published national range)"
+            )
         elif len(label) > 80:
             problems.add(f"line {line}, column municipality: {shorten(label)} is not a name")
         else:
+            latin = serbian_latin(label)
             try:
-                municipality_id = register.normalise(label)
+                municipality_id = register.normalise(latin or label)
+                if latin is not None:
+                    transliterated.append(line)
             except MunicipalityNameError as error:
-                problems.add(f"line {line}, column municipality: {error}")
+                shown = f" (read as {latin!r} from Serbian Cyrillic)" if latin else ""
+                problems.add(f"line {line}, column municipality{oddities(label)}: {error}{shown}")
         if municipality_id is not None:
             if municipality_id in seen:
                 problems.add(
@@ -286,7 +365,7 @@ def read_validated(path: Path, transcribed: Path | None = None) -> ValidatedTabl
             problems.add(
                 f"line {line}, column fighters: {shorten(count_text)} is not a whole number of "
                 "persons written with the digits 0-9 (no sign, separator, decimal or other "
-                "script; 0 where the source reports none)"
+                f"script; 0 where the source reports none){oddities(count_text)}"
             )
         elif len(count_text) > MAX_COUNT_DIGITS:
             problems.add(
@@ -307,6 +386,7 @@ def read_validated(path: Path, transcribed: Path | None = None) -> ValidatedTabl
             problems.add(
                 f"line {line}, column definition: {shorten(definition)} is not in the "
                 f"vocabulary {sorted(RESTRICTED_DEFINITIONS)} (see README, 'Restricted data')"
+                f"{oddities(definition)}"
             )
         else:
             definitions.setdefault(definition, line)
@@ -320,7 +400,8 @@ def read_validated(path: Path, transcribed: Path | None = None) -> ValidatedTabl
         if not _SOURCE_KEY.fullmatch(row["source_key"]):
             problems.add(
                 f"line {line}, column source_key: {shorten(row['source_key'])} is not a "
-                "citation key (1-80 letters, digits, _ . : -, e.g. KP_2017 or UNDP2017)"
+                "citation key (1-80 ASCII letters, digits, _ . : -, e.g. KP_2017 or UNDP2017)"
+                f"{oddities(row['source_key'])}"
             )
         rows.append(
             {
@@ -359,6 +440,13 @@ def read_validated(path: Path, transcribed: Path | None = None) -> ValidatedTabl
                 "every count is 0: the models cannot use a file with no fighters. Check that "
                 "the fighters column holds the counts"
             )
+        elif (with_fighters := sum(1 for c in counts if c)) < MIN_MUNICIPALITIES_WITH_FIGHTERS:
+            problems.add(
+                f"only {with_fighters} municipalities have a count above 0; the municipal "
+                f"models need at least {MIN_MUNICIPALITIES_WITH_FIGHTERS} (one per "
+                "coefficient) to be estimated. Check that the fighters column holds every "
+                "municipality's count"
+            )
         elif not national.hard_low <= total <= national.hard_high:
             largest = sorted(rows, key=lambda r: -int(r["fighters"]))[:3]
             shown = ", ".join(f"line {r['line']}: {r['fighters']}" for r in largest)
@@ -375,11 +463,19 @@ def read_validated(path: Path, transcribed: Path | None = None) -> ValidatedTabl
                 "that the definition and period are the ones intended"
             )
     problems.raise_if_any(path, "restricted fighters_by_municipality", RESTRICTED_HINT)
+    notes = text.notes
+    if transliterated:
+        notes += (
+            f"{len(transliterated)} municipality names in Serbian Cyrillic were matched "
+            f"through their Serbian Latin form (lines {', '.join(map(str, transliterated[:5]))}"
+            + (" ..." if len(transliterated) > 5 else "")
+            + ")",
+        )
     table = pd.DataFrame(rows).sort_values("municipality_id").reset_index(drop=True)
     table = table.astype({"municipality_id": int, "fighters": int, "line": int})
     validated = check(table, RESTRICTED_FIGHTERS, file=path, hint=RESTRICTED_HINT)
     return ValidatedTable(
-        path, validated, text.sha256, text.encoding, national, tuple(warnings), text.notes
+        path, validated, text.sha256, text.encoding, national, tuple(warnings), notes
     )
 
 
@@ -395,6 +491,7 @@ def input_formats() -> dict[str, Callable[[Path], ValidatedTable]]:
 def validate_path(path: Path) -> ValidatedTable:
     """Validate a file whose name identifies its format; return what was read."""
     path = Path(path)
+    check_path(path)  # a folder, a missing file or a pipe is named as such, whatever its name
     if path.name not in INPUT_FORMATS:
         raise KosovoStudyError(
             f"{path}: no known format for a file named {path.name!r}. Known names: "

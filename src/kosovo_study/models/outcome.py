@@ -20,6 +20,7 @@ outcome is labelled synthetic.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,11 @@ from kosovo_study.errors import KosovoStudyError
 from kosovo_study.models.design import CHARITY, UNEMPLOYMENT, Design
 from kosovo_study.paths import ProjectPaths
 from kosovo_study.tablefile import check_path
-from kosovo_study.validation import RESTRICTED_FILE, read_validated
+from kosovo_study.validation import (
+    MIN_MUNICIPALITIES_WITH_FIGHTERS,
+    RESTRICTED_FILE,
+    read_validated,
+)
 
 #: Synthetic generator: incidence-rate ratios per SD (per presence for the charity flag).
 GENERATOR_IRR: dict[str, float] = {
@@ -145,16 +150,51 @@ def restricted_path(paths: ProjectPaths) -> Path:
     return paths.restricted / RESTRICTED_FILE
 
 
+#: Extensions of tables, workbooks and archives: such a file in the restricted folder
+#: may be the counts under another name ("data.csv", "luftetaret.xlsx"), so the run
+#: stops rather than guess (compared case-insensitively, after a backup "~").
+TABLE_EXTENSIONS = frozenset(
+    {
+        "csv", "tsv", "tab", "psv", "dat", "txt", "xlsx", "xlsm", "xls", "xlsb", "ods",
+        "numbers", "parquet", "feather", "arrow", "sav", "dta", "rds", "rdata", "json",
+        "gz", "bz2", "xz", "zip", "7z", "zst", "sql", "db", "sqlite",
+    }
+)  # fmt: skip
+#: Other restricted inputs that live in the same folder (the interviews stage reads
+#: ``interviews.{qdpx,csv,xlsx}``) and files that are never data: these are ignored.
+OTHER_RESTRICTED_INPUTS = frozenset({"interviews.qdpx", "interviews.csv", "interviews.xlsx"})
+#: Notes and system files that a harmless folder holds (a README, Finder's .DS_Store).
+HARMLESS = re.compile(
+    r"(readme|licen[cs]e|notes?|changelog)(\.(md|txt|rst|pdf|docx?|odt|html?))?"
+    r"|\.ds_store|thumbs\.db|desktop\.ini|\.git(keep|ignore|attributes)|\.keep|.*\.key|.*key.*\.txt",
+    re.IGNORECASE,
+)
+#: Words for "fighter" and "municipality" in English, Albanian and Serbian (Latin).
+_NEAR_WORDS = ("fighter", "luftetar", "luftëtar", "borac", "borci", "boraca", "komun", "opstin",
+               "opštin", "municip")  # fmt: skip
+
+
 def _near_restricted(name: str) -> bool:
-    """True for a file name that looks meant as the restricted counts (but is not it)."""
+    """True for a file name that looks meant as the restricted counts (but is not it).
+
+    Near: a name with "fighter" (or the Albanian or Serbian word, or "municipality"), the
+    same stem in another case or with another extension, a name within edit distance of
+    the right one, and any table, workbook or archive (:data:`TABLE_EXTENSIONS`) other
+    than the interviews export.  Not near: :data:`HARMLESS` notes, key and system files.
+    """
     folded = name.casefold()
-    stem = folded.split(".", 1)[0]
+    stem = folded.split(".", 1)[0].lstrip("._~$")
     target = RESTRICTED_FILE.split(".", 1)[0]
-    return (
-        "fighter" in folded
+    if (
+        any(word in folded for word in _NEAR_WORDS)
         or stem == target
         or difflib.SequenceMatcher(None, stem, target).ratio() >= 0.75
-    )
+    ):
+        return True
+    if name in OTHER_RESTRICTED_INPUTS or HARMLESS.fullmatch(name):
+        return False
+    suffixes = {part.rstrip("~#") for part in folded.split(".")[1:]}
+    return bool(suffixes & TABLE_EXTENSIONS)
 
 
 def locate_restricted(paths: ProjectPaths) -> Path | None:
@@ -216,8 +256,18 @@ def restricted_outcome(path: Path, design: Design, transcribed: Path | None = No
     """The researcher's counts, validated, aligned with the design's municipalities."""
     validated = read_validated(path, transcribed)  # raises with every problem listed
     counts = dict(zip(validated.table["municipality_id"], validated.table["fighters"], strict=True))
+    aligned = np.array([counts[i] for i in design.municipality_id], dtype=float)
+    analysed = int(np.count_nonzero(aligned))
+    if analysed < MIN_MUNICIPALITIES_WITH_FIGHTERS:
+        # The validator counts all 38; the models analyse those with covariates.
+        raise KosovoStudyError(
+            f"{path}: only {analysed} of the {design.n} municipalities the models analyse "
+            f"have a count above 0 (at least {MIN_MUNICIPALITIES_WITH_FIGHTERS} are needed "
+            "to estimate the count models); the other counts are in municipalities without "
+            "covariates. Check the file, or run without it for the synthetic outcome."
+        )
     return Outcome(
-        np.array([counts[i] for i in design.municipality_id], dtype=float),
+        aligned,
         "restricted",
         f"restricted municipal counts from {path.name} (sha256 {validated.sha256[:12]}...)",
         provenance=validated.provenance(),
