@@ -89,3 +89,18 @@ def test_a_page_that_fails_names_itself(tmp_path: Path) -> None:
     _page(paths.book, "broken", "raise ValueError('the results file is missing')")
     with pytest.raises(KosovoStudyError, match=r"broken\.md failed to execute.*results file"):
         build.execute_pages(paths, jobs=1)
+
+
+def test_leftover_executed_images_are_deleted(tmp_path: Path) -> None:
+    paths = ProjectPaths(tmp_path)
+    executed = paths.book_build / "jupyter_execute"
+    site = paths.book_build / "html"
+    executed.mkdir(parents=True)
+    (site / "_images").mkdir(parents=True)
+    for name in ("current.png", "earlier_data.png", "page.ipynb"):
+        (executed / name).write_bytes(b"x")
+    (site / "_images" / "current.png").write_bytes(b"x")
+    deleted = build.prune_executed_images(paths, site)
+    assert [p.name for p in deleted] == ["earlier_data.png"]
+    assert (executed / "page.ipynb").exists()
+    assert (executed / "current.png").exists()

@@ -367,6 +367,13 @@ def _irls(
         if not _cholesky(A, L, p):
             return False, iteration
         _cholesky_solve(L, g, delta, p)
+        size = 0.0
+        for j in range(p):
+            size = max(size, abs(delta[j]))
+        if size < tol:  # converged: a step this small needs no likelihood check
+            for j in range(p):
+                beta[j] += delta[j]
+            return True, iteration
         step = 1.0
         accepted = False
         for _ in range(_HALVINGS):
@@ -480,6 +487,13 @@ def _nb2_newton(
                 negative[a, c] = -hessian[a, c]
         if _cholesky(negative, L, q):
             _cholesky_solve(L, gradient, newton, q)
+            size = 0.0
+            for j in range(q):
+                size = max(size, abs(newton[j]))
+            if size < tol:  # converged: a step this small needs no likelihood check
+                for j in range(q):
+                    theta[j] += newton[j]
+                return True, iteration
         else:
             # Alternating fallback: one Fisher step for beta at this alpha, then two
             # Newton steps for log(1/alpha) at the new mu.

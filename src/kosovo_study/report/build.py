@@ -201,6 +201,23 @@ def prune_unreferenced(site: Path) -> list[Path]:
     return deleted
 
 
+def prune_executed_images(paths: ProjectPaths, site: Path) -> list[Path]:
+    """Delete figures in ``_build/jupyter_execute`` that the built site no longer uses.
+
+    myst-nb writes each page output image there (named by its hash) and Sphinx copies
+    the ones pages reference into ``_images`` under the same name; the rest are left
+    over from earlier builds.  Run after :func:`prune_unreferenced`.
+    """
+    folder = paths.book_build / "jupyter_execute"
+    published = {path.name for path in (site / "_images").glob("*")}
+    deleted = []
+    for path in sorted(folder.rglob("*")) if folder.exists() else []:
+        if path.is_file() and path.suffix.lower() in _IMAGE_SUFFIXES and path.name not in published:
+            path.unlink()
+            deleted.append(path)
+    return deleted
+
+
 def jupyter_book(paths: ProjectPaths, builder: str = "html", everything: bool = False) -> None:
     # The console script installed beside this interpreter (the docs dependency group).
     executable = Path(sys.executable).parent / "jupyter-book"
@@ -249,6 +266,7 @@ def build(
         execute_pages(paths, jobs=jobs)
         jupyter_book(paths, "html", everything=everything)
         prune_unreferenced(paths.book_build / "html")
+        prune_executed_images(paths, paths.book_build / "html")
         guard_book(paths.book_build / "html")
         return [paths.book_build / "html" / "index.html"]
 
