@@ -25,11 +25,152 @@ def fighters(national: pd.DataFrame) -> dict[str, Any]:
         "total_max": float(totals["value"].max()),
         "total_sources": int(totals["source_key"].nunique()),
         "published_rows": int((~national["derived"]).sum()),
+        "derived_rows": int(national["derived"].sum()),
+        "national_rows": len(national),
         "harmonised_points": len(harmonised),
         "harmonised_max": float(harmonised["value"].max()),
         "dead_max": float(dead["value"].max()),
         "returned_max": float(returned["value"].max()),
     }
+
+
+def undated_totals(national: pd.DataFrame) -> dict[str, Any]:
+    """Totals published without a reference date, listed in words for the prose.
+
+    They are shown apart in the figure ("undated"); the text names them so a reader
+    sees every total the range quotes.
+    """
+    totals = national[national["statistic"] == "total_travelled"]
+    undated = totals[totals["reference_date"].fillna("").astype(str).str.strip() == ""]
+    values = [
+        f"{v:.0f} ({k})" for v, k in zip(undated["value"], undated["source_key"], strict=True)
+    ]
+    text = " and ".join([", ".join(values[:-1]), values[-1]] if len(values) > 1 else values)
+    return {
+        "undated_count": len(undated),
+        "undated_list": text or "none",
+        "dated_total_max": float(totals.loc[totals.index.difference(undated.index), "value"].max()),
+    }
+
+
+def kosovo_place(countries: pd.DataFrame) -> dict[str, Any]:
+    """Kosovo among the countries ICSR listed in January 2015: fighters per million.
+
+    Per capita = ICSR Jan-2015 point estimate / population 2014 x 1e6 (World Bank; for
+    Kosovo as the countries table gives it).  Empty dict when Kosovo or the columns are
+    absent, so the page can say the comparison is unavailable.
+    """
+    needed = {"iso3", "icsr_2015_point", "icsr_2015_listed", "population_2014"}
+    if not needed <= set(countries.columns):
+        return {}
+    listed = countries[countries["icsr_2015_listed"].fillna(False).astype(bool)].copy()
+    listed = listed[listed["population_2014"] > 0]
+    listed["per_million"] = listed["icsr_2015_point"] / listed["population_2014"] * 1e6
+    listed = listed.sort_values("per_million", ascending=False).reset_index(drop=True)
+    kosovo = listed.index[listed["iso3"] == "XKX"]
+    if len(kosovo) == 0:
+        return {}
+    row = listed.loc[kosovo[0]]
+    return {
+        "xk_fighters_icsr": float(row["icsr_2015_point"]),
+        "xk_per_million": float(row["per_million"]),
+        "xk_rank_per_capita": int(kosovo[0]) + 1,
+        "xk_listed_countries": len(listed),
+    }
+
+
+def crossnational_findings(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """The unemployment finding across countries as a sentence, from the result tables.
+
+    Reads ``crossnational_coefficients`` (NB2, mid point rule, every term whose name
+    contains "unemployment") and writes one clause per model, e.g. "youth unemployment:
+    IRR 2.11 per SD (95% interval 1.41 to 3.16)".  When the table or its columns are
+    missing, the text says so instead of showing a number.
+    """
+    needed = {
+        "model",
+        "estimator",
+        "point_rule",
+        "term",
+        "incidence_rate_ratio",
+        "irr_low",
+        "irr_high",
+    }
+    coefficients = tables.get("crossnational_coefficients")
+    if coefficients is None or not needed <= set(coefficients.columns):
+        return {"cn_unemployment_finding": "not available in this build"}
+    rows = coefficients[
+        (coefficients["estimator"] == "nb2")
+        & (coefficients["point_rule"] == "mid")
+        & coefficients["term"].astype(str).str.contains("unemployment")
+    ]
+    clauses = []
+    values: dict[str, Any] = {}
+    # The first model with each unemployment term (the others add controls such as HDI).
+    records: list[dict[Any, Any]] = rows.drop_duplicates("term").to_dict("records")
+    for record in records:
+        term = str(record["term"])
+        name = "youth unemployment" if term.startswith("youth") else "unemployment"
+        clauses.append(
+            f"{name} {record['incidence_rate_ratio']:.2f} per SD "
+            f"(95% interval {record['irr_low']:.2f} to {record['irr_high']:.2f})"
+        )
+        values.setdefault(f"cn_irr_{term}", float(record["incidence_rate_ratio"]))
+    values["cn_unemployment_finding"] = "; ".join(clauses) or ("not available in this build")
+    return values
+
+
+def abstract(
+    processed: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame], metadata: dict[str, Any]
+) -> dict[str, Any]:
+    """Sentences of the abstract, each built from data or results (or saying it is absent).
+
+    Every number is formatted here from a result; a missing result gives a sentence
+    that says so, never "nan" or an empty glue.
+    """
+    values: dict[str, Any] = {}
+    place = kosovo_place(processed.get("countries", pd.DataFrame()))
+    values["abstract_kosovo_place"] = (
+        f"ICSR's January 2015 estimate for Kosovo, {place['xk_fighters_icsr']:.0f} persons, "
+        f"is {place['xk_per_million']:.0f} per million inhabitants: rank "
+        f"{place['xk_rank_per_capita']} of the {place['xk_listed_countries']} countries "
+        "ICSR listed with a population figure"
+        if place
+        else "Kosovo's place among the countries ICSR listed is not available in this build"
+    )
+    finding = crossnational_findings(tables)["cn_unemployment_finding"]
+    fit = tables.get("crossnational_fit")
+    n_text = ""
+    if fit is not None and {"estimator", "point_rule", "n"} <= set(fit.columns):
+        nb2 = fit[(fit["estimator"] == "nb2") & (fit["point_rule"] == "mid")]
+        if len(nb2):
+            n_text = f" ({int(nb2['n'].max())} countries)"
+    values["abstract_crossnational"] = (
+        f"Across countries{n_text}, the NB2 incidence-rate ratios of ICSR fighters per "
+        f"inhabitant are: {finding}"
+    )
+    mde = tables.get("municipal_mde")
+    detectable: dict[str, str] = {}
+    for short, term in (("unemployment", UNEMPLOYMENT), ("charity", CHARITY)):
+        value = None
+        if mde is not None and {"term", "test", "mde_irr"} <= set(mde.columns):
+            rows = mde[(mde["term"] == term) & (mde["test"] == "power_permutation")]
+            value = rows["mde_irr"].iloc[0] if len(rows) else None
+        detectable[short] = (
+            "no incidence-rate ratio on the simulated grid"
+            if value is None or pd.isna(value)
+            else f"only an incidence-rate ratio of {value:.2f} or more"
+        )
+        values[f"design_{short}"] = detectable[short]
+    n = metadata.get("municipal_n")
+    values["abstract_design"] = (
+        f"with the {int(n)} municipalities enumerated in 2011, a permutation test detects "
+        f"with 80% power {detectable['unemployment']} per SD of unemployment concern, and "
+        f"{detectable['charity']} for charity presence"
+        if n is not None and mde is not None
+        else "the design analysis is not available in this build"
+    )
+    return values
 
 
 def coverage(variables: pd.DataFrame) -> dict[str, Any]:
