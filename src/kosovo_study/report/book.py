@@ -71,7 +71,8 @@ def load(paths: ProjectPaths | None = None) -> BookData:
 def glue_numbers(values: dict[str, Any]) -> None:
     """Glue every value (not displayed) so the prose can cite it by name.
 
-    Numbers are cited with ``{glue:text}`name:.2f```; text with ``{glue:md}`name```.
+    Pages cite numbers with the glue:text role and a format (``name:.2f``), text with
+    the glue:md role.
     """
     from IPython.display import Markdown
     from myst_nb import glue
@@ -179,7 +180,8 @@ def show_figure(
     """Save a figure (PNG, SVG) and what it plots (CSV), and glue it for ``glue:figure``.
 
     Glues ``name`` (the figure) and ``name-links`` (Markdown links to PNG, SVG, data
-    and code, for the caption: ``{glue:md}`name-links:myst```).  Returns the plotted table.
+    and code, which the caption pastes with the glue:md role and the myst format).
+    Returns the plotted table.
     """
     from IPython.display import Markdown
     from myst_nb import glue

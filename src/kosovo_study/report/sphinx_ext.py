@@ -20,7 +20,8 @@ from typing import Any
 from pybtex.plugin import register_plugin
 from pybtex.richtext import Text
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
-from pybtex.style.template import field, join, optional, sentence, toplevel, words
+from pybtex.style.formatting import toplevel
+from pybtex.style.template import field, join, optional, sentence, words
 
 from kosovo_study import __version__
 

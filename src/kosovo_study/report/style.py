@@ -78,10 +78,20 @@ def synthetic_badge(figure: Figure) -> None:
 
 
 def smallest_font(figure: Figure) -> float:
-    """The smallest font size (points) of any visible text in ``figure``."""
+    """The smallest font size (points) of any text ``figure`` draws.
+
+    Axis labels and tick labels of axes that are switched off (maps) are not drawn
+    and are not counted.
+    """
+    hidden: set[int] = set()
+    for axes in figure.axes:
+        if not axes.axison:
+            for axis in (axes.xaxis, axes.yaxis):
+                hidden.add(id(axis.label))
+                hidden.update(id(t) for t in axis.get_ticklabels())
     sizes = [
         text.get_fontsize()
         for text in figure.findobj(Text)
-        if text.get_visible() and text.get_text().strip()
+        if text.get_visible() and text.get_text().strip() and id(text) not in hidden
     ]
     return float(min(sizes)) if sizes else MIN_FONT_PT

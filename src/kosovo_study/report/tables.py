@@ -110,7 +110,7 @@ class Table:
             styler = styler.format(
                 _formatter(column.kind, target),
                 subset=[column.name],
-                escape=None if column.kind == "url" else target,
+                escape=None,  # the formatter escapes its own output (see _formatter)
                 na_rep=MISSING,
             )
         headers = [column.header for column in self.columns]
@@ -188,7 +188,10 @@ def _formatter(kind: Kind, target: str) -> Callable[[Any], str]:
             if pd.isna(value)
             else f'<a href="{html.escape(str(value), quote=True)}">{html.escape(str(value))}</a>'
         )
-    return lambda value: format_value(value, kind)
+    # Escape the *formatted* text: Styler's own escape= applies to string inputs only,
+    # and a formatted number can hold a special character ("< 0.001").
+    escape = html.escape if target == "html" else _latex_escape
+    return lambda value: escape(format_value(value, kind))
 
 
 def table(
