@@ -54,9 +54,9 @@ def test_composition_legend_does_not_cover_bars(clean_tables: Tables) -> None:
     assert "UNDP2017_via_AP_BALKANINSIDER" in labels
     assert list(plotted.columns) == ["source_key", "men", "women", "children"]
     figure.canvas.draw()
-    legend = axes.get_legend().get_window_extent()
-    for bar in axes.patches:
-        assert not legend.overlaps(bar.get_window_extent()), "the legend covers a bar"
+    legend = figure.legends[0].get_window_extent()
+    for artist in [*axes.patches, axes.title]:
+        assert not legend.overlaps(artist.get_window_extent()), f"the legend covers {artist}"
     _readable(figure)
     plt.close(figure)
 
@@ -77,7 +77,8 @@ def test_choropleth_labels_municipalities_and_marks_missing(
     numbers = {t.get_text() for t in axes.texts}
     assert numbers == {str(i) for i in range(1, 39)}
     assert any("Prishtinë" in t for t in _texts(figure))
-    assert len(plotted) == 38 and plotted["muslim_share_2011"].isna().sum() == 4
+    assert len(plotted) == 38
+    assert plotted["muslim_share_2011"].isna().sum() == 4
     assert any("OpenStreetMap" in t for t in _texts(figure))
     _readable(figure)
     plt.close(figure)
@@ -152,7 +153,8 @@ def test_specification_curve_keeps_placebos_apart_and_counts_them() -> None:
     table = _specifications("main", placebos=8, charity=None)
     figure, plotted = figures.specification_curve(table, "charity")
     title = figure.axes[0].get_title(loc="left")
-    assert "24 specifications" in title and "8 placebo" in title
+    assert "24 specifications" in title
+    assert "8 placebo" in title
     main_x = plotted.loc[~plotted["placebo"], "x"]
     assert plotted.loc[plotted["placebo"], "x"].min() > main_x.max() + 1  # a gap between
     assert style.BADGE_TEXT in _texts(figure)

@@ -56,7 +56,8 @@ def test_cells_are_estimate_and_interval_and_statistics_come_last() -> None:
     assert rows[-1] == "NB2 \u03b1"
     assert "| AIC | 189.26 | 190.10 |" in markdown
     assert "| N | 34 | 34 |" in markdown
-    assert "const" not in markdown and "SYNTHETIC" not in markdown
+    assert "const" not in markdown
+    assert "SYNTHETIC" not in markdown
     assert "N: NB2 34; Poisson 34." in table.note
     assert table.rule_before == (2,)
 
@@ -117,11 +118,18 @@ def test_headers_units_no_index_and_precision_by_kind() -> None:
     rendered = table(frame, "Counts", variables=variables).to_html()
     assert "Population (2011), persons" in rendered
     assert "Youth unemployment % (2010-2013)" in rendered
-    assert ">102<" in rendered and ">1,500,000<" in rendered and "102.0" not in rendered
-    assert ">0.05<" in rendered and ">0.012<" in rendered and "&lt; 0.001" in rendered
-    assert "a" * 64 in rendered and "..." not in rendered and "\u2026" not in rendered
+    assert ">102<" in rendered
+    assert ">1,500,000<" in rendered
+    assert "102.0" not in rendered
+    assert ">0.05<" in rendered
+    assert ">0.012<" in rendered
+    assert "&lt; 0.001" in rendered
+    assert "a" * 64 in rendered
+    assert "..." not in rendered
+    assert "\u2026" not in rendered
     assert re.search(r'class="[^"]*hash[^"]*"', rendered)
-    assert ">7<" not in rendered and ">9<" not in rendered  # no index column
+    assert ">7<" not in rendered
+    assert ">9<" not in rendered
     assert "nan" not in rendered.lower().replace("nan-", "")
     assert 'class="table-scroll" role="region" tabindex="0"' in rendered
 

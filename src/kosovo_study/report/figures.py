@@ -133,8 +133,12 @@ def composition(national: pd.DataFrame) -> Plot:
     axes.set_xlabel("persons")
     axes.set_ylabel("")
     axes.set_title("Composition of the published totals")
-    # Outside the axes, above them: the legend never covers a bar.
-    axes.legend(title=None, ncols=3, loc="lower left", bbox_to_anchor=(0.0, 1.02), frameon=False)
+    # Outside the axes, above them and their title: the legend never covers a bar.
+    handles, labels = axes.get_legend_handles_labels()
+    legend = axes.get_legend()
+    if legend is not None:
+        legend.remove()
+    figure.legend(handles, labels, ncols=3, loc="outside upper left", frameon=False)
     style.source_note(figure, "kosovo_national (sources that publish men, women and children)")
     return figure, table.reset_index()
 

@@ -20,7 +20,7 @@ import pandas as pd
 #: How a missing value is printed: an en dash, never "nan" or "None".
 MISSING = "\u2013"
 
-Kind = Literal["count", "ratio", "p", "hash", "flag", "text", "url", "year"]
+Kind = Literal["count", "ratio", "number", "p", "hash", "flag", "text", "url", "year"]
 
 #: Labels of result and metadata columns (not data variables: those come from variables.csv).
 RESULT_LABELS: dict[str, str] = {
@@ -179,7 +179,11 @@ def infer_kind(name: str, values: pd.Series) -> Kind:
             return "year"
         if pd.api.types.is_integer_dtype(values) or _is_integral(values):
             return "count"
-        return "ratio"
+        numbers = pd.to_numeric(nonnull, errors="coerce").dropna()
+        integral = ((numbers - numbers.round()).abs() < 1e-9).mean() if len(numbers) else 0.0
+        # Mostly whole numbers with a few fractions (persons beside shares in one "value"
+        # column): each value in its own precision.
+        return "number" if integral >= 0.5 else "ratio"
     text = nonnull.astype(str)
     if len(text) and text.str.match(r"^https?://").all():
         return "url"
@@ -238,6 +242,11 @@ def format_value(value: Any, kind: Kind) -> str:
     if kind == "p":
         number = float(value)
         return "< 0.001" if 0 <= number < 0.0005 else f"{number:.3f}"
+    if kind == "number":
+        number = float(value)
+        if abs(number - round(number)) < 1e-9:
+            return f"{number:,.0f}"
+        kind = "ratio"
     if kind == "ratio":
         number = float(value)
         if number != 0 and abs(number) < 0.01:

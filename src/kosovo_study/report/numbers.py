@@ -144,10 +144,9 @@ def abstract(
     if fit is not None and {"estimator", "point_rule", "n"} <= set(fit.columns):
         nb2 = fit[(fit["estimator"] == "nb2") & (fit["point_rule"] == "mid")]
         if len(nb2):
-            n_text = f" ({int(nb2['n'].max())} countries)"
+            n_text = f"in {int(nb2['n'].max())} countries, "
     values["abstract_crossnational"] = (
-        f"Across countries{n_text}, the NB2 incidence-rate ratios of ICSR fighters per "
-        f"inhabitant are: {finding}"
+        f"{n_text}the NB2 incidence-rate ratios of ICSR fighters per inhabitant are: {finding}"
     )
     mde = tables.get("municipal_mde")
     detectable: dict[str, str] = {}

@@ -19,8 +19,8 @@ from typing import Any
 
 from pybtex.plugin import register_plugin
 from pybtex.richtext import Text
-from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.formatting import toplevel
+from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.template import field, join, optional, sentence, words
 
 from kosovo_study import __version__
@@ -95,14 +95,31 @@ def _page_context(
         if "thebe" not in str(getattr(script, "filename", "") or "")
         and "THEBE_JS_URL" not in str(getattr(script, "attributes", {}).get("body", ""))
     ]
+    if "body" in context:
+        # docutils marks the citation list role="list" without listitem children, which
+        # axe-core reports as a critical violation (aria-required-children).
+        context["body"] = context["body"].replace(
+            '<div role="list" class="citation-list">', '<div class="citation-list">'
+        )
     root = "../" * pagename.count("/")
     options = context.get("theme_extra_footer")
     if options is not None or "theme_extra_footer" in context:
         context["theme_extra_footer"] = footer_html(root)
 
 
+def _theme_options(app: Any, config: Any) -> None:
+    """One search box (the sidebar's; not a second one in the header) and an explicit
+    colour mode (an empty one made the theme log "Got invalid theme mode" on load)."""
+    del app
+    options = dict(config.html_theme_options or {})
+    options["navbar_persistent"] = []
+    options.setdefault("default_mode", "light")
+    config.html_theme_options = options
+
+
 def setup(app: Any) -> dict[str, Any]:
     register_plugin("pybtex.style.formatting", "kosovo_authoryear", AuthorYearStyle)
+    app.connect("config-inited", _theme_options)
     app.connect("html-page-context", _page_context)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": __version__}
 

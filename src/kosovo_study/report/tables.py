@@ -120,7 +120,7 @@ class Table:
         styler = styler.relabel_index([escape(h) for h in headers], axis="columns")
         classes = pd.DataFrame("", index=self.frame.index, columns=self.frame.columns)
         for column in self.columns:
-            if column.kind in {"count", "ratio", "p", "year"}:
+            if column.kind in {"count", "ratio", "number", "p", "year"}:
                 classes[column.name] = "num"
             elif column.kind == "hash":
                 classes[column.name] = "hash"
