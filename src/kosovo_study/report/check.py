@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 ERROR_MARKERS = ("Traceback (most recent call last)", "CellExecutionError", 'class="output error"')
@@ -289,7 +290,18 @@ def _check_page(
     assert isinstance(context, BrowserContext)
     page = context.new_page()
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    local = url.rsplit("/", 1)[0]
+
+    def console(message: Any) -> None:
+        source = str(message.location.get("url", ""))
+        # A CDN script (MathJax) cannot load on an offline machine; that is not a defect
+        # of the book, so only failures of the book's own files count.
+        if message.type == "error" and not (
+            message.text.startswith("Failed to load resource") and not source.startswith(local)
+        ):
+            errors.append(f"{message.text} ({source})" if source else message.text)
+
+    page.on("console", console)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url, wait_until="load")
     page.wait_for_timeout(300)  # late scripts (theme, MathJax) log their errors too
