@@ -113,14 +113,33 @@ def _theme_options(app: Any, config: Any) -> None:
     del app
     options = dict(config.html_theme_options or {})
     options["navbar_persistent"] = []
-    options.setdefault("default_mode", "light")
     config.html_theme_options = options
+    # pydata-sphinx-theme reads the default colour mode from html_context, not options.
+    context = dict(config.html_context or {})
+    context.setdefault("default_mode", "light")
+    config.html_context = context
+
+
+def _copy_pdf(app: Any, exception: Exception | None) -> None:
+    """Put the printed PDF (``_build/pdf``, made by ``kosovo-study book --pdf``) beside the
+    HTML, so the footer's PDF link works wherever the HTML is published."""
+    import shutil
+    from pathlib import Path
+
+    if exception is not None or app.builder.format != "html":
+        return
+    printed = Path(app.srcdir) / "_build" / "pdf" / PDF_NAME
+    if printed.exists():
+        target = Path(app.outdir) / "_static" / PDF_NAME
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(printed, target)
 
 
 def setup(app: Any) -> dict[str, Any]:
     register_plugin("pybtex.style.formatting", "kosovo_authoryear", AuthorYearStyle)
     app.connect("config-inited", _theme_options)
     app.connect("html-page-context", _page_context)
+    app.connect("build-finished", _copy_pdf)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": __version__}
 
 
