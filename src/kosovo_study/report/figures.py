@@ -23,6 +23,7 @@ from matplotlib.patches import Patch
 
 from kosovo_study.report import style
 from kosovo_study.report.labels import humanise, variable_units
+from kosovo_study.report.tables import MODEL_NAMES
 
 TOTAL_STATISTICS = ("total_travelled", "total_travelled_with_children")
 Plot = tuple[Figure, pd.DataFrame]
@@ -175,15 +176,20 @@ def choropleth(
         legend_kwds={"shrink": 0.6, "label": unit or humanise(column), "location": "bottom"},
     )
     points = merged.to_crs("EPSG:3857").representative_point().to_crs(merged.crs)
+    values_range = merged[column].astype(float)
+    low, high = values_range.min(), values_range.max()
     for (_, row), point in zip(merged.iterrows(), points, strict=True):
-        missing = pd.isna(row[column])
+        value = row[column]
+        # Dark text on grey (no data) and on the light (yellow) end of viridis, white on
+        # the dark end: the number stays legible on every fill.
+        light = pd.isna(value) or (high > low and (float(value) - low) / (high - low) > 0.6)
         axes.annotate(
             str(row["municipality_id"]),
             (point.x, point.y),
             ha="center",
             va="center",
             fontsize=8,
-            color="#222" if missing else "white",
+            color="#111" if light else "white",
             fontweight="bold",
             path_effects=None,
         )
@@ -378,7 +384,10 @@ def specification_curve(table: pd.DataFrame, focal: str, outcome: str = "main") 
         bottom.scatter(x[chosen], np.full(chosen.sum(), position), s=6, color="#333", marker="|")
     bottom.set_yticks(
         range(len(options)),
-        [f"{dimension.replace('_', ' ')}: {humanise(value)}" for dimension, value in options],
+        [
+            f"{dimension.replace('_', ' ')}: {MODEL_NAMES.get(value) or humanise(value)}"
+            for dimension, value in options
+        ],
     )
     bottom.set_ylim(len(options) - 0.5, -0.5)
     bottom.grid(False)
