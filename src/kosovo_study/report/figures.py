@@ -22,8 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from kosovo_study.report import style
-from kosovo_study.report.labels import humanise, variable_units
-from kosovo_study.report.tables import MODEL_NAMES
+from kosovo_study.report.labels import MODEL_NAMES, humanise, variable_units
 
 TOTAL_STATISTICS = ("total_travelled", "total_travelled_with_children")
 Plot = tuple[Figure, pd.DataFrame]

@@ -20,7 +20,20 @@ import pandas as pd
 #: How a missing value is printed: an en dash, never "nan" or "None".
 MISSING = "\u2013"
 
-Kind = Literal["count", "ratio", "number", "p", "hash", "flag", "text", "url", "year"]
+Kind = Literal["count", "ratio", "number", "p", "hash", "flag", "text", "url", "year", "label"]
+#: Model and estimator names as the tables print them.
+MODEL_NAMES = {
+    "nb2": "NB2",
+    "poisson": "Poisson",
+    "quasi_poisson": "Quasi-Poisson",
+    "ols_log_rate": "OLS, log rate",
+    "hurdle_nb2": "Hurdle NB2",
+    "logit": "Logit",
+}
+#: Columns whose *values* are variable or model names, printed as labels.
+NAME_COLUMNS = frozenset(
+    {"term", "our_term", "focal_variable", "model", "estimator", "family", "variable_name"}
+)
 
 #: Labels of result and metadata columns (not data variables: those come from variables.csv).
 RESULT_LABELS: dict[str, str] = {
@@ -185,6 +198,8 @@ def infer_kind(name: str, values: pd.Series) -> Kind:
         # column): each value in its own precision.
         return "number" if integral >= 0.5 else "ratio"
     text = nonnull.astype(str)
+    if lowered in NAME_COLUMNS:
+        return "label"
     if len(text) and text.str.match(r"^https?://").all():
         return "url"
     if len(text) and text.map(lambda v: bool(_HEX64.match(v))).all():
@@ -236,6 +251,8 @@ def format_value(value: Any, kind: Kind) -> str:
         return MISSING
     if kind == "flag":
         return "yes" if bool(value) else "no"
+    if kind == "label":
+        return MODEL_NAMES.get(str(value)) or humanise(str(value))
     if kind in {"count", "year"}:
         number = float(value)
         return f"{number:,.0f}" if kind == "count" else f"{number:.0f}"

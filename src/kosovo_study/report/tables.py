@@ -30,6 +30,7 @@ from pandas.io.formats.style import Styler
 
 from kosovo_study.report.labels import (
     MISSING,
+    MODEL_NAMES,
     Column,
     Kind,
     describe_columns,
@@ -49,14 +50,6 @@ FOOTER: tuple[tuple[str, str, Kind], ...] = (
     ("pseudo_r2", "Pseudo-R² (McFadden)", "ratio"),
     ("alpha", "NB2 \u03b1", "ratio"),
 )
-MODEL_NAMES = {
-    "nb2": "NB2",
-    "poisson": "Poisson",
-    "quasi_poisson": "Quasi-Poisson",
-    "ols_log_rate": "OLS, log rate",
-    "hurdle_nb2": "Hurdle NB2",
-    "logit": "Logit",
-}
 
 
 def _latex_escape(text: str) -> str:
