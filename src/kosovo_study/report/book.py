@@ -210,9 +210,14 @@ def _figure_metadata(kind: str) -> dict[str, Any]:
 def show_table(
     name: str, table: Table, code: Callable[..., Any], paths: ProjectPaths | None = None
 ) -> None:
-    """Display a table, then links to its data (CSV of the values shown) and its code."""
-    from IPython.display import HTML, Markdown, display
+    """Display a table, then links to its data (CSV of the values shown) and its code.
+
+    The table is displayed as itself, so the page holds both its HTML and its LaTeX.
+    """
+    from dataclasses import replace
+
+    from IPython.display import Markdown, display
 
     _write_csv(table.frame, figures_dir(paths) / f"{name}.csv")
-    display(HTML(f'<div id="{name}" class="kosovo-table-block">{table.to_html()}</div>'))
+    display(replace(table, name=name))
     display(Markdown(links_markdown(name, code, ("csv",))))

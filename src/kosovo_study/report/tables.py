@@ -86,6 +86,8 @@ class Table:
     rule_before: tuple[int, ...] = ()
     label_column: bool = False
     extra_classes: tuple[str, ...] = field(default=())
+    #: Anchor id of the table in HTML (set by the book, e.g. "kosovo-national").
+    name: str = ""
 
     @property
     def caption(self) -> str:
@@ -134,10 +136,12 @@ class Table:
             if self.notes
             else ""
         )
+        anchor = f' id="{html.escape(self.name, quote=True)}"' if self.name else ""
         # role/tabindex/aria-label: a scrollable region must be reachable by keyboard (axe).
         return (
+            f'<div class="kosovo-table-block"{anchor}>'
             f'<div class="table-scroll" role="region" tabindex="0" aria-label="{label}">'
-            f"{body}</div>{notes}"
+            f"{body}</div>{notes}</div>"
         )
 
     def to_latex(self) -> str:
