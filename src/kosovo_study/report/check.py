@@ -1,9 +1,14 @@
-"""Checks of the built book: every page, image and internal link, and no error output.
+"""Checks of the built book: every page, image and link, the text, and a real browser.
 
-:func:`check_site` reads every built HTML page and reports images whose files are
-missing, internal links whose target page or anchor does not exist, and pages that
-show a Python traceback or an execution-error cell.  :func:`screenshot` opens a page
-in headless Chromium (when installed) and saves a PNG, so a person can look at it.
+* :func:`check_site` reads every built HTML page and reports images whose files are
+  missing, internal links whose target page or anchor does not exist, and pages that
+  show a Python traceback or an execution-error cell.
+* :func:`text_defects` finds "nan", "None" or a Python repr shown as text, and
+  :func:`malformed_external_urls` links that cannot work as written.
+* :func:`browser_check` opens every page at 1280 and 390 px in headless Chromium
+  (Playwright driving the system's binary) and reports console errors, horizontal
+  page scroll, images that did not load and serious or critical axe-core violations,
+  keeping a screenshot of each page.  :func:`screenshot` saves one PNG.
 """
 
 from __future__ import annotations
