@@ -35,6 +35,7 @@ from kosovo_study.report.labels import (
     Kind,
     describe_columns,
     format_value,
+    humanise,
     term_label,
 )
 
@@ -265,7 +266,7 @@ def regression_table(
         if any(v != MISSING for k, v in row.items() if k):
             rows.append(row)
     frame = pd.DataFrame(rows, columns=["", *map(str, models)])
-    header_labels = {str(m): MODEL_NAMES.get(str(m), str(m).replace("_", " ")) for m in models}
+    header_labels = {str(m): MODEL_NAMES.get(str(m)) or humanise(str(m)) for m in models}
     columns = (
         Column("", "", "text"),
         *(Column(str(m), header_labels[str(m)], "text") for m in models),
