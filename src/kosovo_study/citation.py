@@ -191,43 +191,212 @@ def package_citation(
     return {"bibtex": bibtex, "apa": apa, "csl_json": csl_json}
 
 
+#: Parenthetical remarks in author cells that are notes, not parts of a name.
+_AUTHOR_REMARK = re.compile(r"\s*\((?:study|ed\.|eds\.|author)\)\s*", re.IGNORECASE)
+#: "same document as KEY" in a title marks a duplicate row of sources.csv.
+_SAME_AS = re.compile(r";?\s*same document as (?P<key>[A-Za-z0-9_\-]+)\s*$")
+#: A descriptive title of a press report on a study: "[Press report ... on AUTHOR (YEAR)
+#: TITLE, SERIES ...]": the study itself is then an entry of its own (see `_reported_works`).
+_REPORTED_WORK = re.compile(
+    r"on (?P<authors>[A-Z][\w'\-]+, [A-Z]\.(?: (?:&|and) [A-Z][\w'\-]+, [A-Z]\.)*) "
+    r"\((?P<year>\d{4})\) (?P<title>[^,\]]+), (?P<rest>[^;\]]+)"
+)
+_ABSTRACT = re.compile(r"^\[abstract\]\s*", re.IGNORECASE)
+
+
+def _brace(text: str) -> str:
+    """Brace a value: BibTeX keeps its case (proper nouns) and reads it as one name."""
+    return "{" + text + "}"
+
+
+def _bib_text(value: str) -> str:
+    """Escape LaTeX specials in a text field (not URLs); braces become parentheses."""
+    text = " ".join(str(value).split()).replace("{", "(").replace("}", ")")
+    return text.translate(_BIBTEX_SPECIAL)
+
+
+def _person_or_corporate(name: str) -> str:
+    """One author as BibTeX reads it: "Last, F." stays; a corporate name is braced."""
+    name = _AUTHOR_REMARK.sub(" ", name).strip()
+    if name.lower() in {"others", "et al.", "et al"}:
+        return "others"
+    if "," in name or " " not in name:
+        return _bib_text(name)
+    if re.fullmatch(r"(?:[A-Z][a-z]+ )?[A-Z][\w'\-]+", name) and len(name.split()) == 2:
+        # "Carlotta Gall"-style personal names are written "Last, First" in sources.csv;
+        # a two-word name without a comma is an organisation ("World Bank", "Qatar Charity").
+        return _brace(_bib_text(name))
+    return _brace(_bib_text(name))
+
+
 def _authors_for_bibtex(authors: str) -> str:
-    parts = [part.strip() for part in re.split(r";", authors) if part.strip()]
-    return " and ".join(parts)
+    """sources.csv separates authors with ";", the registry with " and "."""
+    parts = [part.strip() for part in re.split(r";| and ", authors) if part.strip()]
+    return " and ".join(_person_or_corporate(part) for part in parts)
+
+
+def _outlet(outlet: str) -> str:
+    """The short name of an outlet used as corporate author ("primanews.org, reproducing
+    Associated Press" -> "primanews.org"); the full text stays in ``howpublished``."""
+    short = re.split(r",|;| \(", outlet, maxsplit=1)[0].strip()
+    return _brace(_bib_text(short or outlet))
+
+
+def _field_text(name: str, value: str) -> str:
+    if name in {"url", "doi"}:
+        # URLs verbatim: a BibTeX escape such as "\_" would break the link.
+        return "{" + "".join(str(value).split()) + "}"
+    if name in {"author", "title"}:
+        return "{" + str(value) + "}"  # already escaped and braced by the callers
+    return "{" + _bib_text(value) + "}"
+
+
+def _entry(kind: str, key: str, fields: dict[str, str]) -> str:
+    body = ",\n".join(
+        f"  {name} = {_field_text(name, value)}"
+        for name, value in fields.items()
+        if str(value).strip()
+    )
+    return f"@{kind}{{{key},\n{body}\n}}\n"
+
+
+def _title(title: str) -> tuple[str, str]:
+    """(BibTeX title, note): "[Abstract] X" -> "[X]" with the note "abstract consulted"."""
+    title = _SAME_AS.sub("", title).strip()
+    note = ""
+    if _ABSTRACT.match(title):
+        title = "[" + _ABSTRACT.sub("", title).strip() + "]"
+        note = "Original title not recorded; abstract consulted"
+    # Double braces: the whole title keeps its case (proper nouns: Kosovo, ISIS, KCSS).
+    return _brace(_bib_text(title)), note
+
+
+def duplicate_keys(sources: pd.DataFrame) -> dict[str, str]:
+    """``{duplicate key: kept key}`` for rows of sources.csv that are one document.
+
+    A row is a duplicate when its title says "same document as KEY", or when it and an
+    earlier row (case-insensitive key order) both describe an item (titles in
+    [brackets], see data/raw/transcribed's README) and share the URL.  Rows with original
+    titles and one URL are different parts (tables) of one work and stay apart.
+    """
+    aliases: dict[str, str] = {}
+    for row in string_records(sources):
+        match = _SAME_AS.search(row["title"])
+        if match:
+            aliases[row["source_key"]] = match.group("key")
+    seen: dict[str, str] = {}
+    ordered = sorted(
+        string_records(sources), key=lambda r: (r["source_key"].casefold(), r["source_key"])
+    )
+    for row in ordered:
+        key, url = row["source_key"], row["url"].strip()
+        if key in aliases or not url or not row["title"].startswith("["):
+            continue
+        if url in seen:
+            aliases[key] = seen[url]
+        else:
+            seen[url] = key
+    return aliases
+
+
+def _reported_works(sources: pd.DataFrame) -> dict[str, tuple[dict[str, str], list[str]]]:
+    """Studies known only through press reports, as entries of their own.
+
+    Every field comes from the descriptive title of the reporting rows (author, year,
+    title, series); nothing is added.  Key: ``<surname>_<year>_<first title word>``.
+    """
+    works: dict[str, tuple[dict[str, str], list[str]]] = {}
+    for row in string_records(sources):
+        match = _REPORTED_WORK.search(row["title"])
+        if not match or not row["title"].startswith("["):
+            continue
+        people = [p.strip() for p in re.split(r" & | and ", match.group("authors"))]
+        surnames = "_".join(p.split(",")[0].lower() for p in people)
+        first_word = re.sub(r"\W", "", match.group("title").split()[0].lower())
+        key = f"{surnames}_{match.group('year')}_{first_word}"
+        fields, cited_by = works.get(key, ({}, []))
+        if not fields:
+            fields = {
+                "author": " and ".join(_bib_text(p) for p in people),
+                "year": match.group("year"),
+                "title": _brace(_bib_text(match.group("title").strip())),
+                "howpublished": match.group("rest").strip(),
+            }
+        works[key] = (fields, [*cited_by, row["source_key"]])
+    return works
+
+
+def canonical_source_keys(paths: ProjectPaths | None = None) -> dict[str, str]:
+    """``{source_key: key in references.bib}`` for every key of sources.csv."""
+    paths = paths or project_paths()
+    sources = pd.read_csv(paths.transcribed / "sources.csv", dtype=str, keep_default_na=False)
+    aliases = duplicate_keys(sources)
+    return {key: aliases.get(key, key) for key in sources["source_key"]}
 
 
 def bibliography(paths: ProjectPaths | None = None) -> str:
-    """The BibTeX text for every source key in sources.csv and the raw-file registry."""
+    """The BibTeX text for every source key in sources.csv and the raw-file registry.
+
+    One entry per document: duplicate rows (see :func:`duplicate_keys`) are listed in
+    a comment, not as entries.  Authors: people as "Last, F.", organisations braced;
+    parenthetical remarks such as "(study)" dropped.  Titles are braced so proper
+    nouns keep their case; URLs are verbatim.  Studies known only through press
+    reports get their own entry (:func:`_reported_works`).
+    """
     paths = paths or project_paths()
     sources = pd.read_csv(
         paths.transcribed / "sources.csv", dtype=str, keep_default_na=False
     ).sort_values("source_key")
-    entries = [
-        _bibtex_entry(
-            "misc",
-            row["source_key"],
-            {
-                "author": _authors_for_bibtex(row["authors"]) or row["publisher_or_outlet"],
-                "year": row["year"],
-                "title": row["title"],
-                "howpublished": row["publisher_or_outlet"],
-                "url": row["url"],
-                "note": "; ".join(x for x in (row["kind"], row["license_or_terms"]) if x),
-            },
+    aliases = duplicate_keys(sources)
+    entries = []
+    for row in string_records(sources):
+        if row["source_key"] in aliases:
+            continue
+        title, title_note = _title(row["title"])
+        outlet = row["publisher_or_outlet"]
+        authors = _authors_for_bibtex(row["authors"])
+        if "(study)" in row["authors"] and outlet:
+            # "Kursani, S. (study)": the author of the study the item reports on, not of
+            # the item; the study has its own entry (_reported_works).
+            title_note = "; ".join(
+                x
+                for x in (
+                    f"On a study by {_AUTHOR_REMARK.sub(' ', row['authors']).strip()}",
+                    title_note,
+                )
+                if x
+            )
+            authors = ""
+        entries.append(
+            _entry(
+                "misc",
+                row["source_key"],
+                {
+                    "author": authors or (_outlet(outlet) if outlet else ""),
+                    "year": row["year"],
+                    "title": title,
+                    "howpublished": outlet,
+                    "url": row["url"],
+                    "note": "; ".join(
+                        x for x in (title_note, row["kind"], row["license_or_terms"]) if x
+                    ),
+                },
+            )
         )
-        for row in string_records(sources)
-    ]
+    for work_key, (fields, cited_by) in sorted(_reported_works(sources).items()):
+        note = "Known through " + ", ".join(cited_by) + "; details as given there"
+        entries.append(_entry("misc", work_key, {**fields, "note": note}))
     registry = pd.read_csv(paths.registry_file, dtype=str, keep_default_na=False)
     for key, group in sorted(registry.groupby("citation_key"), key=lambda item: str(item[0])):
         first = group.iloc[0]
         entries.append(
-            _bibtex_entry(
+            _entry(
                 "misc",
                 str(key),
                 {
-                    "author": first["author"],
+                    "author": _authors_for_bibtex(first["author"]),
                     "year": first["year"],
-                    "title": first["title"],
+                    "title": _brace(_bib_text(first["title"])),
                     "howpublished": first["publisher"],
                     "url": first["url"],
                     "note": f"Licence: {first['licence']}. Files: "
@@ -235,10 +404,17 @@ def bibliography(paths: ProjectPaths | None = None) -> str:
                 },
             )
         )
+    merged = "".join(f"%   {alias} -> {kept}\n" for alias, kept in sorted(aliases.items()))
     header = (
         "% Generated by kosovo_study.citation.bibliography() from data/raw/transcribed/"
         "sources.csv\n% and data/raw/registry.csv. Do not edit: run `kosovo-study cite "
-        "--write-bib`.\n\n"
+        "--write-bib`.\n"
+        + (
+            f"% Rows of sources.csv that are the same document as another entry:\n{merged}"
+            if merged
+            else ""
+        )
+        + "\n"
     )
     return header + "\n".join(entries)
 

@@ -111,12 +111,6 @@ OUTPUTS: tuple[Output, ...] = (
         "every specification (estimate, interval, randomization p), joint tests, summary",
     ),
     Output(
-        "specification-curve figure",
-        "figure",
-        "kosovo_study.report.figures.specification_curve",
-        "estimates sorted with intervals, and the choices behind each",
-    ),
-    Output(
         "data/processed/interview_*.{csv,parquet}",
         "table",
         "kosovo_study.interviews.pipeline.import_interviews",
@@ -136,10 +130,48 @@ OUTPUTS: tuple[Output, ...] = (
         "the Jupyter Book; every number glued from results",
     ),
     Output(
-        "regression tables (Markdown, HTML, LaTeX)",
-        "table",
-        "kosovo_study.report.tables.regression_table",
-        "rendered from the result tables; synthetic ones say so in title and headers",
+        "book/_build/figures/fighters-over-time.{png,svg}; data: fighters-over-time.csv",
+        "figure",
+        "kosovo_study.report.figures.fighters_over_time",
+        "published national totals by date; undated totals apart",
+    ),
+    Output(
+        "book/_build/figures/fighters-composition.{png,svg}; data: fighters-composition.csv",
+        "figure",
+        "kosovo_study.report.figures.composition",
+        "men, women and children by source",
+    ),
+    Output(
+        "book/_build/figures/map-unemployment-concern.{png,svg}; data: map-unemployment-concern.csv",
+        "figure",
+        "kosovo_study.report.figures.choropleth",
+        "municipal map: unemployment concern 2012 (also map-charities, map-mosques, map-muslim-share, map-youth-share)",
+    ),
+    Output(
+        "book/_build/figures/design-power-curves.{png,svg}; data: design-power-curves.csv",
+        "figure",
+        "kosovo_study.report.figures.design_power_curves",
+        "design analysis under stated assumptions: power of the permutation and "
+        "size-corrected Wald tests against the true IRR, by assumed overdispersion",
+    ),
+    Output(
+        "book/_build/figures/municipal-irr.{png,svg}; data: municipal-irr.csv",
+        "figure",
+        "kosovo_study.report.figures.irr_forest",
+        "municipal incidence-rate ratios with 95% intervals (SYNTHETIC outcome unless restricted counts are supplied)",
+    ),
+    Output(
+        "book/_build/figures/spec-curve-unemployment.{png,svg}; data: spec-curve-unemployment.csv",
+        "figure",
+        "kosovo_study.report.figures.specification_curve",
+        "specification curve of unemployment concern (also spec-curve-charity with placebos apart, spec-curve-crossnational)",
+    ),
+    Output(
+        "book/_build/figures/<table>.csv",
+        "table data",
+        "kosovo_study.report.book.show_table",
+        "the values of every table the book shows (linked as 'data' beside it); tables are "
+        "rendered to HTML and LaTeX by kosovo_study.report.tables",
     ),
     Output(
         "data/processed/manifests/<stage>.json",

@@ -54,3 +54,72 @@ def test_browser_reports_an_image_that_does_not_load(tmp_path: Path) -> None:
     assert failures[0].startswith("a.html: ")
     assert failures[0].endswith("/gone.png")
     assert not (tmp_path / "_imagecheck.html").exists()
+
+
+def test_text_defects_are_found(tmp_path: Path) -> None:
+    from kosovo_study.report.check import text_defects
+
+    (tmp_path / "a.html").write_text(
+        "<main><p>None of these designs is causal.</p><td>nan</td></main>", "utf-8"
+    )
+    (tmp_path / "b.html").write_text("<main><p>{'unemployment': 1.3}</p></main>", "utf-8")
+    (tmp_path / "c.html").write_text("<main><p>value: None</p></main>", "utf-8")
+    (tmp_path / "d.html").write_text(
+        "<main><p>Nothing wrong; Nancy, financial.</p></main>", "utf-8"
+    )
+    problems = text_defects(tmp_path)
+    assert [p.split(":")[0] for p in problems] == ["a.html", "b.html", "c.html"]
+
+
+def test_malformed_external_urls_are_found(tmp_path: Path) -> None:
+    from kosovo_study.report.check import malformed_external_urls
+
+    (tmp_path / "a.html").write_text(
+        '<a href="https://ok.org/a_b">ok</a><a href="https://x.org/foreign\\_fighters">b</a>'
+        '<a href="https:///nohost">c</a>',
+        "utf-8",
+    )
+    problems = malformed_external_urls(tmp_path)
+    assert len(problems) == 2
+    assert all(p.startswith("a.html: ") for p in problems)
+
+
+def test_browser_check_finds_overflow_errors_and_accessibility(tmp_path: Path) -> None:
+    import shutil
+
+    from kosovo_study.report.build import CHROMIUM_NAMES
+    from kosovo_study.report.check import browser_check
+
+    chromium = next((shutil.which(n) for n in CHROMIUM_NAMES if shutil.which(n)), None)
+    if chromium is None:
+        pytest.skip(
+            "headless Chromium is not installed (Debian/Ubuntu: apt-get install chromium); "
+            "the browser checks of the book need it"
+        )
+    site = tmp_path / "site"
+    site.mkdir()
+    head = '<!doctype html><html lang="en"><head><title>t</title></head><body><main>'
+    (site / "good.html").write_text(
+        head + '<h1>Fine</h1><div style="overflow-x:auto" tabindex="0" role="region" '
+        'aria-label="t"><div style="width:2000px">wide but boxed</div></div></main></body></html>',
+        "utf-8",
+    )
+    (site / "bad.html").write_text(
+        head + '<h1>Bad</h1><div style="width:2000px">too wide</div><img src="gone.png">'
+        "<script>console.error('boom')</script></main></body></html>",
+        "utf-8",
+    )
+    artifacts = tmp_path / "shots"
+    problems = browser_check(chromium, site, artifacts, widths=(1280, 390))
+    assert not [p for p in problems if p.startswith("good.html")]
+    bad = " ".join(p for p in problems if p.startswith("bad.html"))
+    assert "console error: boom" in bad
+    assert "scrolls sideways" in bad
+    assert "image did not load" in bad
+    assert "accessibility (critical) image-alt" in bad
+    assert sorted(p.name for p in artifacts.iterdir()) == [
+        "bad-1280.png",
+        "bad-390.png",
+        "good-1280.png",
+        "good-390.png",
+    ]

@@ -1,10 +1,14 @@
-"""Figure functions return Figures that name their source and flag synthetic data."""
+"""Figure functions return (figure, plotted data), name their source, flag synthetic data,
+keep text readable at printed size and never change global matplotlib settings."""
 
 from __future__ import annotations
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 
 from kosovo_study.clean.boundaries import read_polygons
 from kosovo_study.municipalities import load_register
@@ -15,54 +19,98 @@ from kosovo_study.report import figures, style
 Tables = dict[str, pd.DataFrame]
 
 
-def _texts(figure: plt.Figure) -> list[str]:
-    return [text.get_text() for text in figure.texts]
+def _texts(figure: Figure) -> list[str]:
+    return [text.get_text() for text in figure.findobj(mpl.text.Text)]
 
 
-def test_fighters_over_time_plots_every_dated_total(clean_tables: Tables) -> None:
+def _readable(figure: Figure) -> None:
+    figure.canvas.draw()
+    assert style.smallest_font(figure) >= style.MIN_FONT_PT
+    assert figure.get_figwidth() <= style.FULL_WIDTH + 1e-9  # sizes are printed sizes
+    assert not any(t.lower() in {"nan", "none"} or ": nan" in t for t in _texts(figure))
+
+
+def test_fighters_over_time_shows_every_total_including_undated(clean_tables: Tables) -> None:
     national = clean_tables["kosovo_national"]
-    figure = figures.fighters_over_time(national)
-    points = sum(len(c.get_offsets()) for c in figure.axes[0].collections)
-    dated = national[
-        national["statistic"].isin(figures.TOTAL_STATISTICS) & national["reference_date"].notna()
-    ]
-    assert points == len(dated)
+    figure, plotted = figures.fighters_over_time(national)
+    totals = national[national["statistic"].isin(figures.TOTAL_STATISTICS)]
+    points = sum(len(c.get_offsets()) for a in figure.axes for c in a.collections)
+    assert points == len(totals) == len(plotted)
+    undated = totals["reference_date"].fillna("").astype(str).str.strip() == ""
+    assert undated.any(), "the record has undated totals (359 and 316)"
+    assert plotted["undated_x"].notna().sum() == undated.sum()
+    assert set(plotted.loc[plotted["undated_x"].notna(), "value"]) == set(totals[undated]["value"])
+    assert "undated" in _texts(figure)
     assert any(t.startswith("Source: kosovo_national") for t in _texts(figure))
     assert style.BADGE_TEXT not in _texts(figure)
+    _readable(figure)
     plt.close(figure)
 
 
-def test_composition_stacks_men_women_children(clean_tables: Tables) -> None:
-    figure = figures.composition(clean_tables["kosovo_national"])
-    labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
+def test_composition_legend_does_not_cover_bars(clean_tables: Tables) -> None:
+    figure, plotted = figures.composition(clean_tables["kosovo_national"])
+    axes = figure.axes[0]
+    labels = [t.get_text() for t in axes.get_yticklabels()]
     assert "UNDP2017_via_AP_BALKANINSIDER" in labels
+    assert list(plotted.columns) == ["source_key", "men", "women", "children"]
+    figure.canvas.draw()
+    legend = figure.legends[0].get_window_extent()
+    for artist in [*axes.patches, axes.title]:
+        assert not legend.overlaps(artist.get_window_extent()), f"the legend covers {artist}"
+    _readable(figure)
     plt.close(figure)
 
 
-def test_choropleth_marks_missing_values(
+def test_choropleth_labels_municipalities_and_marks_missing(
     clean_tables: Tables, fetched_project: ProjectPaths
 ) -> None:
     polygons = read_polygons(raw_path("geoboundaries_xkx_adm2", fetched_project), load_register())
-    figure = figures.choropleth(
-        polygons, clean_tables["municipalities"], "muslim_share_2011", "Muslim share", "KAS 2011"
+    municipalities = clean_tables["municipalities"]
+    figure, plotted = figures.choropleth(
+        polygons, municipalities, "muslim_share_2011", "Muslim share", "KAS 2011"
     )
-    hatched = [p for p in figure.axes[0].collections if p.get_hatch()]
+    axes = figure.axes[0]
+    hatched = [p for p in axes.collections if p.get_hatch()]
     assert hatched, "municipalities without a value must be drawn hatched, not as zero"
+    legend_texts = [t.get_text() for t in axes.get_legend().get_texts()]
+    assert legend_texts == ["no data"]
+    numbers = {t.get_text() for t in axes.texts}
+    assert numbers == {str(i) for i in range(1, 39)}
+    assert any("Prishtinë" in t for t in _texts(figure))
+    assert len(plotted) == 38
+    assert plotted["muslim_share_2011"].isna().sum() == 4
     assert any("OpenStreetMap" in t for t in _texts(figure))
+    _readable(figure)
     plt.close(figure)
 
 
-def test_power_curves_draw_both_tests() -> None:
-    power = pd.DataFrame(
+def _power_table() -> pd.DataFrame:
+    rows = [
         {
-            "term": ["x", "x"],
-            "true_irr": [1.0, 2.0],
-            "power_nb2_wald": [0.1, 0.9],
-            "power_permutation": [0.05, 0.8],
+            "term": term,
+            "generator_alpha": alpha,
+            "true_irr": irr,
+            "national_total": 308,
+            "power_permutation": 0.05 + 0.3 * (irr - 1),
+            "power_wald_size_corrected": 0.05 + 0.35 * (irr - 1),
         }
-    )
-    figure = figures.power_curves(power)
-    assert len(figure.axes[0].get_lines()) == 4  # two curves + two reference lines
+        for term in ("unemployment_concern_2012", "charity_evidence_pre2014")
+        for alpha in (0.25, 2.0)
+        for irr in (1.0, 2.0, 3.0)
+    ]
+    other_total = [dict(row, national_total=335) for row in rows]
+    return pd.DataFrame(rows + other_total)
+
+
+def test_design_power_curves_draw_both_tests_per_alpha() -> None:
+    figure, plotted = figures.design_power_curves(_power_table(), 308)
+    assert len(figure.axes) == 2  # one panel per tested term
+    # per panel: 2 alphas x 2 tests + two reference lines
+    assert len(figure.axes[0].get_lines()) == 6
+    assert len(plotted) == 12  # only the chosen national total
+    assert set(plotted["national_total"]) == {308}
+    assert any("stated assumptions" in t for t in _texts(figure))
+    _readable(figure)
     plt.close(figure)
 
 
@@ -78,6 +126,72 @@ def test_forest_plot_badge_follows_the_synthetic_flag(synthetic: bool) -> None:
             "synthetic": synthetic,
         }
     )
-    figure = figures.irr_forest(coefficients, "t", "s")
+    figure, plotted = figures.irr_forest(coefficients, "t", "s")
     assert (style.BADGE_TEXT in _texts(figure)) is synthetic
+    assert list(plotted["term"]) == ["x"]
     plt.close(figure)
+
+
+def _specifications(outcome: str, placebos: int, charity: str | None) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    n = 24 + placebos
+    ratio = np.exp(rng.normal(0, 0.3, n))
+    return pd.DataFrame(
+        {
+            "outcome": outcome,
+            "focal": "charity",
+            "population": "population_2011",
+            "unemployment": rng.choice(
+                ["unemployment_concern_2012", "unemployment_concern_2015"], n
+            ),
+            "charity": (
+                [charity] * n
+                if charity is not None
+                else ["charity_evidence_pre2014"] * 24 + ["charity_evidence_post2014"] * placebos
+            ),
+            "family": rng.choice(["poisson", "nb2"], n),
+            "controls": "none",
+            "exclude_influential": False,
+            "placebo": [False] * 24 + [True] * placebos,
+            "rate_ratio": ratio,
+            "ratio_low": ratio / 1.5,
+            "ratio_high": ratio * 1.5,
+            "randomization_p": rng.uniform(0, 1, n),
+            "outcome_source": "synthetic" if outcome == "main" else "published",
+            "synthetic": outcome == "main",
+        }
+    )
+
+
+def test_specification_curve_keeps_placebos_apart_and_counts_them() -> None:
+    table = _specifications("main", placebos=8, charity=None)
+    figure, plotted = figures.specification_curve(table, "charity")
+    title = figure.axes[0].get_title(loc="left")
+    assert "24 specifications" in title
+    assert "8 placebo" in title
+    main_x = plotted.loc[~plotted["placebo"], "x"]
+    assert plotted.loc[plotted["placebo"], "x"].min() > main_x.max() + 1  # a gap between
+    assert style.BADGE_TEXT in _texts(figure)
+    _readable(figure)
+    plt.close(figure)
+
+
+def test_crossnational_curve_has_no_nan_row_and_names_its_models() -> None:
+    table = _specifications("crossnational_mid", placebos=0, charity="")
+    table["focal"] = "unemployment"
+    figure, _ = figures.specification_curve(table, "unemployment", outcome="crossnational_mid")
+    labels = [t.get_text() for t in figure.axes[1].get_yticklabels()]
+    assert not any(label.startswith("charity") for label in labels)
+    assert any("cross-national" in t for t in _texts(figure))
+    assert not any("municipal models" in t for t in _texts(figure))
+    assert style.BADGE_TEXT not in _texts(figure)
+    _readable(figure)
+    plt.close(figure)
+
+
+def test_figures_do_not_change_global_matplotlib_settings() -> None:
+    before = dict(mpl.rcParams)
+    figure, _ = figures.design_power_curves(_power_table(), 308)
+    plt.close(figure)
+    changed = {k for k, v in mpl.rcParams.items() if before.get(k) != v and k != "backend"}
+    assert changed == set()

@@ -6,14 +6,20 @@ table and number functions from this package and :func:`glue_numbers`.
 
 from __future__ import annotations
 
+import inspect
 import json
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
 from kosovo_study import __version__
 from kosovo_study.clean.boundaries import read_processed_polygons
@@ -21,6 +27,9 @@ from kosovo_study.manifest import git_commit, read_manifest
 from kosovo_study.models import load_results
 from kosovo_study.paths import ProjectPaths, project_paths
 from kosovo_study.registry import load_registry
+from kosovo_study.report import style
+from kosovo_study.report.tables import Table
+from kosovo_study.storage import write_text_atomic
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,8 @@ def load(paths: ProjectPaths | None = None) -> BookData:
 def glue_numbers(values: dict[str, Any]) -> None:
     """Glue every value (not displayed) so the prose can cite it by name.
 
-    Numbers are cited with ``{glue:text}`name:.2f```; text with ``{glue:md}`name```.
+    Pages cite numbers with the glue:text role and a format (``name:.2f``), text with
+    the glue:md role.
     """
     from IPython.display import Markdown
     from myst_nb import glue
@@ -80,7 +90,7 @@ def sources_table(paths: ProjectPaths | None = None) -> pd.DataFrame:
                 "file": entry.path,
                 "citation": entry.citation_key,
                 "licence": entry.licence,
-                "sha256": entry.sha256[:16] + "...",
+                "sha256": entry.sha256,
             }
             for entry in load_registry(paths).values()
         ]
@@ -122,8 +132,92 @@ def environment(paths: ProjectPaths | None = None) -> dict[str, Any]:
     return {
         "package_version": __version__,
         "git_commit": git_commit(paths.root) or "unknown",
+        "build_date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "python": platform.python_version(),
         "packages": versions,
         "stage_seconds": stages,
         "inputs": inputs,
     }
+
+
+# --- Figures and tables with their data and code (showyourwork-style) -----------------
+
+
+def figures_dir(paths: ProjectPaths | None = None) -> Path:
+    """``book/_build/figures``: every figure as PNG and SVG, every figure's and table's CSV."""
+    paths = paths or project_paths()
+    directory = paths.book_build / "figures"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def _code_target(code: Callable[..., Any]) -> str:
+    return f"{code.__module__}.{code.__qualname__}"
+
+
+def links_markdown(name: str, code: Callable[..., Any], kinds: tuple[str, ...]) -> str:
+    """MyST links to the saved files (Sphinx ``download`` role) and to the code (API page).
+
+    The paths start with "/" (the book's source folder), so they hold on every page.
+    """
+    files = " · ".join(
+        f"{{download}}`{kind.upper() if kind != 'csv' else 'data'} </_build/figures/{name}.{kind}>`"
+        for kind in kinds
+    )
+    return f"{files} · {{py:func}}`code <{_code_target(inspect.unwrap(code))}>`"
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    write_text_atomic(path, frame.to_csv(index=False, lineterminator="\n"))
+
+
+def show_figure(
+    name: str,
+    plot: tuple[Figure, pd.DataFrame],
+    code: Callable[..., Any],
+    paths: ProjectPaths | None = None,
+) -> pd.DataFrame:
+    """Save a figure (PNG, SVG) and what it plots (CSV), and glue it for ``glue:figure``.
+
+    Glues ``name`` (the figure) and ``name-links`` (Markdown links to PNG, SVG, data
+    and code, which the caption pastes with the glue:md role and the myst format).
+    Returns the plotted table.
+    """
+    from IPython.display import Markdown
+    from myst_nb import glue
+
+    figure, plotted = plot
+    directory = figures_dir(paths)
+    with style.figure_context():
+        for kind in ("png", "svg"):
+            partial = directory / f".{name}.partial.{kind}"
+            figure.savefig(partial, format=kind, metadata=_figure_metadata(kind))
+            partial.replace(directory / f"{name}.{kind}")
+    _write_csv(plotted, directory / f"{name}.csv")
+    glue(name, figure, display=False)
+    glue(
+        f"{name}-links", Markdown(links_markdown(name, code, ("png", "svg", "csv"))), display=False
+    )
+    plt.close(figure)
+    return plotted
+
+
+def _figure_metadata(kind: str) -> dict[str, Any]:
+    # No creation date in the files, so a rebuild with the same data writes the same bytes.
+    return {"Software": None} if kind == "png" else {"Date": None, "Creator": None}
+
+
+def show_table(
+    name: str, table: Table, code: Callable[..., Any], paths: ProjectPaths | None = None
+) -> None:
+    """Display a table, then links to its data (CSV of the values shown) and its code.
+
+    The table is displayed as itself, so the page holds both its HTML and its LaTeX.
+    """
+    from dataclasses import replace
+
+    from IPython.display import Markdown, display
+
+    _write_csv(table.frame, figures_dir(paths) / f"{name}.csv")
+    display(replace(table, name=name))
+    display(Markdown(links_markdown(name, code, ("csv",))))

@@ -1,9 +1,14 @@
-"""Checks of the built book: every page, image and internal link, and no error output.
+"""Checks of the built book: every page, image and link, the text, and a real browser.
 
-:func:`check_site` reads every built HTML page and reports images whose files are
-missing, internal links whose target page or anchor does not exist, and pages that
-show a Python traceback or an execution-error cell.  :func:`screenshot` opens a page
-in headless Chromium (when installed) and saves a PNG, so a person can look at it.
+* :func:`check_site` reads every built HTML page and reports images whose files are
+  missing, internal links whose target page or anchor does not exist, and pages that
+  show a Python traceback or an execution-error cell.
+* :func:`text_defects` finds "nan", "None" or a Python repr shown as text, and
+  :func:`malformed_external_urls` links that cannot work as written.
+* :func:`browser_check` opens every page at 1280 and 390 px in headless Chromium
+  (Playwright driving the system's binary) and reports console errors, horizontal
+  page scroll, images that did not load and serious or critical axe-core violations,
+  keeping a screenshot of each page.  :func:`screenshot` saves one PNG.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import subprocess
 import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 ERROR_MARKERS = ("Traceback (most recent call last)", "CellExecutionError", 'class="output error"')
@@ -170,3 +176,166 @@ def images_that_fail_to_load(chromium: str, html_dir: Path) -> list[str]:
         return ["the image check did not finish in the browser"]
     failures: list[str] = json.loads(html.unescape(match.group(1)))
     return failures
+
+
+# --- Checks in a real browser (Playwright driving the system's Chromium) -------------
+
+#: Widths (CSS px) every page is checked at: a laptop and a phone.
+WIDTHS = (1280, 390)
+#: axe-core impact levels that fail the check.
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+def malformed_external_urls(html_dir: Path) -> list[str]:
+    """External links that cannot work as written: no host, spaces, BibTeX escapes."""
+    problems = []
+    for page in sorted(html_dir.glob("*.html")):
+        for link in _parse(page).links:
+            parsed = urlparse(link)
+            if parsed.scheme not in {"http", "https"}:
+                continue
+            if not parsed.netloc or "." not in parsed.netloc:
+                problems.append(f"{page.name}: {link} has no host")
+            if any(bad in link for bad in (" ", "\\", "{", "}")):
+                problems.append(f"{page.name}: {link} holds a space, backslash or brace")
+    return problems
+
+
+def text_defects(html_dir: Path) -> list[str]:
+    """Pages that show "nan", "None", "NaN" or a Python repr (an object or a dict) as text."""
+    patterns = {
+        "a missing value printed as nan/None": re.compile(
+            # "None" as the English word ("None of these ...") is prose, not a value.
+            r"(?<![\w/.-])(?:nan|NaN)(?![\w/.-])|(?<![\w/.-])None(?![\w/.-])(?!\s+[a-z])"
+        ),
+        "a Python object repr": re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>"),
+        "a Python dict repr": re.compile(r"\{'[^']+': "),
+        "a pandas summary line": re.compile(r"\d+ rows \u00d7 \d+ columns"),
+    }
+    problems = []
+    for page in sorted(html_dir.glob("*.html")):
+        if page.name in {"genindex.html", "search.html", "api.html"}:
+            continue  # generated indexes and docstrings, not prose
+        body = page.read_text(encoding="utf-8")
+        main = body[body.find("<main") :] if "<main" in body else body
+        main = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", main, flags=re.DOTALL)
+        text = html.unescape(re.sub(r"<[^>]+>", " ", main))
+        for what, pattern in patterns.items():
+            found = pattern.search(text)
+            if found:
+                context = text[max(0, found.start() - 40) : found.end() + 40].strip()
+                problems.append(f"{page.name}: shows {what}: ...{' '.join(context.split())}...")
+    return problems
+
+
+def browser_check(
+    chromium: str,
+    html_dir: Path,
+    artifacts: Path | None = None,
+    widths: tuple[int, ...] = WIDTHS,
+    accessibility: bool = True,
+) -> list[str]:
+    """Open every page at each width in headless Chromium (over HTTP on 127.0.0.1).
+
+    Reports JavaScript console errors and uncaught exceptions, a page wider than the
+    window (horizontal page scroll), images that did not load, and axe-core violations
+    of serious or critical impact.  Saves a full-page screenshot of every page and
+    width under ``artifacts`` when given.  Playwright drives the given Chromium
+    binary; it never downloads a browser.
+    """
+    import functools
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    pages = sorted(p.name for p in html_dir.glob("*.html") if not p.name.startswith("_"))
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            del format, args
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(html_dir))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    problems: list[str] = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=chromium, args=["--no-sandbox", "--disable-gpu"]
+            )
+            try:
+                for width in widths:
+                    context = browser.new_context(viewport={"width": width, "height": 900})
+                    for name in pages:
+                        problems += _check_page(
+                            context, f"{base}/{name}", name, width, artifacts, accessibility
+                        )
+                    context.close()
+            finally:
+                browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return problems
+
+
+def _check_page(
+    context: object,
+    url: str,
+    name: str,
+    width: int,
+    artifacts: Path | None,
+    accessibility: bool,
+) -> list[str]:
+    from playwright.sync_api import BrowserContext
+
+    assert isinstance(context, BrowserContext)
+    page = context.new_page()
+    errors: list[str] = []
+    local = url.rsplit("/", 1)[0]
+
+    def console(message: Any) -> None:
+        source = str(message.location.get("url", ""))
+        # A CDN script (MathJax) cannot load on an offline machine; that is not a defect
+        # of the book, so only failures of the book's own files count.
+        # The browser asks for /favicon.ico on its own; the book does not link one.
+        failed_load = message.text.startswith("Failed to load resource")
+        if message.type == "error" and not (
+            failed_load and (not source.startswith(local) or source.endswith("/favicon.ico"))
+        ):
+            errors.append(f"{message.text} ({source})" if source else message.text)
+
+    page.on("console", console)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url, wait_until="load")
+    page.wait_for_timeout(300)  # late scripts (theme, MathJax) log their errors too
+    problems = [f"{name} @{width}px: console error: {e}" for e in errors]
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    if overflow > 1:
+        problems.append(f"{name} @{width}px: the page scrolls sideways by {overflow}px")
+    broken = page.evaluate(
+        "() => Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
+        ".map(i => i.src)"
+    )
+    problems += [f"{name} @{width}px: image did not load: {src}" for src in broken]
+    if accessibility and width == WIDTHS[0]:
+        from axe_playwright_python.sync_playwright import Axe
+
+        results = Axe().run(page)
+        for violation in results.response.get("violations", []):
+            if violation.get("impact") in BLOCKING_IMPACTS:
+                targets = [", ".join(n.get("target", [])) for n in violation.get("nodes", [])]
+                problems.append(
+                    f"{name}: accessibility ({violation['impact']}) {violation['id']}: "
+                    f"{violation['help']} at {'; '.join(targets[:3])}"
+                )
+    if artifacts is not None:
+        artifacts.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(artifacts / f"{Path(name).stem}-{width}.png"), full_page=True)
+    page.close()
+    return problems

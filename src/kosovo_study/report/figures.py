@@ -1,65 +1,169 @@
-"""Figure functions: each takes result or processed tables and returns a matplotlib Figure.
+"""Figure functions: each takes result or processed tables and returns ``(figure, plotted)``.
 
-No function reads files or fits models; notebooks load data and call these.
-Every figure names its source; figures fed by synthetic data carry the badge.
+``plotted`` is a DataFrame of exactly what the figure draws (one row per mark), which
+the book saves beside the figure as its data file.  No function reads files or fits
+models; pages load data and call these.  Every figure is drawn inside the packaged
+style (:func:`kosovo_study.report.style.figure_context`), names its source, keeps its
+text at 8 pt or more at printed size, and carries the SYNTHETIC badge when the data
+it draws say they are synthetic.
 """
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from kosovo_study.report import style
+from kosovo_study.report.labels import MODEL_NAMES, humanise, variable_units
 
 TOTAL_STATISTICS = ("total_travelled", "total_travelled_with_children")
+Plot = tuple[Figure, pd.DataFrame]
+P = ParamSpec("P")
 
 
-def fighters_over_time(national: pd.DataFrame) -> Figure:
-    """Published national totals by date, one marker style per definition."""
-    rows = national[
-        national["statistic"].isin(TOTAL_STATISTICS) & national["reference_date"].notna()
-    ].copy()
-    rows["date"] = pd.to_datetime(rows["reference_date"].astype(str).str[:7], format="mixed")
-    figure, axes = style.new_figure()
-    for key, group in rows.groupby(["statistic", "low_quality"]):
-        statistic, low_quality = str(key[0]), bool(key[1])
-        label = (
-            "harmonised: adults and children"
-            if statistic == "total_travelled_with_children"
-            else "total as published (definitions vary)"
-        ) + (" - low quality" if low_quality else "")
-        axes.scatter(group["date"], group["value"], label=label, s=40, alpha=0.85)
-    axes.set_ylabel("persons")
-    axes.set_xlabel("reference date")
-    axes.set_title("Kosovo citizens who travelled to Syria and Iraq: published totals")
-    axes.legend(loc="lower right")
+def styled(function: Callable[P, Plot]) -> Callable[P, Plot]:
+    """Run a figure function inside the house style (rcParams restored afterwards)."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Plot:
+        with style.figure_context():
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+def _synthetic(frame: pd.DataFrame) -> bool:
+    if "synthetic" in frame.columns and bool(frame["synthetic"].fillna(False).astype(bool).any()):
+        return True
+    if "outcome_source" in frame.columns:
+        return bool(frame["outcome_source"].astype(str).eq("synthetic").any())
+    return bool(frame.attrs.get("synthetic", False))
+
+
+def _series_label(statistic: str, low_quality: bool) -> str:
+    label = (
+        "harmonised: adults and children"
+        if statistic == "total_travelled_with_children"
+        else "total as published (definitions vary)"
+    )
+    return label + (" - low quality" if low_quality else "")
+
+
+@styled
+def fighters_over_time(national: pd.DataFrame) -> Plot:
+    """Published national totals by date, one marker per definition; undated ones apart.
+
+    Totals without a reference date are not dropped: they are drawn in a separate
+    "undated" strip at the right, so every total the text quotes is in the figure.
+    """
+    rows = national[national["statistic"].isin(TOTAL_STATISTICS)].copy()
+    dates = rows["reference_date"].fillna("").astype(str).str.strip()
+    rows["dated"] = dates != ""
+    rows["date"] = pd.to_datetime(dates.where(rows["dated"]).str[:7], format="mixed")
+    rows["series"] = [
+        _series_label(str(s), bool(q))
+        for s, q in zip(rows["statistic"], rows["low_quality"], strict=True)
+    ]
+    figure = plt.figure(figsize=(style.FULL_WIDTH, 4.2), layout="constrained")
+    main, undated = figure.subplots(
+        1, 2, sharey=True, gridspec_kw={"width_ratios": [6, 1], "wspace": 0.02}
+    )
+    markers = {"total as published": "o", "harmonised": "s"}
+    plotted = []
+    for index, (key, group) in enumerate(rows.groupby("series", sort=True)):
+        series = str(key)
+        colour = style.OKABE_ITO[[4, 0, 2, 5][index % 4]]
+        marker = markers["harmonised" if series.startswith("harmonised") else "total as published"]
+        dated = group[group["dated"]]
+        main.scatter(
+            dated["date"],
+            dated["value"],
+            label=series,
+            s=36,
+            alpha=0.85,
+            color=colour,
+            marker=marker,
+        )
+        rest = group[~group["dated"]]
+        # Undated totals: spread horizontally so equal values stay visible.
+        x = np.linspace(-0.2, 0.2, len(rest)) + (0.1 if series.startswith("harmonised") else -0.1)
+        undated.scatter(x, rest["value"], s=36, alpha=0.85, color=colour, marker=marker)
+        plotted.append(group.assign(undated_x=np.nan).astype({"undated_x": float}))
+        if len(rest):
+            plotted[-1].loc[rest.index, "undated_x"] = x
+    undated.set_xlim(-0.6, 0.6)
+    undated.set_xticks([0], ["undated"])
+    undated.tick_params(axis="y", left=False)
+    main.set_ylabel("persons")
+    main.set_xlabel("reference date")
+    main.set_title("Kosovo citizens who travelled to Syria and Iraq: published totals")
+    main.legend(loc="lower right")
     style.source_note(figure, "kosovo_national (published figures, see each source_key)")
-    return figure
+    table = pd.concat(plotted)[
+        [
+            "statistic",
+            "series",
+            "value",
+            "reference_date",
+            "date",
+            "undated_x",
+            "low_quality",
+            "source_key",
+        ]
+    ].reset_index(drop=True)
+    return figure, table
 
 
-def composition(national: pd.DataFrame) -> Figure:
+@styled
+def composition(national: pd.DataFrame) -> Plot:
     """Men, women and children by source, for sources that publish all three."""
     parts = national[national["statistic"].isin(["men", "women", "children"])]
     table = parts.pivot_table(index="source_key", columns="statistic", values="value")
     table = table.dropna()[["men", "women", "children"]]
-    figure, axes = style.new_figure(7.0, 0.6 + 0.5 * len(table))
-    table.plot.barh(stacked=True, ax=axes, width=0.7)
+    figure, axes = style.new_figure(style.FULL_WIDTH, 1.4 + 0.45 * len(table))
+    table.plot.barh(stacked=True, ax=axes, width=0.7, color=[style.OKABE_ITO[i] for i in (4, 0, 2)])
     axes.set_xlabel("persons")
     axes.set_ylabel("")
     axes.set_title("Composition of the published totals")
+    # Outside the axes, above them and their title: the legend never covers a bar.
+    handles, labels = axes.get_legend_handles_labels()
+    legend = axes.get_legend()
+    if legend is not None:
+        legend.remove()
+    figure.legend(handles, labels, ncols=3, loc="outside upper left", frameon=False)
     style.source_note(figure, "kosovo_national (sources that publish men, women and children)")
-    return figure
+    return figure, table.reset_index()
 
 
+@styled
 def choropleth(
-    polygons: gpd.GeoDataFrame, municipalities: pd.DataFrame, column: str, title: str, source: str
-) -> Figure:
-    """A municipality map of one covariate; missing values hatched grey, never zero."""
-    merged = polygons.merge(municipalities, on="municipality_id", how="left", validate="1:1")
-    figure, axes = style.new_figure(5.5, 5.5)
+    polygons: gpd.GeoDataFrame,
+    municipalities: pd.DataFrame,
+    column: str,
+    title: str,
+    source: str,
+    variables: pd.DataFrame | None = None,
+) -> Plot:
+    """A municipality map of one covariate, each municipality numbered (key at the right).
+
+    Missing values are hatched grey with a "no data" legend entry, never drawn as zero.
+    The colour bar is labelled with the variable's unit from ``variables`` (variables.csv).
+    """
+    values = municipalities[["municipality_id", "municipality", column]]
+    merged = polygons[["municipality_id", "geometry"]].merge(
+        values, on="municipality_id", how="left", validate="1:1"
+    )
+    figure = plt.figure(figsize=(style.FULL_WIDTH, 5.2), layout="constrained")
+    axes, key = figure.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    unit = variable_units(variables).get(column, ("", ""))[0]
     merged.plot(
         column=column,
         ax=axes,
@@ -67,45 +171,66 @@ def choropleth(
         legend=True,
         edgecolor="white",
         linewidth=0.4,
-        missing_kwds={"color": "#dddddd", "hatch": "///", "label": "missing"},
-        legend_kwds={"shrink": 0.7},
+        missing_kwds={"color": "#dddddd", "hatch": "///", "edgecolor": "#999999"},
+        legend_kwds={"shrink": 0.6, "label": unit or humanise(column), "location": "bottom"},
+    )
+    points = merged.to_crs("EPSG:3857").representative_point().to_crs(merged.crs)
+    values_range = merged[column].astype(float)
+    low, high = values_range.min(), values_range.max()
+    for (_, row), point in zip(merged.iterrows(), points, strict=True):
+        value = row[column]
+        # Dark text on grey (no data) and on the light (yellow) end of viridis, white on
+        # the dark end: the number stays legible on every fill.
+        light = pd.isna(value) or (high > low and (float(value) - low) / (high - low) > 0.6)
+        axes.annotate(
+            str(row["municipality_id"]),
+            (point.x, point.y),
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="#111" if light else "white",
+            fontweight="bold",
+            path_effects=None,
+        )
+    axes.legend(
+        handles=[Patch(facecolor="#dddddd", hatch="///", edgecolor="#999999", label="no data")],
+        loc="upper left",
+        frameon=False,
     )
     axes.set_axis_off()
     axes.set_title(title)
+    key.set_axis_off()
+    names = [
+        f"{i}  {n}" for i, n in zip(merged["municipality_id"], merged["municipality"], strict=True)
+    ]
+    half = (len(names) + 1) // 2
+    for offset, chunk in ((0.0, names[:half]), (0.52, names[half:])):
+        key.text(
+            offset,
+            1.0,
+            "\n".join(chunk),
+            va="top",
+            ha="left",
+            fontsize=8,
+            linespacing=1.25,
+            transform=key.transAxes,
+        )
     style.source_note(
         figure, f"{source}; boundaries (c) OpenStreetMap contributors, via geoBoundaries"
     )
-    return figure
+    plotted = merged.drop(columns="geometry").assign(
+        label_lon=[p.x for p in points], label_lat=[p.y for p in points]
+    )
+    return figure, pd.DataFrame(plotted)
 
 
-def power_curves(power: pd.DataFrame) -> Figure:
-    """Power of the NB2 Wald test and the permutation test against the true IRR."""
-    figure, axes = style.new_figure()
-    for key, group in power.melt(
-        id_vars=["term", "true_irr"],
-        value_vars=["power_nb2_wald", "power_permutation"],
-        var_name="test",
-        value_name="power",
-    ).groupby(["term", "test"]):
-        term, test = str(key[0]), str(key[1])
-        label = f"{term.replace('_', ' ')}: {'NB2 Wald' if 'wald' in test else 'permutation'}"
-        axes.plot(group["true_irr"], group["power"], marker="o", label=label)
-    axes.axhline(0.8, color="#444", linestyle=":", linewidth=1)
-    axes.axhline(0.05, color="#444", linestyle="--", linewidth=1)
-    axes.set_xlabel("true incidence-rate ratio (per SD; charity: presence)")
-    axes.set_ylabel("share of simulations rejecting at 5%")
-    axes.set_ylim(0, 1)
-    axes.set_title("Power of the municipal design")
-    axes.legend(fontsize=8)
-    style.source_note(figure, "simulation on the real covariates and the published national total")
-    return figure
-
-
-def irr_forest(coefficients: pd.DataFrame, title: str, source: str) -> Figure:
+@styled
+def irr_forest(coefficients: pd.DataFrame, title: str, source: str) -> Plot:
     """IRRs with 95% intervals on a log scale, one row per term and model."""
     rows = coefficients[coefficients["term"] != "const"].reset_index(drop=True)
-    figure, axes = style.new_figure(7.0, 0.8 + 0.45 * len(rows))
-    labels = [f"{r.term} ({r.family})" for r in rows.itertuples()]
+    figure, axes = style.new_figure(style.FULL_WIDTH, 1.2 + 0.4 * len(rows))
+    family = rows["family"] if "family" in rows.columns else pd.Series([""] * len(rows))
+    labels = [f"{humanise(str(t))} ({f})" for t, f in zip(rows["term"], family, strict=True)]
     positions = np.arange(len(rows))
     axes.errorbar(
         rows["incidence_rate_ratio"],
@@ -124,9 +249,9 @@ def irr_forest(coefficients: pd.DataFrame, title: str, source: str) -> Figure:
     axes.set_xlabel("incidence-rate ratio (log scale)")
     axes.set_title(title)
     style.source_note(figure, source)
-    if bool(rows.get("synthetic", pd.Series([False])).any()):
+    if _synthetic(rows):
         style.synthetic_badge(figure)
-    return figure
+    return figure, rows.assign(y_position=positions)
 
 
 SPEC_DIMENSIONS = (
@@ -139,60 +264,134 @@ SPEC_DIMENSIONS = (
 )
 
 
-def specification_curve(table: pd.DataFrame, focal: str, outcome: str = "main") -> Figure:
-    """Estimates sorted with 95% intervals (top) and the choices behind each (bottom)."""
-    rows = table[(table["focal"] == focal) & (table["outcome"] == outcome)]
-    rows = rows.sort_values("rate_ratio").reset_index(drop=True)
-    options = [(d, str(v)) for d in SPEC_DIMENSIONS for v in sorted(rows[d].astype(str).unique())]
-    style.apply()
-    figure = plt.figure(figsize=(8.0, 3.0 + 0.16 * len(options)), layout="constrained")
-    top, bottom = figure.subplots(
-        2, 1, sharex=True, gridspec_kw={"height_ratios": [2.2, 0.16 * len(options) + 0.6]}
+def _present(value: Any) -> bool:
+    return not (pd.isna(value) or str(value).strip() in {"", "nan", "None"})
+
+
+def _model_description(outcome: str) -> str:
+    if outcome.startswith("crossnational"):
+        return "multiverse of cross-national models (ICSR January 2015, real data)"
+    return "multiverse of municipal models"
+
+
+@styled
+def specification_curve(table: pd.DataFrame, focal: str, outcome: str = "main") -> Plot:
+    """Estimates sorted with 95% intervals (top) and the choices behind each (bottom).
+
+    Placebo specifications (a ``placebo`` column, e.g. post-2014 charity measures) are
+    drawn apart, to the right of a gap and with hollow markers, and counted separately
+    in the title.  A dimension with no value for these specifications (the charity
+    measure across countries) is left out of the lower panel.
+    """
+    rows = table[(table["focal"] == focal) & (table["outcome"] == outcome)].copy()
+    placebo = (
+        rows["placebo"].fillna(False).astype(bool)
+        if "placebo" in rows.columns
+        else pd.Series(False, index=rows.index)
     )
-    x = np.arange(len(rows))
+    rows["placebo"] = placebo
+    rows = rows.sort_values(["placebo", "rate_ratio"]).reset_index(drop=True)
+    n_main = int((~rows["placebo"]).sum())
+    n_placebo = int(rows["placebo"].sum())
+    gap = max(2, len(rows) // 40) if n_placebo else 0
+    rows["x"] = np.arange(len(rows)) + np.where(rows["placebo"], gap, 0)
+    options = []
+    for dimension in SPEC_DIMENSIONS:
+        if dimension not in rows.columns:
+            continue
+        present = sorted({str(v) for v in rows[dimension] if _present(v)})
+        if not present:
+            continue  # e.g. no charity measure across countries: no "charity: nan" row
+        options += [(dimension, value) for value in present]
+    height_options = 0.17 * len(options) + 0.5
+    figure = plt.figure(figsize=(style.FULL_WIDTH, 2.8 + height_options), layout="constrained")
+    top, bottom = figure.subplots(
+        2, 1, sharex=True, gridspec_kw={"height_ratios": [2.4, height_options]}
+    )
     significant = (rows["randomization_p"] < 0.05).to_numpy()
-    for mask, colour, label in (
-        (significant, style.OKABE_ITO[5], "randomization p < 0.05"),
-        (~significant, style.OKABE_ITO[1], "p >= 0.05"),
+    is_placebo = rows["placebo"].to_numpy()
+    x = rows["x"].to_numpy()
+    for mask, colour, label, face in (
+        (significant & ~is_placebo, style.OKABE_ITO[5], "randomization p < 0.05", None),
+        (~significant & ~is_placebo, style.OKABE_ITO[4], "randomization p ≥ 0.05", None),
+        (is_placebo, "#555555", "placebo (post-2014 charity)", "none"),
     ):
+        if not mask.any():
+            continue
         top.vlines(
             x[mask],
             rows["ratio_low"][mask],
             rows["ratio_high"][mask],
             color=colour,
-            alpha=0.25,
-            linewidth=0.6,
+            alpha=0.3,
+            linewidth=0.7,
         )
-        top.scatter(x[mask], rows["rate_ratio"][mask], color=colour, s=4, label=label)
+        top.scatter(
+            x[mask],
+            rows["rate_ratio"][mask],
+            s=10,
+            label=label,
+            facecolors=face or colour,
+            edgecolors=colour,
+            linewidths=0.6,
+        )
+    if n_placebo:
+        boundary = x[~is_placebo].max() + gap / 2 if n_main else 0
+        for axes in (top, bottom):
+            axes.axvline(boundary, color="#999", linewidth=0.8, linestyle=":")
     top.axhline(1.0, color="#444", linewidth=1)
     top.set_yscale("log")
     top.set_ylabel("rate ratio (log scale)")
-    top.set_title(f"Specification curve: {focal} ({len(rows)} specifications)")
-    top.legend(loc="upper left", fontsize=8)
+    counted = f"{n_main} specifications" + (
+        f", and {n_placebo} placebo specifications at the right" if n_placebo else ""
+    )
+    top.set_title(f"Specification curve, {humanise(focal).lower()}: {counted}")
+    top.legend(loc="upper left")
     for position, (dimension, value) in enumerate(options):
         chosen = (rows[dimension].astype(str) == value).to_numpy()
-        bottom.scatter(x[chosen], np.full(chosen.sum(), position), s=2, color="#333", marker="|")
-    bottom.set_yticks(range(len(options)), [f"{d}: {v}" for d, v in options], fontsize=7)
-    bottom.invert_yaxis()
-    bottom.set_xlabel("specifications, sorted by estimate")
-    style.source_note(
-        figure,
-        "multiverse of municipal models; outcome: "
-        + ", ".join(sorted(set(rows["outcome_source"]))),
+        bottom.scatter(x[chosen], np.full(chosen.sum(), position), s=6, color="#333", marker="|")
+    bottom.set_yticks(
+        range(len(options)),
+        [
+            f"{dimension.replace('_', ' ')}: {MODEL_NAMES.get(value) or humanise(value)}"
+            for dimension, value in options
+        ],
     )
-    if bool(rows["synthetic"].any()):
+    bottom.set_ylim(len(options) - 0.5, -0.5)
+    bottom.grid(False)
+    bottom.set_xlabel("specifications, sorted by estimate")
+    sources = ", ".join(sorted(set(rows["outcome_source"].astype(str))))
+    style.source_note(figure, f"{_model_description(outcome)}; outcome: {sources}")
+    if _synthetic(rows):
         style.synthetic_badge(figure)
-    return figure
+    keep = [
+        c
+        for c in (
+            *SPEC_DIMENSIONS,
+            "outcome",
+            "focal",
+            "placebo",
+            "rate_ratio",
+            "ratio_low",
+            "ratio_high",
+            "randomization_p",
+            "outcome_source",
+            "synthetic",
+            "x",
+        )
+        if c in rows.columns
+    ]
+    return figure, rows[keep]
 
 
-def design_power_curves(power: pd.DataFrame, national_total: int) -> Figure:
+@styled
+def design_power_curves(power: pd.DataFrame, national_total: int) -> Plot:
     """Design analysis under stated assumptions: power against the true IRR, one panel
     per tested term, one colour per overdispersion alpha, solid = permutation test,
-    dashed = size-corrected Wald test; at one national total."""
+    dashed = size-corrected Wald test; at one national total (persons)."""
     rows = power[power["national_total"] == national_total]
     terms = sorted(rows["term"].unique())
-    style.apply()
-    figure = plt.figure(figsize=(8.0, 3.6), layout="constrained")
+    figure = plt.figure(figsize=(style.FULL_WIDTH, 4.2), layout="constrained")
     axes = np.atleast_1d(figure.subplots(1, len(terms), sharey=True))
     alphas = sorted(rows["generator_alpha"].unique())
     for ax, term in zip(axes, terms, strict=True):
@@ -217,14 +416,22 @@ def design_power_curves(power: pd.DataFrame, national_total: int) -> Figure:
         ax.axhline(0.8, color="#444", linestyle=":", linewidth=1)
         ax.axhline(0.05, color="#444", linestyle=":", linewidth=1)
         ax.set_ylim(0, 1)
-        ax.set_title(term.replace("_", " "), fontsize=9)
+        ax.set_title(humanise(term))
         ax.set_xlabel("true incidence-rate ratio")
     axes[0].set_ylabel("share of simulations rejecting at 5%")
-    axes[-1].legend(fontsize=6)
+    axes[-1].legend(fontsize=8)
     figure.suptitle(f"Design analysis under stated assumptions (national total {national_total})")
     style.source_note(
         figure,
         "NB2 outcomes simulated on the real covariates, conditioned on the national total; "
         "alpha is assumed, not estimated",
     )
-    return figure
+    keep = [
+        "term",
+        "generator_alpha",
+        "true_irr",
+        "national_total",
+        "power_permutation",
+        "power_wald_size_corrected",
+    ]
+    return figure, rows[[c for c in keep if c in rows.columns]].reset_index(drop=True)

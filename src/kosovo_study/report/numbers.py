@@ -25,11 +25,154 @@ def fighters(national: pd.DataFrame) -> dict[str, Any]:
         "total_max": float(totals["value"].max()),
         "total_sources": int(totals["source_key"].nunique()),
         "published_rows": int((~national["derived"]).sum()),
+        "derived_rows": int(national["derived"].sum()),
+        "national_rows": len(national),
         "harmonised_points": len(harmonised),
         "harmonised_max": float(harmonised["value"].max()),
         "dead_max": float(dead["value"].max()),
         "returned_max": float(returned["value"].max()),
     }
+
+
+def undated_totals(national: pd.DataFrame) -> dict[str, Any]:
+    """Totals published without a reference date, listed in words for the prose.
+
+    They are shown apart in the figure ("undated"); the text names them so a reader
+    sees every total the range quotes.
+    """
+    totals = national[national["statistic"] == "total_travelled"]
+    undated = totals[totals["reference_date"].fillna("").astype(str).str.strip() == ""]
+    values = [
+        f"{v:.0f} ({k})" for v, k in zip(undated["value"], undated["source_key"], strict=True)
+    ]
+    text = " and ".join([", ".join(values[:-1]), values[-1]] if len(values) > 1 else values)
+    return {
+        "undated_count": len(undated),
+        "undated_list": text or "none",
+        "dated_total_max": float(totals.loc[totals.index.difference(undated.index), "value"].max()),
+    }
+
+
+def kosovo_place(countries: pd.DataFrame) -> dict[str, Any]:
+    """Kosovo among the countries ICSR listed in January 2015: fighters per million.
+
+    Per capita = ICSR Jan-2015 point estimate / population 2014 x 1e6 (World Bank; for
+    Kosovo as the countries table gives it).  Empty dict when Kosovo or the columns are
+    absent, so the page can say the comparison is unavailable.
+    """
+    needed = {"iso3", "icsr_2015_point", "icsr_2015_listed", "population_2014"}
+    if not needed <= set(countries.columns):
+        return {}
+    listed = countries[countries["icsr_2015_listed"].fillna(False).astype(bool)].copy()
+    listed = listed[listed["population_2014"] > 0]
+    listed["per_million"] = listed["icsr_2015_point"] / listed["population_2014"] * 1e6
+    listed = listed.sort_values("per_million", ascending=False).reset_index(drop=True)
+    kosovo = listed.index[listed["iso3"] == "XKX"]
+    if len(kosovo) == 0:
+        return {}
+    row = listed.loc[kosovo[0]]
+    return {
+        "xk_fighters_icsr": float(row["icsr_2015_point"]),
+        "xk_per_million": float(row["per_million"]),
+        "xk_rank_per_capita": int(kosovo[0]) + 1,
+        "xk_listed_countries": len(listed),
+    }
+
+
+def crossnational_sentences(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """The abstract's cross-national sentences, from :func:`crossnational_findings` (the
+    chosen, calibrated model under multiple imputation); when the result tables are
+    missing, the sentences say so instead of showing a number."""
+    try:
+        cn = crossnational_findings(tables)
+    except (KeyError, IndexError):
+        return {
+            "cn_unemployment_finding": "not available in this build",
+            "abstract_crossnational": "the cross-national results are not available in this build",
+            "abstract_kosovo_prediction": "Kosovo's predicted count is not available in this build",
+        }
+    finding = (
+        f"youth unemployment: {cn['cn_ame_youth']:,.0f} fighters per SD "
+        f"(95% interval {cn['cn_ame_youth_low']:,.0f} to {cn['cn_ame_youth_high']:,.0f})"
+    )
+    if "cn_or_youth" in cn:
+        finding += (
+            f", and an odds ratio of {cn['cn_or_youth']:.2f} per SD for having any fighters "
+            f"(95% interval {cn['cn_or_youth_low']:.2f} to {cn['cn_or_youth_high']:.2f})"
+        )
+    return {
+        "cn_unemployment_finding": finding,
+        "abstract_crossnational": (
+            f"in {cn['cn_n']} countries (multiple imputation, m = {cn['cn_imputations']}), the "
+            f"best-predicting calibrated model ({cn['cn_main_estimator']}) gives average "
+            f"marginal effects on ICSR's January 2015 counts of {finding}; for log GDP per "
+            f"capita {cn['cn_ame_gdp']:,.0f} ({cn['cn_ame_gdp_low']:,.0f} to "
+            f"{cn['cn_ame_gdp_high']:,.0f}) and for the Muslim share {cn['cn_ame_muslim']:,.0f} "
+            f"({cn['cn_ame_muslim_low']:,.0f} to {cn['cn_ame_muslim_high']:,.0f})"
+        ),
+        "abstract_kosovo_prediction": (
+            f"predicted out of sample, Kosovo's count has a median of "
+            f"{cn['cn_kosovo_median']:,.0f} (95% prediction interval {cn['cn_kosovo_low']:,.0f} "
+            f"to {cn['cn_kosovo_high']:,.0f}) against {cn['cn_kosovo_observed']:,.0f} observed: "
+            f"{cn['cn_kosovo_position']} the interval, so its count is what its unemployment, "
+            "income and religious composition predict, within a wide margin"
+        ),
+    }
+
+
+def abstract(
+    processed: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame], metadata: dict[str, Any]
+) -> dict[str, Any]:
+    """Sentences of the abstract, each built from data or results (or saying it is absent).
+
+    Every number is formatted here from a result; a missing result gives a sentence
+    that says so, never "nan" or an empty glue.
+    """
+    values: dict[str, Any] = {}
+    place = kosovo_place(processed.get("countries", pd.DataFrame()))
+    values["abstract_kosovo_place"] = (
+        f"ICSR's January 2015 estimate for Kosovo, {place['xk_fighters_icsr']:.0f} persons, "
+        f"is {place['xk_per_million']:.0f} per million inhabitants: rank "
+        f"{place['xk_rank_per_capita']} of the {place['xk_listed_countries']} countries "
+        "ICSR listed with a population figure"
+        if place
+        else "Kosovo's place among the countries ICSR listed is not available in this build"
+    )
+    values.update(crossnational_sentences(tables))
+    mde = tables.get("municipal_mde")
+    total = metadata.get("national_total")
+    detectable: dict[str, str] = {}
+    for short, term in (("unemployment", UNEMPLOYMENT), ("charity", CHARITY)):
+        text = "no incidence-rate ratio on the simulated grid"
+        needed = {"term", "test", "mde_irr", "national_total", "generator_alpha"}
+        if mde is not None and needed <= set(mde.columns) and total is not None:
+            rows = mde[
+                (mde["term"] == term)
+                & (mde["test"] == "power_permutation")
+                & (mde["national_total"] == total)
+            ].sort_values("generator_alpha")
+            found = rows.dropna(subset=["mde_irr"])
+            if len(found):
+                low = found.iloc[0]
+                text = (
+                    f"an incidence-rate ratio of {low['mde_irr']:.2f} or more at the smallest "
+                    f"assumed overdispersion (alpha {low['generator_alpha']:g})"
+                )
+                if len(found) < len(rows):
+                    text += ", and none on the grid at the largest"
+        detectable[short] = text
+        values[f"design_{short}"] = text
+    n = metadata.get("municipal_n")
+    values["abstract_design"] = (
+        f"with the {int(n)} municipalities enumerated in 2011 and the national total of "
+        f"{int(total)} adult fighters, a permutation test would detect with 80% power "
+        f"{detectable['unemployment']} per SD of unemployment concern, and "
+        f"{detectable['charity']} for charity presence (a design analysis under stated "
+        "assumptions, not a finding)"
+        if n is not None and mde is not None and total is not None
+        else "the design analysis is not available in this build"
+    )
+    return values
 
 
 def coverage(variables: pd.DataFrame) -> dict[str, Any]:

@@ -1,4 +1,8 @@
-"""The house style of every figure: one place for palette, fonts and the synthetic badge.
+"""The house style of every figure: one packaged ``.mplstyle``, the palette and the badge.
+
+The style lives in ``kosovo.mplstyle`` beside this module and is applied only inside
+:func:`figure_context` (``plt.style.context``), so importing the package or drawing a
+figure never changes a user's global matplotlib settings.
 
 Palette: Okabe & Ito (2008), "Color Universal Design", distinguishable with the
 common colour-vision deficiencies.  Sequential maps use viridis (perceptually
@@ -7,10 +11,18 @@ uniform, colour-blind safe).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
 import matplotlib.pyplot as plt
-import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.text import Text
+
+#: The packaged style sheet (a path matplotlib's ``plt.style.context`` accepts).
+STYLE = Path(str(resources.files("kosovo_study.report").joinpath("kosovo.mplstyle")))
 
 OKABE_ITO = (
     "#E69F00",
@@ -24,37 +36,29 @@ OKABE_ITO = (
 )
 SEQUENTIAL = "viridis"
 BADGE_TEXT = "SYNTHETIC DATA - not a finding"
+#: The smallest font size (points) any text may have at printed size (issue 11).
+MIN_FONT_PT = 8.0
+#: Width (inches) of a full-width figure: the PDF's text width, so sizes are printed sizes.
+FULL_WIDTH = 7.0
 
 
-def apply() -> None:
-    """Set the seaborn/matplotlib defaults used by every figure function."""
-    sns.set_theme(
-        context="notebook",
-        style="whitegrid",
-        palette=list(OKABE_ITO),
-        font="DejaVu Sans",
-        rc={
-            "figure.dpi": 110,
-            "savefig.dpi": 150,
-            "axes.titlesize": 12,
-            "axes.labelsize": 11,
-            "xtick.labelsize": 10,
-            "ytick.labelsize": 10,
-            "legend.fontsize": 9,
-            "figure.autolayout": False,
-        },
-    )
+@contextmanager
+def figure_context() -> Iterator[None]:
+    """Draw inside the house style; the caller's rcParams are restored afterwards."""
+    with plt.style.context(STYLE):
+        yield
 
 
-def new_figure(width: float = 7.0, height: float = 4.0) -> tuple[Figure, Axes]:
-    apply()
-    figure, axes = plt.subplots(figsize=(width, height), layout="constrained")
+def new_figure(width: float = FULL_WIDTH, height: float = 4.0) -> tuple[Figure, Axes]:
+    """A figure in the house style (constrained layout), sized in printed inches."""
+    with figure_context():
+        figure, axes = plt.subplots(figsize=(width, height), layout="constrained")
     return figure, axes
 
 
 def source_note(figure: Figure, source: str) -> None:
     """Name the data source under the figure (every caption must say where data came from)."""
-    figure.text(0.01, -0.02, f"Source: {source}", ha="left", va="top", fontsize=8, color="#444")
+    figure.text(0.01, -0.01, f"Source: {source}", ha="left", va="top", fontsize=8, color="#444")
 
 
 def synthetic_badge(figure: Figure) -> None:
@@ -65,9 +69,29 @@ def synthetic_badge(figure: Figure) -> None:
         BADGE_TEXT,
         ha="right",
         va="top",
-        fontsize=10,
+        fontsize=9,
         fontweight="bold",
         color="white",
-        bbox={"boxstyle": "round,pad=0.3", "facecolor": "#D55E00", "edgecolor": "none"},
+        bbox={"boxstyle": "round,pad=0.3", "facecolor": "#B34700", "edgecolor": "none"},
     )
     figure.synthetic = True  # type: ignore[attr-defined]
+
+
+def smallest_font(figure: Figure) -> float:
+    """The smallest font size (points) of any text ``figure`` draws.
+
+    Axis labels and tick labels of axes that are switched off (maps) are not drawn
+    and are not counted.
+    """
+    hidden: set[int] = set()
+    for axes in figure.axes:
+        if not axes.axison:
+            for axis in (axes.xaxis, axes.yaxis):
+                hidden.add(id(axis.label))
+                hidden.update(id(t) for t in axis.get_ticklabels())
+    sizes = [
+        text.get_fontsize()
+        for text in figure.findobj(Text)
+        if text.get_visible() and text.get_text().strip() and id(text) not in hidden
+    ]
+    return float(min(sizes)) if sizes else MIN_FONT_PT

@@ -1,104 +1,225 @@
-"""Regression tables rendered from result tables to Markdown, HTML and LaTeX.
+"""Tables as a journal prints them, in HTML and LaTeX from one renderer (pandas ``Styler``).
 
-A :class:`RegressionTable` is built from the tidy coefficient and fit-statistic
-tables that the models stage writes; it never refits anything.  Cells show the
-estimate (incidence-rate ratio by default) with its 95% interval below; the
-footer gives N, log-likelihood, AIC, pseudo-R² and the outcome source.  A table
-fed by a synthetic outcome says so in its title and in every column header.
+Two builders, one renderer:
+
+* :func:`table` shows any data or result table: human headers and units from
+  ``variables.csv`` and :data:`~kosovo_study.report.labels.RESULT_LABELS`, no index
+  column, precision by kind (counts as integers, ratios with 2 decimals, p with 3),
+  hashes in full in a copyable monospace column, links for URLs.
+* :func:`regression_table` turns the tidy coefficient and fit-statistic tables the
+  models stage writes into terms x models, one "estimate [95% interval]" per cell,
+  with the statistics rows at the bottom and notes (estimator, SE, N, outcome).
+
+Both return a :class:`Table`; escaping is pandas' own (``Styler.format(escape=...)``),
+which covers every HTML and LaTeX special character.  Whether a table is synthetic is
+read from its data (a ``synthetic`` column, an ``outcome_source`` of "synthetic" or
+``DataFrame.attrs["synthetic"]``), never from the caller, and the caption then carries
+one SYNTHETIC badge.  In the browser a wide table scrolls inside its own box.
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
+from pandas.io.formats import style_render
+from pandas.io.formats.style import Styler
 
-FOOTER = (
-    ("n", "N", "{:.0f}"),
-    ("log_likelihood", "Log-likelihood", "{:.1f}"),
-    ("aic", "AIC", "{:.1f}"),
-    ("pseudo_r2", "Pseudo-R² (McFadden)", "{:.3f}"),
-    ("alpha", "NB2 alpha", "{:.2f}"),
+from kosovo_study.report.labels import (
+    MISSING,
+    MODEL_NAMES,
+    Column,
+    Kind,
+    describe_columns,
+    format_value,
+    humanise,
+    term_label,
+)
+
+BADGE_HTML = '<span class="synthetic-badge">SYNTHETIC DATA</span>'
+BADGE_TEXT = "SYNTHETIC DATA, not a finding."
+
+#: Fit statistics shown under the coefficients, in this order: (column, label, kind).
+FOOTER: tuple[tuple[str, str, Kind], ...] = (
+    ("n", "N", "count"),
+    ("countries_with_fighters", "Units with a positive count", "count"),
+    ("log_likelihood", "Log-likelihood", "ratio"),
+    ("aic", "AIC", "ratio"),
+    ("pseudo_r2", "Pseudo-R² (McFadden)", "ratio"),
+    ("alpha", "NB2 \u03b1", "ratio"),
 )
 
 
+def _latex_escape(text: str) -> str:
+    """pandas' LaTeX escaping (the one ``Styler.format(escape="latex")`` applies)."""
+    escape: Callable[[str], str] = vars(style_render)["_escape_latex"]
+    return escape(text)
+
+
+def is_synthetic(frame: pd.DataFrame) -> bool:
+    """True when the data say any row is synthetic (the caller is never asked)."""
+    if bool(frame.attrs.get("synthetic", False)):
+        return True
+    if "synthetic" in frame.columns and bool(frame["synthetic"].fillna(False).astype(bool).any()):
+        return True
+    if "outcome_source" in frame.columns:
+        return bool(frame["outcome_source"].astype(str).str.lower().eq("synthetic").any())
+    return False
+
+
 @dataclass(frozen=True)
-class RegressionTable:
-    """A rendered-ready regression table: ``body`` (terms x models) and metadata."""
+class Table:
+    """A table ready to print: the values shown, how each column is shown, caption, notes.
+
+    ``frame`` holds the raw values (saved as the table's data file); ``rule_before``
+    names the row positions that get a rule above them (the statistics block of a
+    regression table).
+    """
 
     title: str
-    body: pd.DataFrame
+    frame: pd.DataFrame
+    columns: tuple[Column, ...]
     synthetic: bool
-    note: str
+    notes: tuple[str, ...] = ()
+    rule_before: tuple[int, ...] = ()
+    label_column: bool = False
+    extra_classes: tuple[str, ...] = field(default=())
+    #: Anchor id of the table in HTML (set by the book, e.g. "kosovo-national").
+    name: str = ""
 
     @property
     def caption(self) -> str:
-        flag = "SYNTHETIC DATA, not a finding. " if self.synthetic else ""
-        return f"{flag}{self.title}. {self.note}"
+        """Plain-text caption (one SYNTHETIC flag at most)."""
+        return f"{BADGE_TEXT} {self.title}" if self.synthetic else self.title
 
-    def to_markdown(self) -> str:
-        header = ["", *self.body.columns]
-        lines = [
-            f"**{self.caption}**",
-            "",
-            "| " + " | ".join(header) + " |",
-            "|" + "---|" * len(header),
-        ]
-        for label, row in self.body.iterrows():
-            cells = [str(label), *[str(v).replace("\n", "<br>") for v in row]]
-            lines.append("| " + " | ".join(cells) + " |")
-        return "\n".join(lines) + "\n"
+    @property
+    def note(self) -> str:
+        return " ".join(self.notes)
+
+    def styler(self, target: str) -> Styler:
+        """A pandas Styler for ``target`` ("html" or "latex"): formats, escaping, classes."""
+        styler = self.frame.style.hide(axis="index")
+        for column in self.columns:
+            styler = styler.format(
+                _formatter(column.kind, target),
+                subset=[column.name],
+                escape=None,  # the formatter escapes its own output (see _formatter)
+                na_rep=MISSING,
+            )
+        headers = [column.header for column in self.columns]
+        if self.label_column:
+            headers[0] = ""
+        escape = html.escape if target == "html" else _latex_escape
+        styler = styler.relabel_index([escape(h) for h in headers], axis="columns")
+        classes = pd.DataFrame("", index=self.frame.index, columns=self.frame.columns)
+        for column in self.columns:
+            if column.kind in {"count", "ratio", "number", "p", "year"}:
+                classes[column.name] = "num"
+            elif column.kind == "hash":
+                classes[column.name] = "hash"
+        if self.label_column:
+            classes[self.frame.columns[0]] = "row-label"
+        for position in self.rule_before:
+            classes.iloc[position, :] = classes.iloc[position, :] + " rule-above"
+        return styler.set_td_classes(classes)
 
     def to_html(self) -> str:
-        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in self.body.columns)
-        rows = "".join(
-            "<tr><th>"
-            + html.escape(str(label))
-            + "</th>"
-            + "".join(f"<td>{html.escape(str(v)).replace(chr(10), '<br>')}</td>" for v in row)
-            + "</tr>"
-            for label, row in self.body.iterrows()
+        badge = f"{BADGE_HTML} " if self.synthetic else ""
+        styler = self.styler("html").set_caption(badge + html.escape(self.title))
+        classes = " ".join(("kosovo-table", *self.extra_classes))
+        body = styler.to_html(table_attributes=f'class="{classes}"', cell_ids=False)
+        label = html.escape(self.caption, quote=True)
+        notes = (
+            f'<p class="table-notes"><em>Notes:</em> {html.escape(self.note)}</p>'
+            if self.notes
+            else ""
         )
-        badge = '<span class="synthetic-badge">SYNTHETIC DATA</span> ' if self.synthetic else ""
+        anchor = f' id="{html.escape(self.name, quote=True)}"' if self.name else ""
+        # role/tabindex/aria-label: a scrollable region must be reachable by keyboard (axe).
         return (
-            f'<table class="regression-table"><caption>{badge}'
-            f"{html.escape(self.caption)}</caption><thead><tr><th></th>{head}</tr></thead>"
-            f"<tbody>{rows}</tbody></table>"
+            f'<div class="kosovo-table-block"{anchor}>'
+            f'<div class="table-scroll" role="region" tabindex="0" aria-label="{label}">'
+            f"{body}</div>{notes}</div>"
         )
 
     def to_latex(self) -> str:
-        def escape(text: object) -> str:
-            value = str(text)
-            for old, new in (
-                ("\\", r"\textbackslash{}"),
-                ("&", r"\&"),
-                ("%", r"\%"),
-                ("_", r"\_"),
-                ("#", r"\#"),
-                ("²", r"$^2$"),
-            ):
-                value = value.replace(old, new)
-            return value.replace("\n", r" \newline ")
+        caption = _latex_escape(self.caption)
+        styler = self.styler("latex")
+        latex = styler.to_latex(caption=caption, hrules=True, environment="table")
+        if self.notes:
+            notes = _latex_escape(self.note)
+            latex = latex.replace(
+                r"\end{table}", rf"\par\footnotesize\emph{{Notes:}} {notes}" + "\n" + r"\end{table}"
+            )
+        return latex
 
-        columns = "l" + "r" * len(self.body.columns)
-        lines = [
-            r"\begin{table}[htbp]",
-            r"\centering",
-            rf"\caption{{{escape(self.caption)}}}",
-            rf"\begin{{tabular}}{{{columns}}}",
-            r"\hline",
-            " & ".join(["", *[escape(c) for c in self.body.columns]]) + r" \\",
-            r"\hline",
+    def to_markdown(self) -> str:
+        """A pipe table (for terminals and READMEs): same labels and precision."""
+        headers = [
+            "" if self.label_column and i == 0 else c.header for i, c in enumerate(self.columns)
         ]
-        for label, row in self.body.iterrows():
-            lines.append(" & ".join([escape(label), *[escape(v) for v in row]]) + r" \\")
-        lines += [r"\hline", r"\end{tabular}", r"\end{table}"]
+        lines = [f"**{self.caption}**", "", "| " + " | ".join(headers) + " |"]
+        lines.append("|" + "---|" * len(headers))
+        for row in self.frame.itertuples(index=False):
+            cells = [format_value(v, c.kind) for v, c in zip(row, self.columns, strict=True)]
+            lines.append("| " + " | ".join(c.replace("|", r"\|") for c in cells) + " |")
+        if self.notes:
+            lines += ["", f"Notes: {self.note}"]
         return "\n".join(lines) + "\n"
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def _repr_latex_(self) -> str:
+        return self.to_latex()
+
+
+def _formatter(kind: Kind, target: str) -> Callable[[Any], str]:
+    if kind == "url":
+        if target == "latex":
+            return lambda value: MISSING if pd.isna(value) else rf"\url{{{value}}}"
+        return lambda value: (
+            MISSING
+            if pd.isna(value)
+            else f'<a href="{html.escape(str(value), quote=True)}">{html.escape(str(value))}</a>'
+        )
+    # Escape the *formatted* text: Styler's own escape= applies to string inputs only,
+    # and a formatted number can hold a special character ("< 0.001").
+    escape = html.escape if target == "html" else _latex_escape
+    return lambda value: escape(format_value(value, kind))
+
+
+def table(
+    frame: pd.DataFrame,
+    title: str,
+    *,
+    variables: pd.DataFrame | None = None,
+    labels: dict[str, str] | None = None,
+    notes: Sequence[str] = (),
+) -> Table:
+    """Any data or result table, printed: no index, labelled headers, precision by kind.
+
+    ``variables`` is ``data/processed/variables.csv`` (units of data variables);
+    ``labels`` overrides headers.  A ``synthetic`` column is dropped when every row is
+    synthetic (the caption says so) and kept, as yes/no, when rows are mixed.
+    """
+    shown = frame.reset_index(drop=True).copy()
+    synthetic = is_synthetic(frame)
+    if "synthetic" in shown.columns and shown["synthetic"].fillna(False).astype(bool).all():
+        shown = shown.drop(columns="synthetic")
+    columns = tuple(describe_columns(shown, variables, labels))
+    extra = ("wide",) if len(columns) > 6 else ()
+    return Table(title, shown, columns, synthetic, tuple(notes), extra_classes=extra)
 
 
 def _cell(row: pd.Series, estimate: str, low: str, high: str) -> str:
-    return f"{row[estimate]:.2f}\n[{row[low]:.2f}, {row[high]:.2f}]"
+    value = format_value(row[estimate], "ratio")
+    if pd.isna(row[low]) or pd.isna(row[high]):
+        return value
+    return f"{value} [{format_value(row[low], 'ratio')}, {format_value(row[high], 'ratio')}]"
 
 
 def regression_table(
@@ -110,22 +231,66 @@ def regression_table(
     interval: tuple[str, str] = ("irr_low", "irr_high"),
     labels: dict[str, str] | None = None,
     note: str = "Incidence-rate ratios with robust 95% intervals.",
-) -> RegressionTable:
-    """Terms as rows, one column per value of ``column`` (e.g. model family)."""
+    *,
+    variables: pd.DataFrame | None = None,
+    outcome: str = "",
+) -> Table:
+    """Terms as rows, one column per value of ``column`` (e.g. model family).
+
+    Each cell is "estimate [low, high]"; the constant is left out; fit statistics
+    (N, log-likelihood, AIC, pseudo-R², NB2 alpha) follow the terms below a rule; the
+    notes give ``note`` (estimator and SE type), N per model and ``outcome`` (the
+    outcome's definition).  Terms missing from a model are shown as a dash.
+    """
     labels = labels or {}
-    body: dict[str, dict[str, str]] = {}
-    synthetic = bool(coefficients.get("synthetic", pd.Series([False])).any())
-    source = ", ".join(sorted(set(coefficients.get("outcome_source", pd.Series(["real"])))))
-    for name, group in coefficients.groupby(column, sort=False):
-        header = f"{name} (SYNTHETIC)" if synthetic else str(name)
-        cells = {}
-        for _, row in group[group["term"] != "const"].iterrows():
-            cells[labels.get(row["term"], row["term"])] = _cell(row, estimate, *interval)
-        stats_row = statistics[statistics[column] == name].iloc[0]
-        for key, label, fmt in FOOTER:
-            value = stats_row.get(key)
-            cells[label] = "" if value is None or pd.isna(value) else fmt.format(value)
-        cells["Outcome"] = source
-        body[header] = cells
-    frame = pd.DataFrame(body)
-    return RegressionTable(title=title, body=frame.fillna(""), synthetic=synthetic, note=note)
+    models = list(dict.fromkeys(coefficients[column].tolist()))
+    terms = [t for t in dict.fromkeys(coefficients["term"].astype(str).tolist()) if t != "const"]
+    rows: list[dict[str, str]] = []
+    for term in terms:
+        row = {"": labels.get(term) or term_label(term, variables)}
+        for model in models:
+            match = coefficients[(coefficients[column] == model) & (coefficients["term"] == term)]
+            row[str(model)] = _cell(match.iloc[0], estimate, *interval) if len(match) else MISSING
+        rows.append(row)
+    n_values: list[str] = []
+    for key, label, kind in FOOTER:
+        if key not in statistics.columns:
+            continue
+        row = {"": label}
+        for model in models:
+            match = statistics[statistics[column] == model]
+            value = match.iloc[0][key] if len(match) else None
+            row[str(model)] = format_value(value, kind)
+        if key == "n":
+            n_values = [f"{MODEL_NAMES.get(str(m), str(m))} {row[str(m)]}" for m in models]
+        if any(v != MISSING for k, v in row.items() if k):
+            rows.append(row)
+    frame = pd.DataFrame(rows, columns=["", *map(str, models)])
+    header_labels = {str(m): MODEL_NAMES.get(str(m)) or humanise(str(m)) for m in models}
+    columns = (
+        Column("", "", "text"),
+        *(Column(str(m), header_labels[str(m)], "text") for m in models),
+    )
+    notes = [note]
+    if n_values:
+        notes.append("N: " + "; ".join(n_values) + ".")
+    sources = sorted(set(coefficients.get("outcome_source", pd.Series(dtype=str)).astype(str)))
+    if outcome or sources:
+        notes.append(
+            "Outcome: "
+            + "; ".join(
+                x for x in (outcome, f"source: {', '.join(sources)}" if sources else "") if x
+            )
+            + "."
+        )
+    synthetic = is_synthetic(coefficients) or is_synthetic(statistics)
+    return Table(
+        title,
+        frame,
+        columns,
+        synthetic,
+        tuple(notes),
+        rule_before=(len(terms),) if len(rows) > len(terms) else (),
+        label_column=True,
+        extra_classes=("regression-table",),
+    )

@@ -1,0 +1,272 @@
+"""Human labels, units and display kinds for every column the book shows.
+
+Labels of data variables come from ``data/processed/variables.csv`` (its ``unit`` and
+``year`` columns) plus a short name built from the variable name; labels of result
+columns (estimates, intervals, p-values, fit statistics) come from :data:`RESULT_LABELS`.
+The *kind* of a column decides its precision (issue 11): counts print as integers,
+ratios and shares with 2 decimals, p-values with 3, hashes in full in monospace.
+Nothing here is specific to one result table: unknown columns get a readable label
+and a kind inferred from their name and values.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pandas as pd
+
+#: How a missing value is printed: an en dash, never "nan" or "None".
+MISSING = "\u2013"
+
+Kind = Literal["count", "ratio", "number", "p", "hash", "flag", "text", "url", "year", "label"]
+#: Model and estimator names as the tables print them.
+MODEL_NAMES = {
+    "nb2": "NB2",
+    "poisson": "Poisson",
+    "quasi_poisson": "Quasi-Poisson",
+    "ols_log_rate": "OLS, log rate",
+    "hurdle_nb2": "Hurdle NB2",
+    "logit": "Logit",
+}
+#: Columns whose *values* are variable or model names, printed as labels.
+NAME_COLUMNS = frozenset(
+    {"term", "our_term", "focal_variable", "model", "estimator", "family", "variable_name"}
+)
+
+#: Labels of result and metadata columns (not data variables: those come from variables.csv).
+RESULT_LABELS: dict[str, str] = {
+    "term": "Term",
+    "family": "Model",
+    "model": "Model",
+    "estimator": "Estimator",
+    "point_rule": "Point rule",
+    "incidence_rate_ratio": "IRR",
+    "irr_low": "IRR, 95% low",
+    "irr_high": "IRR, 95% high",
+    "rate_ratio": "Rate ratio",
+    "ratio_low": "Rate ratio, 95% low",
+    "ratio_high": "Rate ratio, 95% high",
+    "odds_ratio": "Odds ratio",
+    "or_low": "OR, 95% low",
+    "or_high": "OR, 95% high",
+    "coefficient": "Coefficient",
+    "std_error": "SE",
+    "robust_se": "Robust SE",
+    "p_value": "p",
+    "permutation_p_value": "Permutation p",
+    "randomization_p": "Randomization p",
+    "joint_p_significant": "Joint p (share significant)",
+    "joint_p": "Joint p",
+    "monte_carlo_se": "Monte Carlo SE",
+    "n": "N",
+    "aic": "AIC",
+    "bic": "BIC",
+    "log_likelihood": "Log-likelihood",
+    "pseudo_r2": "Pseudo-R² (McFadden)",
+    "alpha": "NB2 \u03b1",
+    "countries_with_fighters": "Countries with fighters",
+    "outcome_source": "Outcome source",
+    "synthetic": "Synthetic",
+    "source_key": "Source",
+    "sources": "Sources",
+    "citation": "Citation",
+    "licence": "Licence",
+    "sha256": "SHA-256",
+    "file": "File",
+    "rows": "Rows",
+    "statistic": "Statistic",
+    "value": "Value",
+    "unit": "Unit",
+    "reference_date": "Reference date",
+    "qualifier": "Qualifier",
+    "low_quality": "Low quality",
+    "derived": "Derived",
+    "definition": "Definition",
+    "municipality": "Municipality",
+    "municipality_id": "KAS index",
+    "fighters_confirmed": "Fighters (published)",
+    "fitted_nb2": "Fitted by NB2",
+    "variable": "Variable",
+    "year": "Year",
+    "coverage": "Coverage",
+    "description": "Description",
+    "study": "Study",
+    "published_variable": "Published variable",
+    "published_sign": "Published sign",
+    "our_sign": "Our sign",
+    "signs_agree": "Signs agree",
+    "intervals_overlap": "Intervals overlap",
+    "our_model": "Our model",
+    "share_significant": "Share significant",
+    "specifications": "Specifications",
+    "focal": "Focal covariate",
+    "outcome": "Outcome",
+    "package": "Package",
+    "version": "Version",
+    "stage": "Stage",
+    "seconds": "Seconds",
+    "true_irr": "True IRR",
+    "power_permutation": "Power (permutation)",
+    "power_nb2_wald": "Power (NB2 Wald)",
+    "mde_irr": "Minimum detectable IRR",
+    "test": "Test",
+}
+
+#: Short names of data variables; the unit and year are added from variables.csv.
+VARIABLE_LABELS: dict[str, str] = {
+    "unemployment_concern_2012": "Unemployment concern",
+    "unemployment_concern_2015": "Unemployment concern",
+    "charity_evidence_pre2014": "Gulf-charity presence before 2014",
+    "charity_organisations_pre2014": "Gulf charities before 2014",
+    "charity_evidence_post2014": "Gulf-charity presence after 2014 (placebo)",
+    "charity_organisations_post2014": "Gulf charities after 2014 (placebo)",
+    "muslim_share_2011": "Muslim share",
+    "youth_share_2011": "Share aged 15-29",
+    "population_2011": "Population",
+    "population_2024": "Population",
+    "mosques_2021": "Mosques",
+    "mosques_per_10k_2021": "Mosques per 10,000 inhabitants",
+    "log_gdp_per_capita": "log GDP per capita",
+    "hdi_2015": "Human Development Index",
+    "ethnic_fractionalisation": "Ethnic fractionalisation",
+}
+
+_WORDS = {"pct": "%", "gdp": "GDP", "hdi": "HDI", "icsr": "ICSR", "nb2": "NB2", "sd": "SD"}
+_YEAR_SUFFIX = re.compile(r"_((?:19|20)\d\d)(?:_((?:19|20)\d\d))?$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def humanise(name: str) -> str:
+    """``youth_unemployment_pct_2010_2013`` -> ``Youth unemployment % (2010-2013)``."""
+    if name in RESULT_LABELS:
+        return RESULT_LABELS[name]
+    if name in VARIABLE_LABELS:
+        base = VARIABLE_LABELS[name]
+    else:
+        stem = _YEAR_SUFFIX.sub("", name)
+        words = [_WORDS.get(w, w) for w in stem.split("_") if w]
+        base = " ".join(words)
+        base = base[:1].upper() + base[1:]
+    years = _YEAR_SUFFIX.search(name)
+    if years:
+        span = years.group(1) + (f"-{years.group(2)}" if years.group(2) else "")
+        base = f"{base} ({span})"
+    return base
+
+
+@dataclass(frozen=True)
+class Column:
+    """How one column is shown: its header, its unit and its display kind."""
+
+    name: str
+    label: str
+    kind: Kind
+    unit: str = ""
+
+    @property
+    def header(self) -> str:
+        return f"{self.label}, {self.unit}" if self.unit else self.label
+
+
+def _is_integral(values: pd.Series) -> bool:
+    numbers = pd.to_numeric(values.dropna(), errors="coerce")
+    return bool(len(numbers)) and bool(((numbers - numbers.round()).abs() < 1e-9).all())
+
+
+def infer_kind(name: str, values: pd.Series) -> Kind:
+    """The display kind of a column from its name, then its values."""
+    lowered = name.lower()
+    if lowered in {"sha256", "hash", "git_commit", "commit"} or lowered.endswith("_sha256"):
+        return "hash"
+    nonnull = values.dropna()
+    if pd.api.types.is_bool_dtype(values) or (
+        len(nonnull) and nonnull.map(lambda v: isinstance(v, bool)).all()
+    ):
+        return "flag"
+    if pd.api.types.is_numeric_dtype(values):
+        if re.search(r"(^|_)p(_value)?$|p_value|(^|_)joint_p|^p_|_p_", lowered):
+            return "p"
+        if lowered in {"year"} or lowered.endswith("_year"):
+            return "year"
+        if pd.api.types.is_integer_dtype(values) or _is_integral(values):
+            return "count"
+        numbers = pd.to_numeric(nonnull, errors="coerce").dropna()
+        integral = ((numbers - numbers.round()).abs() < 1e-9).mean() if len(numbers) else 0.0
+        # Mostly whole numbers with a few fractions (persons beside shares in one "value"
+        # column): each value in its own precision.
+        return "number" if integral >= 0.5 else "ratio"
+    text = nonnull.astype(str)
+    if lowered in NAME_COLUMNS:
+        return "label"
+    if len(text) and text.str.match(r"^https?://").all():
+        return "url"
+    if len(text) and text.map(lambda v: bool(_HEX64.match(v))).all():
+        return "hash"
+    return "text"
+
+
+def variable_units(variables: pd.DataFrame | None) -> dict[str, tuple[str, str]]:
+    """``{variable: (unit, description)}`` from variables.csv (empty when not given)."""
+    if variables is None or variables.empty:
+        return {}
+    units: dict[str, tuple[str, str]] = {}
+    for row in variables.to_dict("records"):
+        unit = str(row.get("unit") or "")
+        units.setdefault(
+            str(row["variable"]),
+            ("" if unit in {"name", "nan", "None"} else unit, str(row.get("description") or "")),
+        )
+    return units
+
+
+def describe_columns(
+    frame: pd.DataFrame,
+    variables: pd.DataFrame | None = None,
+    labels: dict[str, str] | None = None,
+) -> list[Column]:
+    """A :class:`Column` for every column of ``frame`` (explicit ``labels`` win)."""
+    units = variable_units(variables)
+    labels = labels or {}
+    columns = []
+    for name in frame.columns:
+        key = str(name)
+        unit = units.get(key, ("", ""))[0]
+        label = labels.get(key) or humanise(key)
+        columns.append(Column(key, label, infer_kind(key, frame[key]), unit))
+    return columns
+
+
+def term_label(term: str, variables: pd.DataFrame | None = None) -> str:
+    """A regression term as a reader reads it, with its unit from variables.csv."""
+    unit = variable_units(variables).get(term, ("", ""))[0]
+    label = humanise(term)
+    return f"{label} [{unit}]" if unit and unit not in {"0/1", "flag", "code"} else label
+
+
+def format_value(value: Any, kind: Kind) -> str:
+    """One cell as text: the precision of its kind; missing values as an en dash."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return MISSING
+    if kind == "flag":
+        return "yes" if bool(value) else "no"
+    if kind == "label":
+        return MODEL_NAMES.get(str(value)) or humanise(str(value))
+    if kind in {"count", "year"}:
+        number = float(value)
+        return f"{number:,.0f}" if kind == "count" else f"{number:.0f}"
+    if kind == "p":
+        number = float(value)
+        return "< 0.001" if 0 <= number < 0.0005 else f"{number:.3f}"
+    if kind == "number":
+        number = float(value)
+        if abs(number - round(number)) < 1e-9:
+            return f"{number:,.0f}"
+        kind = "ratio"
+    if kind == "ratio":
+        number = float(value)
+        if number != 0 and abs(number) < 0.01:
+            return f"{number:.2g}"
+        return f"{number:,.0f}" if abs(number) >= 10_000 else f"{number:,.2f}"
+    return str(value)

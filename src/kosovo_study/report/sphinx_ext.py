@@ -1,0 +1,146 @@
+"""A small Sphinx extension for the book: provenance footer, citation style, script fixes.
+
+Listed in ``book/_config.yml`` (``sphinx.extra_extensions``).  It
+
+* registers the pybtex style ``kosovo_authoryear`` (author-year reference list; titles
+  keep the case the bibliography gives them, so proper nouns are never lowercased);
+* writes the footer of every page: package version, git commit, build date, the
+  licence of the content (CC BY 4.0), and links to the PDF and to "How to cite";
+* removes sphinx-thebe's scripts: the book has no live kernels, and sphinx-thebe adds its
+  inline configuration once per build run, which in the browser raised "Identifier
+  'THEBE_JS_URL' has already been declared" on every page.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from typing import Any
+
+from pybtex.plugin import register_plugin
+from pybtex.richtext import Text
+from pybtex.style.formatting import toplevel
+from pybtex.style.formatting.unsrt import Style as UnsrtStyle
+from pybtex.style.template import field, join, optional, sentence, words
+
+from kosovo_study import __version__
+
+PDF_NAME = "kosovo_study.pdf"
+LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
+
+
+class AuthorYearStyle(UnsrtStyle):  # type: ignore[misc]
+    """ "Author (Year). Title. Where published. Note. URL" with the title's case kept."""
+
+    default_sorting_style = "author_year_title"
+
+    def format_title(self, e: Any, which_field: str, as_sentence: bool = True) -> Any:
+        del e  # the entry: pybtex's signature; the field template reads it later
+        title = field(which_field)
+        return sentence[title] if as_sentence else title
+
+    def _author_year(self) -> Any:
+        return sentence[
+            words[self.format_names("author", as_sentence=False), join["(", field("year"), ")"]]
+        ]
+
+    def get_misc_template(self, e: Any) -> Any:
+        return toplevel[
+            optional[self._author_year()],
+            optional[self.format_title(e, "title")],
+            sentence[optional[field("howpublished")]],
+            sentence[optional[field("note")]],
+            self.format_web_refs(e),
+        ]
+
+    def format_url(self, e: Any) -> Any:
+        del e
+        from pybtex.style.template import href
+
+        url = field("url", raw=True)
+        return href(url)[url]
+
+
+def _commit() -> str:
+    from kosovo_study.manifest import git_commit
+    from kosovo_study.paths import project_paths
+
+    return git_commit(project_paths().root) or "unknown"
+
+
+def footer_html(root: str = "") -> str:
+    """The footer every page shows (``root`` is the relative path to the book's root)."""
+    commit = _commit()
+    date = datetime.now(UTC).strftime("%Y-%m-%d")
+    short = html.escape(commit[:12])
+    return (
+        '<div class="kosovo-footer">'
+        f"<p>kosovo_study {html.escape(__version__)} · commit <code>{short}</code> · "
+        f"built {date} (UTC).</p>"
+        f'<p>Text, figures and tables: <a href="{LICENCE_URL}">CC BY 4.0</a>; code: see '
+        "the repository's licence; third-party data: as each source states. "
+        f'<a href="{root}_static/{PDF_NAME}">PDF of the whole book</a> · '
+        f'<a href="{root}intro.html#how-to-cite">How to cite</a></p></div>'
+    )
+
+
+def _page_context(
+    app: Any, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    del app, templatename, doctree
+    scripts = context.get("script_files", [])
+    context["script_files"] = [
+        script
+        for script in scripts
+        if "thebe" not in str(getattr(script, "filename", "") or "")
+        and "THEBE_JS_URL" not in str(getattr(script, "attributes", {}).get("body", ""))
+    ]
+    if "body" in context:
+        # docutils marks the citation list role="list" without listitem children, which
+        # axe-core reports as a critical violation (aria-required-children).
+        context["body"] = context["body"].replace(
+            '<div role="list" class="citation-list">', '<div class="citation-list">'
+        )
+    root = "../" * pagename.count("/")
+    options = context.get("theme_extra_footer")
+    if options is not None or "theme_extra_footer" in context:
+        context["theme_extra_footer"] = footer_html(root)
+
+
+def _theme_options(app: Any, config: Any) -> None:
+    """One search box (the sidebar's; not a second one in the header) and an explicit
+    colour mode (an empty one made the theme log "Got invalid theme mode" on load)."""
+    del app
+    options = dict(config.html_theme_options or {})
+    options["navbar_persistent"] = []
+    config.html_theme_options = options
+    # pydata-sphinx-theme reads the default colour mode from html_context, not options.
+    context = dict(config.html_context or {})
+    context.setdefault("default_mode", "light")
+    config.html_context = context
+
+
+def _copy_pdf(app: Any, exception: Exception | None) -> None:
+    """Put the printed PDF (``_build/pdf``, made by ``kosovo-study book --pdf``) beside the
+    HTML, so the footer's PDF link works wherever the HTML is published."""
+    import shutil
+    from pathlib import Path
+
+    if exception is not None or app.builder.format != "html":
+        return
+    printed = Path(app.srcdir) / "_build" / "pdf" / PDF_NAME
+    if printed.exists():
+        target = Path(app.outdir) / "_static" / PDF_NAME
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(printed, target)
+
+
+def setup(app: Any) -> dict[str, Any]:
+    register_plugin("pybtex.style.formatting", "kosovo_authoryear", AuthorYearStyle)
+    app.connect("config-inited", _theme_options)
+    app.connect("html-page-context", _page_context)
+    app.connect("build-finished", _copy_pdf)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": __version__}
+
+
+__all__ = ["AuthorYearStyle", "Text", "footer_html", "setup"]

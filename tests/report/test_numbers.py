@@ -1,0 +1,59 @@
+"""Numbers the prose quotes: computed from the tables, and honest when a result is absent."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from kosovo_study.report import numbers
+
+
+def _national() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "statistic": ["total_travelled"] * 3 + ["dead"],
+            "value": [359.0, 232.0, 316.0, 46.0],
+            "reference_date": ["", "2015-01", None, "2015"],
+            "source_key": ["A", "B", "C", "D"],
+        }
+    )
+
+
+def test_undated_totals_are_listed_in_words() -> None:
+    values = numbers.undated_totals(_national())
+    assert values["undated_count"] == 2
+    assert values["undated_list"] == "359 (A) and 316 (C)"
+    assert values["dated_total_max"] == 232.0
+
+
+def test_kosovo_place_is_computed_per_million() -> None:
+    countries = pd.DataFrame(
+        {
+            "iso3": ["AAA", "XKX", "BBB", "CCC"],
+            "icsr_2015_point": [100.0, 125.0, 10.0, 5.0],
+            "icsr_2015_listed": [True, True, True, False],
+            "population_2014": [1_000_000.0, 1_812_788.0, 100_000.0, 1.0],
+        }
+    )
+    place = numbers.kosovo_place(countries)
+    # per million: AAA 100, BBB 100, XKX 125 / 1.812788 = 68.95; CCC is not listed
+    assert place["xk_per_million"] == pytest.approx(68.9546, abs=1e-4)
+    assert place["xk_rank_per_capita"] == 3
+    assert place["xk_listed_countries"] == 3
+    assert numbers.kosovo_place(countries[countries["iso3"] != "XKX"]) == {}
+    assert numbers.kosovo_place(pd.DataFrame()) == {}
+
+
+def test_abstract_says_so_when_results_are_missing() -> None:
+    values = numbers.abstract({}, {}, {})
+    assert "not available" in values["abstract_kosovo_place"]
+    assert "not available" in values["abstract_crossnational"]
+    assert "not available" in values["abstract_design"]
+    for text in values.values():
+        assert "nan" not in str(text).lower().split()
+
+
+def test_crossnational_sentences_say_so_when_results_are_missing() -> None:
+    values = numbers.crossnational_sentences({})
+    assert values["cn_unemployment_finding"] == "not available in this build"
+    assert "not available" in values["abstract_kosovo_prediction"]
