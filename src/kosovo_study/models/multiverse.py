@@ -183,9 +183,34 @@ class SpecData:
     column: int
 
 
-def spec_data(spec: Specification, inputs: Inputs) -> SpecData:
+def design_key(spec: Specification) -> tuple[str, str, tuple[str, ...]]:
+    """What a specification's design depends on: outcome, population and covariates.
+
+    Family, exclusion and focal term do not change the design (the focal term only picks
+    its column), so the 16 specifications that share a key share one design.
+    """
+    return (spec.outcome, spec.population, spec.covariates)
+
+
+def spec_data(
+    spec: Specification,
+    inputs: Inputs,
+    cache: dict[tuple[str, str, tuple[str, ...]], SpecData] | None = None,
+) -> SpecData:
     """Outcome, standardised design and offset for one specification (before exclusion),
-    built by the package's one design builder."""
+    built by the package's one design builder.
+
+    ``cache`` (design key -> data) lets the specifications that share a design build
+    it once: the pandas design builder is most of a specification's time otherwise.
+    The cached arrays are never written to, so sharing them changes no result.
+    """
+    column = 1 if spec.focal == "unemployment" else 2
+    if cache is not None:
+        key = design_key(spec)
+        if key not in cache:
+            cache[key] = spec_data(spec, inputs)
+        shared = cache[key]
+        return SpecData(shared.ids, shared.y, shared.X, shared.offset, column)
     if spec.outcome not in inputs.outcomes:
         raise KosovoStudyError(
             f"Unknown outcome {spec.outcome!r} in specification {spec}; "
@@ -210,7 +235,7 @@ def spec_data(spec: Specification, inputs: Inputs) -> SpecData:
         y=y,
         X=design.X,
         offset=design.offset,
-        column=1 if spec.focal == "unemployment" else 2,
+        column=column,
     )
 
 
@@ -258,9 +283,13 @@ def _estimate(
     return estimate, shared.null_z
 
 
-def run_specification(spec: Specification, inputs: Inputs) -> tuple[dict[str, Any], np.ndarray]:
+def run_specification(
+    spec: Specification,
+    inputs: Inputs,
+    cache: dict[tuple[str, str, tuple[str, ...]], SpecData] | None = None,
+) -> tuple[dict[str, Any], np.ndarray]:
     """One specification: estimate, interval, randomization p and the permuted estimates."""
-    data = spec_data(spec, inputs)
+    data = spec_data(spec, inputs, cache)
     excluded = ""
     if spec.exclude_influential:
         drop = _most_influential(spec.family, data)
@@ -288,12 +317,24 @@ def run_chunk(
     # dropped and counted in ``valid_permutations``, so the warnings add nothing.
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        return [run_specification(spec, inputs) for spec in specifications]
+        cache: dict[tuple[str, str, tuple[str, ...]], SpecData] = {}
+        return [run_specification(spec, inputs, cache) for spec in specifications]
 
 
-def _chunks(items: list[Specification], size: int) -> Iterable[list[Specification]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _chunks(items: list[Specification], size: int) -> Iterable[list[int]]:
+    """Positions of ``items`` in chunks of about ``size``, specifications that share a
+    design kept together (so each chunk builds each of its designs once)."""
+    groups: dict[tuple[str, str, tuple[str, ...]], list[int]] = {}
+    for position, spec in enumerate(items):
+        groups.setdefault(design_key(spec), []).append(position)
+    chunk: list[int] = []
+    for positions in groups.values():
+        chunk.extend(positions)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def run(
@@ -306,7 +347,8 @@ def run(
     """Every specification (joblib across cores, or a Dask cluster); rows in grid order."""
     from joblib import Parallel, delayed, parallel_config
 
-    chunks = list(_chunks(specifications, chunk_size))
+    positions = list(_chunks(specifications, chunk_size))
+    chunks = [[specifications[i] for i in chunk] for chunk in positions]
     if scheduler is not None:
         from distributed import Client
 
@@ -316,7 +358,11 @@ def run(
         parts = [run_chunk(chunk, inputs) for chunk in chunks]
     else:
         parts = Parallel(n_jobs=n_jobs)(delayed(run_chunk)(chunk, inputs) for chunk in chunks)
-    results = [item for part in parts for item in part]
+    # Back to grid order: every specification is computed independently of its chunk.
+    results: list[Any] = [None] * len(specifications)
+    for chunk, part in zip(positions, parts, strict=True):
+        for position, item in zip(chunk, part, strict=True):
+            results[position] = item
     table = pd.DataFrame([row for row, _ in results])
     null = np.stack([draws for _, draws in results])
     return table, null
