@@ -70,6 +70,33 @@ GRID: dict[str, tuple[Any, ...]] = {
     "exclude_influential": (False, True),
     "focal": ("unemployment", "charity"),
 }
+#: ``--grid large`` (20x): the standard grid on the main outcome and on 19 further draws
+#: of the documented synthetic generator (:func:`kosovo_study.models.outcome.synthetic_outcome`
+#: with seeds ``SYNTHETIC_SEED + k``, k = 1..19).  Each draw is one more synthetic
+#: world on the real covariates: across draws the grid shows how much of the
+#: specification curve is the luck of one synthetic draw.  Every row is labelled
+#: synthetic and has its own joint test; none is a finding.  The restricted counts
+#: have no such draws, so the large grid is refused when they are present.
+LARGE_OUTCOME_DRAWS = 20
+GRIDS: dict[str, dict[str, tuple[Any, ...]]] = {
+    "standard": GRID,
+    "large": {
+        **GRID,
+        "outcome": (
+            "main",
+            *(f"main_synthetic_draw_{k:02d}" for k in range(1, LARGE_OUTCOME_DRAWS)),
+        ),
+    },
+}
+
+
+def grid(name: str = "standard") -> dict[str, tuple[Any, ...]]:
+    """The named grid (``standard`` or ``large``)."""
+    if name not in GRIDS:
+        raise KosovoStudyError(f"Unknown multiverse grid {name!r}; use one of {sorted(GRIDS)}.")
+    return GRIDS[name]
+
+
 #: Restrictions: (dimension, value) -> allowed values of other dimensions.  None in the
 #: default grid; the mechanism stays for grids that need one.
 RESTRICTIONS: dict[tuple[str, Any], dict[str, tuple[Any, ...]]] = {}
@@ -164,12 +191,20 @@ def prepare_inputs(
     main_source: str,
     permutations: int,
     seed: int,
+    extra_outcomes: dict[str, tuple[pd.Series, str]] | None = None,
 ) -> Inputs:
+    """The workers' inputs; ``extra_outcomes`` (name -> (counts, source)) adds outcome
+    versions such as the large grid's synthetic draws."""
     table = municipalities.set_index("municipality_id").copy()
+    outcomes = {"main": main_outcome.astype(float)}
+    sources = {"main": main_source}
+    for name, (counts, source) in (extra_outcomes or {}).items():
+        outcomes[name] = counts.astype(float)
+        sources[name] = source
     return Inputs(
         municipalities=table,
-        outcomes={"main": main_outcome.astype(float)},
-        outcome_source={"main": main_source},
+        outcomes=outcomes,
+        outcome_source=sources,
         orderings=shared_orderings(permutations, seed),
     )
 
