@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -257,3 +258,18 @@ def test_large_grid_is_twenty_labelled_synthetic_draws(scratch_project: object) 
     assert table["synthetic"].all()
     assert len(set(table["outcome"])) == len(sample)
     assert null.shape == (len(sample), 9)
+
+
+def test_streamed_null_equals_the_in_memory_one(inputs: mv.Inputs, tmp_path: Path) -> None:
+    specs = mv.expand(SMALL_GRID, {})[::2]
+    table, null = mv.run(specs, inputs, n_jobs=1, chunk_size=4)
+    path = tmp_path / "null.parquet"
+    streamed = mv.run_streamed(specs, inputs, path, n_jobs=2, chunk_size=4)
+    pd.testing.assert_frame_equal(table, streamed)
+    np.testing.assert_array_equal(mv.read_null(path), null)
+    rows = [5, 0, 3]
+    np.testing.assert_array_equal(mv.read_null(path, rows), null[rows])
+    pd.testing.assert_frame_equal(mv.joint_test(table, null), mv.joint_test(streamed, path))
+    assert not path.with_name(path.name + ".partial").exists()
+    with pytest.raises(KosovoStudyError, match="not from this table's run"):
+        mv.read_null(path, [len(specs) + 7])

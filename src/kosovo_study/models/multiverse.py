@@ -39,6 +39,7 @@ import itertools
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -372,6 +373,27 @@ def _chunks(items: list[Specification], size: int) -> Iterable[list[int]]:
         yield chunk
 
 
+def _parts(
+    chunks: list[list[Specification]], inputs: Inputs, n_jobs: int, scheduler: str | None
+) -> Iterable[list[tuple[dict[str, Any], np.ndarray]]]:
+    """Each chunk's results, in chunk order, as they come (one chunk in memory at a time
+    in this process, besides joblib's few in flight)."""
+    from joblib import Parallel, delayed, parallel_config
+
+    if scheduler is not None:
+        from distributed import Client
+
+        with Client(scheduler), parallel_config(backend="dask"):
+            parallel = Parallel(return_as="generator")
+            yield from parallel(delayed(run_chunk)(chunk, inputs) for chunk in chunks)
+    elif n_jobs == 1:
+        for chunk in chunks:
+            yield run_chunk(chunk, inputs)
+    else:
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+        yield from parallel(delayed(run_chunk)(chunk, inputs) for chunk in chunks)
+
+
 def run(
     specifications: list[Specification],
     inputs: Inputs,
@@ -380,22 +402,11 @@ def run(
     chunk_size: int = 32,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Every specification (joblib across cores, or a Dask cluster); rows in grid order."""
-    from joblib import Parallel, delayed, parallel_config
-
     positions = list(_chunks(specifications, chunk_size))
     chunks = [[specifications[i] for i in chunk] for chunk in positions]
-    if scheduler is not None:
-        from distributed import Client
-
-        with Client(scheduler), parallel_config(backend="dask"):
-            parts = Parallel()(delayed(run_chunk)(chunk, inputs) for chunk in chunks)
-    elif n_jobs == 1:
-        parts = [run_chunk(chunk, inputs) for chunk in chunks]
-    else:
-        parts = Parallel(n_jobs=n_jobs)(delayed(run_chunk)(chunk, inputs) for chunk in chunks)
     # Back to grid order: every specification is computed independently of its chunk.
     results: list[Any] = [None] * len(specifications)
-    for chunk, part in zip(positions, parts, strict=True):
+    for chunk, part in zip(positions, _parts(chunks, inputs, n_jobs, scheduler), strict=True):
         for position, item in zip(chunk, part, strict=True):
             results[position] = item
     table = pd.DataFrame([row for row, _ in results])
@@ -403,18 +414,91 @@ def run(
     return table, null
 
 
-def joint_test(table: pd.DataFrame, null: np.ndarray, alpha: float = 0.05) -> pd.DataFrame:
+def run_streamed(
+    specifications: list[Specification],
+    inputs: Inputs,
+    null_path: Path,
+    n_jobs: int = 2,
+    scheduler: str | None = None,
+    chunk_size: int = 32,
+) -> pd.DataFrame:
+    """:func:`run`, with each chunk's permuted statistics written to ``null_path``
+    (Parquet, one row group per chunk) as it arrives instead of held in memory.
+
+    The file has one row per specification: ``specification`` (its position in
+    ``specifications``, i.e. the row of the returned table) and ``null_z`` (its R
+    permuted robust z statistics, NaN for a non-converged draw).  Read rows back with
+    :func:`read_null`.  The file is written under a temporary name and renamed when
+    complete, so a failed run leaves no partial file.
+    """
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    positions = list(_chunks(specifications, chunk_size))
+    chunks = [[specifications[i] for i in chunk] for chunk in positions]
+    draws = len(inputs.orderings)
+    schema = pa.schema([("specification", pa.int64()), ("null_z", pa.list_(pa.float64(), draws))])
+    rows: list[Any] = [None] * len(specifications)
+    partial = null_path.with_name(null_path.name + ".partial")
+    try:
+        with pq.ParquetWriter(partial, schema) as writer:
+            parts = _parts(chunks, inputs, n_jobs, scheduler)
+            for chunk, part in zip(positions, parts, strict=True):
+                for position, (row, _) in zip(chunk, part, strict=True):
+                    rows[position] = row
+                values = np.stack([null for _, null in part]).reshape(-1)
+                null_z = pa.FixedSizeListArray.from_arrays(pa.array(values), draws)
+                batch = pa.record_batch([pa.array(chunk, pa.int64()), null_z], schema=schema)
+                writer.write_batch(batch)
+        partial.replace(null_path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return pd.DataFrame(rows)
+
+
+def read_null(null_path: Path, specifications: Iterable[int] | None = None) -> np.ndarray:
+    """Permuted statistics of the given specifications (rows of the table), in that
+    order, from a :func:`run_streamed` file; all of them when ``specifications`` is None.
+    Only the requested rows are kept in memory."""
+    import pyarrow.dataset as ds  # type: ignore[import-untyped]
+
+    dataset = ds.dataset(null_path, format="parquet")
+    wanted = None if specifications is None else np.asarray(list(specifications), dtype=np.int64)
+    condition = None if wanted is None else ds.field("specification").isin(wanted)
+    table = dataset.to_table(filter=condition)
+    found = table.column("specification").to_numpy()
+    draws = table.schema.field("null_z").type.list_size
+    values = table.column("null_z").combine_chunks().flatten().to_numpy()
+    values = values.reshape(len(found), draws)
+    order = np.argsort(found) if wanted is None else None
+    if order is not None:
+        return np.asarray(values[order])
+    where = {int(spec): i for i, spec in enumerate(found)}
+    missing = [int(spec) for spec in wanted if int(spec) not in where]  # type: ignore[union-attr]
+    if missing:
+        raise KosovoStudyError(
+            f"{null_path}: no permuted statistics for specifications {missing[:5]}; "
+            "the file is not from this table's run: rerun the multiverse stage."
+        )
+    return np.asarray(values[[where[int(spec)] for spec in wanted]])  # type: ignore[union-attr]
+
+
+def joint_test(table: pd.DataFrame, null: np.ndarray | Path, alpha: float = 0.05) -> pd.DataFrame:
     """Simonsohn-Simmons-Nelson joint tests per outcome and focal term (placebos excluded).
 
     For each randomization draw r (shared by all specifications), a specification
     counts as significant in the expected direction when its permuted estimate is
     positive and at least as extreme as (1 - alpha) of its own draws; the observed
     count is compared with the distribution of these counts.
+
+    ``null`` is the (S, R) array of :func:`run`, or the file of :func:`run_streamed`
+    (then only one outcome and focal term's rows are in memory at a time).
     """
     rows = []
     for (outcome, focal), group in table[~table["placebo"]].groupby(["outcome", "focal"]):
         index = group.index.to_numpy()
-        draws = np.abs(null[index])  # (S, R)
+        permuted = read_null(null, index) if isinstance(null, Path) else null[index]
+        draws = np.abs(permuted)  # (S, R)
         observed_sig = (group["randomization_p"].to_numpy() < alpha) & (
             group["coef"].to_numpy() > 0
         )
@@ -427,9 +511,9 @@ def joint_test(table: pd.DataFrame, null: np.ndarray, alpha: float = 0.05) -> pd
                 for row, value in zip(ordered, draws, strict=True)
             ]
         )
-        null_sig = (at_least / draws.shape[1] < alpha) & (null[index] > 0)
+        null_sig = (at_least / draws.shape[1] < alpha) & (permuted > 0)
         null_counts = null_sig.sum(axis=0)
-        null_positive = (null[index] > 0).sum(axis=0)
+        null_positive = (permuted > 0).sum(axis=0)
         count, positive = int(observed_sig.sum()), int((group["coef"] > 0).sum())
         draws_n = len(null_counts)
         rows.append(
