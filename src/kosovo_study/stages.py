@@ -204,7 +204,6 @@ def run_multiverse(
 ) -> StageResult:
     """Every specification of the multiverse with randomization inference; ``grid``
     names the grid (``standard`` or the 20x ``large``), part of the stage key."""
-    import numpy as np
     import pandas as pd
 
     from kosovo_study.models import multiverse, read_processed
@@ -217,16 +216,32 @@ def run_multiverse(
     def build(staging: Staging) -> list[Path]:
         folder = staging.folder(paths.results)
         inputs = multiverse_inputs(paths, permutations, seed, grid)
-        table, null = multiverse.run(
-            multiverse.expand(multiverse.grid(grid)), inputs, n_jobs=n_jobs, scheduler=scheduler
+        # The municipal permuted statistics go to Parquet chunk by chunk (flat memory
+        # however large the grid); row i of the file's ``specification`` is row i of
+        # multiverse_specifications.
+        null_path = folder / "multiverse_null.parquet"
+        table = multiverse.run_streamed(
+            multiverse.expand(multiverse.grid(grid)),
+            inputs,
+            null_path,
+            n_jobs=n_jobs,
+            scheduler=scheduler,
         )
         analogue, analogue_null = multiverse.crossnational_multiverse(
             read_processed(paths, "countries"), permutations, seed
         )
+        # Outcomes differ, so the joint tests of the two parts are those of the whole;
+        # the cross-national ("crossnational_*") rows come first, as a groupby sorts them.
+        joint = pd.concat(
+            [
+                multiverse.joint_test(analogue, analogue_null),
+                multiverse.joint_test(table, null_path),
+            ],
+            ignore_index=True,
+        )
         table = pd.concat([table, analogue], ignore_index=True)
-        null = np.concatenate([null, analogue_null])
-        joint = multiverse.joint_test(table, null)
-        written = write_table(table, folder, "multiverse_specifications")
+        written = [null_path]
+        written += write_table(table, folder, "multiverse_specifications")
         written += write_table(joint, folder, "multiverse_joint_test")
         summary_path = folder / "multiverse_summary.json"
         numbers = multiverse.summary(table, joint)
