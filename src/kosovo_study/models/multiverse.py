@@ -30,7 +30,11 @@ Families: ``poisson``, ``nb2`` (alpha estimated for every permuted data set),
 
 Work is split into chunks of specifications run with joblib; with a Dask scheduler
 address the same chunks run on the cluster through joblib's Dask backend.  Results do
-not depend on the backend: every random number is drawn before the split.
+not depend on the backend or the chunking: every random number is drawn before the
+split, and specifications that share a design (:func:`design_key`) are put in one chunk
+so that it is built once.  :func:`run_streamed` writes each chunk's permuted statistics
+to Parquet as it arrives, and :func:`joint_test` reads them back one outcome and focal
+term at a time, so memory stays flat however large the grid (``GRIDS["large"]``).
 """
 
 from __future__ import annotations
