@@ -14,10 +14,8 @@ It prints
    own), with the speed-up and the largest coefficient difference;
 3. the full multiverse (every specification x 999 permutations) with 2 jobs;
 4. with ``--grid large``: the grid at 1x, 5x and 20x on a Dask LocalCluster with 2
-   workers, printing specifications/s for each.  The larger grids are built here from
-   the public ``multiverse.expand``/``run`` API: 5 or 20 versions of the main outcome
-   (stand-ins for imputation draws: seeded multinomial redraws of its total, for timing
-   only, never reported) in place of the single one;
+   workers, printing specifications/s for each: the first 1, 5 or 20 outcome versions
+   of the real ``--grid large`` (the main outcome and 19 labelled synthetic draws);
 and the peak memory of the largest process.  Numbers, not assertions: machines are
 shared and noisy; the load average is printed with them.
 """
@@ -37,7 +35,7 @@ import pandas as pd
 import statsmodels.api as sm
 
 from kosovo_study import models
-from kosovo_study.models import engine
+from kosovo_study.models import engine, inference
 from kosovo_study.models import multiverse as mv
 from kosovo_study.paths import project_paths
 
@@ -80,7 +78,8 @@ def sample_comparison(specs: int, permutations: int) -> None:
     naive = []
     for spec in sample:
         data = mv.spec_data(spec, inputs)
-        permuted = mv._permuted(data, inputs.orderings)
+        order = np.argsort(inputs.orderings[:, data.ids], axis=1)  # as multiverse._estimate
+        permuted = inference.permuted_designs(data.X, data.column, order)
         family = "nb2" if spec.family == "nb2" else "poisson"
         if spec.family == "ols_log_rate":
             start: tuple = (None, None)
@@ -96,9 +95,19 @@ def sample_comparison(specs: int, permutations: int) -> None:
     naive_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
-    _, engine_null = mv.run(sample, inputs, n_jobs=1)
+    mv.run(sample, inputs, n_jobs=1)
     engine_seconds = time.perf_counter() - started
-    difference = float(np.nanmax(np.abs(np.array(naive) - engine_null)))
+    # The multiverse keeps permuted z statistics; compare coefficients on the same
+    # permuted designs through the same batched code path (untimed).
+    engine_coef = []
+    for spec in sample:
+        data = mv.spec_data(spec, inputs)
+        order = np.argsort(inputs.orderings[:, data.ids], axis=1)
+        designs = inference.permuted_designs(data.X, data.column, order)
+        batch = np.repeat(data.y[None], len(order), axis=0)
+        fit = inference.focal_statistics(spec.family, batch, designs, data.offset, data.column)
+        engine_coef.append(np.where(fit.converged, fit.coef, np.nan))
+    difference = float(np.nanmax(np.abs(np.array(naive) - np.array(engine_coef))))
     fits = specs * permutations
     families = pd.Series([s.family for s in sample]).value_counts().to_dict()
     print(f"\nsample: {specs} specifications {families} x {permutations} permutations")
@@ -131,24 +140,15 @@ def full_multiverse(permutations: int, jobs: int) -> None:
     get_reusable_executor().shutdown(wait=True)  # so the workers' peak memory is counted
 
 
-def scaled_inputs(inputs: mv.Inputs, copies: int, seed: int = 7) -> tuple[mv.Inputs, list[str]]:
-    """Inputs with ``copies`` versions of the main outcome (timing stand-ins)."""
-    rng = np.random.default_rng(seed)
-    main = inputs.outcomes["main"]
-    weights = (main.to_numpy() + 0.5) / (main.to_numpy() + 0.5).sum()
-    outcomes = {"main": main}
-    for k in range(1, copies):
-        counts = rng.multinomial(int(main.sum()), weights).astype(float)
-        outcomes[f"main_draw_{k}"] = pd.Series(counts, index=main.index)
-    sources = dict.fromkeys(outcomes, "timing stand-in")
-    scaled = mv.Inputs(inputs.municipalities, outcomes, sources, inputs.orderings)
-    return scaled, list(outcomes)
-
-
 def large_grid(permutations: int, workers: int, every: int = 1) -> None:
+    """The real ``--grid large`` (main outcome + 19 synthetic draws) at 1x, 5x and 20x:
+    the first 1, 5 or 20 outcome versions of it."""
     from distributed import Client, LocalCluster
 
-    base = models.multiverse_inputs(project_paths(), permutations, seed=2020)
+    from kosovo_study import stages
+
+    inputs = stages.multiverse_inputs(project_paths(), permutations, 2020, "large")
+    names = mv.grid("large")["outcome"]
     print(
         f"\n--grid large: Dask LocalCluster, {workers} worker processes x 1 thread, "
         f"{permutations} permutations, every {every}th specification of each outcome version"
@@ -160,11 +160,10 @@ def large_grid(permutations: int, workers: int, every: int = 1) -> None:
         # Workers import the package and load the compiled code on their first task:
         # a one-off cost, paid before timing.
         client.run(lambda: __import__("kosovo_study.models.engine"))
-        mv.run(mv.expand()[:4], base, scheduler=cluster.scheduler_address, chunk_size=1)
+        mv.run(mv.expand()[:4], inputs, scheduler=cluster.scheduler_address, chunk_size=1)
         one: float | None = None
         for copies in (1, 5, 20):
-            inputs, names = scaled_inputs(base, copies)
-            grid = {**mv.GRID, "outcome": tuple(names)}
+            grid = {**mv.grid("large"), "outcome": tuple(names[:copies])}
             specs = mv.expand(grid)[::every]
             started = time.perf_counter()
             table, _ = mv.run(specs, inputs, scheduler=cluster.scheduler_address)

@@ -130,6 +130,7 @@ def cmd_multiverse(args: argparse.Namespace) -> int:
         args,
         scheduler=getattr(args, "scheduler", None),
         n_jobs=getattr(args, "jobs", 2),
+        grid=getattr(args, "grid", "standard"),
     )
 
 
@@ -154,7 +155,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     for stage in stages.STAGES[first : last + 1]:
         options: dict[str, Any] = {}
         if stage.name == "multiverse":
-            options = {"scheduler": getattr(args, "scheduler", None), "n_jobs": args.jobs}
+            options = {
+                "scheduler": getattr(args, "scheduler", None),
+                "n_jobs": args.jobs,
+                "grid": getattr(args, "grid", "standard"),
+            }
         _run_stage(stage.name, args, **options)
     if names[last] == "book":
         _console.print("report: the book is in book/_build/html/index.html")
@@ -289,6 +294,13 @@ def build_parser() -> argparse.ArgumentParser:
             type=int,
             default=2,
             help="local worker processes of the multiverse (default 2)",
+        )
+        sub.choices[name].add_argument(
+            "--grid",
+            choices=("standard", "large"),
+            default="standard",
+            help="multiverse grid: standard, or large (20x: the main outcome and 19 further "
+            "synthetic draws, all labelled synthetic)",
         )
     sub.choices["cite"].add_argument(
         "--write-bib", action="store_true", help="regenerate book/references.bib"

@@ -78,14 +78,16 @@ class StudyConfig:
         names = [f.name for f in fields(self) if not f.name.startswith(("multiverse", "lock"))]
         return {name: getattr(self, name) for name in names}
 
-    def multiverse_parameters(self) -> dict[str, Any]:
-        """The parameters that enter the ``multiverse`` stage key (the grid included)."""
+    def multiverse_parameters(self, grid: str = "standard") -> dict[str, Any]:
+        """The parameters that enter the ``multiverse`` stage key (the grid included:
+        its name, ``standard`` or ``large``, and every option)."""
         from kosovo_study.models import multiverse
 
         return {
             "permutations": self.multiverse_permutations,
             "seed": self.multiverse_seed,
-            "grid": {k: [str(v) for v in values] for k, values in multiverse.GRID.items()},
+            "grid_name": grid,
+            "grid": {k: [str(v) for v in values] for k, values in multiverse.grid(grid).items()},
         }
 
 

@@ -105,10 +105,11 @@ OUTPUTS: tuple[Output, ...] = (
         "definition and period; input sha256; every seed and simulation size",
     ),
     Output(
-        "data/processed/results/multiverse_*.{csv,json}",
+        "data/processed/results/multiverse_*.{csv,parquet,json}",
         "results",
         "kosovo_study.stages.run_multiverse",
-        "every specification (estimate, interval, randomization p), joint tests, summary",
+        "every specification (estimate, interval, randomization p), joint tests, summary; "
+        "multiverse_null.parquet: each municipal specification's permuted z statistics",
     ),
     Output(
         "data/processed/interview_*.{csv,parquet}",

@@ -156,20 +156,42 @@ def run_models(
 # --- multiverse -------------------------------------------------------------------------
 
 
-def multiverse_inputs(paths: ProjectPaths, permutations: int, seed: int) -> Any:
-    """The multiverse's inputs: processed municipalities and the main outcome."""
+def multiverse_inputs(
+    paths: ProjectPaths, permutations: int, seed: int, grid: str = "standard"
+) -> Any:
+    """The multiverse's inputs: processed municipalities and the main outcome (and, for
+    the large grid, the further synthetic draws its ``outcome`` dimension names)."""
     import pandas as pd
 
+    from kosovo_study.errors import KosovoStudyError
     from kosovo_study.models import multiverse, read_processed
     from kosovo_study.models.design import municipal_design
-    from kosovo_study.models.outcome import load_outcome
+    from kosovo_study.models.outcome import (
+        SYNTHETIC_SEED,
+        load_outcome,
+        national_total,
+        synthetic_outcome,
+    )
 
     municipalities = read_processed(paths, "municipalities")
     national = read_processed(paths, "kosovo_national")
     design = municipal_design(municipalities)
     outcome = load_outcome(paths, design, national)
     main = pd.Series(outcome.fighters, index=design.municipality_id)
-    return multiverse.prepare_inputs(municipalities, main, outcome.source, permutations, seed)
+    extra: dict[str, tuple[pd.Series, str]] = {}
+    draws = [name for name in multiverse.grid(grid)["outcome"] if name != "main"]
+    if draws and outcome.source != "synthetic":
+        raise KosovoStudyError(
+            f"--grid {grid} adds synthetic outcome draws, but the outcome is {outcome.source} "
+            "(restricted counts have no draws); run the standard grid."
+        )
+    total = national_total(national)
+    for k, name in enumerate(draws, start=1):
+        counts = synthetic_outcome(design, total, seed=SYNTHETIC_SEED + k).fighters
+        extra[name] = (pd.Series(counts, index=design.municipality_id), "synthetic")
+    return multiverse.prepare_inputs(
+        municipalities, main, outcome.source, permutations, seed, extra
+    )
 
 
 def run_multiverse(
@@ -178,9 +200,10 @@ def run_multiverse(
     force: bool = False,
     n_jobs: int = 2,
     scheduler: str | None = None,
+    grid: str = "standard",
 ) -> StageResult:
-    """Every specification of the multiverse with randomization inference."""
-    import numpy as np
+    """Every specification of the multiverse with randomization inference; ``grid``
+    names the grid (``standard`` or the 20x ``large``), part of the stage key."""
     import pandas as pd
 
     from kosovo_study.models import multiverse, read_processed
@@ -192,22 +215,38 @@ def run_multiverse(
 
     def build(staging: Staging) -> list[Path]:
         folder = staging.folder(paths.results)
-        inputs = multiverse_inputs(paths, permutations, seed)
-        table, null = multiverse.run(
-            multiverse.expand(), inputs, n_jobs=n_jobs, scheduler=scheduler
+        inputs = multiverse_inputs(paths, permutations, seed, grid)
+        # The municipal permuted statistics go to Parquet chunk by chunk (flat memory
+        # however large the grid); row i of the file's ``specification`` is row i of
+        # multiverse_specifications.
+        null_path = folder / "multiverse_null.parquet"
+        table = multiverse.run_streamed(
+            multiverse.expand(multiverse.grid(grid)),
+            inputs,
+            null_path,
+            n_jobs=n_jobs,
+            scheduler=scheduler,
         )
         analogue, analogue_null = multiverse.crossnational_multiverse(
             read_processed(paths, "countries"), permutations, seed
         )
+        # Outcomes differ, so the joint tests of the two parts are those of the whole;
+        # the cross-national ("crossnational_*") rows come first, as a groupby sorts them.
+        joint = pd.concat(
+            [
+                multiverse.joint_test(analogue, analogue_null),
+                multiverse.joint_test(table, null_path),
+            ],
+            ignore_index=True,
+        )
         table = pd.concat([table, analogue], ignore_index=True)
-        null = np.concatenate([null, analogue_null])
-        joint = multiverse.joint_test(table, null)
-        written = write_table(table, folder, "multiverse_specifications")
+        written = [null_path]
+        written += write_table(table, folder, "multiverse_specifications")
         written += write_table(joint, folder, "multiverse_joint_test")
         summary_path = folder / "multiverse_summary.json"
         numbers = multiverse.summary(table, joint)
-        numbers.update(config.multiverse_parameters())
-        numbers["config"] = config.multiverse_parameters()
+        numbers.update(config.multiverse_parameters(grid))
+        numbers["config"] = config.multiverse_parameters(grid)
         write_text_atomic(summary_path, json.dumps(numbers, indent=2, default=str) + "\n")
         return [*written, summary_path]
 
@@ -217,7 +256,7 @@ def run_multiverse(
         build,
         paths,
         force,
-        parameters=config.multiverse_parameters(),
+        parameters=config.multiverse_parameters(grid),
         modules=STAGE_BY_NAME["multiverse"].modules,
         staged=True,
         lock_timeout=config.lock_timeout_seconds,

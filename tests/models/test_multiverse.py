@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -203,3 +204,72 @@ def test_few_arrangements_are_enumerated_exactly() -> None:
     assert estimate["randomization_p"] * 20 == pytest.approx(
         round(estimate["randomization_p"] * 20)
     )
+
+
+def test_shared_designs_and_chunking_change_nothing(inputs: mv.Inputs) -> None:
+    # Specifications that share a design build it once per chunk; the result must be
+    # the one of building every design afresh, whatever the chunk size.
+    specs = mv.expand(SMALL_GRID, {})[::3]
+    fresh = [mv.run_specification(spec, inputs) for spec in specs]
+    cache: dict[tuple[str, str, tuple[str, ...]], mv.SpecData] = {}
+    shared = [mv.run_specification(spec, inputs, cache) for spec in specs]
+    assert len(cache) == len({mv.design_key(spec) for spec in specs})
+    for (row_a, null_a), (row_b, null_b) in zip(fresh, shared, strict=True):
+        assert row_a == row_b
+        np.testing.assert_array_equal(null_a, null_b)
+    one, one_null = mv.run(specs, inputs, n_jobs=1, chunk_size=1)
+    many, many_null = mv.run(specs, inputs, n_jobs=1, chunk_size=64)
+    pd.testing.assert_frame_equal(one, many)
+    np.testing.assert_array_equal(one_null, many_null)
+    assert list(one["family"]) == [s.family for s in specs]  # grid order kept
+
+
+def test_large_grid_is_twenty_labelled_synthetic_draws(scratch_project: object) -> None:
+    from kosovo_study import stages
+    from kosovo_study.cli import build_parser
+    from kosovo_study.config import StudyConfig
+
+    standard, large = mv.expand(mv.grid("standard")), mv.expand(mv.grid("large"))
+    assert len(large) == mv.LARGE_OUTCOME_DRAWS * len(standard)
+    outcomes = sorted({s.outcome for s in large})
+    assert outcomes[0] == "main"
+    assert outcomes[-1] == "main_synthetic_draw_19"
+    with pytest.raises(KosovoStudyError, match="Unknown multiverse grid"):
+        mv.grid("huge")
+    # The grid is part of the stage key, and the CLI option reaches the stage.
+    config = StudyConfig()
+    assert config.multiverse_parameters("large")["grid_name"] == "large"
+    assert config.multiverse_parameters("large") != config.multiverse_parameters()
+    args = build_parser().parse_args(["multiverse", "--grid", "large"])
+    assert args.grid == "large"
+
+    paths = scratch_project
+    stages.run_clean(paths)  # type: ignore[arg-type]
+    draws = stages.multiverse_inputs(paths, 9, 1, "large")
+    assert sorted(draws.outcomes) == outcomes
+    assert set(draws.outcome_source.values()) == {"synthetic"}
+    # Every draw has the national total and differs from the main outcome.
+    totals = {name: counts.sum() for name, counts in draws.outcomes.items()}
+    assert len(set(totals.values())) == 1
+    assert not draws.outcomes["main_synthetic_draw_01"].equals(draws.outcomes["main"])
+    # One specification per outcome version, 9 permutations: labelled, one joint test each.
+    sample = [s for s in large if s.family == "poisson" and s.controls == "none"][::80]
+    table, null = mv.run(sample, draws, n_jobs=1)
+    assert table["synthetic"].all()
+    assert len(set(table["outcome"])) == len(sample)
+    assert null.shape == (len(sample), 9)
+
+
+def test_streamed_null_equals_the_in_memory_one(inputs: mv.Inputs, tmp_path: Path) -> None:
+    specs = mv.expand(SMALL_GRID, {})[::2]
+    table, null = mv.run(specs, inputs, n_jobs=1, chunk_size=4)
+    path = tmp_path / "null.parquet"
+    streamed = mv.run_streamed(specs, inputs, path, n_jobs=2, chunk_size=4)
+    pd.testing.assert_frame_equal(table, streamed)
+    np.testing.assert_array_equal(mv.read_null(path), null)
+    rows = [5, 0, 3]
+    np.testing.assert_array_equal(mv.read_null(path, rows), null[rows])
+    pd.testing.assert_frame_equal(mv.joint_test(table, null), mv.joint_test(streamed, path))
+    assert not path.with_name(path.name + ".partial").exists()
+    with pytest.raises(KosovoStudyError, match="not from this table's run"):
+        mv.read_null(path, [len(specs) + 7])

@@ -148,11 +148,13 @@ def load_results(
     return tables, metadata
 
 
-def multiverse_inputs(paths: ProjectPaths, permutations: int, seed: int) -> Any:
+def multiverse_inputs(
+    paths: ProjectPaths, permutations: int, seed: int, grid: str = "standard"
+) -> Any:
     """The multiverse's inputs (defined in :mod:`kosovo_study.stages`)."""
     from kosovo_study import stages
 
-    return stages.multiverse_inputs(paths, permutations, seed)
+    return stages.multiverse_inputs(paths, permutations, seed, grid)
 
 
 def run_multiverse(
@@ -162,10 +164,12 @@ def run_multiverse(
     seed: int | None = None,
     n_jobs: int = 2,
     scheduler: str | None = None,
+    grid: str = "standard",
 ) -> StageResult:
     """The multiverse stage (defined in :mod:`kosovo_study.stages`).
 
-    ``permutations`` and ``seed`` override the configuration and enter the stage key.
+    ``permutations`` and ``seed`` override the configuration and, with ``grid``
+    (``standard`` or ``large``), enter the stage key.
     """
     from kosovo_study import stages
     from kosovo_study.config import load_config
@@ -177,4 +181,6 @@ def run_multiverse(
         if value is not None
     }
     config = load_config(paths.root, overrides)
-    return stages.run_multiverse(paths, config, force, n_jobs=n_jobs, scheduler=scheduler)
+    return stages.run_multiverse(
+        paths, config, force, n_jobs=n_jobs, scheduler=scheduler, grid=grid
+    )

@@ -30,7 +30,11 @@ Families: ``poisson``, ``nb2`` (alpha estimated for every permuted data set),
 
 Work is split into chunks of specifications run with joblib; with a Dask scheduler
 address the same chunks run on the cluster through joblib's Dask backend.  Results do
-not depend on the backend: every random number is drawn before the split.
+not depend on the backend or the chunking: every random number is drawn before the
+split, and specifications that share a design (:func:`design_key`) are put in one chunk
+so that it is built once.  :func:`run_streamed` writes each chunk's permuted statistics
+to Parquet as it arrives, and :func:`joint_test` reads them back one outcome and focal
+term at a time, so memory stays flat however large the grid (``GRIDS["large"]``).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import itertools
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -70,6 +75,33 @@ GRID: dict[str, tuple[Any, ...]] = {
     "exclude_influential": (False, True),
     "focal": ("unemployment", "charity"),
 }
+#: ``--grid large`` (20x): the standard grid on the main outcome and on 19 further draws
+#: of the documented synthetic generator (:func:`kosovo_study.models.outcome.synthetic_outcome`
+#: with seeds ``SYNTHETIC_SEED + k``, k = 1..19).  Each draw is one more synthetic
+#: world on the real covariates: across draws the grid shows how much of the
+#: specification curve is the luck of one synthetic draw.  Every row is labelled
+#: synthetic and has its own joint test; none is a finding.  The restricted counts
+#: have no such draws, so the large grid is refused when they are present.
+LARGE_OUTCOME_DRAWS = 20
+GRIDS: dict[str, dict[str, tuple[Any, ...]]] = {
+    "standard": GRID,
+    "large": {
+        **GRID,
+        "outcome": (
+            "main",
+            *(f"main_synthetic_draw_{k:02d}" for k in range(1, LARGE_OUTCOME_DRAWS)),
+        ),
+    },
+}
+
+
+def grid(name: str = "standard") -> dict[str, tuple[Any, ...]]:
+    """The named grid (``standard`` or ``large``)."""
+    if name not in GRIDS:
+        raise KosovoStudyError(f"Unknown multiverse grid {name!r}; use one of {sorted(GRIDS)}.")
+    return GRIDS[name]
+
+
 #: Restrictions: (dimension, value) -> allowed values of other dimensions.  None in the
 #: default grid; the mechanism stays for grids that need one.
 RESTRICTIONS: dict[tuple[str, Any], dict[str, tuple[Any, ...]]] = {}
@@ -164,12 +196,20 @@ def prepare_inputs(
     main_source: str,
     permutations: int,
     seed: int,
+    extra_outcomes: dict[str, tuple[pd.Series, str]] | None = None,
 ) -> Inputs:
+    """The workers' inputs; ``extra_outcomes`` (name -> (counts, source)) adds outcome
+    versions such as the large grid's synthetic draws."""
     table = municipalities.set_index("municipality_id").copy()
+    outcomes = {"main": main_outcome.astype(float)}
+    sources = {"main": main_source}
+    for name, (counts, source) in (extra_outcomes or {}).items():
+        outcomes[name] = counts.astype(float)
+        sources[name] = source
     return Inputs(
         municipalities=table,
-        outcomes={"main": main_outcome.astype(float)},
-        outcome_source={"main": main_source},
+        outcomes=outcomes,
+        outcome_source=sources,
         orderings=shared_orderings(permutations, seed),
     )
 
@@ -183,9 +223,34 @@ class SpecData:
     column: int
 
 
-def spec_data(spec: Specification, inputs: Inputs) -> SpecData:
+def design_key(spec: Specification) -> tuple[str, str, tuple[str, ...]]:
+    """What a specification's design depends on: outcome, population and covariates.
+
+    Family, exclusion and focal term do not change the design (the focal term only picks
+    its column), so the 16 specifications that share a key share one design.
+    """
+    return (spec.outcome, spec.population, spec.covariates)
+
+
+def spec_data(
+    spec: Specification,
+    inputs: Inputs,
+    cache: dict[tuple[str, str, tuple[str, ...]], SpecData] | None = None,
+) -> SpecData:
     """Outcome, standardised design and offset for one specification (before exclusion),
-    built by the package's one design builder."""
+    built by the package's one design builder.
+
+    ``cache`` (design key -> data) lets the specifications that share a design build
+    it once: the pandas design builder is most of a specification's time otherwise.
+    The cached arrays are never written to, so sharing them changes no result.
+    """
+    column = 1 if spec.focal == "unemployment" else 2
+    if cache is not None:
+        key = design_key(spec)
+        if key not in cache:
+            cache[key] = spec_data(spec, inputs)
+        shared = cache[key]
+        return SpecData(shared.ids, shared.y, shared.X, shared.offset, column)
     if spec.outcome not in inputs.outcomes:
         raise KosovoStudyError(
             f"Unknown outcome {spec.outcome!r} in specification {spec}; "
@@ -210,7 +275,7 @@ def spec_data(spec: Specification, inputs: Inputs) -> SpecData:
         y=y,
         X=design.X,
         offset=design.offset,
-        column=1 if spec.focal == "unemployment" else 2,
+        column=column,
     )
 
 
@@ -258,9 +323,13 @@ def _estimate(
     return estimate, shared.null_z
 
 
-def run_specification(spec: Specification, inputs: Inputs) -> tuple[dict[str, Any], np.ndarray]:
+def run_specification(
+    spec: Specification,
+    inputs: Inputs,
+    cache: dict[tuple[str, str, tuple[str, ...]], SpecData] | None = None,
+) -> tuple[dict[str, Any], np.ndarray]:
     """One specification: estimate, interval, randomization p and the permuted estimates."""
-    data = spec_data(spec, inputs)
+    data = spec_data(spec, inputs, cache)
     excluded = ""
     if spec.exclude_influential:
         drop = _most_influential(spec.family, data)
@@ -288,12 +357,45 @@ def run_chunk(
     # dropped and counted in ``valid_permutations``, so the warnings add nothing.
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        return [run_specification(spec, inputs) for spec in specifications]
+        cache: dict[tuple[str, str, tuple[str, ...]], SpecData] = {}
+        return [run_specification(spec, inputs, cache) for spec in specifications]
 
 
-def _chunks(items: list[Specification], size: int) -> Iterable[list[Specification]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _chunks(items: list[Specification], size: int) -> Iterable[list[int]]:
+    """Positions of ``items`` in chunks of about ``size``, specifications that share a
+    design kept together (so each chunk builds each of its designs once)."""
+    groups: dict[tuple[str, str, tuple[str, ...]], list[int]] = {}
+    for position, spec in enumerate(items):
+        groups.setdefault(design_key(spec), []).append(position)
+    chunk: list[int] = []
+    for positions in groups.values():
+        chunk.extend(positions)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _parts(
+    chunks: list[list[Specification]], inputs: Inputs, n_jobs: int, scheduler: str | None
+) -> Iterable[list[tuple[dict[str, Any], np.ndarray]]]:
+    """Each chunk's results, in chunk order, as they come (one chunk in memory at a time
+    in this process, besides joblib's few in flight)."""
+    from joblib import Parallel, delayed, parallel_config
+
+    if scheduler is not None:
+        from distributed import Client
+
+        with Client(scheduler), parallel_config(backend="dask"):
+            parallel = Parallel(return_as="generator")
+            yield from parallel(delayed(run_chunk)(chunk, inputs) for chunk in chunks)
+    elif n_jobs == 1:
+        for chunk in chunks:
+            yield run_chunk(chunk, inputs)
+    else:
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+        yield from parallel(delayed(run_chunk)(chunk, inputs) for chunk in chunks)
 
 
 def run(
@@ -304,36 +406,103 @@ def run(
     chunk_size: int = 32,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Every specification (joblib across cores, or a Dask cluster); rows in grid order."""
-    from joblib import Parallel, delayed, parallel_config
-
-    chunks = list(_chunks(specifications, chunk_size))
-    if scheduler is not None:
-        from distributed import Client
-
-        with Client(scheduler), parallel_config(backend="dask"):
-            parts = Parallel()(delayed(run_chunk)(chunk, inputs) for chunk in chunks)
-    elif n_jobs == 1:
-        parts = [run_chunk(chunk, inputs) for chunk in chunks]
-    else:
-        parts = Parallel(n_jobs=n_jobs)(delayed(run_chunk)(chunk, inputs) for chunk in chunks)
-    results = [item for part in parts for item in part]
+    positions = list(_chunks(specifications, chunk_size))
+    chunks = [[specifications[i] for i in chunk] for chunk in positions]
+    # Back to grid order: every specification is computed independently of its chunk.
+    results: list[Any] = [None] * len(specifications)
+    for chunk, part in zip(positions, _parts(chunks, inputs, n_jobs, scheduler), strict=True):
+        for position, item in zip(chunk, part, strict=True):
+            results[position] = item
     table = pd.DataFrame([row for row, _ in results])
     null = np.stack([draws for _, draws in results])
     return table, null
 
 
-def joint_test(table: pd.DataFrame, null: np.ndarray, alpha: float = 0.05) -> pd.DataFrame:
+def run_streamed(
+    specifications: list[Specification],
+    inputs: Inputs,
+    null_path: Path,
+    n_jobs: int = 2,
+    scheduler: str | None = None,
+    chunk_size: int = 32,
+) -> pd.DataFrame:
+    """:func:`run`, with each chunk's permuted statistics written to ``null_path``
+    (Parquet, one row group per chunk) as it arrives instead of held in memory.
+
+    The file has one row per specification: ``specification`` (its position in
+    ``specifications``, i.e. the row of the returned table) and ``null_z`` (its R
+    permuted robust z statistics, NaN for a non-converged draw).  Read rows back with
+    :func:`read_null`.  The file is written under a temporary name and renamed when
+    complete, so a failed run leaves no partial file.
+    """
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    positions = list(_chunks(specifications, chunk_size))
+    chunks = [[specifications[i] for i in chunk] for chunk in positions]
+    draws = len(inputs.orderings)
+    schema = pa.schema([("specification", pa.int64()), ("null_z", pa.list_(pa.float64(), draws))])
+    rows: list[Any] = [None] * len(specifications)
+    partial = null_path.with_name(null_path.name + ".partial")
+    try:
+        with pq.ParquetWriter(partial, schema) as writer:
+            parts = _parts(chunks, inputs, n_jobs, scheduler)
+            for chunk, part in zip(positions, parts, strict=True):
+                for position, (row, _) in zip(chunk, part, strict=True):
+                    rows[position] = row
+                values = np.stack([null for _, null in part]).reshape(-1)
+                null_z = pa.FixedSizeListArray.from_arrays(pa.array(values), draws)
+                batch = pa.record_batch([pa.array(chunk, pa.int64()), null_z], schema=schema)
+                writer.write_batch(batch)
+        partial.replace(null_path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return pd.DataFrame(rows)
+
+
+def read_null(null_path: Path, specifications: Iterable[int] | None = None) -> np.ndarray:
+    """Permuted statistics of the given specifications (rows of the table), in that
+    order, from a :func:`run_streamed` file; all of them when ``specifications`` is None.
+    Only the requested rows are kept in memory."""
+    import pyarrow.dataset as ds  # type: ignore[import-untyped]
+
+    dataset = ds.dataset(null_path, format="parquet")
+    wanted = None if specifications is None else np.asarray(list(specifications), dtype=np.int64)
+    condition = None if wanted is None else ds.field("specification").isin(wanted)
+    table = dataset.to_table(filter=condition)
+    found = table.column("specification").to_numpy()
+    draws = table.schema.field("null_z").type.list_size
+    values = table.column("null_z").combine_chunks().flatten().to_numpy()
+    values = values.reshape(len(found), draws)
+    order = np.argsort(found) if wanted is None else None
+    if order is not None:
+        return np.asarray(values[order])
+    where = {int(spec): i for i, spec in enumerate(found)}
+    missing = [int(spec) for spec in wanted if int(spec) not in where]  # type: ignore[union-attr]
+    if missing:
+        raise KosovoStudyError(
+            f"{null_path}: no permuted statistics for specifications {missing[:5]}; "
+            "the file is not from this table's run: rerun the multiverse stage."
+        )
+    return np.asarray(values[[where[int(spec)] for spec in wanted]])  # type: ignore[union-attr]
+
+
+def joint_test(table: pd.DataFrame, null: np.ndarray | Path, alpha: float = 0.05) -> pd.DataFrame:
     """Simonsohn-Simmons-Nelson joint tests per outcome and focal term (placebos excluded).
 
     For each randomization draw r (shared by all specifications), a specification
     counts as significant in the expected direction when its permuted estimate is
     positive and at least as extreme as (1 - alpha) of its own draws; the observed
     count is compared with the distribution of these counts.
+
+    ``null`` is the (S, R) array of :func:`run`, or the file of :func:`run_streamed`
+    (then only one outcome and focal term's rows are in memory at a time).
     """
     rows = []
     for (outcome, focal), group in table[~table["placebo"]].groupby(["outcome", "focal"]):
         index = group.index.to_numpy()
-        draws = np.abs(null[index])  # (S, R)
+        permuted = read_null(null, index) if isinstance(null, Path) else null[index]
+        draws = np.abs(permuted)  # (S, R)
         observed_sig = (group["randomization_p"].to_numpy() < alpha) & (
             group["coef"].to_numpy() > 0
         )
@@ -346,9 +515,9 @@ def joint_test(table: pd.DataFrame, null: np.ndarray, alpha: float = 0.05) -> pd
                 for row, value in zip(ordered, draws, strict=True)
             ]
         )
-        null_sig = (at_least / draws.shape[1] < alpha) & (null[index] > 0)
+        null_sig = (at_least / draws.shape[1] < alpha) & (permuted > 0)
         null_counts = null_sig.sum(axis=0)
-        null_positive = (null[index] > 0).sum(axis=0)
+        null_positive = (permuted > 0).sum(axis=0)
         count, positive = int(observed_sig.sum()), int((group["coef"] > 0).sum())
         draws_n = len(null_counts)
         rows.append(
