@@ -321,4 +321,12 @@ def build_pdf(paths: ProjectPaths | None = None) -> Path:
         partial.unlink(missing_ok=True)
         raise KosovoStudyError(f"Chromium wrote no PDF for {page}. Rerun with a newer Chromium.")
     partial.replace(target)
+    # Every HTML page's footer links _static/kosovo_study.pdf: publish the new PDF there
+    # too, so the link works without another HTML build.
+    html_static = paths.book_build / "html" / "_static"
+    if html_static.is_dir():
+        copy = html_static / target.name
+        staged = copy.with_suffix(".partial.pdf")
+        shutil.copyfile(target, staged)
+        staged.replace(copy)
     return target
