@@ -13,11 +13,13 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kosovo_study.errors import KosovoStudyError
 from kosovo_study.interviews import privacy
 from kosovo_study.interviews.privacy import redact
 
@@ -357,3 +359,18 @@ def test_words_at_and_dot_alone_are_not_an_address() -> None:
 def test_redact_is_idempotent_with_arbitrary_names(text: str, names: list[str]) -> None:
     once = redact(text, names)
     assert redact(once, names) == once
+
+
+def test_book_guard_ignores_the_provenance_footer_but_not_the_page(tmp_path: Path) -> None:
+    """The footer's build date is the package's, not an interviewee's; the same date in
+    the page body is still refused on an interview page."""
+    from kosovo_study.interviews.privacy import guard_book
+
+    footer = '<div class="kosovo-footer"><p>kosovo_study 0.2.0 · built 2026-11-30 (UTC).</p></div>'
+    (tmp_path / "interviews.html").write_text(f"<p>Codes only.</p>{footer}", encoding="utf-8")
+    guard_book(tmp_path)
+    (tmp_path / "interviews.html").write_text(
+        f"<p>Born 1990-03-12 in Kaçanik.</p>{footer}", encoding="utf-8"
+    )
+    with pytest.raises(KosovoStudyError, match="DATE"):
+        guard_book(tmp_path)

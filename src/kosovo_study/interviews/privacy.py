@@ -685,6 +685,11 @@ def guard_book(html_dir: Path, interview_pages: Iterable[str] = ("interviews.htm
     pages = set(interview_pages)
     for page in sorted(html_dir.glob("*.html")):
         html = page.read_text(encoding="utf-8", errors="ignore")
+        # The package's own provenance footer (version, commit, build date) is on every
+        # page and holds no interview content: its build date is not a personal date.
+        html = re.sub(
+            r'<div class="kosovo-footer">.*?</div>', "  ", html, flags=re.DOTALL | re.IGNORECASE
+        )
         text = re.sub(r"<[^>]+>", "  ", html)
         # What a reader sees: without scripts and styles (Sphinx puts library URLs there).
         visible = re.sub(
