@@ -143,7 +143,7 @@ def abstract(
     total = metadata.get("national_total")
     detectable: dict[str, str] = {}
     for short, term in (("unemployment", UNEMPLOYMENT), ("charity", CHARITY)):
-        text = "no incidence-rate ratio on the simulated grid"
+        text = "no incidence-rate ratio on the simulated grid suffices"
         needed = {"term", "test", "mde_irr", "national_total", "generator_alpha"}
         if mde is not None and needed <= set(mde.columns) and total is not None:
             rows = mde[
@@ -155,20 +155,19 @@ def abstract(
             if len(found):
                 low = found.iloc[0]
                 text = (
-                    f"an incidence-rate ratio of {low['mde_irr']:.2f} or more at the smallest "
-                    f"assumed overdispersion (alpha {low['generator_alpha']:g})"
+                    f"it needs an incidence-rate ratio of at least {low['mde_irr']:.2f} at the "
+                    f"smallest assumed overdispersion (alpha {low['generator_alpha']:g})"
                 )
                 if len(found) < len(rows):
-                    text += ", and none on the grid at the largest"
+                    text += " and no ratio on the grid suffices at the largest"
         detectable[short] = text
         values[f"design_{short}"] = text
     n = metadata.get("municipal_n")
     values["abstract_design"] = (
         f"with the {int(n)} municipalities enumerated in 2011 and the national total of "
-        f"{int(total)} adult fighters, a permutation test would detect with 80% power "
-        f"{detectable['unemployment']} per SD of unemployment concern, and "
-        f"{detectable['charity']} for charity presence (a design analysis under stated "
-        "assumptions, not a finding)"
+        f"{int(total)} adult fighters, for 80% power a permutation test of unemployment "
+        f"concern (per SD) {detectable['unemployment']}; for charity presence "
+        f"{detectable['charity']} (a design analysis under stated assumptions, not a finding)"
         if n is not None and mde is not None and total is not None
         else "the design analysis is not available in this build"
     )
