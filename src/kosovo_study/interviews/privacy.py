@@ -45,7 +45,7 @@ import hmac
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -564,10 +564,10 @@ class Needles:
             if len(string) >= 3 and words:
                 self._by_first.setdefault(words[0], []).append(string)
 
-    def spans(self, text: str) -> list[tuple[int, int]]:
-        """Where the needles occur in ``text`` (whole, without case or diacritics)."""
+    def _occurrences(self, text: str) -> Iterator[tuple[int, int]]:
+        """Each place a needle occurs in ``text`` as a whole word (case and diacritics
+        ignored), lazily, so that :meth:`search` can stop at the first."""
         folded = fold(text)
-        found = []
         for word in set(re.findall(r"\w+", folded)):
             for needle in self._by_first.get(word, ()):
                 start = folded.find(needle)
@@ -576,9 +576,12 @@ class Needles:
                     before = folded[start - 1] if start else " "
                     after = folded[end] if end < len(folded) else " "
                     if not (_is_word(before) or _is_word(after)):
-                        found.append((start, end))
+                        yield start, end
                     start = folded.find(needle, start + 1)
-        return found
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where the needles occur in ``text`` (whole, without case or diacritics)."""
+        return list(self._occurrences(text))
 
     def redact(self, text: str) -> str:
         """``text`` with every needle replaced by ``[ID]``."""
@@ -586,18 +589,7 @@ class Needles:
         return _replace_spans(text, spans, "ID") if spans else text
 
     def search(self, text: str) -> bool:
-        folded = fold(text)
-        for word in set(re.findall(r"\w+", folded)):
-            for needle in self._by_first.get(word, ()):
-                start = folded.find(needle)
-                while start != -1:
-                    end = start + len(needle)
-                    before = folded[start - 1] if start else " "
-                    after = folded[end] if end < len(folded) else " "
-                    if not (_is_word(before) or _is_word(after)):
-                        return True
-                    start = folded.find(needle, start + 1)
-        return False
+        return next(self._occurrences(text), None) is not None
 
 
 def _is_word(ch: str) -> bool:
