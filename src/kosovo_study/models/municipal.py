@@ -37,6 +37,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from kosovo_study.config import StudyConfig
 from kosovo_study.models import engine, inference
 from kosovo_study.models.design import BINARY, CHARITY, UNEMPLOYMENT, Design, require_units
 from kosovo_study.models.outcome import TOTAL_DEFINITIONS, Outcome, draw_conditional_nb
@@ -476,20 +477,28 @@ def confirmed_versus_fitted(
     )
 
 
+#: The study's default seeds and sizes (one definition, in kosovo_study.config).
+_DEFAULTS = StudyConfig()
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Simulation sizes and seeds of the municipal analysis (all explicit)."""
+    """Simulation sizes and seeds of the municipal analysis (all explicit).
 
-    permutations: int = 999
-    permutation_seed: int = 1999
-    bootstrap_replicates: int = 999
-    bootstrap_seed: int = 2008
-    power_wald_simulations: int = 400
-    power_permutation_simulations: int = 100
-    power_permutations: int = 39
-    power_seed: int = 2012
+    The defaults are :class:`kosovo_study.config.StudyConfig`'s, the one place where
+    every seed and size is written (documented there).
+    """
+
+    permutations: int = _DEFAULTS.permutations
+    permutation_seed: int = _DEFAULTS.permutation_seed
+    bootstrap_replicates: int = _DEFAULTS.bootstrap_replicates
+    bootstrap_seed: int = _DEFAULTS.bootstrap_seed
+    power_wald_simulations: int = _DEFAULTS.power_wald_simulations
+    power_permutation_simulations: int = _DEFAULTS.power_permutation_simulations
+    power_permutations: int = _DEFAULTS.power_permutations
+    power_seed: int = _DEFAULTS.power_seed
     #: When > 0, caps both power simulation counts (short runs, e.g. in tests).
-    power_simulations: int = 0
+    power_simulations: int = _DEFAULTS.power_simulations
 
     @property
     def wald_simulations(self) -> int:
