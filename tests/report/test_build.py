@@ -104,3 +104,34 @@ def test_leftover_executed_images_are_deleted(tmp_path: Path) -> None:
     assert [p.name for p in deleted] == ["earlier_data.png"]
     assert (executed / "page.ipynb").exists()
     assert (executed / "current.png").exists()
+
+
+@pytest.mark.slow
+def test_a_kernel_reused_for_the_next_page_starts_it_afresh(tmp_path: Path) -> None:
+    """One kernel runs both pages (jobs=1); the second sees nothing the first left."""
+    from jupyter_cache import get_cache
+
+    paths = ProjectPaths(tmp_path)
+    paths.book.mkdir(parents=True)
+    paths.book_build.mkdir(parents=True)
+    _page(
+        paths.book,
+        "a_first",
+        "import matplotlib\nimport matplotlib.pyplot as plt\nleft_behind = 1\n"
+        "matplotlib.rcParams['lines.linewidth'] = 9.0\nfigure = plt.figure()\n1",
+    )
+    second = _page(
+        paths.book,
+        "b_second",
+        "import matplotlib\nimport matplotlib.pyplot as plt\n"
+        "print('left_behind' in globals(), 'figure' in globals(), len(Out), "
+        "matplotlib.rcParams['lines.linewidth'], plt.get_fignums())",
+    )
+    assert len(build.execute_pages(paths, jobs=1)) == 2
+    cache = get_cache(str(paths.book_build / build.CACHE))
+    cell = cache.get_cache_bundle(cache.match_cache_notebook(build._read_page(second)).pk).nb.cells[
+        -1
+    ]
+    default_width = __import__("matplotlib").rcParamsDefault["lines.linewidth"]
+    assert cell.outputs[0]["text"] == f"False False 0 {default_width} []\n"
+    assert cell.execution_count == 1  # numbered as in a fresh kernel

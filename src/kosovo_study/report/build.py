@@ -25,8 +25,6 @@ import re
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -108,29 +106,153 @@ def _read_page(page: Path) -> Any:
     )
 
 
-def _execute_page(page: str, timeout: int) -> tuple[str, Any, float, str | None]:
-    """Execute one page in its folder (as myst-nb does); runs in a worker process."""
-    from jupyter_cache.executors.utils import single_nb_execution
+#: Run silently in a kernel before it executes its first page: the matplotlib settings a
+#: fresh kernel has once pyplot is imported, kept to restore between pages.
+_KERNEL_SNAPSHOT = """\
+import matplotlib
+import matplotlib.pyplot
+get_ipython()._kosovo_study_rc = dict(matplotlib.rcParams)
+del matplotlib
+"""
 
-    notebook = _read_page(Path(page))
-    result = single_nb_execution(
-        notebook,
-        cwd=str(Path(page).parent),
-        allow_errors=False,
-        timeout=timeout,
-        meta_override=True,
-    )
-    error = None if result.err is None else result.exc_string
-    return page, notebook, result.time, error
+#: Run silently in a kernel between two pages: the next page starts as in a fresh kernel
+#: (no names, no output history, no open figures, the same matplotlib settings, and cell
+#: numbers from 1) but finds the imported modules already loaded.
+_KERNEL_RESET = """\
+get_ipython().run_line_magic("reset", "-f")
+import matplotlib
+import matplotlib.pyplot
+matplotlib.pyplot.close("all")
+dict.update(matplotlib.rcParams, get_ipython()._kosovo_study_rc)
+get_ipython().execution_count = 1
+del matplotlib
+"""
+
+
+class _Kernel:
+    """One ipykernel that executes pages one after the other (reset between pages).
+
+    A page's own run time is a few seconds; starting a kernel and importing pandas,
+    matplotlib and this package costs as much again, so each kernel runs several pages.
+    """
+
+    def __init__(self, name: str, cwd: str) -> None:
+        self.key = (name, cwd)
+        self.used = False
+        self.manager: Any = None
+
+    async def start(self) -> None:
+        from jupyter_client.manager import AsyncKernelManager
+
+        self.manager = AsyncKernelManager(kernel_name=self.key[0])
+        # As nbclient starts a kernel: history in memory, not in the user's profile.
+        await self.manager.start_kernel(
+            cwd=self.key[1], extra_arguments=["--HistoryManager.hist_file=:memory:"]
+        )
+
+    async def run_silently(self, code: str, timeout: int) -> None:
+        client = self.manager.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=timeout)
+            reply = await client.execute_interactive(
+                code, silent=True, store_history=False, timeout=timeout, allow_stdin=False
+            )
+        finally:
+            client.stop_channels()
+        if reply["content"]["status"] != "ok":
+            raise KosovoStudyError(
+                "Could not reset the kernel between two book pages: "
+                f"{reply['content'].get('ename')}: {reply['content'].get('evalue')}. "
+                "Rerun `kosovo-study book`; if it persists, report it as a bug."
+            )
+
+    async def execute(self, page: Path, timeout: int) -> tuple[Any, float, str | None]:
+        """Execute ``page`` as jupyter-cache would (same client options); returns the
+        executed notebook, the seconds and the traceback of a failed cell (or None)."""
+        import time
+        import traceback
+
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+        notebook = _read_page(page)
+        allow_errors = False
+        execution = notebook.metadata.get("execution", {})
+        timeout = execution.get("timeout", timeout)  # jupyter-cache's meta_override
+        allow_errors = execution.get("allow_errors", allow_errors)
+        await self.run_silently(_KERNEL_RESET if self.used else _KERNEL_SNAPSHOT, timeout)
+        self.used = True
+        client = NotebookClient(
+            notebook,
+            km=self.manager,
+            timeout=timeout,
+            allow_errors=allow_errors,
+            record_timing=False,
+            resources={"metadata": {"path": self.key[1]}},
+        )
+        started = time.perf_counter()
+        error = None
+        try:
+            await client.async_execute()
+        except (CellExecutionError, CellTimeoutError):
+            error = traceback.format_exc()
+        finally:
+            if client.kc is not None:
+                client.kc.stop_channels()
+        return notebook, time.perf_counter() - started, error
+
+    async def shutdown(self) -> None:
+        if self.manager is not None and self.manager.has_kernel:
+            await self.manager.shutdown_kernel(now=True)
+        self.manager = None
+
+
+async def _execute_all(
+    pages: list[Path], jobs: int, timeout: int
+) -> dict[Path, tuple[Any, float, str | None]]:
+    """Execute ``pages`` on ``jobs`` kernels, each taking the next page when it is free."""
+    import asyncio
+
+    queue = list(pages)
+    outcomes: dict[Path, tuple[Any, float, str | None]] = {}
+
+    async def worker() -> None:
+        kernel: _Kernel | None = None
+        try:
+            while queue:
+                page = queue.pop(0)
+                name = _read_page(page).metadata.get("kernelspec", {}).get("name", "python3")
+                if kernel is not None and kernel.key != (name, str(page.parent)):
+                    await kernel.shutdown()
+                    kernel = None
+                if kernel is None:
+                    kernel = _Kernel(name, str(page.parent))
+                    await kernel.start()
+                outcomes[page] = await kernel.execute(page, timeout)
+                if outcomes[page][2] is not None:
+                    # A failed page may have left anything behind: the next gets a new kernel.
+                    await kernel.shutdown()
+                    kernel = None
+        finally:
+            if kernel is not None:
+                await kernel.shutdown()
+
+    await asyncio.gather(*(worker() for _ in range(max(1, min(jobs, len(pages))))))
+    return outcomes
 
 
 def execute_pages(paths: ProjectPaths, jobs: int = 2, timeout: int = 600) -> list[Path]:
     """Execute, in parallel, the pages whose code is not in the execution cache; store
     them in the cache Sphinx reads, and drop cache entries no current page matches.
 
-    Returns the pages executed.  A page that raises stops the build with its traceback
-    (the book's pages must run cleanly).
+    ``jobs`` kernels run at a time; each executes several pages in turn, reset between
+    pages (see :class:`_Kernel`), so the kernel start-up and the imports are paid once
+    per kernel rather than once per page.  Returns the pages executed.  A page that
+    raises stops the build with its traceback (the book's pages must run cleanly).
     """
+    import asyncio
+
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
@@ -143,14 +265,11 @@ def execute_pages(paths: ProjectPaths, jobs: int = 2, timeout: int = 600) -> lis
         except KeyError:
             pending.append(page)
     if pending:
-        # "spawn": a clean interpreter per worker (the caller may hold threads or locks).
-        with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context("spawn")) as pool:
-            outcomes = list(
-                pool.map(_execute_page, [str(p) for p in pending], [timeout] * len(pending))
-            )
-        for source, notebook, seconds, error in outcomes:
+        outcomes = asyncio.run(_execute_all(pending, jobs, timeout))
+        for source in pending:  # in page order: the first failing page is reported
+            notebook, seconds, error = outcomes[source]
             if error is not None:
-                log = paths.book_build / f"execute-{Path(source).stem}.log"
+                log = paths.book_build / f"execute-{source.stem}.log"
                 log.write_text(error, encoding="utf-8")
                 raise KosovoStudyError(
                     f"The book page {source} failed to execute: "
@@ -158,7 +277,7 @@ def execute_pages(paths: ProjectPaths, jobs: int = 2, timeout: int = 600) -> lis
                     "page (or the results it reads) and rerun `kosovo-study book`."
                 )
             record = cache.cache_notebook_bundle(
-                CacheBundleIn(notebook, source, data={"execution_seconds": seconds}),
+                CacheBundleIn(notebook, str(source), data={"execution_seconds": seconds}),
                 check_validity=False,
                 overwrite=True,
             )
