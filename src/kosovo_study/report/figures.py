@@ -11,7 +11,8 @@ it draws say they are synthetic.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, ParamSpec
 
 import geopandas as gpd
@@ -38,6 +39,21 @@ def styled(function: Callable[P, Plot]) -> Callable[P, Plot]:
             return function(*args, **kwargs)
 
     return wrapper
+
+
+@contextmanager
+def _without_interim_draws(figure: Figure) -> Iterator[None]:
+    """Skip the full draws geopandas asks for after plotting (``canvas.draw_idle()``).
+
+    The figure is drawn anyway each time it is saved or shown; each interim draw of a map
+    (constrained layout, 38 numbered municipalities, the key) costs about a second.
+    """
+    canvas = figure.canvas
+    canvas.draw_idle = lambda *args, **kwargs: None  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del canvas.draw_idle
 
 
 def _synthetic(frame: pd.DataFrame) -> bool:
@@ -164,16 +180,17 @@ def choropleth(
     figure = plt.figure(figsize=(style.FULL_WIDTH, 5.2), layout="constrained")
     axes, key = figure.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
     unit = variable_units(variables).get(column, ("", ""))[0]
-    merged.plot(
-        column=column,
-        ax=axes,
-        cmap=style.SEQUENTIAL,
-        legend=True,
-        edgecolor="white",
-        linewidth=0.4,
-        missing_kwds={"color": "#dddddd", "hatch": "///", "edgecolor": "#999999"},
-        legend_kwds={"shrink": 0.6, "label": unit or humanise(column), "location": "bottom"},
-    )
+    with _without_interim_draws(figure):
+        merged.plot(
+            column=column,
+            ax=axes,
+            cmap=style.SEQUENTIAL,
+            legend=True,
+            edgecolor="white",
+            linewidth=0.4,
+            missing_kwds={"color": "#dddddd", "hatch": "///", "edgecolor": "#999999"},
+            legend_kwds={"shrink": 0.6, "label": unit or humanise(column), "location": "bottom"},
+        )
     points = merged.to_crs("EPSG:3857").representative_point().to_crs(merged.crs)
     values_range = merged[column].astype(float)
     low, high = values_range.min(), values_range.max()
