@@ -49,7 +49,7 @@ def _without_interim_draws(figure: Figure) -> Iterator[None]:
     (constrained layout, 38 numbered municipalities, the key) costs about a second.
     """
     canvas = figure.canvas
-    canvas.draw_idle = lambda *args, **kwargs: None  # type: ignore[method-assign]
+    canvas.draw_idle = lambda *_, **__: None  # type: ignore[method-assign]
     try:
         yield
     finally:
