@@ -10,8 +10,16 @@ book, no execution cache, no compiled-code cache): what a fresh clone starts fro
 package code that runs is this checkout's (the environment's editable install); Numba's
 compiled-code cache is pointed at an empty folder, so the cold run pays the compilation
 and the warm rerun reuses it.  It prints the wall time of each run, each stage's seconds
-from its manifest (``data/processed/manifests/<stage>.json``), the interpreter start-up
-that no manifest sees, and the peak memory of the largest process.
+from its manifest (``data/processed/manifests/<stage>.json``), the book's parts (from
+``book/_build/timings.json``), the fixed costs no manifest sees (interpreter start-up,
+the CLI's imports, a warm ``fetch``), the warm book rebuild (``book --force`` with every
+page in the execution cache), and the peak memory of the largest process.
+
+It also says whether the environment is byte-compiled: with ``PYTHONDONTWRITEBYTECODE``
+set and no ``.pyc`` files, every process (each page kernel, Sphinx) compiles its imports
+from source, which multiplies the import time by about four.  ``uv sync`` compiles them
+(``compile-bytecode = true`` in pyproject.toml); an environment made before that needs
+``uv sync --reinstall`` or ``python -m compileall -q <site-packages>``.
 
 Targets (issue 14): cold <= 120 s on 2 cores, warm < 10 s.  Numbers, not assertions:
 the machine may be shared; the load average is printed with them.
@@ -65,6 +73,45 @@ def run_report(root: Path, force: bool, env: dict[str, str]) -> float:
     return seconds
 
 
+def timed(command: list[str], root: Path, env: dict[str, str]) -> float:
+    """Wall seconds of one command (its output is discarded; a failure stops the benchmark)."""
+    started = time.perf_counter()
+    completed = subprocess.run(
+        command, cwd=root, env=env, capture_output=True, text=True, check=False
+    )
+    if completed.returncode != 0:
+        sys.stderr.write(completed.stdout[-2000:] + completed.stderr[-2000:])
+        raise SystemExit(f"{' '.join(command)} failed (exit {completed.returncode})")
+    return time.perf_counter() - started
+
+
+def bytecode_state() -> str:
+    """Whether the heavy dependencies of this environment have compiled bytecode."""
+    import importlib.util
+
+    missing = []
+    for name in ("pandas", "statsmodels", "matplotlib", "sphinx", "scipy", "numba"):
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec else None
+        if origin and not Path(importlib.util.cache_from_source(origin)).exists():
+            missing.append(name)
+    flag = "set" if os.environ.get("PYTHONDONTWRITEBYTECODE") else "not set"
+    if not missing:
+        return f"byte-compiled (PYTHONDONTWRITEBYTECODE {flag})"
+    effect = (
+        "every process compiles these from source: run `uv sync --reinstall` "
+        "(compile-bytecode is on) or `python -m compileall -q` on site-packages"
+        if flag == "set"
+        else "the first run writes the .pyc files (part of the cold figure)"
+    )
+    return f"NOT byte-compiled: {', '.join(missing)} (PYTHONDONTWRITEBYTECODE {flag}; {effect})"
+
+
+def book_parts(root: Path) -> dict[str, float]:
+    path = root / "book" / "_build" / "timings.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def stage_seconds(root: Path) -> dict[str, float]:
     manifests = root / "data" / "processed" / "manifests"
     seconds = {}
@@ -94,14 +141,33 @@ def main() -> None:
             env["NUMBA_CACHE_DIR"] = str(scratch / "numba-cache")
         cold = run_report(root, force=args.in_place, env=env)
         cold_stages = stage_seconds(root)
+        cold_book = book_parts(root)
         warm = run_report(root, force=False, env=env)
+        executable = str(Path(sys.executable).parent / "kosovo-study")
+        fixed = {
+            "python -c pass (interpreter)": timed([sys.executable, "-c", "pass"], root, env),
+            "kosovo-study --version (CLI imports)": timed([executable, "--version"], root, env),
+            "kosovo-study fetch (warm: files present)": timed([executable, "fetch"], root, env),
+        }
+        warm_book = timed([executable, "book", "--force"], root, env)
+        warm_book_parts = book_parts(root)
+        print(f"environment: {bytecode_state()}")
         print(f"\n{'stage':12} {'cold s':>8}")
         for stage, seconds in cold_stages.items():
             print(f"{stage:12} {seconds:8.1f}")
+            if stage == "book":
+                for part, part_seconds in cold_book.items():
+                    print(f"  {part:34} {part_seconds:6.1f}")
         rest = cold - sum(cold_stages.values())
         print(f"{'(rest)':12} {rest:8.1f}  fetch, interpreter and import start-up per command")
         print(f"{'total':12} {cold:8.1f}  target <= 120 s")
         print(f"\nwarm rerun (every stage skipped): {warm:.1f} s  target < 10 s")
+        print("fixed costs (warm, one command each):")
+        for label, seconds in fixed.items():
+            print(f"  {label:40} {seconds:6.1f}")
+        print(f"warm book rebuild (book --force, pages cached): {warm_book:.1f} s  target < 5 s")
+        for part, part_seconds in warm_book_parts.items():
+            print(f"  {part:34} {part_seconds:6.1f}")
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"peak memory (largest process): {peak:.0f} MiB")
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())

@@ -37,9 +37,33 @@ from kosovo_study.interviews.privacy import guard_book
 from kosovo_study.manifest import StageResult, code_fingerprint, run_stage
 from kosovo_study.paths import ProjectPaths, project_paths
 from kosovo_study.report.check import run_chromium
+from kosovo_study.storage import write_text_atomic
 
 CACHE = ".jupyter_cache"
 FINGERPRINT = ".data_fingerprint"
+#: Seconds of each part of the last build (read by benchmarks/report.py).
+TIMINGS = "timings.json"
+
+
+class _Clock:
+    """Wall-clock seconds of the parts of one build, in order."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._now = time.perf_counter
+        self._last = self._now()
+        self.parts: dict[str, float] = {}
+
+    def lap(self, part: str) -> None:
+        now = self._now()
+        self.parts[part] = round(now - self._last, 3)
+        self._last = now
+
+    def write(self, path: Path) -> None:
+        import json
+
+        write_text_atomic(path, json.dumps(self.parts, indent=2) + "\n")
 
 
 def data_inputs(paths: ProjectPaths) -> list[Path]:
@@ -381,12 +405,19 @@ def build(
     write_bibliography(paths)
 
     def run() -> list[Path]:
+        clock = _Clock()
         everything = refresh_cache(paths)
-        execute_pages(paths, jobs=jobs)
+        clock.lap("fingerprint")
+        executed = execute_pages(paths, jobs=jobs)
+        clock.lap(f"execute ({len(executed)} pages, {jobs} kernels)")
         jupyter_book(paths, "html", everything=everything)
+        clock.lap("sphinx (jupyter-book build)")
         prune_unreferenced(paths.book_build / "html")
         prune_executed_images(paths, paths.book_build / "html")
+        clock.lap("prune")
         guard_book(paths.book_build / "html")
+        clock.lap("privacy guard")
+        clock.write(paths.book_build / TIMINGS)
         return [paths.book_build / "html" / "index.html"]
 
     return run_stage("book", [*data_inputs(paths), *book_sources(paths)], run, paths, force=force)
