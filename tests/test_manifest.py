@@ -74,3 +74,36 @@ def test_failed_stage_writes_no_manifest(project: ProjectPaths) -> None:
     with pytest.raises(RuntimeError):
         run_stage("broken", [source], build, project)
     assert read_manifest("broken", project) is None
+
+
+def test_an_import_added_to_a_module_enters_the_closure_in_the_same_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each module's imports are parsed once per process; an edited module is parsed
+    again (the cache is keyed by modification time and size), so a new import counts."""
+    from kosovo_study import manifest
+
+    package = tmp_path / "kosovo_study"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "sub" / "__init__.py").write_text("")
+    stage = package / "stage.py"
+    stage.write_text("import os\n\n\ndef run():\n    from kosovo_study.sub import helper\n")
+    (package / "sub" / "helper.py").write_text("X = 1\n")
+    (package / "late.py").write_text("Y = 2\n")
+    monkeypatch.setattr(manifest, "PACKAGE_DIR", package)
+    manifest.module_closure.cache_clear()
+    before = manifest.module_closure(("kosovo_study.stage",))
+    # A lazy import inside a function counts; the parent packages too.
+    assert before == (
+        "kosovo_study",
+        "kosovo_study.stage",
+        "kosovo_study.sub",
+        "kosovo_study.sub.helper",
+    )
+    fingerprint = manifest.stage_fingerprint(("kosovo_study.stage",))
+    stage.write_text(stage.read_text() + "    if True:\n        import kosovo_study.late\n")
+    manifest.module_closure.cache_clear()  # _parsed_imports' cache is not cleared
+    assert "kosovo_study.late" in manifest.module_closure(("kosovo_study.stage",))
+    assert manifest.stage_fingerprint(("kosovo_study.stage",)) != fingerprint
+    manifest.module_closure.cache_clear()
