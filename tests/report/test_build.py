@@ -135,3 +135,19 @@ def test_a_kernel_reused_for_the_next_page_starts_it_afresh(tmp_path: Path) -> N
     default_width = __import__("matplotlib").rcParamsDefault["lines.linewidth"]
     assert cell.outputs[0]["text"] == f"False False 0 {default_width} []\n"
     assert cell.execution_count == 1  # numbered as in a fresh kernel
+
+
+@pytest.mark.slow
+def test_pages_execute_when_called_from_a_running_event_loop(tmp_path: Path) -> None:
+    """As from a Jupyter notebook, whose cells run inside an event loop."""
+    import asyncio
+
+    paths = ProjectPaths(tmp_path)
+    paths.book.mkdir(parents=True)
+    paths.book_build.mkdir(parents=True)
+    _page(paths.book, "only", "1 + 1")
+
+    async def inside_a_loop() -> list[Path]:
+        return build.execute_pages(paths, jobs=1)
+
+    assert [p.name for p in asyncio.run(inside_a_loop())] == ["only.md"]

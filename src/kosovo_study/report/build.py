@@ -266,6 +266,20 @@ async def _execute_all(
     return outcomes
 
 
+def _run_coroutine(coroutine: Any) -> Any:
+    """Run ``coroutine`` to completion, also when called from a running event loop (a
+    Jupyter notebook calling the book stage): there, in a thread with its own loop."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
 def execute_pages(paths: ProjectPaths, jobs: int = 2, timeout: int = 600) -> list[Path]:
     """Execute, in parallel, the pages whose code is not in the execution cache; store
     them in the cache Sphinx reads, and drop cache entries no current page matches.
@@ -275,8 +289,6 @@ def execute_pages(paths: ProjectPaths, jobs: int = 2, timeout: int = 600) -> lis
     per kernel rather than once per page.  Returns the pages executed.  A page that
     raises stops the build with its traceback (the book's pages must run cleanly).
     """
-    import asyncio
-
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
@@ -289,7 +301,7 @@ def execute_pages(paths: ProjectPaths, jobs: int = 2, timeout: int = 600) -> lis
         except KeyError:
             pending.append(page)
     if pending:
-        outcomes = asyncio.run(_execute_all(pending, jobs, timeout))
+        outcomes = _run_coroutine(_execute_all(pending, jobs, timeout))
         for source in pending:  # in page order: the first failing page is reported
             notebook, seconds, error = outcomes[source]
             if error is not None:
