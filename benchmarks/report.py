@@ -18,8 +18,9 @@ page in the execution cache), and the peak memory of the largest process.
 It also says whether the environment is byte-compiled: with ``PYTHONDONTWRITEBYTECODE``
 set and no ``.pyc`` files, every process (each page kernel, Sphinx) compiles its imports
 from source, which multiplies the import time by about four.  ``uv sync`` compiles them
-(``compile-bytecode = true`` in pyproject.toml); an environment made before that needs
-``uv sync --reinstall`` or ``python -m compileall -q <site-packages>``.
+(``compile-bytecode = true`` in pyproject.toml makes every ``uv sync`` compile the whole
+site-packages, also packages it did not install); else ``python -m compileall -q
+<site-packages>``.
 
 Targets (issue 14): cold <= 120 s on 2 cores, warm < 10 s.  Numbers, not assertions:
 the machine may be shared; the load average is printed with them.
@@ -99,8 +100,8 @@ def bytecode_state() -> str:
     if not missing:
         return f"byte-compiled (PYTHONDONTWRITEBYTECODE {flag})"
     effect = (
-        "every process compiles these from source: run `uv sync --reinstall` "
-        "(compile-bytecode is on) or `python -m compileall -q` on site-packages"
+        "every process compiles these from source: run `uv sync` (compile-bytecode "
+        "is on in pyproject.toml) or `python -m compileall -q` on site-packages"
         if flag == "set"
         else "the first run writes the .pyc files (part of the cold figure)"
     )
