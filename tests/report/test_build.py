@@ -151,3 +151,11 @@ def test_pages_execute_when_called_from_a_running_event_loop(tmp_path: Path) -> 
         return build.execute_pages(paths, jobs=1)
 
     assert [p.name for p in asyncio.run(inside_a_loop())] == ["only.md"]
+
+
+def test_pages_with_more_figures_run_first(tmp_path: Path) -> None:
+    short = _page(tmp_path, "a_short", "1")
+    tables = _page(tmp_path, "b_tables", "# a long page of tables\n" + "x = 1\n" * 200)
+    maps = _page(tmp_path, "c_maps", "book.show_figure(1)\nbook.show_figure(2)")
+    chart = _page(tmp_path, "d_chart", "book.show_figure(1)")
+    assert build._longest_first([short, tables, maps, chart]) == [maps, chart, tables, short]

@@ -266,6 +266,24 @@ async def _execute_all(
     return outcomes
 
 
+def _longest_first(pages: list[Path]) -> list[Path]:
+    """``pages`` with the likely longest first, so that no long page starts last while
+    the other kernel idles (longest-processing-time-first scheduling).
+
+    Drawing and saving figures dominates a page's run time (about 3 s per map, 1 s per
+    chart on 2 busy cores), so pages are ordered by their ``show_figure`` calls, then by
+    their size; the order changes no output (each page starts as in a fresh kernel).
+    """
+    return sorted(
+        pages,
+        key=lambda page: (
+            -page.read_text(encoding="utf-8").count("show_figure("),
+            -page.stat().st_size,
+            page.name,
+        ),
+    )
+
+
 def _run_coroutine(coroutine: Any) -> Any:
     """Run ``coroutine`` to completion, also when called from a running event loop (a
     Jupyter notebook calling the book stage): there, in a thread with its own loop."""
@@ -301,7 +319,7 @@ def execute_pages(paths: ProjectPaths, jobs: int = 2, timeout: int = 600) -> lis
         except KeyError:
             pending.append(page)
     if pending:
-        outcomes = _run_coroutine(_execute_all(pending, jobs, timeout))
+        outcomes = _run_coroutine(_execute_all(_longest_first(pending), jobs, timeout))
         for source in pending:  # in page order: the first failing page is reported
             notebook, seconds, error = outcomes[source]
             if error is not None:
