@@ -81,6 +81,45 @@ def _zero_probability(mu: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
     return result
 
 
+def linear_predictors(
+    fit: CountFit,
+    X: np.ndarray,
+    offset: np.ndarray | None = None,
+    params: np.ndarray | None = None,
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """(logit linear predictor or None, count linear predictor incl. any offset) at the
+    rows of X, (n,) or (S, n) for (S, p) parameter draws."""
+    theta = fit.params if params is None else params
+    gamma, beta, _ = _pieces(fit, theta)
+    eta = np.einsum("...k,nk->...n", beta, X)
+    if fit.uses_offset and offset is not None:
+        eta = eta + offset
+    zero = None if gamma is None else np.einsum("...k,nk->...n", gamma, X)
+    return zero, eta
+
+
+def parts_from_linear(
+    fit: CountFit,
+    zero: np.ndarray | None,
+    eta: np.ndarray,
+    params: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """E[y], P(y > 0) and E[y | y > 0] from the linear predictors of
+    :func:`linear_predictors` (``params``: the same draws, for alpha)."""
+    theta = fit.params if params is None else params
+    _, _, alpha = _pieces(fit, theta)
+    alpha_b = alpha[..., None] if np.ndim(alpha) else alpha
+    mu = np.exp(np.clip(eta, -700, 700))
+    p0 = _zero_probability(mu, alpha_b)
+    if zero is None:
+        any_ = 1 - p0
+        positive = mu / np.maximum(any_, 1e-300)
+    else:
+        any_ = special.expit(zero)
+        positive = mu / np.maximum(1 - p0, 1e-300)
+    return {"mean": any_ * positive, "any": any_, "positive": positive}
+
+
 def predict_parts(
     fit: CountFit,
     X: np.ndarray,
@@ -88,21 +127,8 @@ def predict_parts(
     params: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """E[y], P(y > 0) and E[y | y > 0] in one pass (see :func:`predict`)."""
-    theta = fit.params if params is None else params
-    gamma, beta, alpha = _pieces(fit, theta)
-    alpha_b = alpha[..., None] if np.ndim(alpha) else alpha
-    eta = np.einsum("...k,nk->...n", beta, X)
-    if fit.uses_offset and offset is not None:
-        eta = eta + offset
-    mu = np.exp(np.clip(eta, -700, 700))
-    p0 = _zero_probability(mu, alpha_b)
-    if gamma is None:
-        any_ = 1 - p0
-        positive = mu / np.maximum(any_, 1e-300)
-    else:
-        any_ = special.expit(np.einsum("...k,nk->...n", gamma, X))
-        positive = mu / np.maximum(1 - p0, 1e-300)
-    return {"mean": any_ * positive, "any": any_, "positive": positive}
+    zero, eta = linear_predictors(fit, X, offset, params)
+    return parts_from_linear(fit, zero, eta, params)
 
 
 def predict(

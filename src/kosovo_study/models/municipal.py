@@ -547,6 +547,18 @@ class Settings:
         return min(sims, cap) if cap > 0 else sims
 
 
+def power_analysis(design: Design, totals: dict[str, int], settings: Settings) -> pd.DataFrame:
+    """The design analysis with the sizes and seed of ``settings``."""
+    return design_analysis(
+        design,
+        totals,
+        wald_simulations=settings.wald_simulations,
+        permutation_simulations=settings.permutation_simulations,
+        permutations=settings.power_permutations,
+        seed=settings.power_seed,
+    )
+
+
 def model_results(
     design: Design, outcome: Outcome, fits: dict[str, Fit], table: pd.DataFrame
 ) -> list[ModelResult]:
@@ -599,9 +611,12 @@ def analyse(
     municipalities: pd.DataFrame,
     totals: dict[str, int],
     settings: Settings = Settings(),
+    power: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every municipal result table.  ``totals``: the national totals of the design
-    analysis, keyed by definition (see :data:`~kosovo_study.models.outcome.TOTAL_DEFINITIONS`)."""
+    analysis, keyed by definition (see :data:`~kosovo_study.models.outcome.TOTAL_DEFINITIONS`);
+    ``power``: the design analysis when it was computed already (by
+    :func:`power_analysis` with the same arguments, e.g. in a background thread)."""
     y = outcome.fighters
     fits = {family: fit(design, y, family) for family in FAMILIES}
     table = pd.concat(
@@ -637,14 +652,8 @@ def analyse(
     tests = overdispersion(design, y, fits["poisson"], fits["nb2"])
     for name, value in tests.items():
         statistics[name] = pd.Series([value] * len(statistics), dtype=object)
-    power = design_analysis(
-        design,
-        totals,
-        wald_simulations=settings.wald_simulations,
-        permutation_simulations=settings.permutation_simulations,
-        permutations=settings.power_permutations,
-        seed=settings.power_seed,
-    )
+    if power is None:
+        power = power_analysis(design, totals, settings)
     loo = leave_one_out(design, y, TESTED_TERMS)
     loo["outcome_source"], loo["synthetic"] = outcome.source, outcome.synthetic
     tidy = stack_tidy(model_results(design, outcome, fits, table), extra=True)
