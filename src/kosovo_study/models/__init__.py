@@ -89,6 +89,10 @@ def build_results(
     # the cross-national models are fitted: its compiled fits release the GIL, so the
     # two share the cores.  Neither depends on the other, and every simulation has its
     # own seed, so the results are those of a sequential run.
+    # The engine's first call compiles it (once per installation): done here, in one
+    # thread, since threads that reach an uncompiled function together compile it
+    # about twice as slowly (measured).
+    municipal.fit(design, outcome.fighters, "nb2")
     with ThreadPoolExecutor(max_workers=1) as background:
         power = background.submit(municipal.power_analysis, design, totals, settings)
         try:
