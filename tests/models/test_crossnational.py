@@ -15,6 +15,7 @@ from statsmodels.imputation.mice import MICEData
 from kosovo_study.models import comparison as cmp
 from kosovo_study.models import countmodels as cm
 from kosovo_study.models import crossnational as cn
+from kosovo_study.models import engine
 from kosovo_study.models import imputation as im
 from kosovo_study.paths import ProjectPaths
 from kosovo_study.registry import raw_path
@@ -377,3 +378,21 @@ def test_each_model_is_a_result_object(clean_tables: Tables) -> None:
     assert "NOT USED FOR MARGINAL EFFECTS" in result.summary()
     assert set(result.diagnostics) == {"calibration", "rootogram"}
     assert result.diagnostics["rootogram"]["observed"].sum() == 153
+
+
+def test_read_only_inputs_compile_nothing_new(clean_tables: Tables) -> None:
+    """pandas hands out read-only arrays; a read-only argument would make Numba compile
+    the engine once more (about 20 CPU-seconds on a fresh install)."""
+    sample = cn.country_sample(clean_tables["countries"], cn.SPECIFICATIONS["youth_unemployment"])
+    X, y, offset = sample.exog(with_population=True), sample.fighters, sample.log_population
+    for estimator in cm.ESTIMATORS:
+        cm.fit_model(estimator, y.copy(), X.copy(), offset.copy())  # writable
+    signatures = {
+        name: set(getattr(engine, name).signatures) for name in ("_fit_batch", "_part_batch")
+    }
+    for array in (X, y, offset):
+        array.setflags(write=False)
+    for estimator in cm.ESTIMATORS:
+        cm.fit_model(estimator, y, X, offset)
+    for name, before in signatures.items():
+        assert set(getattr(engine, name).signatures) == before, name

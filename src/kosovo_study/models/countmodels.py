@@ -301,8 +301,12 @@ def fit_model(
     """
     if estimator not in ESTIMATORS:
         raise KosovoStudyError(f"Unknown estimator {estimator!r}: use one of {ESTIMATORS}.")
-    y = np.asarray(y, dtype=float)
-    X = np.asarray(X, dtype=float)
+    # Writable copies: pandas hands out read-only arrays, and the engine's compiled
+    # functions are compiled once more (about 20 CPU-seconds on a fresh install) for
+    # every new combination of read-only and writable arguments.
+    y = np.array(y, dtype=float)
+    X = np.array(X, dtype=float)
+    offset = np.array(offset, dtype=float)
     k = X.shape[1]
     with np.errstate(all="ignore"):
         if estimator in ("nb2_offset", "nb2"):
