@@ -156,6 +156,38 @@ def test_design_analysis_covers_the_alpha_grid_and_both_totals(
     mde = municipal.minimum_detectable_effect(power)
     assert set(mde["test"]) == {"power_wald_size_corrected", "power_permutation"}
     assert len(mde) == 4 * 2 * 2
+    # Threads over the cells change nothing: the same table, row for row.
+    alone = municipal.design_analysis(
+        design,
+        totals,
+        terms=(UNEMPLOYMENT,),
+        irr_grid=(1.0, 2.5),
+        wald_simulations=60,
+        permutation_simulations=10,
+        permutations=19,
+        workers=1,
+    )
+    pd.testing.assert_frame_equal(alone, power)
+    with pytest.raises(ValueError, match="must not exceed"):
+        municipal.design_analysis(design, totals, wald_simulations=5, permutation_simulations=6)
+
+
+def test_permutation_p_values_reuse_given_observed_statistics(design: Design, total: int) -> None:
+    """Passing the unpermuted fits' statistics gives the p-values a refit gives."""
+    rng = np.random.default_rng(5)
+    column = design.column(CHARITY)
+    y = draw_conditional_nb(design, np.zeros(len(design.terms)), 0.8, total, rng, size=8)
+    orders = rng.permuted(np.tile(np.arange(design.n), (19, 1)), axis=1)
+    observed = inference.focal_statistics("nb2", y, design.X, design.offset, column).z
+    refit = inference.batched_permutation_p("nb2", y, design.X, design.offset, column, orders)
+    given = inference.batched_permutation_p(
+        "nb2", y, design.X, design.offset, column, orders, observed=observed
+    )
+    np.testing.assert_array_equal(given, refit)
+    with pytest.raises(ValueError, match="observed has shape"):
+        inference.batched_permutation_p(
+            "nb2", y, design.X, design.offset, column, orders, observed=observed[:3]
+        )
 
 
 def test_minimum_detectable_effect_interpolates() -> None:

@@ -176,12 +176,15 @@ def compare(
             published[column] = ""
         published[column] = published[column].fillna("").astype(str)
     ames = estimates[estimates["quantity"] == "average marginal effect"]
+    # Lookups by key (the first row of each, as a filter then .iloc[0] would give).
+    keys = zip(ames["model"], ames["term"], ames["component"], strict=True)
+    records = ames.to_dict(orient="records")
+    ame_by_key = dict(reversed(list(zip(keys, records, strict=True))))
+    maps_by_finding = dict(list(term_map.groupby(["source_key", "published_variable"])))
+    no_maps = term_map.iloc[0:0]
     rows = []
     for finding in published.to_dict(orient="records"):
-        maps = term_map[
-            (term_map["source_key"] == finding["source_key"])
-            & (term_map["published_variable"] == finding["variable"])
-        ]
+        maps = maps_by_finding.get((finding["source_key"], finding["variable"]), no_maps)
         base = {
             "source_key": finding["source_key"],
             "study": finding["study"],
@@ -210,12 +213,8 @@ def compare(
                 else f"{link['our_model']}:{estimator}:multiple_imputation"
             )
             part = COMPONENTS.get(str(finding["component"]), "mean")
-            ours = ames[
-                (ames["model"] == model)
-                & (ames["term"] == link["our_term"])
-                & (ames["component"] == part)
-            ]
-            if ours.empty:
+            row = ame_by_key.get((model, link["our_term"], part))
+            if row is None:
                 rows.append(
                     {
                         **base,
@@ -226,7 +225,6 @@ def compare(
                     }
                 )
                 continue
-            row = ours.iloc[0]
             d = int(link["direction"])
             low, high = sorted((d * float(row["conf_low"]), d * float(row["conf_high"])))
             estimate = d * float(row["estimate"])

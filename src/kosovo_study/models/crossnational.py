@@ -248,13 +248,30 @@ def marginal_effects(
     h = FINITE_DIFFERENCE_STEP
     points: dict[str, list[float]] = {part: [] for part in parts}
     variances: dict[str, list[float]] = {part: [] for part in parts}
-    for j in range(1, X.shape[1]):
-        up, down = X.copy(), X.copy()
-        up[:, j] += h
-        down[:, j] -= h
-        at_up, at_down = cm.predict_parts(fit, up, offset), cm.predict_parts(fit, down, offset)
-        sim_up = cm.predict_parts(fit, up, offset, draws)
-        sim_down = cm.predict_parts(fit, down, offset, draws)
+    # Moving column j by +-h moves each linear predictor by +-h times its coefficient of
+    # j: the predictors are computed once, and shifted per column (the same differences
+    # as predicting at X with column j moved, up to rounding).
+    at_zero, at_eta = cm.linear_predictors(fit, X, offset)
+    sim_zero, sim_eta = cm.linear_predictors(fit, X, offset, draws)
+    k = X.shape[1]
+    hurdle = fit.estimator == "hurdle_nb2"
+    for j in range(1, k):
+        shift = h * fit.params[k + j if hurdle else j]
+        sim_shift = h * draws[:, k + j if hurdle else j, None]
+        zero_shift = h * fit.params[j] if hurdle else 0.0
+        sim_zero_shift = h * draws[:, j, None] if hurdle else 0.0
+
+        def moved(zero: np.ndarray | None, sign: float, by: Any) -> np.ndarray | None:
+            return None if zero is None else zero + sign * by
+
+        at_up = cm.parts_from_linear(fit, moved(at_zero, 1, zero_shift), at_eta + shift)
+        at_down = cm.parts_from_linear(fit, moved(at_zero, -1, zero_shift), at_eta - shift)
+        sim_up = cm.parts_from_linear(
+            fit, moved(sim_zero, 1, sim_zero_shift), sim_eta + sim_shift, draws
+        )
+        sim_down = cm.parts_from_linear(
+            fit, moved(sim_zero, -1, sim_zero_shift), sim_eta - sim_shift, draws
+        )
         for part in parts:
             points[part].append(float(np.mean((at_up[part] - at_down[part]) / (2 * h))))
             simulated = np.mean((sim_up[part] - sim_down[part]) / (2 * h), axis=1)

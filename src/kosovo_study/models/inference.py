@@ -281,12 +281,20 @@ def batched_permutation_p(
     column: int,
     orders: Array,
     chunk: int = 4000,
+    observed: Array | None = None,
 ) -> Array:
     """Monte Carlo randomization p-values for many outcome vectors ``Y`` (S, n) on one
-    design (the power simulations): each row is tested with the same ``orders``."""
+    design (the power simulations): each row is tested with the same ``orders``.
+
+    ``observed`` (S,) are the statistics of the unpermuted fits when the caller has them
+    already (the power simulation fits the same data sets for its Wald test): passing
+    them saves refitting S models whose result would be identical."""
     designs = permuted_designs(X, column, orders)
-    fitted = focal_statistics(family, Y, X, offset, column)
-    observed = fitted.z
+    if observed is None:
+        observed = focal_statistics(family, Y, X, offset, column).z
+    observed = np.asarray(observed, dtype=float)
+    if observed.shape != (len(Y),):
+        raise ValueError(f"observed has shape {observed.shape}; expected ({len(Y)},)")
     draws = len(orders)
     per_chunk = max(1, chunk // draws)
     p_values = np.empty(len(Y))

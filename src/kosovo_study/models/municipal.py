@@ -29,7 +29,9 @@ units.
 
 from __future__ import annotations
 
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -341,8 +343,16 @@ def _cell_power(
         y = draw_conditional_nb(design, log_irr, alpha_nb, total, rng, size=wald_simulations)
         fitted = inference.focal_statistics("nb2", y, design.X, design.offset, column)
         z_by_irr[irr] = np.where(fitted.converged, fitted.z, np.nan)
+        # The permutation test's data sets are the first ones of the Wald simulation:
+        # their observed statistics are the Wald fits' (no refit).
         perm_p[irr] = inference.batched_permutation_p(
-            "nb2", y[:permutation_simulations], design.X, design.offset, column, orders
+            "nb2",
+            y[:permutation_simulations],
+            design.X,
+            design.offset,
+            column,
+            orders,
+            observed=fitted.z[:permutation_simulations],
         )
     # Size correction: the Wald critical value is the (1 - LEVEL) quantile of |z| in the
     # simulations at IRR = 1 (the null), so the corrected test has size LEVEL by design.
@@ -384,6 +394,7 @@ def design_analysis(
     permutation_simulations: int = 100,
     permutations: int = 39,
     seed: int = 2012,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """Power of the permutation test and of the size-corrected NB2 Wald test, by true IRR,
     over a stated grid of assumptions: a design analysis, not a finding.
@@ -399,29 +410,58 @@ def design_analysis(
     calibrated on the simulations at IRR = 1 (the nominal 1.96 over-rejects with 34
     units; its rejection rate is ``power_wald_nominal`` at IRR = 1).  Seeds are
     ``[seed, term index, total index, alpha index]``: every cell is reproducible alone.
+    The permutation test's data sets are the first ``permutation_simulations`` of the
+    Wald test's.  ``workers``: threads over the cells (default: one per CPU); the
+    result is the same for any number.
     """
     if 1.0 not in irr_grid:
         raise ValueError("the IRR grid must contain 1 (the null), for the size correction")
-    rows = []
-    for t, term in enumerate(terms):
-        for d, (definition, total) in enumerate(totals.items()):
-            for a, alpha_nb in enumerate(alphas):
-                cell = _cell_power(
-                    design,
-                    term,
-                    total,
-                    alpha_nb,
-                    irr_grid,
-                    wald_simulations,
-                    permutation_simulations,
-                    permutations,
-                    (seed, t, d, a),
-                )
-                for row in cell:
-                    row["total_definition"] = definition
-                    row["total_description"] = TOTAL_DEFINITIONS.get(definition, definition)
-                rows.extend(cell)
-    return pd.DataFrame(rows)
+    if permutation_simulations > wald_simulations:
+        raise ValueError(
+            f"permutation_simulations ({permutation_simulations}) must not exceed "
+            f"wald_simulations ({wald_simulations}): the permutation test reuses the first "
+            "Wald data sets"
+        )
+    cells = [
+        (t, term, d, definition, total, a, alpha_nb)
+        for t, term in enumerate(terms)
+        for d, (definition, total) in enumerate(totals.items())
+        for a, alpha_nb in enumerate(alphas)
+    ]
+
+    def one(cell: tuple[int, str, int, str, int, int, float]) -> list[dict[str, object]]:
+        t, term, d, definition, total, a, alpha_nb = cell
+        rows = _cell_power(
+            design,
+            term,
+            total,
+            alpha_nb,
+            irr_grid,
+            wald_simulations,
+            permutation_simulations,
+            permutations,
+            (seed, t, d, a),
+        )
+        for row in rows:
+            row["total_definition"] = definition
+            row["total_description"] = TOTAL_DEFINITIONS.get(definition, definition)
+        return rows
+
+    # Cells are independent (each has its own seed) and the engine's compiled fits
+    # release the GIL, so threads use every core; the rows are collected in grid order,
+    # and the result does not depend on the number of workers.
+    workers = max(1, min(len(cells), workers or os.cpu_count() or 1))
+    if workers > 1:
+        # Compile the engine (first call of a fresh install) in this thread, before the
+        # workers start: threads that reach an uncompiled function together slow its
+        # compilation down about twofold (measured).
+        engine.fit(np.ones((1, design.n)), design.X, design.offset)
+    if workers == 1:
+        results = [one(cell) for cell in cells]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(one, cells))
+    return pd.DataFrame([row for rows in results for row in rows])
 
 
 def minimum_detectable_effect(power: pd.DataFrame, target: float = 0.8) -> pd.DataFrame:
@@ -512,6 +552,18 @@ class Settings:
         return min(sims, cap) if cap > 0 else sims
 
 
+def power_analysis(design: Design, totals: dict[str, int], settings: Settings) -> pd.DataFrame:
+    """The design analysis with the sizes and seed of ``settings``."""
+    return design_analysis(
+        design,
+        totals,
+        wald_simulations=settings.wald_simulations,
+        permutation_simulations=settings.permutation_simulations,
+        permutations=settings.power_permutations,
+        seed=settings.power_seed,
+    )
+
+
 def model_results(
     design: Design, outcome: Outcome, fits: dict[str, Fit], table: pd.DataFrame
 ) -> list[ModelResult]:
@@ -564,9 +616,12 @@ def analyse(
     municipalities: pd.DataFrame,
     totals: dict[str, int],
     settings: Settings = Settings(),
+    power: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every municipal result table.  ``totals``: the national totals of the design
-    analysis, keyed by definition (see :data:`~kosovo_study.models.outcome.TOTAL_DEFINITIONS`)."""
+    analysis, keyed by definition (see :data:`~kosovo_study.models.outcome.TOTAL_DEFINITIONS`);
+    ``power``: the design analysis when it was computed already (by
+    :func:`power_analysis` with the same arguments, e.g. in a background thread)."""
     y = outcome.fighters
     fits = {family: fit(design, y, family) for family in FAMILIES}
     table = pd.concat(
@@ -602,14 +657,8 @@ def analyse(
     tests = overdispersion(design, y, fits["poisson"], fits["nb2"])
     for name, value in tests.items():
         statistics[name] = pd.Series([value] * len(statistics), dtype=object)
-    power = design_analysis(
-        design,
-        totals,
-        wald_simulations=settings.wald_simulations,
-        permutation_simulations=settings.permutation_simulations,
-        permutations=settings.power_permutations,
-        seed=settings.power_seed,
-    )
+    if power is None:
+        power = power_analysis(design, totals, settings)
     loo = leave_one_out(design, y, TESTED_TERMS)
     loo["outcome_source"], loo["synthetic"] = outcome.source, outcome.synthetic
     tidy = stack_tidy(model_results(design, outcome, fits, table), extra=True)
