@@ -20,8 +20,10 @@ one SYNTHETIC badge.  In the browser a wide table scrolls inside its own box.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -118,8 +120,8 @@ class Table:
         for column in self.columns:
             if column.kind in {"count", "ratio", "number", "p", "year"}:
                 classes[column.name] = "num"
-            elif column.kind == "hash":
-                classes[column.name] = "hash"
+            elif column.kind in {"hash", "code"}:
+                classes[column.name] = column.kind
         if self.label_column:
             classes[self.frame.columns[0]] = "row-label"
         for position in self.rule_before:
@@ -185,6 +187,14 @@ def _formatter(kind: Kind, target: str) -> Callable[[Any], str]:
             MISSING
             if pd.isna(value)
             else f'<a href="{html.escape(str(value), quote=True)}">{html.escape(str(value))}</a>'
+        )
+    if kind == "code":  # file names, code names: monospace, copied as they are
+        if target == "latex":
+            return lambda value: (
+                MISSING if pd.isna(value) else rf"\texttt{{{_latex_escape(str(value))}}}"
+            )
+        return lambda value: (
+            MISSING if pd.isna(value) else f"<code>{html.escape(str(value))}</code>"
         )
     # Escape the *formatted* text: Styler's own escape= applies to string inputs only,
     # and a formatted number can hold a special character ("< 0.001").
@@ -294,3 +304,46 @@ def regression_table(
         label_column=True,
         extra_classes=("regression-table",),
     )
+
+
+#: An identifier left in a printed table: snake_case (``abc_def``) or a key such as
+#: ``KAS_LFS_2013``.  Labels replace them; code (file names, code names) is in <code>.
+_IDENTIFIER = re.compile(r"(?<![\w./-])[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+(?![\w./-])")
+_TABLE = re.compile(r"<table\b([^>]*)>(.*?)</table>", re.DOTALL | re.IGNORECASE)
+#: Cells meant to be copied as they are: hashes, file and code names, links.
+_CODE_CELLS = re.compile(
+    r"<(code|pre)\b[^>]*>.*?</\1>|<td\b[^>]*class=\"[^\"]*\b(?:hash|code)\b[^\"]*\"[^>]*>.*?</td>"
+    r"|<a\b[^>]*>\s*https?://.*?</a>",
+    re.DOTALL | re.IGNORECASE,
+)
+_MISSING_SHOWN = re.compile(r"(?<![\w/.-])(?:nan|NaN|None|NaT|<NA>)(?![\w/.-])")
+#: Generated pages that are not the book's prose or tables.
+_NOT_BOOK_PAGES = frozenset({"genindex.html", "search.html", "py-modindex.html", "api.html"})
+
+
+def table_defects(html_dir: Path) -> list[str]:
+    """Tables on the built pages that bypass the renderer or show what a reader should not.
+
+    One line per problem, naming the page: a pandas-default table (``class="dataframe"``
+    without the renderer's ``kosovo-table`` marker); a cell that prints a missing value
+    as nan/None/NaT; an identifier (snake_case or a key with underscores) outside the
+    cells meant as code (``<code>``, hash and code columns, links).
+    """
+    problems: list[str] = []
+    for page in sorted(html_dir.glob("*.html")):
+        if page.name in _NOT_BOOK_PAGES:
+            continue
+        body = page.read_text(encoding="utf-8")
+        for attributes, inner in _TABLE.findall(body):
+            classes = re.search(r'class="([^"]*)"', attributes)
+            names = set(classes.group(1).split()) if classes else set()
+            if "dataframe" in names and "kosovo-table" not in names:
+                problems.append(f"{page.name}: a pandas-default table (not report.tables)")
+            text = html.unescape(re.sub(r"<[^>]+>", " ", _CODE_CELLS.sub(" ", inner)))
+            text = " ".join(text.split())
+            missing = _MISSING_SHOWN.search(text)
+            if missing:
+                problems.append(f"{page.name}: a table shows {missing.group(0)!r}")
+            for token in sorted(set(_IDENTIFIER.findall(text))):
+                problems.append(f"{page.name}: a table shows the identifier {token!r}")
+    return problems
