@@ -233,3 +233,16 @@ def test_the_interviews_page_routes_every_table_through_the_renderer() -> None:
         # a bare DataFrame as a cell's last line, or display() of one, bypasses the renderer
         assert not re.search(r"display\((?!HTML|Markdown)[^)]*\.(?:round|head)\(", code), page
         assert not re.search(r"\n[\w\[\]\"'.]+\.(?:round|head)\(\d*\)\s*\n```", code), page
+
+
+def test_identifiers_inside_text_cells_are_labelled() -> None:
+    from kosovo_study.report.labels import citation_text, label_identifiers
+
+    assert label_identifiers("mosques_2021 / population_2024 x 10,000") == (
+        "Mosques (2021) / Population (2024) x 10,000"
+    )
+    assert label_identifiers("with_hdi") == "With HDI"
+    assert label_identifiers("no identifier here") == "no identifier here"
+    assert label_identifiers("worldbank_gdp_datahub") == "World Bank (2024a)"
+    assert citation_text("worldbank_gdp_datahub", parenthetical=True) == "World Bank, 2024a"
+    assert citation_text("not_a_key") == "not_a_key"

@@ -298,21 +298,51 @@ def _all_variable_names(values: pd.Series, units: dict[str, tuple[str, str]]) ->
     return bool(len(text)) and all(v in known or _SNAKE.match(v) for v in text)
 
 
-def citation_text(keys: str) -> str:
+#: An identifier inside a text cell: snake_case or a key with underscores.
+_IDENTIFIER_IN_TEXT = re.compile(r"(?<![\w./:-])[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+(?![\w./-])")
+
+
+def label_identifiers(text: str) -> str:
+    """A text cell with every identifier in it printed for a reader.
+
+    A citation key becomes "Author (year)"; a variable, model or result name its label
+    ("mosques_2021 / population_2024" -> "Mosques (2021) / Population (2024)").  Text
+    without an underscore is returned as it is.
+    """
+    if "_" not in text:
+        return text
+    entries = _bibliography_entries()
+
+    def shown(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token in entries:
+            return "{} ({})".format(*entries[token])
+        return MODEL_NAMES.get(token) or humanise(token)
+
+    return _IDENTIFIER_IN_TEXT.sub(shown, text)
+
+
+def citation_text(keys: str, *, parenthetical: bool = False) -> str:
     """Citation keys ("a; b") as the book cites them: "World Bank (2024b); Gall (2016)".
 
+    ``parenthetical`` gives the form used inside parentheses: "World Bank, 2024b".
     Author and year come from ``book/references.bib`` (after the duplicate rows of
     sources.csv are mapped to the kept entry); a key not in it is printed as it is.
     """
     entries = _bibliography_entries()
     parts = []
     for key in (k.strip() for k in re.split(r"[;,]", keys) if k.strip()):
-        parts.append(entries.get(key, key))
+        if key not in entries:
+            parts.append(key)
+            continue
+        who, year = entries[key]
+        parts.append(f"{who}, {year}" if parenthetical else f"{who} ({year})")
     return "; ".join(parts)
 
 
 @functools.cache
-def _bibliography_entries() -> dict[str, str]:
+def _bibliography_entries() -> dict[str, tuple[str, str]]:
+    """``{key: (author as cited, year)}`` for every entry and alias of references.bib."""
     from pybtex.database import parse_file
 
     from kosovo_study.citation import canonical_source_keys
@@ -322,7 +352,7 @@ def _bibliography_entries() -> dict[str, str]:
     if not paths.bibliography.exists():
         return {}
     data = parse_file(str(paths.bibliography), "bibtex")
-    shown: dict[str, str] = {}
+    shown: dict[str, tuple[str, str]] = {}
     for key, entry in data.entries.items():
         people = entry.persons.get("author", [])
         names = [" ".join(p.last_names).replace("{", "").replace("}", "") for p in people]
@@ -336,7 +366,7 @@ def _bibliography_entries() -> dict[str, str]:
             else entry.fields.get("title", key).strip("{}")
         )
         year = entry.fields.get("year", "n.d.")
-        shown[key] = f"{who} ({year})"
+        shown[key] = (who, year)
     for alias, kept in canonical_source_keys(paths).items():
         if kept in shown:
             shown.setdefault(alias, shown[kept])
@@ -360,6 +390,8 @@ def format_value(value: Any, kind: Kind) -> str:
         return MODEL_NAMES.get(str(value)) or humanise(str(value))
     if kind == "source":
         return citation_text(str(value))
+    if kind == "text":
+        return label_identifiers(str(value))
     if kind in {"count", "year"}:
         number = float(value)
         return f"{number:,.0f}" if kind == "count" else f"{number:.0f}"
