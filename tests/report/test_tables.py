@@ -245,4 +245,4 @@ def test_identifiers_inside_text_cells_are_labelled() -> None:
     assert label_identifiers("no identifier here") == "no identifier here"
     assert label_identifiers("worldbank_gdp_datahub") == "World Bank (2024a)"
     assert citation_text("worldbank_gdp_datahub", parenthetical=True) == "World Bank, 2024a"
-    assert citation_text("not_a_key") == "not_a_key"
+    assert citation_text("see fighters_confirmed_sources") == "see Fighters confirmed sources"

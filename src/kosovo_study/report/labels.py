@@ -332,8 +332,8 @@ def citation_text(keys: str, *, parenthetical: bool = False) -> str:
     entries = _bibliography_entries()
     parts = []
     for key in (k.strip() for k in re.split(r"[;,]", keys) if k.strip()):
-        if key not in entries:
-            parts.append(key)
+        if key not in entries:  # a remark ("see fighters_confirmed_sources"), not a key
+            parts.append(label_identifiers(key))
             continue
         who, year = entries[key]
         parts.append(f"{who}, {year}" if parenthetical else f"{who} ({year})")
