@@ -219,6 +219,13 @@ _REPORTED_WORK = re.compile(
     r"\((?P<year>\d{4})\) (?P<title>[^,\]]+), (?P<rest>[^;\]]+)"
 )
 _ABSTRACT = re.compile(r"^\[abstract\]\s*", re.IGNORECASE)
+#: sources.csv's ``kind`` as the reference list says it.
+_SOURCE_KINDS = {
+    "primary": "Primary source",
+    "secondary": "Secondary source",
+    "journalism": "Press report",
+    "tertiary": "Tertiary source",
+}
 
 
 def _brace(text: str) -> str:
@@ -515,7 +522,13 @@ def bibliography(paths: ProjectPaths | None = None) -> str:
                     "howpublished": outlet,
                     "url": row["url"],
                     "note": "; ".join(
-                        x for x in (title_note, row["kind"], row["license_or_terms"]) if x
+                        x
+                        for x in (
+                            title_note,
+                            _SOURCE_KINDS.get(row["kind"], row["kind"]),
+                            row["license_or_terms"],
+                        )
+                        if x
                     ),
                 },
             )

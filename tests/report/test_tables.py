@@ -190,7 +190,7 @@ def test_source_keys_print_as_author_and_year() -> None:
 def test_file_and_code_names_print_as_code() -> None:
     frame = pd.DataFrame({"file": ["kosovo_fighters_national.csv"], "rows": [95]})
     rendered = table(frame, "x").to_html()
-    assert "<code>kosovo_fighters_national.csv</code>" in rendered
+    assert "<code>kosovo_<wbr>fighters_<wbr>national.<wbr>csv</code>" in rendered
     latex = table(frame, "x").to_latex()
     assert r"\texttt{kosovo\_fighters\_national.csv}" in latex
 

@@ -295,7 +295,11 @@ def _all_variable_names(values: pd.Series, units: dict[str, tuple[str, str]]) ->
     """True when every value names a known variable or result (so it prints as a label)."""
     text = values.dropna().astype(str)
     known = set(units) | set(VARIABLE_LABELS) | set(RESULT_LABELS) | set(MODEL_NAMES)
-    return bool(len(text)) and all(v in known or _SNAKE.match(v) for v in text)
+    names = [v in known or bool(_SNAKE.match(v)) for v in text]
+    # one-word names ("unemployment") beside snake_case ones are names too: the whole
+    # column is then labelled alike, not half of it
+    words = [bool(re.fullmatch(r"[a-z][a-z0-9]*", v)) for v in text]
+    return bool(len(text)) and any(names) and all(n or w for n, w in zip(names, words, strict=True))
 
 
 #: An identifier inside a text cell: snake_case or a key with underscores.

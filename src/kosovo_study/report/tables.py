@@ -179,6 +179,13 @@ class Table:
         return self.to_latex()
 
 
+def _breakable(text: str) -> str:
+    """Escaped code with break opportunities after "/", "_" and "." (<wbr> copies as
+    nothing), so a long file name wraps in its cell instead of widening the table."""
+    escaped = html.escape(text)
+    return re.sub(r"([/_.])", r"\1<wbr>", escaped)
+
+
 def _formatter(kind: Kind, target: str) -> Callable[[Any], str]:
     if kind == "url":
         if target == "latex":
@@ -193,9 +200,7 @@ def _formatter(kind: Kind, target: str) -> Callable[[Any], str]:
             return lambda value: (
                 MISSING if pd.isna(value) else rf"\texttt{{{_latex_escape(str(value))}}}"
             )
-        return lambda value: (
-            MISSING if pd.isna(value) else f"<code>{html.escape(str(value))}</code>"
-        )
+        return lambda value: MISSING if pd.isna(value) else f"<code>{_breakable(str(value))}</code>"
     # Escape the *formatted* text: Styler's own escape= applies to string inputs only,
     # and a formatted number can hold a special character ("< 0.001").
     escape = html.escape if target == "html" else _latex_escape
