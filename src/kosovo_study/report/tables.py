@@ -180,10 +180,13 @@ class Table:
 
 
 def _breakable(text: str) -> str:
-    """Escaped code with break opportunities after "/", "_" and "." (<wbr> copies as
-    nothing), so a long file name wraps in its cell instead of widening the table."""
+    """Escaped code with break opportunities after "/", "_" and "." before a letter
+    (<wbr> copies as nothing), so a long file name wraps in its cell instead of widening
+    the table."""
     escaped = html.escape(text)
-    return re.sub(r"([/_.])", r"\1<wbr>", escaped)
+    # Only before a letter: a break before digits ("Platform_<wbr>06122015") makes the
+    # page text read "06122015" on its own, which the PII guard takes for a phone number.
+    return re.sub(r"([/_.])(?=[A-Za-z])", r"\1<wbr>", escaped)
 
 
 def _formatter(kind: Kind, target: str) -> Callable[[Any], str]:
