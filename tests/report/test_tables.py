@@ -246,3 +246,15 @@ def test_identifiers_inside_text_cells_are_labelled() -> None:
     assert label_identifiers("worldbank_gdp_datahub") == "World Bank (2024a)"
     assert citation_text("worldbank_gdp_datahub", parenthetical=True) == "World Bank, 2024a"
     assert citation_text("see fighters_confirmed_sources") == "see Fighters confirmed sources"
+
+
+def test_a_unit_column_keeps_its_words_and_labels_its_one_identifier() -> None:
+    frame = pd.DataFrame(
+        {
+            "statistic": ["children", "in_theatre_active_isis_members", "total_travelled"],
+            "unit": ["persons", "per_million", "persons"],
+        }
+    )
+    rendered = table(frame, "x").to_markdown()
+    assert "| Children | persons |" in rendered
+    assert "| In theatre active ISIS members | Per million |" in rendered

@@ -174,6 +174,7 @@ _WORDS = {
     "irr": "IRR",
     "kas": "KAS",
     "qda": "QDA",
+    "isis": "ISIS",
 }
 _YEAR_SUFFIX = re.compile(r"_((?:19|20)\d\d)(?:_((?:19|20)\d\d))?$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -299,7 +300,13 @@ def _all_variable_names(values: pd.Series, units: dict[str, tuple[str, str]]) ->
     # one-word names ("unemployment") beside snake_case ones are names too: the whole
     # column is then labelled alike, not half of it
     words = [bool(re.fullmatch(r"[a-z][a-z0-9]*", v)) for v in text]
-    return bool(len(text)) and any(names) and all(n or w for n, w in zip(names, words, strict=True))
+    # ... but only when names are most of the column: a unit column ("persons", once
+    # "per_million") is text with one identifier in it, labelled cell by cell instead
+    return (
+        bool(len(text))
+        and sum(names) > len(names) / 2
+        and all(n or w for n, w in zip(names, words, strict=True))
+    )
 
 
 #: An identifier inside a text cell: snake_case or a key with underscores.
