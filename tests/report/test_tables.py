@@ -258,3 +258,10 @@ def test_a_unit_column_keeps_its_words_and_labels_its_one_identifier() -> None:
     rendered = table(frame, "x").to_markdown()
     assert "| Children | persons |" in rendered
     assert "| In theatre active ISIS members | Per million |" in rendered
+
+
+def test_html_is_stable_and_numbers_never_break() -> None:
+    frame = pd.DataFrame({"n": [1234567], "name": ["a"]})
+    first, second = table(frame, "x").to_html(), table(frame, "x").to_html()
+    assert first == second  # no random table id
+    assert re.search(r"#T_\w+ td\.num \{\s*white-space: nowrap !important;", first)

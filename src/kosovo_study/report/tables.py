@@ -19,6 +19,7 @@ one SYNTHETIC badge.  In the browser a wide table scrolls inside its own box.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections.abc import Callable, Sequence
@@ -53,6 +54,10 @@ FOOTER: tuple[tuple[str, str, Kind], ...] = (
     ("pseudo_r2", "Pseudo-R² (McFadden)", "ratio"),
     ("alpha", "NB2 \u03b1", "ratio"),
 )
+
+
+_NO_BREAK = "white-space: nowrap !important; overflow-wrap: normal !important; word-break: normal !important;"
+_WORD_BREAKS_ONLY = "overflow-wrap: normal !important; word-break: normal !important;"
 
 
 def _latex_escape(text: str) -> str:
@@ -103,7 +108,11 @@ class Table:
 
     def styler(self, target: str) -> Styler:
         """A pandas Styler for ``target`` ("html" or "latex"): formats, escaping, classes."""
-        styler = self.frame.style.hide(axis="index")
+        # A stable table id (pandas draws a random one): the same table prints the same
+        # HTML in every build, and its scoped styles keep their selector.
+        key = "|".join([self.name, self.title, *map(str, self.frame.columns)])
+        uuid = hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
+        styler = self.frame.style.set_uuid(uuid).hide(axis="index")
         for column in self.columns:
             styler = styler.format(
                 _formatter(column.kind, target),
@@ -126,7 +135,20 @@ class Table:
             classes[self.frame.columns[0]] = "row-label"
         for position in self.rule_before:
             classes.iloc[position, :] = classes.iloc[position, :] + " rule-above"
-        return styler.set_td_classes(classes)
+        styler = styler.set_td_classes(classes)
+        if target == "html":
+            # Numbers never break inside, headers only between words, on screen and in
+            # print (the print stylesheet lets every cell wrap anywhere so that wide
+            # tables fit the page; for digits and one-word headers that printed them one
+            # character per line).  Scoped to this table by pandas' table id.
+            styler = styler.set_table_styles(
+                [
+                    {"selector": "td.num", "props": _NO_BREAK},
+                    {"selector": "th", "props": _WORD_BREAKS_ONLY},
+                ],
+                overwrite=False,
+            )
+        return styler
 
     def to_html(self) -> str:
         badge = f"{BADGE_HTML} " if self.synthetic else ""
