@@ -446,7 +446,7 @@ def disambiguate_years(entries: list[tuple[str, str, dict[str, str]]]) -> None:
     Two entries collide when their first author and their year print the same and
     they have the same number of authors (1, 2 or "et al."), as the author-year style
     cites them.  Letters follow the order of the reference list (title, then key);
-    a year that is not a number gets "-a" ("undated-a", as APA writes "n.d.-a").
+    a year that does not end in a digit gets "-a" ("undated-a", as APA writes "n.d.-a").
     Changes the ``year`` field in place.
     """
     groups: dict[tuple[str, str, int], list[dict[str, str]]] = {}
@@ -460,7 +460,7 @@ def disambiguate_years(entries: list[tuple[str, str, dict[str, str]]]) -> None:
         if len(members) < 2:
             continue
         members.sort(key=lambda f: f.get("title", "").strip("{}[]").casefold())
-        joiner = "" if year.isdigit() else "-"
+        joiner = "" if year[-1:].isdigit() else "-"  # "c. 2016a", but "undated-a"
         for index, fields in enumerate(members):
             fields["year"] = f"{year}{joiner}{chr(ord('a') + index)}"
 

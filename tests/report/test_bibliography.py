@@ -258,6 +258,8 @@ def test_disambiguation_letters_unit() -> None:
         ("misc", "d", {"author": "{Agency}", "year": "undated", "title": "{X}"}),
         ("misc", "e", {"author": "{Agency}", "year": "undated", "title": "{Y}"}),
         ("misc", "f", {"author": "Smith, J. and Doe, A.", "year": "2020", "title": "{Q}"}),
+        ("misc", "g", {"author": "{Outlet}", "year": "c. 2016", "title": "{A}"}),
+        ("misc", "h", {"author": "{Outlet}", "year": "c. 2016", "title": "{B}"}),
     ]
     disambiguate_years(entries)
     years = {key: fields["year"] for _, key, fields in entries}
@@ -267,5 +269,7 @@ def test_disambiguation_letters_unit() -> None:
         "c": "2021",
         "d": "undated-a",
         "e": "undated-b",
+        "g": "c. 2016a",
+        "h": "c. 2016b",
         "f": "2020",
     }
