@@ -499,7 +499,7 @@ def bibliography(paths: ProjectPaths | None = None) -> str:
         title, title_note = _title(row["title"])
         outlet = row["publisher_or_outlet"]
         authors = _authors_for_bibtex(row["authors"])
-        if _AUTHOR_REMARK.search(row["authors"]) and outlet:
+        if "(study)" in row["authors"].lower() and outlet:
             # "Kursani, S. (study)": the author of the study the item reports on, not of
             # the item; the study has its own entry (_reported_works).
             title_note = "; ".join(
