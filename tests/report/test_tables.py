@@ -265,3 +265,12 @@ def test_html_is_stable_and_numbers_never_break() -> None:
     first, second = table(frame, "x").to_html(), table(frame, "x").to_html()
     assert first == second  # no random table id
     assert re.search(r"#T_\w+ td\.num \{\s*white-space: nowrap !important;", first)
+
+
+def test_a_printed_table_fits_the_page() -> None:
+    rendered = table(pd.DataFrame({"n": [1], "name": ["a"]}), "x").to_html()
+    table_id = re.search(r'<table id="(T_\w+)"', rendered).group(1)  # type: ignore[union-attr]
+    assert (
+        f"div.table-scroll[data-table='{table_id}'] {{ overflow: visible !important; }}" in rendered
+    )
+    assert f"#{table_id} td {{ min-width: 0 !important; }}" in rendered

@@ -106,13 +106,17 @@ class Table:
     def note(self) -> str:
         return " ".join(self.notes)
 
+    @property
+    def uuid(self) -> str:
+        """pandas' table id suffix, from the table's name, title and columns."""
+        key = "|".join([self.name, self.title, *map(str, self.frame.columns)])
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
+
     def styler(self, target: str) -> Styler:
         """A pandas Styler for ``target`` ("html" or "latex"): formats, escaping, classes."""
         # A stable table id (pandas draws a random one): the same table prints the same
         # HTML in every build, and its scoped styles keep their selector.
-        key = "|".join([self.name, self.title, *map(str, self.frame.columns)])
-        uuid = hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
-        styler = self.frame.style.set_uuid(uuid).hide(axis="index")
+        styler = self.frame.style.set_uuid(self.uuid).hide(axis="index")
         for column in self.columns:
             styler = styler.format(
                 _formatter(column.kind, target),
@@ -162,11 +166,19 @@ class Table:
             else ""
         )
         anchor = f' id="{html.escape(self.name, quote=True)}"' if self.name else ""
+        table_id = f"T_{self.uuid}"
+        # On paper nothing scrolls: the whole table fits the page width, text cells give
+        # up their on-screen minimum width (which pushed the last columns off the page).
+        printed = (
+            f"<style>@media print {{ div.table-scroll[data-table='{table_id}'] "
+            "{ overflow: visible !important; } "
+            f"#{table_id} td {{ min-width: 0 !important; }} }}</style>"
+        )
         # role/tabindex/aria-label: a scrollable region must be reachable by keyboard (axe).
         return (
-            f'<div class="kosovo-table-block"{anchor}>'
-            f'<div class="table-scroll" role="region" tabindex="0" aria-label="{label}">'
-            f"{body}</div>{notes}</div>"
+            f'<div class="kosovo-table-block"{anchor}>{printed}'
+            f'<div class="table-scroll" role="region" tabindex="0" data-table="{table_id}" '
+            f'aria-label="{label}">{body}</div>{notes}</div>'
         )
 
     def to_latex(self) -> str:
