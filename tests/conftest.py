@@ -43,6 +43,8 @@ def make_project(root: Path) -> ProjectPaths:
     paths.raw.mkdir(parents=True)
     shutil.copy(REPO.registry_file, paths.registry_file)
     shutil.copytree(REPO.transcribed, paths.transcribed)
+    # checked bibliographic records (original titles) the bibliography reads
+    shutil.copytree(REPO.raw / "bibliography", paths.raw / "bibliography")
     return paths
 
 

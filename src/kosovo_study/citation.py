@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pandera.pandas as pa
 import yaml
 
 from kosovo_study import __version__
@@ -26,7 +27,23 @@ from kosovo_study.errors import ValidationError
 from kosovo_study.paths import ProjectPaths, project_paths
 from kosovo_study.storage import string_records, write_text_atomic
 
-_BIBTEX_SPECIAL = str.maketrans({"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "$": r"\$"})
+#: How a .bib text field writes each character LaTeX treats specially (the ten of the
+#: LaTeX manual, section 2.1).  Braces are not escaped but turned into parentheses by the
+#: callers: pybtex, which renders the book's reference list, cannot parse ``\{``.
+#: ``\$`` and ``\textasciicircum{}`` are not decoded by pybtex's LaTeX reader; the
+#: book's citation style decodes them (``report.sphinx_ext.decode_latex``).
+_BIBTEX_SPECIAL = str.maketrans(
+    {
+        "\\": r"\textbackslash{}",
+        "&": r"\&",
+        "%": r"\%",
+        "#": r"\#",
+        "_": r"\_",
+        "$": r"\$",
+        "~": r"\textasciitilde{}",
+        "^": r"\textasciicircum{}",
+    }
+)
 # BibTeX fields read verbatim by biblatex (\url, \doi): escaping `_` in them breaks links.
 _BIBTEX_VERBATIM = frozenset({"url", "doi"})
 _DOI_PATTERN = re.compile(r"^10\.\d{4,9}/\S+$")
@@ -202,6 +219,13 @@ _REPORTED_WORK = re.compile(
     r"\((?P<year>\d{4})\) (?P<title>[^,\]]+), (?P<rest>[^;\]]+)"
 )
 _ABSTRACT = re.compile(r"^\[abstract\]\s*", re.IGNORECASE)
+#: sources.csv's ``kind`` as the reference list says it.
+_SOURCE_KINDS = {
+    "primary": "Primary source",
+    "secondary": "Secondary source",
+    "journalism": "Press report",
+    "tertiary": "Tertiary source",
+}
 
 
 def _brace(text: str) -> str:
@@ -326,6 +350,121 @@ def _reported_works(sources: pd.DataFrame) -> dict[str, tuple[dict[str, str], li
     return works
 
 
+#: data/raw/bibliography/original_titles.csv: the original title, authors, venue and DOI
+#: of studies that sources.csv records by a bracketed description (see that folder's
+#: README).  Every value copied from the stored page at ``verified_url``.
+ORIGINAL_TITLES = pa.DataFrameSchema(
+    {
+        "source_key": pa.Column(str, unique=True),
+        "title": pa.Column(
+            str,
+            [
+                pa.Check.str_length(min_value=3),
+                pa.Check(lambda s: ~s.str.startswith("["), error="a title, not a [description]"),
+            ],
+        ),
+        "authors": pa.Column(
+            str,
+            pa.Check.str_matches(r"^[^;,]+, [^;,]+(?:; [^;,]+, [^;,]+)*$"),
+            description='"Last, First" separated by "; "',
+        ),
+        "venue": pa.Column(str, pa.Check.str_length(min_value=3)),
+        "year": pa.Column(str, pa.Check.str_matches(r"^(?:19|20)\d\d$")),
+        "doi": pa.Column(str, pa.Check(lambda s: s.eq("") | s.str.match(_DOI_PATTERN.pattern))),
+        "verified_url": pa.Column(str, pa.Check.str_matches(r"^https?://\S+\.\S+$")),
+        "note": pa.Column(str),
+    },
+    strict=True,
+    ordered=True,
+)
+
+
+def original_titles(paths: ProjectPaths | None = None) -> dict[str, dict[str, str]]:
+    """``{source_key: record}`` from data/raw/bibliography/original_titles.csv.
+
+    Validated with :data:`ORIGINAL_TITLES`; every ``source_key`` must be a row of
+    sources.csv (a record for a study the book does not use is an error, not ignored).
+    An absent file means no original titles are recorded.
+    """
+    paths = paths or project_paths()
+    path = paths.raw / "bibliography" / "original_titles.csv"
+    if not path.exists():
+        return {}
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        ORIGINAL_TITLES.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as error:
+        cases = error.failure_cases[["column", "index", "failure_case", "check"]]
+        raise ValidationError(
+            f"{path}: {len(cases)} invalid value(s); fix these rows (row 0 is the first "
+            f"data row):\n{cases.to_string(index=False)}"
+        ) from None
+    sources = pd.read_csv(paths.transcribed / "sources.csv", dtype=str, keep_default_na=False)
+    unknown = sorted(set(frame["source_key"]) - set(sources["source_key"]))
+    if unknown:
+        raise ValidationError(
+            f"{path}: source_key {unknown} not in {paths.transcribed / 'sources.csv'}; "
+            "add the transcribed row first or remove the record"
+        )
+    return {str(row["source_key"]): row for row in string_records(frame)}
+
+
+def _original_title_entry(row: Mapping[str, str], record: Mapping[str, str]) -> dict[str, str]:
+    """The fields of a study's entry from its checked record; the transcribed row's
+    bracketed description stays in sources.csv as the provenance of the numbers."""
+    people = [part.strip() for part in record["authors"].split(";") if part.strip()]
+    note = "; ".join(
+        x
+        for x in (
+            record["note"],
+            # the entry's URL is the checked page when sources.csv gives none
+            f"Record checked at {record['verified_url']}" if row["url"] else "",
+            f"Numbers transcribed from: {row['accessed_via']}" if row["accessed_via"] else "",
+        )
+        if x
+    )
+    return {
+        "author": " and ".join(_bib_text(p) for p in people),
+        "year": record["year"],
+        "title": _brace(_bib_text(record["title"])),
+        "howpublished": record["venue"],
+        "doi": record["doi"],
+        "url": row["url"] or record["verified_url"],
+        "note": note,
+    }
+
+
+def _first_author(author: str) -> str:
+    """The name an author-year citation prints first ("World Bank", "Gall")."""
+    first = author.split(" and ", maxsplit=1)[0].strip()
+    return first.strip("{}").split(",")[0].strip().casefold()
+
+
+def disambiguate_years(entries: list[tuple[str, str, dict[str, str]]]) -> None:
+    """Give entries one author-year citation cannot tell apart a letter: 2024a, 2024b.
+
+    Two entries collide when their first author and their year print the same and
+    they have the same number of authors (1, 2 or "et al."), as the author-year style
+    cites them.  Letters follow the order of the reference list (title, then key);
+    a year that does not end in a digit gets "-a" ("undated-a", as APA writes "n.d.-a").
+    Changes the ``year`` field in place.
+    """
+    groups: dict[tuple[str, str, int], list[dict[str, str]]] = {}
+    for _, _, fields in entries:
+        author, year = fields.get("author", ""), fields.get("year", "")
+        if not author or not year:
+            continue
+        count = min(len(author.split(" and ")), 3)
+        groups.setdefault((_first_author(author), year, count), []).append(fields)
+    for (_, year, _), members in groups.items():
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda f: f.get("title", "").strip("{}[]").casefold())
+        joiner = "" if year[-1:].isdigit() else "-"  # "c. 2016a", but "undated-a"
+        for index, fields in enumerate(members):
+            fields["year"] = f"{year}{joiner}{chr(ord('a') + index)}"
+
+
 def canonical_source_keys(paths: ProjectPaths | None = None) -> dict[str, str]:
     """``{source_key: key in references.bib}`` for every key of sources.csv."""
     paths = paths or project_paths()
@@ -348,14 +487,19 @@ def bibliography(paths: ProjectPaths | None = None) -> str:
         paths.transcribed / "sources.csv", dtype=str, keep_default_na=False
     ).sort_values("source_key")
     aliases = duplicate_keys(sources)
-    entries = []
+    checked = original_titles(paths)
+    entries: list[tuple[str, str, dict[str, str]]] = []
     for row in string_records(sources):
         if row["source_key"] in aliases:
+            continue
+        if row["source_key"] in checked:
+            record = checked[row["source_key"]]
+            entries.append(("misc", row["source_key"], _original_title_entry(row, record)))
             continue
         title, title_note = _title(row["title"])
         outlet = row["publisher_or_outlet"]
         authors = _authors_for_bibtex(row["authors"])
-        if "(study)" in row["authors"] and outlet:
+        if "(study)" in row["authors"].lower() and outlet:
             # "Kursani, S. (study)": the author of the study the item reports on, not of
             # the item; the study has its own entry (_reported_works).
             title_note = "; ".join(
@@ -368,7 +512,7 @@ def bibliography(paths: ProjectPaths | None = None) -> str:
             )
             authors = ""
         entries.append(
-            _entry(
+            (
                 "misc",
                 row["source_key"],
                 {
@@ -378,19 +522,25 @@ def bibliography(paths: ProjectPaths | None = None) -> str:
                     "howpublished": outlet,
                     "url": row["url"],
                     "note": "; ".join(
-                        x for x in (title_note, row["kind"], row["license_or_terms"]) if x
+                        x
+                        for x in (
+                            title_note,
+                            _SOURCE_KINDS.get(row["kind"], row["kind"]),
+                            row["license_or_terms"],
+                        )
+                        if x
                     ),
                 },
             )
         )
     for work_key, (fields, cited_by) in sorted(_reported_works(sources).items()):
         note = "Known through " + ", ".join(cited_by) + "; details as given there"
-        entries.append(_entry("misc", work_key, {**fields, "note": note}))
+        entries.append(("misc", work_key, {**fields, "note": note}))
     registry = pd.read_csv(paths.registry_file, dtype=str, keep_default_na=False)
     for key, group in sorted(registry.groupby("citation_key"), key=lambda item: str(item[0])):
         first = group.iloc[0]
         entries.append(
-            _entry(
+            (
                 "misc",
                 str(key),
                 {
@@ -404,6 +554,7 @@ def bibliography(paths: ProjectPaths | None = None) -> str:
                 },
             )
         )
+    disambiguate_years(entries)
     merged = "".join(f"%   {alias} -> {kept}\n" for alias, kept in sorted(aliases.items()))
     header = (
         "% Generated by kosovo_study.citation.bibliography() from data/raw/transcribed/"
@@ -416,7 +567,7 @@ def bibliography(paths: ProjectPaths | None = None) -> str:
         )
         + "\n"
     )
-    return header + "\n".join(entries)
+    return header + "\n".join(_entry(kind, key, fields) for kind, key, fields in entries)
 
 
 def write_bibliography(paths: ProjectPaths | None = None) -> Path:

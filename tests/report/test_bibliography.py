@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from pybtex.database import parse_string
 
-from kosovo_study.citation import bibliography, canonical_source_keys, duplicate_keys
-from kosovo_study.paths import project_paths
+from kosovo_study.citation import (
+    _bib_text,
+    bibliography,
+    canonical_source_keys,
+    disambiguate_years,
+    duplicate_keys,
+    original_titles,
+)
+from kosovo_study.errors import ValidationError
+from kosovo_study.paths import ProjectPaths, project_paths
 
 from ..conftest import REPO
 
@@ -114,3 +123,153 @@ def test_the_citation_style_keeps_title_case() -> None:
     assert "How Kosovo Was Turned Into Fertile Ground for ISIS" in text
     assert text.startswith(("Carlotta Gall (2016).", "C. Gall (2016)."))
     assert "https://a.org/x_y" in text
+
+
+# --- original titles, LaTeX specials, same author and year ---------------------------
+
+ORIGINAL = {
+    # key: (title start, first author surname, year) as on the stored page cited in
+    # data/raw/bibliography/original_titles.csv
+    "bk2016_abstract": ("What Explains the Flow of Foreign Fighters to ISIS?", "Benmelech", "2016"),
+    "gm2017_abstract": ("Muslim Youth Unemployment and Expat Jihadism", "Gouda", "2017"),
+    "pokalova2019_abstract": ("Driving Factors behind Foreign Fighters", "Pokalova", "2019"),
+    "verwimp2016_abstract": ("Foreign Fighters in Syria and Iraq and the Socio", "Verwimp", "2016"),
+    "wb2018_abstract": ("Unemployment and Violent Extremism", "Abdel Jelil", "2018"),
+}
+
+
+@pytest.mark.parametrize("key", sorted(ORIGINAL))
+def test_studies_known_by_abstract_carry_their_original_title(
+    entries: dict[str, object], key: str
+) -> None:
+    title, surname, year = ORIGINAL[key]
+    entry = entries[key]
+    fields = entry.fields  # type: ignore[attr-defined]
+    assert fields["title"].strip("{}").startswith(title)
+    assert not fields["title"].strip("{}").startswith("[")
+    first = entry.persons["author"][0]  # type: ignore[attr-defined]
+    assert " ".join(first.last_names) == surname
+    assert first.first_names, f"{key}: full first name expected"
+    assert fields["year"] == year
+    assert fields.get("howpublished")
+
+
+def test_pokalova_has_the_doi_econpapers_states(entries: dict[str, object]) -> None:
+    assert entries["pokalova2019_abstract"].fields["doi"] == "10.1080/1057610X.2018.1427842"  # type: ignore[attr-defined]
+
+
+def test_a_bad_original_titles_file_is_refused_with_file_and_row(tmp_path: Path) -> None:
+    paths = _copy_raw(tmp_path)
+    target = paths.raw / "bibliography" / "original_titles.csv"
+    frame = pd.read_csv(target, dtype=str, keep_default_na=False)
+    frame.loc[1, "title"] = "[Abstract] a description"
+    frame.to_csv(target, index=False)
+    with pytest.raises(ValidationError, match=r"original_titles\.csv.*\n(?s:.*)title"):
+        original_titles(paths)
+    frame.loc[1, "title"] = "A title"
+    frame.loc[2, "source_key"] = "no_such_source"
+    frame.to_csv(target, index=False)
+    with pytest.raises(ValidationError, match="no_such_source"):
+        original_titles(paths)
+
+
+def test_without_a_record_the_bracketed_description_stays_a_description(tmp_path: Path) -> None:
+    paths = _copy_raw(tmp_path)
+    (paths.raw / "bibliography" / "original_titles.csv").unlink()
+    entry = parse_string(bibliography(paths), "bibtex").entries["verwimp2016_abstract"]
+    assert entry.fields["title"].startswith("{[")
+    assert "Original title not recorded" in entry.fields["note"]
+
+
+def _copy_raw(tmp_path: Path) -> ProjectPaths:
+    import shutil
+
+    for name in ("transcribed", "bibliography"):
+        shutil.copytree(REPO.raw / name, tmp_path / "data" / "raw" / name)
+    shutil.copy(REPO.registry_file, tmp_path / "data" / "raw" / "registry.csv")
+    return ProjectPaths(tmp_path)
+
+
+SPECIALS = "GDP (current US$), 50% & #1: a_b ~x^2 back\\slash"
+
+
+def _render(bib: str) -> tuple[str, str]:
+    from pybtex.plugin import find_plugin, register_plugin
+
+    from kosovo_study.report import sphinx_ext
+
+    register_plugin("pybtex.style.formatting", "kosovo_authoryear", sphinx_ext.AuthorYearStyle)
+    style = find_plugin("pybtex.style.formatting", "kosovo_authoryear")()
+    (entry,) = style.format_entries(parse_string(bib, "bibtex").entries.values())
+    return entry.text.render_as("text"), entry.text.render_as("html")
+
+
+def test_every_latex_special_is_escaped_in_the_bib_and_rendered_as_itself() -> None:
+    escaped = _bib_text(SPECIALS)
+    # the .bib is valid LaTeX: no bare special character is left in a text field
+    bare = re.sub(
+        r"\\(?:[&%#_$]|textbackslash\{\}|textasciitilde\{\}|textasciicircum\{\})", "", escaped
+    )
+    assert not re.search(r"[&%#_$~^\\]", bare), bare
+    bib = f"@misc{{k, author={{{{World Bank}}}}, year={{2024}}, title={{{{{escaped}}}}}, note={{{escaped}}}}}"
+    text, html_text = _render(bib)
+    assert text.count(SPECIALS) == 2, text
+    assert "\\$" not in html_text
+    assert "textasciicircum" not in html_text
+    assert "US$" in html_text
+    assert "a_b" in html_text
+    assert "x^2" in html_text
+
+
+def test_the_world_bank_titles_render_with_a_dollar_sign(entries: dict[str, object]) -> None:
+    gdp = entries["worldbank_gdp_datahub"]
+    assert "US\\$" in gdp.fields["title"]  # type: ignore[attr-defined]
+    bib = bibliography(project_paths())
+    start = bib.index("@misc{worldbank_gdp_datahub")
+    text, _ = _render(bib[start : bib.index("\n}\n", start) + 3])
+    assert "GDP (current US$)" in text
+    assert "US\\$" not in text
+
+
+def test_same_author_and_year_are_told_apart_by_a_letter(entries: dict[str, object]) -> None:
+    years = {
+        k: entries[k].fields["year"]
+        for k in ("worldbank_gdp_datahub", "worldbank_population_datahub")
+    }  # type: ignore[attr-defined]
+    assert sorted(years.values()) == ["2024a", "2024b"]
+    # letters follow the reference list's order (by title): GDP before Population
+    assert years["worldbank_gdp_datahub"] == "2024a"
+    # no two entries print the same first author and year
+    seen: dict[tuple[str, str, int], str] = {}
+    for key, entry in entries.items():
+        if "year" not in entry.fields:  # type: ignore[attr-defined]
+            continue  # an undated compilation cites by title
+        people = entry.persons.get("author", [])  # type: ignore[attr-defined]
+        cite = (str(people[0]).strip("{}").split(",")[0], entry.fields["year"], min(len(people), 3))  # type: ignore[attr-defined]
+        assert cite not in seen, f"{key} and {seen[cite]} both cite as {cite}"
+        seen[cite] = key
+
+
+def test_disambiguation_letters_unit() -> None:
+    entries = [
+        ("misc", "b", {"author": "{Agency}", "year": "2020", "title": "{Zeta}"}),
+        ("misc", "a", {"author": "{Agency}", "year": "2020", "title": "{Alpha}"}),
+        ("misc", "c", {"author": "{Agency}", "year": "2021", "title": "{Beta}"}),
+        ("misc", "d", {"author": "{Agency}", "year": "undated", "title": "{X}"}),
+        ("misc", "e", {"author": "{Agency}", "year": "undated", "title": "{Y}"}),
+        ("misc", "f", {"author": "Smith, J. and Doe, A.", "year": "2020", "title": "{Q}"}),
+        ("misc", "g", {"author": "{Outlet}", "year": "c. 2016", "title": "{A}"}),
+        ("misc", "h", {"author": "{Outlet}", "year": "c. 2016", "title": "{B}"}),
+    ]
+    disambiguate_years(entries)
+    years = {key: fields["year"] for _, key, fields in entries}
+    assert years == {
+        "a": "2020a",
+        "b": "2020b",
+        "c": "2021",
+        "d": "undated-a",
+        "e": "undated-b",
+        "g": "c. 2016a",
+        "h": "c. 2016b",
+        "f": "2020",
+    }

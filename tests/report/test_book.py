@@ -13,7 +13,8 @@ from kosovo_study import clean, models
 from kosovo_study.interviews import stage as interview_stage
 from kosovo_study.models.municipal import Settings
 from kosovo_study.paths import ProjectPaths
-from kosovo_study.report import build, check
+from kosovo_study.report import build, check, tables
+from kosovo_study.report.labels import citation_text
 
 from ..conftest import REPO
 
@@ -65,10 +66,20 @@ def test_changing_a_raw_value_changes_the_text(scratch_project: ProjectPaths) ->
     fighters_text = _text(fighters)
     assert "Figure 1" in fighters_text
     assert "undated" in fighters_text
-    assert "KOSOVAPORT_2019" in fighters_text  # the undated 359 is named
+    # the undated 359 is named by its source, as the reference list cites it
+    assert f"359 ({citation_text('KOSOVAPORT_2019', parenthetical=True)})" in fighters_text
     references = _text(site / "references.html")
     assert references.count("Why Do Foreign Fighters Join Islamic State?") == 1
     assert "foreign\\_fighters" not in references
+    # LaTeX specials render as themselves; same author and year are told apart
+    assert "GDP (current US$)" in references
+    assert "US\\$" not in references
+    assert "World Bank (2024a)" in references
+    assert "World Bank (2024b)" in references
+    assert "What Explains the Flow of Foreign Fighters to ISIS?" in references
+    assert "[Abstract]" not in references
+    # every table through the renderer: labels, no identifiers, no nan, no pandas default
+    assert tables.table_defects(site) == []
     chromium = next((shutil.which(n) for n in build.CHROMIUM_NAMES if shutil.which(n)), None)
     if chromium is not None:  # every page at 1280 and 390 px; screenshots are kept
         artifacts = REPO.root / "test-artifacts" / "screenshots"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from kosovo_study.report.labels import format_value, humanise, infer_kind
-from kosovo_study.report.tables import is_synthetic, regression_table, table
+from kosovo_study.report.tables import is_synthetic, regression_table, table, table_defects
+
+from ..conftest import REPO
 
 
 def _results(synthetic: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -144,4 +147,130 @@ def test_kinds_and_formats() -> None:
     assert format_value(float("nan"), "count") == "\u2013"
     assert format_value(0.00049, "ratio") == "0.00049"
     assert format_value(True, "flag") == "yes"
-    assert humanise("log_gdp_per_capita_ppp_2010_2013") == "Log GDP per capita ppp (2010-2013)"
+    assert humanise("log_gdp_per_capita_ppp_2010_2013") == "Log GDP per capita PPP (2010-2013)"
+
+
+# --- labels everywhere, code as code, tables through the renderer --------------------
+
+
+def test_a_column_of_variable_names_shows_labels_whatever_its_name() -> None:
+    variables = pd.DataFrame(
+        {
+            "variable": ["youth_unemployment_pct_2010_2013", "hdi_2015"],
+            "unit": ["% of labour force 15-24", "index 0-1"],
+            "description": ["", ""],
+        }
+    )
+    covariates = pd.DataFrame(
+        {
+            "variable": ["youth_unemployment_pct_2010_2013", "hdi_2015", "icsr_2015_point"],
+            "value": [55.3, float("nan"), 125.0],
+            "unit": ["% of labour force 15-24", "index 0-1", "persons"],
+        }
+    )
+    rendered = table(covariates, "Kosovo's covariates", variables=variables).to_html()
+    assert "youth_unemployment" not in rendered
+    assert "Youth unemployment % (2010-2013)" in rendered
+    assert "Human Development Index (2015)" in rendered
+    # values in mixed units: persons as an integer, a percentage with 2 decimals
+    assert ">125<" in rendered
+    assert ">55.30<" in rendered
+    # the same class under another column name: every value a variable name
+    renamed = covariates.rename(columns={"variable": "covariate"})
+    assert "hdi_2015" not in table(renamed, "x", variables=variables).to_html()
+
+
+def test_source_keys_print_as_author_and_year() -> None:
+    frame = pd.DataFrame({"source_key": ["worldbank_population_datahub"], "value": [1.0]})
+    rendered = table(frame, "x").to_html()
+    assert "World Bank (2024b)" in rendered
+    assert "worldbank_population_datahub" not in rendered
+
+
+def test_file_and_code_names_print_as_code() -> None:
+    frame = pd.DataFrame({"file": ["kosovo_fighters_national.csv"], "rows": [95]})
+    rendered = table(frame, "x").to_html()
+    assert "<code>kosovo_<wbr>fighters_<wbr>national.<wbr>csv</code>" in rendered
+    latex = table(frame, "x").to_latex()
+    assert r"\texttt{kosovo\_fighters\_national.csv}" in latex
+
+
+def _page(tmp_path: Path, body: str) -> Path:
+    site = tmp_path / "html"
+    site.mkdir(exist_ok=True)
+    (site / "page.html").write_text(f"<html><body><main>{body}</main></body></html>")
+    return site
+
+
+def test_table_defects_finds_pandas_tables_identifiers_and_missing_values(
+    tmp_path: Path,
+) -> None:
+    raw = pd.DataFrame({"youth_share_2011": [0.1, None]}).to_html()
+    problems = table_defects(_page(tmp_path, raw))
+    assert any("pandas-default table" in p for p in problems)
+    assert any("'youth_share_2011'" in p for p in problems)
+    assert any("'NaN'" in p or "'None'" in p or "'nan'" in p for p in problems)
+
+
+def test_table_defects_accepts_the_renderer_and_code_cells(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "file": ["a_b.csv"],
+            "sha256": ["0" * 64],
+            "url": ["https://example.org/x_y"],
+            "youth_share_2011": [None],
+        }
+    )
+    site = _page(tmp_path, table(frame, "A table").to_html())
+    assert table_defects(site) == []
+
+
+def test_the_interviews_page_routes_every_table_through_the_renderer() -> None:
+    text = (REPO.book / "interviews.md").read_text(encoding="utf-8")
+    assert ".round(" not in text
+    for page in REPO.book.glob("*.md"):
+        code = "\n".join(re.findall(r"```\{code-cell\}.*?```", page.read_text(), re.DOTALL))
+        # a bare DataFrame as a cell's last line, or display() of one, bypasses the renderer
+        assert not re.search(r"display\((?!HTML|Markdown)[^)]*\.(?:round|head)\(", code), page
+        assert not re.search(r"\n[\w\[\]\"'.]+\.(?:round|head)\(\d*\)\s*\n```", code), page
+
+
+def test_identifiers_inside_text_cells_are_labelled() -> None:
+    from kosovo_study.report.labels import citation_text, label_identifiers
+
+    assert label_identifiers("mosques_2021 / population_2024 x 10,000") == (
+        "Mosques (2021) / Population (2024) x 10,000"
+    )
+    assert label_identifiers("with_hdi") == "With HDI"
+    assert label_identifiers("no identifier here") == "no identifier here"
+    assert label_identifiers("worldbank_gdp_datahub") == "World Bank (2024a)"
+    assert citation_text("worldbank_gdp_datahub", parenthetical=True) == "World Bank, 2024a"
+    assert citation_text("see fighters_confirmed_sources") == "see Fighters confirmed sources"
+
+
+def test_a_unit_column_keeps_its_words_and_labels_its_one_identifier() -> None:
+    frame = pd.DataFrame(
+        {
+            "statistic": ["children", "in_theatre_active_isis_members", "total_travelled"],
+            "unit": ["persons", "per_million", "persons"],
+        }
+    )
+    rendered = table(frame, "x").to_markdown()
+    assert "| Children | persons |" in rendered
+    assert "| In theatre active ISIS members | Per million |" in rendered
+
+
+def test_html_is_stable_and_numbers_never_break() -> None:
+    frame = pd.DataFrame({"n": [1234567], "name": ["a"]})
+    first, second = table(frame, "x").to_html(), table(frame, "x").to_html()
+    assert first == second  # no random table id
+    assert re.search(r"#T_\w+ td\.num \{\s*white-space: nowrap !important;", first)
+
+
+def test_a_printed_table_fits_the_page() -> None:
+    rendered = table(pd.DataFrame({"n": [1], "name": ["a"]}), "x").to_html()
+    table_id = re.search(r'<table id="(T_\w+)"', rendered).group(1)  # type: ignore[union-attr]
+    assert (
+        f"div.table-scroll[data-table='{table_id}'] {{ overflow: visible !important; }}" in rendered
+    )
+    assert f"#{table_id} td {{ min-width: 0 !important; }}" in rendered

@@ -11,6 +11,7 @@ and a kind inferred from their name and values.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -20,7 +21,20 @@ import pandas as pd
 #: How a missing value is printed: an en dash, never "nan" or "None".
 MISSING = "\u2013"
 
-Kind = Literal["count", "ratio", "number", "p", "hash", "flag", "text", "url", "year", "label"]
+Kind = Literal[
+    "count",
+    "ratio",
+    "number",
+    "p",
+    "hash",
+    "flag",
+    "text",
+    "url",
+    "year",
+    "label",
+    "source",
+    "code",
+]
 #: Model and estimator names as the tables print them.
 MODEL_NAMES = {
     "nb2": "NB2",
@@ -32,8 +46,24 @@ MODEL_NAMES = {
 }
 #: Columns whose *values* are variable or model names, printed as labels.
 NAME_COLUMNS = frozenset(
-    {"term", "our_term", "focal_variable", "model", "estimator", "family", "variable_name"}
+    {
+        "term",
+        "our_term",
+        "focal_variable",
+        "focal",
+        "model",
+        "our_model",
+        "estimator",
+        "family",
+        "variable",
+        "variable_name",
+    }
 )
+#: Columns whose values are citation keys of references.bib, printed as "Author (year)".
+SOURCE_COLUMNS = frozenset({"source_key", "source_keys", "sources", "citation", "source"})
+#: Columns whose values are identifiers meant to be typed or copied (file names, paths,
+#: the code names of the QDA codebook), printed as code, never relabelled.
+CODE_COLUMNS = frozenset({"file", "files", "path", "paths", "code"})
 
 #: Labels of result and metadata columns (not data variables: those come from variables.csv).
 RESULT_LABELS: dict[str, str] = {
@@ -133,7 +163,19 @@ VARIABLE_LABELS: dict[str, str] = {
     "ethnic_fractionalisation": "Ethnic fractionalisation",
 }
 
-_WORDS = {"pct": "%", "gdp": "GDP", "hdi": "HDI", "icsr": "ICSR", "nb2": "NB2", "sd": "SD"}
+_WORDS = {
+    "pct": "%",
+    "gdp": "GDP",
+    "hdi": "HDI",
+    "icsr": "ICSR",
+    "nb2": "NB2",
+    "sd": "SD",
+    "ppp": "PPP",
+    "irr": "IRR",
+    "kas": "KAS",
+    "qda": "QDA",
+    "isis": "ISIS",
+}
 _YEAR_SUFFIX = re.compile(r"_((?:19|20)\d\d)(?:_((?:19|20)\d\d))?$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -200,10 +242,14 @@ def infer_kind(name: str, values: pd.Series) -> Kind:
     text = nonnull.astype(str)
     if lowered in NAME_COLUMNS:
         return "label"
+    if lowered in SOURCE_COLUMNS:
+        return "source"
     if len(text) and text.str.match(r"^https?://").all():
         return "url"
     if len(text) and text.map(lambda v: bool(_HEX64.match(v))).all():
         return "hash"
+    if lowered in CODE_COLUMNS:
+        return "code"
     return "text"
 
 
@@ -234,8 +280,108 @@ def describe_columns(
         key = str(name)
         unit = units.get(key, ("", ""))[0]
         label = labels.get(key) or humanise(key)
-        columns.append(Column(key, label, infer_kind(key, frame[key]), unit))
+        kind = infer_kind(key, frame[key])
+        if kind == "text" and _all_variable_names(frame[key], units):
+            kind = "label"  # a column of variable names, whatever it is called
+        if kind == "ratio" and "unit" in frame.columns:
+            kind = "number"  # values in mixed units (persons beside shares): each its own
+        columns.append(Column(key, label, kind, unit))
     return columns
+
+
+_SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
+
+
+def _all_variable_names(values: pd.Series, units: dict[str, tuple[str, str]]) -> bool:
+    """True when every value names a known variable or result (so it prints as a label)."""
+    text = values.dropna().astype(str)
+    known = set(units) | set(VARIABLE_LABELS) | set(RESULT_LABELS) | set(MODEL_NAMES)
+    names = [v in known or bool(_SNAKE.match(v)) for v in text]
+    # one-word names ("unemployment") beside snake_case ones are names too: the whole
+    # column is then labelled alike, not half of it
+    words = [bool(re.fullmatch(r"[a-z][a-z0-9]*", v)) for v in text]
+    # ... but only when names are most of the column: a unit column ("persons", once
+    # "per_million") is text with one identifier in it, labelled cell by cell instead
+    return (
+        bool(len(text))
+        and sum(names) > len(names) / 2
+        and all(n or w for n, w in zip(names, words, strict=True))
+    )
+
+
+#: An identifier inside a text cell: snake_case or a key with underscores.
+_IDENTIFIER_IN_TEXT = re.compile(r"(?<![\w./:-])[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+(?![\w./-])")
+
+
+def label_identifiers(text: str) -> str:
+    """A text cell with every identifier in it printed for a reader.
+
+    A citation key becomes "Author (year)"; a variable, model or result name its label
+    ("mosques_2021 / population_2024" -> "Mosques (2021) / Population (2024)").  Text
+    without an underscore is returned as it is.
+    """
+    if "_" not in text:
+        return text
+    entries = _bibliography_entries()
+
+    def shown(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token in entries:
+            return "{} ({})".format(*entries[token])
+        return MODEL_NAMES.get(token) or humanise(token)
+
+    return _IDENTIFIER_IN_TEXT.sub(shown, text)
+
+
+def citation_text(keys: str, *, parenthetical: bool = False) -> str:
+    """Citation keys ("a; b") as the book cites them: "World Bank (2024b); Gall (2016)".
+
+    ``parenthetical`` gives the form used inside parentheses: "World Bank, 2024b".
+    Author and year come from ``book/references.bib`` (after the duplicate rows of
+    sources.csv are mapped to the kept entry); a key not in it is printed as it is.
+    """
+    entries = _bibliography_entries()
+    parts = []
+    for key in (k.strip() for k in re.split(r"[;,]", keys) if k.strip()):
+        if key not in entries:  # a remark ("see fighters_confirmed_sources"), not a key
+            parts.append(label_identifiers(key))
+            continue
+        who, year = entries[key]
+        parts.append(f"{who}, {year}" if parenthetical else f"{who} ({year})")
+    return "; ".join(parts)
+
+
+@functools.cache
+def _bibliography_entries() -> dict[str, tuple[str, str]]:
+    """``{key: (author as cited, year)}`` for every entry and alias of references.bib."""
+    from pybtex.database import parse_file
+
+    from kosovo_study.citation import canonical_source_keys
+    from kosovo_study.paths import project_paths
+
+    paths = project_paths()
+    if not paths.bibliography.exists():
+        return {}
+    data = parse_file(str(paths.bibliography), "bibtex")
+    shown: dict[str, tuple[str, str]] = {}
+    for key, entry in data.entries.items():
+        people = entry.persons.get("author", [])
+        names = [" ".join(p.last_names).replace("{", "").replace("}", "") for p in people]
+        who = (
+            names[0]
+            if len(names) == 1
+            else f"{names[0]} & {names[1]}"
+            if len(names) == 2
+            else f"{names[0]} et al."
+            if names
+            else entry.fields.get("title", key).strip("{}")
+        )
+        year = entry.fields.get("year", "n.d.")
+        shown[key] = (who, year)
+    for alias, kept in canonical_source_keys(paths).items():
+        if kept in shown:
+            shown.setdefault(alias, shown[kept])
+    return shown
 
 
 def term_label(term: str, variables: pd.DataFrame | None = None) -> str:
@@ -253,6 +399,10 @@ def format_value(value: Any, kind: Kind) -> str:
         return "yes" if bool(value) else "no"
     if kind == "label":
         return MODEL_NAMES.get(str(value)) or humanise(str(value))
+    if kind == "source":
+        return citation_text(str(value))
+    if kind == "text":
+        return label_identifiers(str(value))
     if kind in {"count", "year"}:
         number = float(value)
         return f"{number:,.0f}" if kind == "count" else f"{number:.0f}"

@@ -12,6 +12,7 @@ import pandas as pd
 
 from kosovo_study.clean.fighters import HARMONISED_STATISTIC
 from kosovo_study.models.design import CHARITY, UNEMPLOYMENT
+from kosovo_study.report.labels import citation_text
 
 
 def fighters(national: pd.DataFrame) -> dict[str, Any]:
@@ -43,7 +44,9 @@ def undated_totals(national: pd.DataFrame) -> dict[str, Any]:
     totals = national[national["statistic"] == "total_travelled"]
     undated = totals[totals["reference_date"].fillna("").astype(str).str.strip() == ""]
     values = [
-        f"{v:.0f} ({k})" for v, k in zip(undated["value"], undated["source_key"], strict=True)
+        # "359 (KosovaPort, 2019)": the source as the reference list cites it, not its key
+        f"{v:.0f} ({citation_text(k, parenthetical=True)})"
+        for v, k in zip(undated["value"], undated["source_key"], strict=True)
     ]
     text = " and ".join([", ".join(values[:-1]), values[-1]] if len(values) > 1 else values)
     return {
@@ -242,7 +245,7 @@ def outcome_provenance(metadata: dict[str, Any]) -> dict[str, Any]:
         sentence = (
             "The regressions use the **restricted** municipal counts supplied by the "
             f"researcher: {provenance['definition_text']}, from {start} to "
-            f"{provenance['period_end']}, sources {', '.join(provenance['source_keys'])} "
+            f"{provenance['period_end']}, sources {citation_text('; '.join(provenance['source_keys']))} "
             f"(file sha256 `{provenance['sha256'][:16]}`). The counts are not published "
             "with this book."
         )

@@ -19,9 +19,12 @@ one SYNTHETIC badge.  In the browser a wide table scrolls inside its own box.
 
 from __future__ import annotations
 
+import hashlib
 import html
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -51,6 +54,10 @@ FOOTER: tuple[tuple[str, str, Kind], ...] = (
     ("pseudo_r2", "Pseudo-R² (McFadden)", "ratio"),
     ("alpha", "NB2 \u03b1", "ratio"),
 )
+
+
+_NO_BREAK = "white-space: nowrap !important; overflow-wrap: normal !important; word-break: normal !important;"
+_WORD_BREAKS_ONLY = "overflow-wrap: normal !important; word-break: normal !important;"
 
 
 def _latex_escape(text: str) -> str:
@@ -99,9 +106,17 @@ class Table:
     def note(self) -> str:
         return " ".join(self.notes)
 
+    @property
+    def uuid(self) -> str:
+        """pandas' table id suffix, from the table's name, title and columns."""
+        key = "|".join([self.name, self.title, *map(str, self.frame.columns)])
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
+
     def styler(self, target: str) -> Styler:
         """A pandas Styler for ``target`` ("html" or "latex"): formats, escaping, classes."""
-        styler = self.frame.style.hide(axis="index")
+        # A stable table id (pandas draws a random one): the same table prints the same
+        # HTML in every build, and its scoped styles keep their selector.
+        styler = self.frame.style.set_uuid(self.uuid).hide(axis="index")
         for column in self.columns:
             styler = styler.format(
                 _formatter(column.kind, target),
@@ -118,13 +133,26 @@ class Table:
         for column in self.columns:
             if column.kind in {"count", "ratio", "number", "p", "year"}:
                 classes[column.name] = "num"
-            elif column.kind == "hash":
-                classes[column.name] = "hash"
+            elif column.kind in {"hash", "code"}:
+                classes[column.name] = column.kind
         if self.label_column:
             classes[self.frame.columns[0]] = "row-label"
         for position in self.rule_before:
             classes.iloc[position, :] = classes.iloc[position, :] + " rule-above"
-        return styler.set_td_classes(classes)
+        styler = styler.set_td_classes(classes)
+        if target == "html":
+            # Numbers never break inside, headers only between words, on screen and in
+            # print (the print stylesheet lets every cell wrap anywhere so that wide
+            # tables fit the page; for digits and one-word headers that printed them one
+            # character per line).  Scoped to this table by pandas' table id.
+            styler = styler.set_table_styles(
+                [
+                    {"selector": "td.num", "props": _NO_BREAK},
+                    {"selector": "th", "props": _WORD_BREAKS_ONLY},
+                ],
+                overwrite=False,
+            )
+        return styler
 
     def to_html(self) -> str:
         badge = f"{BADGE_HTML} " if self.synthetic else ""
@@ -138,11 +166,22 @@ class Table:
             else ""
         )
         anchor = f' id="{html.escape(self.name, quote=True)}"' if self.name else ""
+        table_id = f"T_{self.uuid}"
+        # On paper nothing scrolls: the whole table fits the page width, text cells give
+        # up their on-screen minimum width (which pushed the last columns off the page).
+        printed = (
+            f"<style>@media print {{ div.table-scroll[data-table='{table_id}'] "
+            "{ overflow: visible !important; } "
+            f"#{table_id} td {{ min-width: 0 !important; }} "
+            # narrower padding: ten numeric columns and their headers then fit A4
+            f"#{table_id} td, #{table_id} th {{ padding: 0.15em 0.25em !important; }} }}"
+            "</style>"
+        )
         # role/tabindex/aria-label: a scrollable region must be reachable by keyboard (axe).
         return (
-            f'<div class="kosovo-table-block"{anchor}>'
-            f'<div class="table-scroll" role="region" tabindex="0" aria-label="{label}">'
-            f"{body}</div>{notes}</div>"
+            f'<div class="kosovo-table-block"{anchor}>{printed}'
+            f'<div class="table-scroll" role="region" tabindex="0" data-table="{table_id}" '
+            f'aria-label="{label}">{body}</div>{notes}</div>'
         )
 
     def to_latex(self) -> str:
@@ -177,6 +216,16 @@ class Table:
         return self.to_latex()
 
 
+def _breakable(text: str) -> str:
+    """Escaped code with break opportunities after "/", "_" and "." before a letter
+    (<wbr> copies as nothing), so a long file name wraps in its cell instead of widening
+    the table."""
+    escaped = html.escape(text)
+    # Only before a letter: a break before digits ("Platform_<wbr>06122015") makes the
+    # page text read "06122015" on its own, which the PII guard takes for a phone number.
+    return re.sub(r"([/_.])(?=[A-Za-z])", r"\1<wbr>", escaped)
+
+
 def _formatter(kind: Kind, target: str) -> Callable[[Any], str]:
     if kind == "url":
         if target == "latex":
@@ -186,6 +235,12 @@ def _formatter(kind: Kind, target: str) -> Callable[[Any], str]:
             if pd.isna(value)
             else f'<a href="{html.escape(str(value), quote=True)}">{html.escape(str(value))}</a>'
         )
+    if kind == "code":  # file names, code names: monospace, copied as they are
+        if target == "latex":
+            return lambda value: (
+                MISSING if pd.isna(value) else rf"\texttt{{{_latex_escape(str(value))}}}"
+            )
+        return lambda value: MISSING if pd.isna(value) else f"<code>{_breakable(str(value))}</code>"
     # Escape the *formatted* text: Styler's own escape= applies to string inputs only,
     # and a formatted number can hold a special character ("< 0.001").
     escape = html.escape if target == "html" else _latex_escape
@@ -294,3 +349,46 @@ def regression_table(
         label_column=True,
         extra_classes=("regression-table",),
     )
+
+
+#: An identifier left in a printed table: snake_case (``abc_def``) or a key such as
+#: ``KAS_LFS_2013``.  Labels replace them; code (file names, code names) is in <code>.
+_IDENTIFIER = re.compile(r"(?<![\w./-])[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+(?![\w./-])")
+_TABLE = re.compile(r"<table\b([^>]*)>(.*?)</table>", re.DOTALL | re.IGNORECASE)
+#: Cells meant to be copied as they are: hashes, file and code names, links.
+_CODE_CELLS = re.compile(
+    r"<(code|pre)\b[^>]*>.*?</\1>|<td\b[^>]*class=\"[^\"]*\b(?:hash|code)\b[^\"]*\"[^>]*>.*?</td>"
+    r"|<a\b[^>]*>\s*https?://.*?</a>",
+    re.DOTALL | re.IGNORECASE,
+)
+_MISSING_SHOWN = re.compile(r"(?<![\w/.-])(?:nan|NaN|None|NaT|<NA>)(?![\w/.-])")
+#: Generated pages that are not the book's prose or tables.
+_NOT_BOOK_PAGES = frozenset({"genindex.html", "search.html", "py-modindex.html", "api.html"})
+
+
+def table_defects(html_dir: Path) -> list[str]:
+    """Tables on the built pages that bypass the renderer or show what a reader should not.
+
+    One line per problem, naming the page: a pandas-default table (``class="dataframe"``
+    without the renderer's ``kosovo-table`` marker); a cell that prints a missing value
+    as nan/None/NaT; an identifier (snake_case or a key with underscores) outside the
+    cells meant as code (``<code>``, hash and code columns, links).
+    """
+    problems: list[str] = []
+    for page in sorted(html_dir.glob("*.html")):
+        if page.name in _NOT_BOOK_PAGES:
+            continue
+        body = page.read_text(encoding="utf-8")
+        for attributes, inner in _TABLE.findall(body):
+            classes = re.search(r'class="([^"]*)"', attributes)
+            names = set(classes.group(1).split()) if classes else set()
+            if "dataframe" in names and "kosovo-table" not in names:
+                problems.append(f"{page.name}: a pandas-default table (not report.tables)")
+            text = html.unescape(re.sub(r"<[^>]+>", " ", _CODE_CELLS.sub(" ", inner)))
+            text = " ".join(text.split())
+            missing = _MISSING_SHOWN.search(text)
+            if missing:
+                problems.append(f"{page.name}: a table shows {missing.group(0)!r}")
+            for token in sorted(set(_IDENTIFIER.findall(text))):
+                problems.append(f"{page.name}: a table shows the identifier {token!r}")
+    return problems
