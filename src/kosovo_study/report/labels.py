@@ -166,6 +166,7 @@ VARIABLE_LABELS: dict[str, str] = {
 _WORDS = {
     "pct": "%",
     "gdp": "GDP",
+    "muslim": "Muslim",
     "hdi": "HDI",
     "icsr": "ICSR",
     "nb2": "NB2",
@@ -186,6 +187,11 @@ def humanise(name: str) -> str:
         return RESULT_LABELS[name]
     if name in VARIABLE_LABELS:
         base = VARIABLE_LABELS[name]
+    elif "+" in name:
+        # A set of controls ("gdp+muslim"): each part as a word, joined as a reader would.
+        parts = [" ".join(_WORDS.get(w, w) for w in part.split("_")) for part in name.split("+")]
+        base = " + ".join(parts)
+        base = base[:1].upper() + base[1:]
     else:
         stem = _YEAR_SUFFIX.sub("", name)
         words = [_WORDS.get(w, w) for w in stem.split("_") if w]
