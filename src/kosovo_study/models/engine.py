@@ -560,6 +560,11 @@ def _nb2_newton(
     """
     n, p = X.shape[1], X.shape[2]
     q = p + 1
+    # Integer and boolean constants passed to compiled functions are typed as literals,
+    # and each literal value compiles its own copy of the callee; ``zero`` and ``never``
+    # are runtime values, so each callee is compiled once (a cold clone compiles less).
+    zero = n - n
+    never = n < 0
     eta = work[0]
     mu = work[1]
     gradient = np.empty(q)
@@ -572,7 +577,7 @@ def _nb2_newton(
     _linear(X, xi, off, oi, theta[:p], eta, mu)
     current = _nb2_kernel(y, w, eta, mu, theta[p])
     for iteration in range(1, max_iter + 1):
-        _nb2_parts(y, w, X, xi, mu, theta[p], gradient, hessian, scores, False)
+        _nb2_parts(y, w, X, xi, mu, theta[p], gradient, hessian, scores, never)
         for a in range(q):
             for c in range(q):
                 negative[a, c] = -hessian[a, c]
@@ -591,9 +596,9 @@ def _nb2_newton(
             for j in range(q):
                 candidate[j] = theta[j]
             alpha = math.exp(-theta[p])
-            _irls(y, w, X, xi, off, oi, alpha, candidate[:p], 1, 0.0, work)
+            _irls(y, w, X, xi, off, oi, alpha, candidate[:p], zero + 1, 0.0, work)
             _linear(X, xi, off, oi, candidate[:p], eta, mu)
-            log_r = _alpha_newton(y, w, mu, theta[p], 2)
+            log_r = _alpha_newton(y, w, mu, theta[p], zero + 2)
             for j in range(p):
                 newton[j] = candidate[j] - theta[j]
             newton[p] = log_r - theta[p]
@@ -653,6 +658,10 @@ def _fit_batch(
     p = X.shape[2]
     q = p + 1 if estimate_alpha else p
     work = np.empty((2, n))
+    # Integer and boolean constants passed to compiled functions are typed as literals,
+    # and each literal value compiles its own copy of the callee; ``zero`` and ``never``
+    # are runtime values, so each callee is compiled once (a cold clone compiles less).
+    zero = n - n
     theta = np.empty(p + 1)
     hessian = np.empty((q, q))
     gradient = np.empty(q)
@@ -697,7 +706,7 @@ def _fit_batch(
                     excess += wb[i] * ((yb[i] - mu[i]) ** 2 - yb[i])
                     scale += wb[i] * mu[i] ** 2
                 moment = min(max(excess / scale, 1e-2), 1e2) if scale > 0.0 else 0.5
-                log_r[b] = _alpha_newton(yb, wb, mu, -math.log(moment), 3)
+                log_r[b] = _alpha_newton(yb, wb, mu, -math.log(moment), zero + 3)
             theta[:p] = beta[b]
             theta[p] = log_r[b]
             ok, more = _nb2_newton(yb, wb, X, xi, off, oi, theta, max_iter, tol, work)
@@ -723,7 +732,7 @@ def _fit_batch(
             total -= wb[i] * math.lgamma(yb[i] + 1.0)
         llf[b] = total
         if estimate_alpha:
-            _nb2_parts(yb, wb, X, xi, mu, log_r[b], gradient, hessian, scores, True)
+            _nb2_parts(yb, wb, X, xi, mu, log_r[b], gradient, hessian, scores, estimate_alpha)
             for a in range(q):
                 for c in range(q):
                     negative[a, c] = -hessian[a, c]
