@@ -67,7 +67,7 @@ _MIN_LOG_R = -10.0  # alpha up to ~2e4: beyond this alpha is diverging (flagged)
 _CLIP = 50.0  # linear predictors are clipped to +-50 (exp overflows beyond ~709)
 _DIVERGED = -30.0  # a linear predictor below this (mu < 1e-13) means separation
 _EXACT_SUMS = 5000.0  # integer counts up to this are exact (sums or the asymptotic path)
-_SHORT_SUMS = 64.0  # integer counts up to this use the finite sums, larger ones the
+_SHORT_SUMS = 24.0  # integer counts up to this use the finite sums, larger ones the
 # asymptotic differences (_psi_difference, _log_gamma_difference): O(1) instead of O(y)
 _ASYMPTOTIC_FROM = 16.0  # the asymptotic series are used for arguments >= this
 _HALVINGS = 40  # step-halving trials per iteration (a step of 2**-40 is no step)
@@ -318,31 +318,36 @@ def _cholesky_solve(L: Buf, b: Buf, x: Buf, q: int) -> None:
 
 @_compiled
 def _cholesky_inverse(L: Buf, inverse: Buf, q: int) -> None:
-    unit = np.zeros(q)
-    column = np.zeros(q)
+    """Inverse of L L' column by column, solved in place (no work arrays: this runs
+    once per fit, and an allocation costs as much as a small solve)."""
     for j in range(q):
-        unit[:] = 0.0
-        unit[j] = 1.0
-        _cholesky_solve(L, unit, column, q)
         for i in range(q):
-            inverse[i, j] = column[i]
+            s = 1.0 if i == j else 0.0
+            for k in range(i):
+                s -= L[i, k] * inverse[k, j]
+            inverse[i, j] = s / L[i, i]
+        for i in range(q - 1, -1, -1):
+            s = inverse[i, j]
+            for k in range(i + 1, q):
+                s -= L[k, i] * inverse[k, j]
+            inverse[i, j] = s / L[i, i]
 
 
 @_compiled
 def _sandwich_se(inverse: Buf, scores: Buf, n: int, q: int, p: int, se: Buf, robust: Buf) -> None:
-    """Model-based and HC0 sandwich standard errors of the first p parameters."""
-    meat = np.zeros((q, q))
-    for i in range(n):
-        for a in range(q):
-            for c in range(q):
-                meat[a, c] += scores[i, a] * scores[i, c]
+    """Model-based and HC0 sandwich standard errors of the first p parameters.
+
+    The sandwich's diagonal is sum_i (row j of the inverse . score_i)**2: no meat
+    matrix to allocate, n q flops per parameter."""
     for j in range(p):
         se[j] = math.sqrt(inverse[j, j]) if inverse[j, j] >= 0.0 else np.nan
         total = 0.0
-        for a in range(q):
-            for c in range(q):
-                total += inverse[j, a] * meat[a, c] * inverse[c, j]
-        robust[j] = math.sqrt(total) if total >= 0.0 else np.nan
+        for i in range(n):
+            projected = 0.0
+            for a in range(q):
+                projected += inverse[j, a] * scores[i, a]
+            total += projected * projected
+        robust[j] = math.sqrt(total)
 
 
 # ----------------------------------------------------------------------------------
