@@ -200,6 +200,10 @@ def large_grid(permutations: int, workers: int, every: int = 1, chunk_size: int 
         client.run(engine.warm_up)
         warm = _every_design(mv.expand(), 50)
         mv.run(warm, inputs, scheduler=cluster.scheduler_address, chunk_size=16)
+
+        def peak_mib() -> float:
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
         one: float | None = None
         for copies in (1, 5, 20):
             grid = {**mv.grid("large"), "outcome": tuple(names[:copies])}
@@ -211,17 +215,12 @@ def large_grid(permutations: int, workers: int, every: int = 1, chunk_size: int 
             seconds = time.perf_counter() - started
             rate = len(table) / seconds
             one = one or rate
+            peak = max(client.run(peak_mib).values())
             print(
                 f"  {copies:2d}x: {len(table):6d} specifications in {seconds:7.1f} s = "
                 f"{rate:6.1f} specifications/s ({rate / one:.2f} of the 1x rate; "
-                f"load {_load()})"
+                f"load {_load()}; peak worker memory so far {peak:.0f} MiB)"
             )
-
-        def peak_mib() -> float:
-            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-        worker_peaks = client.run(peak_mib)
-        print(f"  peak memory per worker: {max(worker_peaks.values()):.0f} MiB")
 
 
 def main() -> None:

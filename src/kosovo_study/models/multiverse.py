@@ -28,11 +28,16 @@ Families: ``poisson``, ``nb2`` (alpha estimated for every permuted data set),
 ``quasi_poisson`` (Poisson estimates, Pearson-scaled intervals and statistic) and
 ``ols_log_rate`` (OLS of log((y + 0.5) / population), HC1 intervals).
 
-Work is split into chunks of specifications run with joblib; with a Dask scheduler
-address the same chunks run on the cluster through joblib's Dask backend.  Results do
-not depend on the backend or the chunking: every random number is drawn before the
-split, and specifications that share a design (:func:`design_key`) are put in one chunk
-so that it is built once.  :func:`run_streamed` writes each chunk's permuted statistics
+Work is split into chunks of specifications run on joblib threads (the compiled
+engine releases the GIL, so no worker process has to import the package, load the
+compiled code or unpickle the inputs); with a Dask scheduler address the same chunks
+run on the cluster's processes through joblib's Dask backend.  Results do not depend
+on the backend or the chunking: every random number is drawn before the split, and
+specifications that share a design (:func:`design_key`) are put in one chunk so that
+it is built once and Poisson and quasi-Poisson share one engine fit (same estimates,
+different standard errors).  Permuted refits are warm-started from the observed-data
+estimates; a member that does not converge from there is refitted from the engine's
+default start.  :func:`run_streamed` writes each chunk's permuted statistics
 to Parquet as it arrives, and :func:`joint_test` reads them back one outcome and focal
 term at a time, so memory stays flat however large the grid (``GRIDS["large"]``).
 """
