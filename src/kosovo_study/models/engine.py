@@ -683,6 +683,9 @@ def _fit_batch(
     L = np.zeros((q, q))
     inverse = np.empty((q, q))
     scores = np.empty((n, q))
+    previous = -1  # the member whose log-factorial sum is held
+    previous_w = 0
+    log_factorials = 0.0
     for b in range(B):
         xi = b if X.shape[0] > 1 else 0
         oi = b if off.shape[0] > 1 else 0
@@ -742,9 +745,21 @@ def _fit_batch(
             total = _nb2_kernel(yb, wb, eta, mu, current_log_r)
         else:
             total = _kernel(yb, wb, eta, mu, 0.0)
-        for i in range(n):
-            total -= wb[i] * math.lgamma(yb[i] + 1.0)
-        llf[b] = total
+        # -sum log(y!): the same for every member with the same outcome and weights
+        # (a permutation batch repeats one outcome), so computed once for a run of them.
+        same = previous >= 0
+        if same:
+            for i in range(n):
+                if yb[i] != y[previous, i] or wb[i] != w[previous_w, i]:
+                    same = False
+                    break
+        if not same:
+            log_factorials = 0.0
+            for i in range(n):
+                log_factorials += wb[i] * math.lgamma(yb[i] + 1.0)
+            previous = b
+            previous_w = wi
+        llf[b] = total - log_factorials
         if estimate_alpha:
             _nb2_parts(yb, wb, X, xi, mu, log_r[b], gradient, hessian, scores, estimate_alpha)
             for a in range(q):
