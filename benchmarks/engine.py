@@ -45,7 +45,11 @@ def sample_designs(
     """Per family: (y (B, n), X (B, n, p), offset (n,)) of permuted multiverse designs."""
     designs: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {f: [] for f in FAMILIES}
     try:
+        # log density of a municipality without an area is NaN and dropped by the
+        # design builder; its divide warning says nothing here.
+        warnings.filterwarnings("ignore", "divide by zero", RuntimeWarning)
         from kosovo_study import models
+        from kosovo_study.models import inference
         from kosovo_study.models import multiverse as mv
         from kosovo_study.paths import project_paths
 
@@ -54,7 +58,8 @@ def sample_designs(
         for family in FAMILIES:
             for spec in [s for s in chosen if s.family == family][:specs]:
                 data = mv.spec_data(spec, inputs)
-                X = mv._permuted(data, inputs.orderings)
+                order = np.argsort(inputs.orderings[:, data.ids], axis=1)  # as the multiverse
+                X = inference.permuted_designs(data.X, data.column, order)
                 designs[family].append((np.repeat(data.y[None], len(X), 0), X, data.offset))
         print(f"sample: {specs} multiverse specifications per family x {permutations} permutations")
     except Exception as error:  # noqa: BLE001 - any missing input: use the synthetic design
@@ -250,14 +255,60 @@ def family_table(specs: int, permutations: int) -> None:
     )
 
 
+def compile_cost() -> None:
+    """CPU-seconds to compile the engine on a cold clone: a fresh process with an empty
+    Numba cache directory, (1) ``engine.warm_up()`` (what ``fit`` and ``fit_ols`` need:
+    the models and multiverse stages), (2) the hurdle parts; then the same with the
+    cache filled (loading only)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    script = (
+        "import time, numpy as np\n"
+        "from kosovo_study.models import engine\n"
+        "t = time.process_time(); engine.warm_up(); a = time.process_time() - t\n"
+        "t = time.process_time()\n"
+        "engine.fit_hurdle_nb2(np.array([[0.0, 1, 2, 3, 0, 5]]), np.ones((6, 1)))\n"
+        "print(f'{a:.2f} {time.process_time() - t:.2f}')\n"
+    )
+    with tempfile.TemporaryDirectory() as cache:
+        environment = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        runs = []
+        for _ in range(2):  # cold, then from the cache just written
+            output = subprocess.run(
+                [sys.executable, "-c", script],
+                check=False,
+                env=environment,
+                capture_output=True,
+                text=True,
+            )
+            if output.returncode != 0:
+                print(f"compile measurement failed: {output.stderr[-500:]}")
+                return
+            runs.append([float(x) for x in output.stdout.split()])
+    (fit_cold, hurdle_cold), (fit_warm, hurdle_warm) = runs
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"compiled code, cold cache: fit + fit_ols {fit_cold:.1f} CPU-s, hurdle parts "
+        f"{hurdle_cold:.1f} CPU-s; from the cache: {fit_warm:.2f} and {hurdle_warm:.2f} "
+        f"CPU-s (load {load})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--specs", type=int, default=2)
     parser.add_argument("--permutations", type=int, default=199)
+    parser.add_argument("--skip-compile", action="store_true", help="skip the cold compile")
     args = parser.parse_args()
+    if not args.skip_compile:
+        compile_cost()
     family_table(args.specs, args.permutations)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory: {peak:.0f} MiB")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average (1, 5, 15 min) at end: {load}")
 
 
 if __name__ == "__main__":

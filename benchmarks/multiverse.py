@@ -12,10 +12,12 @@ It prints
    (``multiverse.run``, one process) and (b) by statsmodels one fit at a time, started
    from the estimates on the observed data (at least as good a start as the engine's
    own), with the speed-up and the largest coefficient difference;
-3. the full multiverse (every specification x 999 permutations) with 2 jobs;
+3. the stage's work: every municipal specification and the cross-national analogue,
+   x 999 permutations, with 2 jobs (threads), wall and CPU seconds side by side;
 4. with ``--grid large``: the grid at 1x, 5x and 20x on a Dask LocalCluster with 2
    workers, printing specifications/s for each: the first 1, 5 or 20 outcome versions
-   of the real ``--grid large`` (the main outcome and 19 labelled synthetic draws);
+   of the real ``--grid large`` (the main outcome and 19 labelled synthetic draws),
+   whole designs sampled with ``--large-every``;
 and the peak memory of the largest process.  Numbers, not assertions: machines are
 shared and noisy; the load average is printed with them.
 """
@@ -124,25 +126,60 @@ def sample_comparison(specs: int, permutations: int) -> None:
     )
 
 
+def _load() -> str:
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def full_multiverse(permutations: int, jobs: int) -> None:
+    """The stage's work: every municipal specification, then the cross-national
+    analogue, each x ``permutations``, on ``jobs`` threads; wall and CPU seconds (all
+    threads of this process), with the load average before and after."""
+    from kosovo_study.models import read_processed
+
     specs = mv.expand()
-    inputs = models.multiverse_inputs(project_paths(), permutations, seed=2020)
-    started = time.perf_counter()
+    paths = project_paths()
+    inputs = models.multiverse_inputs(paths, permutations, seed=2020)
+    countries = read_processed(paths, "countries")
+    engine.warm_up()  # the compiled code, loaded (or compiled) once
+    print(f"\nfull multiverse, {jobs} jobs, {permutations} permutations (load {_load()}):")
+    started, cpu = time.perf_counter(), time.process_time()
     table, _ = mv.run(specs, inputs, n_jobs=jobs)
-    seconds = time.perf_counter() - started
-    print(
-        f"\nfull multiverse: {len(table)} specifications x {permutations} permutations in "
-        f"{seconds:.1f} s ({len(table) / seconds:.1f} specifications/s, "
-        f"{len(table) * permutations / seconds:,.0f} fits/s, {jobs} jobs)  target <= 20 s"
-    )
-    from joblib.externals.loky import get_reusable_executor
+    municipal = time.perf_counter() - started, time.process_time() - cpu
+    started, cpu = time.perf_counter(), time.process_time()
+    analogue, _ = mv.crossnational_multiverse(countries, permutations, 2020, n_jobs=jobs)
+    crossnational = time.perf_counter() - started, time.process_time() - cpu
+    for label, count, (wall, used) in (
+        ("municipal", len(table), municipal),
+        ("cross-national", len(analogue), crossnational),
+        (
+            "both",
+            len(table) + len(analogue),
+            (municipal[0] + crossnational[0], municipal[1] + crossnational[1]),
+        ),
+    ):
+        print(
+            f"  {label:15} {count:5d} specifications: {wall:6.1f} s wall, {used:6.1f} CPU-s, "
+            f"{count / wall:6.1f} specifications/s, {count * permutations / wall:9,.0f} fits/s"
+        )
+    print(f"  target: both <= 20 s wall with 2 jobs; load at end {_load()}")
 
-    get_reusable_executor().shutdown(wait=True)  # so the workers' peak memory is counted
+
+def _every_design(specs: list[mv.Specification], every: int) -> list[mv.Specification]:
+    """Every ``every``-th design (all 16 specifications that share it kept together,
+    as the multiverse chunks them), so sampling does not break the shared fits."""
+    keys = list(dict.fromkeys(mv.design_key(spec) for spec in specs))
+    kept = set(keys[::every])
+    return [spec for spec in specs if mv.design_key(spec) in kept]
 
 
-def large_grid(permutations: int, workers: int, every: int = 1) -> None:
+def large_grid(permutations: int, workers: int, every: int = 1, chunk_size: int = 32) -> None:
     """The real ``--grid large`` (main outcome + 19 synthetic draws) at 1x, 5x and 20x:
-    the first 1, 5 or 20 outcome versions of it."""
+    the first 1, 5 or 20 outcome versions of it, on a Dask LocalCluster.
+
+    Start-up (worker processes importing the package and loading the compiled code) is
+    paid before timing; chunks of ``chunk_size`` specifications (whole designs) keep
+    both workers busy to the end even at 1x (50 chunks for the 1,600 specifications).
+    """
     from distributed import Client, LocalCluster
 
     from kosovo_study import stages
@@ -151,7 +188,8 @@ def large_grid(permutations: int, workers: int, every: int = 1) -> None:
     names = mv.grid("large")["outcome"]
     print(
         f"\n--grid large: Dask LocalCluster, {workers} worker processes x 1 thread, "
-        f"{permutations} permutations, every {every}th specification of each outcome version"
+        f"{permutations} permutations, every {every}th design, chunks of {chunk_size} "
+        f"(load {_load()})"
     )
     with (
         LocalCluster(n_workers=workers, threads_per_worker=1, processes=True) as cluster,
@@ -159,27 +197,30 @@ def large_grid(permutations: int, workers: int, every: int = 1) -> None:
     ):
         # Workers import the package and load the compiled code on their first task:
         # a one-off cost, paid before timing.
-        client.run(lambda: __import__("kosovo_study.models.engine"))
-        mv.run(mv.expand()[:4], inputs, scheduler=cluster.scheduler_address, chunk_size=1)
-        one: float | None = None
-        for copies in (1, 5, 20):
-            grid = {**mv.grid("large"), "outcome": tuple(names[:copies])}
-            specs = mv.expand(grid)[::every]
-            started = time.perf_counter()
-            table, _ = mv.run(specs, inputs, scheduler=cluster.scheduler_address)
-            seconds = time.perf_counter() - started
-            rate = len(table) / seconds
-            one = one or rate
-            print(
-                f"  {copies:2d}x: {len(table):6d} specifications in {seconds:7.1f} s = "
-                f"{rate:6.1f} specifications/s ({rate / one:.2f} of the 1x rate)"
-            )
+        client.run(engine.warm_up)
+        warm = _every_design(mv.expand(), 50)
+        mv.run(warm, inputs, scheduler=cluster.scheduler_address, chunk_size=16)
 
         def peak_mib() -> float:
             return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-        worker_peaks = client.run(peak_mib)
-        print(f"  peak memory per worker: {max(worker_peaks.values()):.0f} MiB")
+        one: float | None = None
+        for copies in (1, 5, 20):
+            grid = {**mv.grid("large"), "outcome": tuple(names[:copies])}
+            specs = _every_design(mv.expand(grid), every)
+            started = time.perf_counter()
+            table, _ = mv.run(
+                specs, inputs, scheduler=cluster.scheduler_address, chunk_size=chunk_size
+            )
+            seconds = time.perf_counter() - started
+            rate = len(table) / seconds
+            one = one or rate
+            peak = max(client.run(peak_mib).values())
+            print(
+                f"  {copies:2d}x: {len(table):6d} specifications in {seconds:7.1f} s = "
+                f"{rate:6.1f} specifications/s ({rate / one:.2f} of the 1x rate; "
+                f"load {_load()}; peak worker memory so far {peak:.0f} MiB)"
+            )
 
 
 def main() -> None:
@@ -191,8 +232,9 @@ def main() -> None:
     parser.add_argument("--grid", choices=("standard", "large"), default="standard")
     parser.add_argument("--large-permutations", type=int, default=99)
     parser.add_argument(
-        "--large-every", type=int, default=1, help="keep every k-th specification (quick runs)"
+        "--large-every", type=int, default=1, help="keep every k-th design (quick runs)"
     )
+    parser.add_argument("--large-chunk", type=int, default=32)
     parser.add_argument("--skip-families", action="store_true")
     parser.add_argument("--skip-sample", action="store_true")
     parser.add_argument("--skip-full", action="store_true")
@@ -207,7 +249,7 @@ def main() -> None:
     if not args.skip_full:
         full_multiverse(args.permutations, args.jobs)
     if args.grid == "large":
-        large_grid(args.large_permutations, args.jobs, args.large_every)
+        large_grid(args.large_permutations, args.jobs, args.large_every, args.large_chunk)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"\npeak memory: {own:.0f} MiB (main process), {children:.0f} MiB (largest worker)")

@@ -237,3 +237,44 @@ def test_hurdle_parts_flag_data_sets_without_zeros_or_positives() -> None:
     assert np.isnan(count.beta[2]).all()
     with pytest.raises(ValueError, match="unknown link"):
         engine.fit_hurdle_zero(y[None], X, link="probit")
+
+
+def test_large_counts_use_exact_asymptotic_differences() -> None:
+    # Counts above 24 take O(1) asymptotic differences instead of the O(y) finite sums;
+    # both are checked against the sums added exactly (math.fsum), across alpha from the
+    # Poisson limit (r = 1/alpha = 1e10) to strong overdispersion (r = 1e-3).
+    import math
+
+    for y in (25, 40, 65, 333, 1200, 5000):
+        for r in (1e-3, 0.3, 5.5, 15.9, 40.0, 1e3, 1e6, 1e10):
+            for mu in (1e-3, 50.0, 1e5):
+                log_term = engine._log_gamma_difference(float(y), r, r + mu)
+                first, second = engine._psi_difference(float(y), r)
+                exact_log = math.fsum(math.log(r + k) - math.log(r + mu) for k in range(y))
+                exact_first = math.fsum(1 / (r + k) for k in range(y))
+                exact_second = -math.fsum(1 / (r + k) ** 2 for k in range(y))
+                assert log_term == pytest.approx(exact_log, rel=1e-11, abs=1e-11)
+                assert first == pytest.approx(exact_first, rel=1e-13)
+                assert second == pytest.approx(exact_second, rel=1e-12)
+
+
+def test_nb2_with_large_counts_matches_statsmodels() -> None:
+    # Cross-national counts run to thousands (the asymptotic path above); 40 units.
+    rng = np.random.default_rng(12)
+    n = 40
+    X = np.column_stack([np.ones(n), rng.normal(size=(n, 2))])
+    offset = np.log(rng.uniform(1e6, 8e7, n))
+    mu = np.exp(offset - 12 + X[:, 1:] @ np.array([0.8, -0.3]))
+    y = rng.negative_binomial(1 / 1.5, 1 / (1 + 1.5 * mu)).astype(float)
+    assert y.max() > 24
+    expected = _statsmodels_nb2(y, X, offset)
+    result = fit(y[None], X, offset, family="nb2")
+    assert result.converged[0]
+    np.testing.assert_allclose(result.beta[0], expected[:-1], atol=1e-6, rtol=1e-6)
+    assert result.alpha[0] == pytest.approx(expected[-1], rel=1e-6)
+
+
+def test_warm_up_compiles_what_fit_needs() -> None:
+    engine.warm_up()
+    y, X, offset = _data(3)
+    assert fit(y[None], X, offset, family="nb2").converged[0]

@@ -273,3 +273,56 @@ def test_streamed_null_equals_the_in_memory_one(inputs: mv.Inputs, tmp_path: Pat
     assert not path.with_name(path.name + ".partial").exists()
     with pytest.raises(KosovoStudyError, match="not from this table's run"):
         mv.read_null(path, [len(specs) + 7])
+
+
+def test_shared_fits_change_nothing(inputs: mv.Inputs) -> None:
+    # Poisson and quasi-Poisson share one engine fit per design, focal term and
+    # exclusion; the rows and permuted statistics must equal separate fits exactly.
+    specs = [s for s in mv.expand(SMALL_GRID, {}) if s.family in {"poisson", "quasi_poisson"}]
+    specs = specs[:: max(1, len(specs) // 12)]
+    fits: dict[object, mv.Memo] = {}
+    for spec in specs:
+        alone_row, alone_null = mv.run_specification(spec, inputs)
+        shared_row, shared_null = mv.run_specification(spec, inputs, None, fits)
+        assert alone_row == shared_row
+        np.testing.assert_array_equal(alone_null, shared_null)
+    assert len(fits) < len(specs)  # some fits were shared
+
+
+def test_warm_started_refits_never_stop_at_a_lower_likelihood(clean_tables: Tables) -> None:
+    # The permuted NB2 refits are warm-started from the observed-data estimates.  On
+    # this specification (the main synthetic outcome, 999 shared orderings of seed 2020)
+    # a warm start once "converged" in 2 iterations at a log-likelihood 13 below the
+    # optimum (draw 204): every converged warm fit must reach the cold fit's optimum.
+    from kosovo_study.models import engine, inference
+
+    municipalities = clean_tables["municipalities"]
+    design = municipal_design(municipalities)
+    outcome = synthetic_outcome(design, national_total(clean_tables["kosovo_national"]))
+    main = pd.Series(outcome.fighters, index=design.municipality_id)
+    inputs = mv.prepare_inputs(municipalities, main, "synthetic", 999, 2020)
+    spec = mv.Specification(
+        "main",
+        "population_2011",
+        "unemployment_concern_2012",
+        "charity_organisations_pre2014",
+        "nb2",
+        "none",
+        True,
+        "unemployment",
+    )
+    data = mv.spec_data(spec, inputs)
+    drop = mv._most_influential("nb2", data)
+    data = mv._subset(data, np.arange(len(data.y)) != drop)
+    order = np.argsort(inputs.orderings[:, data.ids], axis=1)
+    designs = inference.permuted_designs(data.X, data.column, order)
+    batch = np.repeat(data.y[None], len(order), axis=0)
+    with np.errstate(all="ignore"):
+        observed = engine.fit(data.y[None], data.X, data.offset, family="nb2")
+        start = (observed.beta[0], observed.alpha[0])
+        warm = engine.fit(batch, designs, data.offset, family="nb2", start=start)
+        cold = engine.fit(batch, designs, data.offset, family="nb2")
+    both = warm.converged & cold.converged
+    assert both.sum() > 990
+    np.testing.assert_allclose(warm.llf[both], cold.llf[both], rtol=1e-9)
+    np.testing.assert_allclose(warm.beta[both], cold.beta[both], atol=1e-7)

@@ -28,17 +28,23 @@ Families: ``poisson``, ``nb2`` (alpha estimated for every permuted data set),
 ``quasi_poisson`` (Poisson estimates, Pearson-scaled intervals and statistic) and
 ``ols_log_rate`` (OLS of log((y + 0.5) / population), HC1 intervals).
 
-Work is split into chunks of specifications run with joblib; with a Dask scheduler
-address the same chunks run on the cluster through joblib's Dask backend.  Results do
-not depend on the backend or the chunking: every random number is drawn before the
-split, and specifications that share a design (:func:`design_key`) are put in one chunk
-so that it is built once.  :func:`run_streamed` writes each chunk's permuted statistics
+Work is split into chunks of specifications run on joblib threads (the compiled
+engine releases the GIL, so no worker process has to import the package, load the
+compiled code or unpickle the inputs); with a Dask scheduler address the same chunks
+run on the cluster's processes through joblib's Dask backend.  Results do not depend
+on the backend or the chunking: every random number is drawn before the split, and
+specifications that share a design (:func:`design_key`) are put in one chunk so that
+it is built once and Poisson and quasi-Poisson share one engine fit (same estimates,
+different standard errors).  Permuted refits are warm-started from the observed-data
+estimates; a member that does not converge from there is refitted from the engine's
+default start.  :func:`run_streamed` writes each chunk's permuted statistics
 to Parquet as it arrives, and :func:`joint_test` reads them back one outcome and focal
 term at a time, so memory stays flat however large the grid (``GRIDS["large"]``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import warnings
 from collections.abc import Iterable
@@ -51,7 +57,7 @@ import pandas as pd
 from scipy import stats
 
 from kosovo_study.errors import KosovoStudyError
-from kosovo_study.models import inference
+from kosovo_study.models import engine, inference
 from kosovo_study.models.design import build_design, require_units
 
 Z95 = stats.norm.ppf(0.975)
@@ -283,6 +289,61 @@ def _subset(data: SpecData, keep: np.ndarray) -> SpecData:
     return SpecData(data.ids[keep], data.y[keep], data.X[keep], data.offset[keep], data.column)
 
 
+def _base_family(family: str) -> str:
+    """The engine fit behind a family: quasi-Poisson shares Poisson's estimates."""
+    return {"quasi_poisson": "poisson", "ols_log_rate": "ols"}.get(family, family)
+
+
+def _engine_fit(
+    base: str,
+    y: np.ndarray,
+    X: np.ndarray,
+    offset: np.ndarray,
+    start: tuple[np.ndarray, np.ndarray] | None = None,
+) -> engine.BatchFit:
+    """One engine call for a batch: OLS of the log rate, or Poisson / NB2 ML.
+
+    With ``start`` (the estimates on the observed data) the permuted refits are
+    warm-started; members that do not converge from it are refitted from the engine's
+    default start, so a warm start never loses a draw the default start would keep.
+    """
+    if base == "ols":
+        return engine.fit_ols(np.log((y + 0.5) / np.exp(offset)), X)
+    result = engine.fit(y, X, offset, family=base, start=start)
+    failed = np.flatnonzero(~result.converged)
+    if start is not None and len(failed):
+        cold = engine.fit(
+            y[failed], X[failed] if X.ndim == 3 else X, offset, family=base, start=None
+        )
+        for name in ("beta", "alpha", "se", "robust_se", "llf", "converged", "iterations"):
+            getattr(result, name)[failed] = getattr(cold, name)
+    return result
+
+
+def _focal(
+    family: str, fit: engine.BatchFit, y: np.ndarray, X: np.ndarray, offset: np.ndarray, column: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Focal coefficient, standard error and convergence of an engine fit, as
+    :func:`kosovo_study.models.inference.focal_statistics` defines them: HC0 robust for
+    Poisson and NB2, Pearson-scaled model errors for quasi-Poisson, HC1 for OLS."""
+    coef = fit.beta[:, column]
+    if family == "ols_log_rate":
+        n, p = X.shape[-2], X.shape[-1]
+        return coef, fit.robust_se[:, column] * np.sqrt(n / (n - p)), fit.converged
+    if family == "quasi_poisson":
+        design = np.broadcast_to(X, (len(y), *np.shape(X)[-2:]))
+        n, p = design.shape[1], design.shape[2]
+        mu = np.exp(np.einsum("bnp,bp->bn", design, fit.beta) + offset)
+        dispersion = np.sum((y - mu) ** 2 / mu, axis=1) / (n - p)
+        return coef, fit.se[:, column] * np.sqrt(dispersion), fit.converged
+    return coef, fit.robust_se[:, column], fit.converged
+
+
+#: Fits shared by the specifications of one design, focal term and exclusion whose
+#: families share an engine fit (Poisson and quasi-Poisson): key -> stored results.
+Memo = dict[Any, Any]
+
+
 def _most_influential(family: str, data: SpecData) -> int:
     """Index of the unit whose removal moves the focal coefficient most."""
     keep = ~np.eye(len(data.y), dtype=bool)
@@ -294,21 +355,56 @@ def _most_influential(family: str, data: SpecData) -> int:
     return int(np.nanargmax(np.abs(dropped - full.coef[0])))
 
 
+def _randomization_test(
+    family: str, data: SpecData, orders: np.ndarray, exact: bool, memo: Memo | None
+) -> inference.RandomizationTest:
+    """:func:`kosovo_study.models.inference.randomization_test` on the engine, with the
+    permuted refits warm-started from the observed-data estimates and (``memo``)
+    shared between families that share an engine fit."""
+    base = _base_family(family)
+    key = (base, exact)
+    if memo is not None and key in memo:
+        observed, permuted, designs, batch = memo[key]
+    else:
+        observed = _engine_fit(base, data.y[None], data.X, data.offset)
+        designs = inference.permuted_designs(data.X, data.column, orders)
+        batch = np.repeat(data.y[None], len(orders), axis=0)
+        start = None if base == "ols" else (observed.beta[0], observed.alpha[0])
+        permuted = _engine_fit(base, batch, designs, data.offset, start)
+        if memo is not None:
+            memo[key] = (observed, permuted, designs, batch)
+    coef, se, _ = _focal(family, observed, data.y[None], data.X, data.offset, data.column)
+    null_coef, null_se, ok = _focal(family, permuted, batch, designs, data.offset, data.column)
+    null = np.where(ok, null_coef / null_se, np.nan)
+    z = float(coef[0] / se[0])
+    p_value, draws = inference.exact_p(null, z) if exact else inference.randomization_p(null, z)
+    return inference.RandomizationTest(
+        observed_coef=float(coef[0]),
+        observed_se=float(se[0]),
+        observed_z=z,
+        p_value=p_value,
+        draws=draws,
+        exact=exact,
+        monte_carlo_se=inference.monte_carlo_se(p_value, draws, exact),
+        not_converged=int((~ok).sum()),
+        null_z=null,
+    )
+
+
 def _estimate(
-    family: str, data: SpecData, orderings: np.ndarray
+    family: str, data: SpecData, orderings: np.ndarray, memo: Memo | None = None
 ) -> tuple[dict[str, Any], np.ndarray]:
     """Focal estimate, 95% interval and randomization p; and the permuted statistics
-    under the shared orderings (for the joint test)."""
+    under the shared orderings (for the joint test).  ``memo`` (one per data set and
+    focal column) shares the engine fits of Poisson and quasi-Poisson."""
     require_units(len(data.y), "Multiverse specification")
     order = np.argsort(orderings[:, data.ids], axis=1)  # induced permutation of these units
-    shared = inference.randomization_test(family, data.y, data.X, data.offset, data.column, order)
+    shared = _randomization_test(family, data, order, False, memo)
     test = shared
     _, residuals = inference.residual_split(data.X, data.column)
     if inference.distinct_arrangements(residuals) <= len(orderings):
         every = inference.enumerate_arrangements(residuals)
-        test = inference.randomization_test(
-            family, data.y, data.X, data.offset, data.column, every, exact=True
-        )
+        test = _randomization_test(family, data, every, True, memo)
     coef, se = test.observed_coef, test.observed_se
     estimate = {
         "coef": coef,
@@ -327,15 +423,30 @@ def run_specification(
     spec: Specification,
     inputs: Inputs,
     cache: dict[tuple[str, str, tuple[str, ...]], SpecData] | None = None,
+    fits: dict[Any, Memo] | None = None,
 ) -> tuple[dict[str, Any], np.ndarray]:
-    """One specification: estimate, interval, randomization p and the permuted estimates."""
+    """One specification: estimate, interval, randomization p and the permuted estimates.
+
+    ``cache`` shares designs (see :func:`spec_data`); ``fits`` shares the engine fits
+    of specifications that differ only in Poisson versus quasi-Poisson (same
+    estimates, different standard errors), so each such pair is fitted once.
+    """
     data = spec_data(spec, inputs, cache)
+    base = _base_family(spec.family)
+    memo = None
+    if fits is not None:
+        memo = fits.setdefault((design_key(spec), spec.focal, spec.exclude_influential, base), {})
     excluded = ""
     if spec.exclude_influential:
-        drop = _most_influential(spec.family, data)
+        if memo is not None and "drop" in memo:
+            drop = memo["drop"]
+        else:
+            drop = _most_influential(spec.family, data)
+            if memo is not None:
+                memo["drop"] = drop
         excluded = str(int(data.ids[drop]))
         data = _subset(data, np.arange(len(data.y)) != drop)
-    estimate, null = _estimate(spec.family, data, inputs.orderings)
+    estimate, null = _estimate(spec.family, data, inputs.orderings, memo)
     row = {
         **spec.__dict__,
         "focal_variable": spec.focal_variable,
@@ -350,15 +461,26 @@ def run_specification(
 
 
 def run_chunk(
-    specifications: list[Specification], inputs: Inputs
+    specifications: list[Specification], inputs: Inputs, quiet: bool = True
 ) -> list[tuple[dict[str, Any], np.ndarray]]:
-    # A rare degenerate permuted data set (e.g. NB2 whose alpha runs to the Poisson
-    # boundary) can give overflow warnings and a non-finite statistic; such draws are
-    # dropped and counted in ``valid_permutations``, so the warnings add nothing.
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
+    """Every specification of a chunk, sharing designs and engine fits within it.
+
+    A rare degenerate permuted data set (e.g. NB2 whose alpha runs to the Poisson
+    boundary) can give overflow warnings and a non-finite statistic; such draws are
+    dropped and counted in ``valid_permutations``, so the warnings add nothing.
+    ``np.errstate`` is per thread; the warnings filters are global to the process, so
+    threads run with ``quiet=False`` and the caller silences RuntimeWarnings once
+    around the thread pool (``warnings.catch_warnings`` is not thread-safe).
+    """
+    with (
+        warnings.catch_warnings() if quiet else contextlib.nullcontext(),
+        np.errstate(all="ignore"),
+    ):
+        if quiet:
+            warnings.simplefilter("ignore", RuntimeWarning)
         cache: dict[tuple[str, str, tuple[str, ...]], SpecData] = {}
-        return [run_specification(spec, inputs, cache) for spec in specifications]
+        fits: dict[Any, Memo] = {}
+        return [run_specification(spec, inputs, cache, fits) for spec in specifications]
 
 
 def _chunks(items: list[Specification], size: int) -> Iterable[list[int]]:
@@ -381,7 +503,14 @@ def _parts(
     chunks: list[list[Specification]], inputs: Inputs, n_jobs: int, scheduler: str | None
 ) -> Iterable[list[tuple[dict[str, Any], np.ndarray]]]:
     """Each chunk's results, in chunk order, as they come (one chunk in memory at a time
-    in this process, besides joblib's few in flight)."""
+    in this process, besides the few in flight).
+
+    Locally, ``n_jobs`` threads share this process: the engine releases the GIL
+    (``nogil``), so threads scale like processes on its refits, and they start at once,
+    with no worker importing the package, loading the compiled code or receiving the
+    inputs by pickle (about 1 to 10 CPU-seconds per process otherwise, by load).  With
+    a scheduler address the chunks go to the Dask cluster's worker processes.
+    """
     from joblib import Parallel, delayed, parallel_config
 
     if scheduler is not None:
@@ -394,8 +523,11 @@ def _parts(
         for chunk in chunks:
             yield run_chunk(chunk, inputs)
     else:
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-        yield from parallel(delayed(run_chunk)(chunk, inputs) for chunk in chunks)
+        engine.warm_up()  # compile (or load) once, before the threads ask for it
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            parallel = Parallel(n_jobs=n_jobs, backend="threading", return_as="generator")
+            yield from parallel(delayed(run_chunk)(chunk, inputs, False) for chunk in chunks)
 
 
 def run(
@@ -589,21 +721,25 @@ CROSSNATIONAL_CONTROLS: dict[str, tuple[str, ...]] = {
 
 
 def crossnational_multiverse(
-    countries: pd.DataFrame, permutations: int, seed: int
+    countries: pd.DataFrame, permutations: int, seed: int, n_jobs: int = 2
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """The cross-national analogue: every point rule x population handling (offset or
     covariate) x unemployment measure x family x control set, on the Derpanopoulos &
     Sonnet sample, with the same randomization construction as the municipal
     specifications (log population, when a covariate, is one of the "other
     covariates" the focal residual is taken on); its own shared orderings of the
-    sample's countries."""
+    sample's countries.  The designs are built here; the refits run on ``n_jobs``
+    threads (results do not depend on it), Poisson and quasi-Poisson sharing theirs."""
+    from joblib import Parallel, delayed
+
     from kosovo_study.models.crossnational import outcome
 
     sample_all = countries[countries["in_ds2016_sample"]].reset_index(drop=True)
     rng = np.random.default_rng(seed)
     orderings = np.stack([rng.permutation(len(sample_all)) for _ in range(permutations)])
     position = {iso3: i for i, iso3 in enumerate(sample_all["iso3"])}
-    rows, nulls = [], []
+    rows: list[dict[str, Any]] = []
+    tasks: dict[Any, list[tuple[int, str, SpecData]]] = {}
     combinations = itertools.product(*CROSSNATIONAL_GRID.values())
     for rule, population, unemployment, family, controls in combinations:
         covariates: tuple[str, ...] = (unemployment, *CROSSNATIONAL_CONTROLS[controls])
@@ -630,9 +766,9 @@ def crossnational_multiverse(
             offset=design.offset,
             column=1,
         )
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore", RuntimeWarning)
-            estimate, null = _estimate(family, data, orderings)
+        # Specifications that share an engine fit (Poisson, quasi-Poisson) go together.
+        key = (rule, population, unemployment, controls, _base_family(family))
+        tasks.setdefault(key, []).append((len(rows), family, data))
         rows.append(
             {
                 "outcome": f"crossnational_{rule}",
@@ -649,8 +785,22 @@ def crossnational_multiverse(
                 "synthetic": False,
                 "n": design.n,
                 "excluded_municipality_id": "",
-                **estimate,
             }
         )
-        nulls.append(null)
+
+    def estimate(group: list[tuple[int, str, SpecData]]) -> list[tuple[int, dict[str, Any], Any]]:
+        memo: Memo = {}
+        with np.errstate(all="ignore"):
+            return [(row, *_estimate(family, data, orderings, memo)) for row, family, data in group]
+
+    nulls: list[Any] = [None] * len(rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if n_jobs > 1:
+            engine.warm_up()
+        parallel = Parallel(n_jobs=n_jobs, backend="threading")
+        for done in parallel(delayed(estimate)(group) for group in tasks.values()):
+            for row, estimate_row, null in done:
+                rows[row].update(estimate_row)
+                nulls[row] = null
     return pd.DataFrame(rows), np.stack(nulls)
