@@ -293,7 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--jobs",
             type=int,
             default=2,
-            help="local worker processes of the multiverse (default 2)",
+            help="local worker threads of the multiverse (default 2; the compiled fits run in parallel)",
         )
         sub.choices[name].add_argument(
             "--grid",

@@ -228,7 +228,7 @@ def run_multiverse(
             scheduler=scheduler,
         )
         analogue, analogue_null = multiverse.crossnational_multiverse(
-            read_processed(paths, "countries"), permutations, seed
+            read_processed(paths, "countries"), permutations, seed, n_jobs=n_jobs
         )
         # Outcomes differ, so the joint tests of the two parts are those of the whole;
         # the cross-national ("crossnational_*") rows come first, as a groupby sorts them.

@@ -12,13 +12,12 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from kosovo_study import __version__
 from kosovo_study.manifest import StageResult, hash_files
-from kosovo_study.models import crossnational, municipal
 from kosovo_study.models.design import municipal_design
 from kosovo_study.models.outcome import (
     FIGHTERS_TOTAL,
@@ -33,6 +32,13 @@ from kosovo_study.models.outcome import (
 )
 from kosovo_study.paths import ProjectPaths, project_paths
 from kosovo_study.storage import write_table, write_text_atomic
+
+if TYPE_CHECKING:
+    from kosovo_study.models import municipal
+
+# The estimation modules (statsmodels, scipy, the compiled engine: about 4 s of imports)
+# are imported where a function needs them, not here: every ``kosovo_study.models.*``
+# import (the book's pages, the CLI's up-to-date checks) runs this file first.
 
 #: Tables that depend on the municipal outcome (and so may be synthetic).
 MUNICIPAL_TABLES = (
@@ -52,6 +58,8 @@ def input_files(paths: ProjectPaths) -> list[Path]:
     Locating the restricted file stops the run when anything odd sits at or near its
     path (see :func:`kosovo_study.models.outcome.locate_restricted`).
     """
+    from kosovo_study.models import crossnational
+
     restricted = locate_restricted(paths)  # first: an odd restricted path stops the run
     files = [
         paths.processed / "municipalities.csv",
@@ -70,11 +78,15 @@ def read_processed(paths: ProjectPaths, name: str) -> pd.DataFrame:
 
 def build_results(
     paths: ProjectPaths,
-    settings: municipal.Settings = municipal.Settings(),  # noqa: B008
+    settings: municipal.Settings | None = None,
     bootstrap_replicates: int = 199,
     crossnational_seed: int = 2015,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
-    """Every result table and the run's metadata, in memory."""
+    """Every result table and the run's metadata, in memory (``settings``: the municipal
+    models' settings, :class:`kosovo_study.models.municipal.Settings` by default)."""
+    from kosovo_study.models import crossnational, municipal
+
+    settings = settings if settings is not None else municipal.Settings()
     municipalities = read_processed(paths, "municipalities")
     national = read_processed(paths, "kosovo_national")
     countries = read_processed(paths, "countries")
