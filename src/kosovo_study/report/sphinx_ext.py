@@ -117,13 +117,21 @@ def footer_html(root: str = "") -> str:
 def _page_context(
     app: Any, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
-    del app, templatename, doctree
+    del templatename, doctree
+    # myst-nb asks Sphinx to put MathJax on every page; a page without an equation
+    # then fetches it from a CDN for nothing (a third-party request for every reader,
+    # and a console error offline).  Only pages with equations keep it.
+    # Judged by the rendered body: the math domain also counts LaTeX outputs that the
+    # HTML page does not show (a table's text/latex form beside its text/html).
+    del app
+    has_math = 'class="math' in str(context.get("body", ""))
     scripts = context.get("script_files", [])
     context["script_files"] = [
         script
         for script in scripts
         if "thebe" not in str(getattr(script, "filename", "") or "")
         and "THEBE_JS_URL" not in str(getattr(script, "attributes", {}).get("body", ""))
+        and (has_math or "mathjax" not in str(getattr(script, "filename", "") or "").lower())
     ]
     if "body" in context:
         # docutils marks the citation list role="list" without listitem children, which
@@ -168,7 +176,8 @@ def _copy_pdf(app: Any, exception: Exception | None) -> None:
 def setup(app: Any) -> dict[str, Any]:
     register_plugin("pybtex.style.formatting", "kosovo_authoryear", AuthorYearStyle)
     app.connect("config-inited", _theme_options)
-    app.connect("html-page-context", _page_context)
+    # after sphinx.ext.mathjax (priority 500), which adds its script in this event
+    app.connect("html-page-context", _page_context, priority=900)
     app.connect("build-finished", _copy_pdf)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": __version__}
 
