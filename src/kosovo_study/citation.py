@@ -384,12 +384,16 @@ def original_titles(paths: ProjectPaths | None = None) -> dict[str, dict[str, st
 
     Validated with :data:`ORIGINAL_TITLES`; every ``source_key`` must be a row of
     sources.csv (a record for a study the book does not use is an error, not ignored).
-    An absent file means no original titles are recorded.
+    The file is committed with the code: an absent file is an error (a clone that lost
+    it would silently print descriptions where the titles are known).
     """
     paths = paths or project_paths()
     path = paths.raw / "bibliography" / "original_titles.csv"
     if not path.exists():
-        return {}
+        raise ValidationError(
+            f"{path}: missing. It is committed with the code (data/raw/bibliography/); "
+            "restore it from the repository (git checkout -- data/raw/bibliography)."
+        )
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     try:
         ORIGINAL_TITLES.validate(frame, lazy=True)

@@ -175,10 +175,19 @@ def test_a_bad_original_titles_file_is_refused_with_file_and_row(tmp_path: Path)
 
 def test_without_a_record_the_bracketed_description_stays_a_description(tmp_path: Path) -> None:
     paths = _copy_raw(tmp_path)
-    (paths.raw / "bibliography" / "original_titles.csv").unlink()
+    titles = paths.raw / "bibliography" / "original_titles.csv"
+    kept = [line for line in titles.read_text("utf-8").splitlines() if "verwimp2016" not in line]
+    titles.write_text("\n".join(kept) + "\n", encoding="utf-8")
     entry = parse_string(bibliography(paths), "bibtex").entries["verwimp2016_abstract"]
     assert entry.fields["title"].startswith("{[")
     assert "Original title not recorded" in entry.fields["note"]
+
+
+def test_a_missing_original_titles_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    paths = _copy_raw(tmp_path)
+    (paths.raw / "bibliography" / "original_titles.csv").unlink()
+    with pytest.raises(ValidationError, match=r"original_titles\.csv: missing"):
+        bibliography(paths)
 
 
 def _copy_raw(tmp_path: Path) -> ProjectPaths:
