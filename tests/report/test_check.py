@@ -71,6 +71,21 @@ def test_text_defects_are_found(tmp_path: Path) -> None:
     assert [p.split(":")[0] for p in problems] == ["a.html", "b.html", "c.html"]
 
 
+def test_unparsed_restructuredtext_is_found_on_every_page(tmp_path: Path) -> None:
+    from kosovo_study.report.check import text_defects
+
+    # autodoc output read as Markdown prints its directives and roles as text
+    (tmp_path / "api.html").write_text(
+        "<main><p>.. py:module:: kosovo_study.report.figures</p></main>", "utf-8"
+    )
+    (tmp_path / "b.html").write_text("<main><p>see :func:`x.y`</p></main>", "utf-8")
+    (tmp_path / "c.html").write_text(
+        "<main><p>Fine... really.</p><pre>.. code:: shown as code</pre></main>", "utf-8"
+    )
+    problems = text_defects(tmp_path)
+    assert [p.split(":")[0] for p in problems] == ["api.html", "b.html"]
+
+
 def test_malformed_external_urls_are_found(tmp_path: Path) -> None:
     from kosovo_study.report.check import malformed_external_urls
 

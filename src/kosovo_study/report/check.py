@@ -212,14 +212,21 @@ def text_defects(html_dir: Path) -> list[str]:
         "a Python dict repr": re.compile(r"\{'[^']+': "),
         "a pandas summary line": re.compile(r"\d+ rows \u00d7 \d+ columns"),
     }
+    # reStructuredText printed as text: a directive or role that was not parsed (e.g.
+    # autodoc output read as Markdown), on any page, the API reference included.
+    unparsed = re.compile(r"(?:^|\s)\.\. [\w:-]+::|:(?:func|class|data|mod|meth|attr):`")
     problems = []
     for page in sorted(html_dir.glob("*.html")):
-        if page.name in {"genindex.html", "search.html", "api.html"}:
-            continue  # generated indexes and docstrings, not prose
         body = page.read_text(encoding="utf-8")
         main = body[body.find("<main") :] if "<main" in body else body
-        main = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", main, flags=re.DOTALL)
+        main = re.sub(r"<(script|style|pre)[^>]*>.*?</\1>", " ", main, flags=re.DOTALL)
         text = html.unescape(re.sub(r"<[^>]+>", " ", main))
+        found = unparsed.search(text)
+        if found:
+            context = text[max(0, found.start() - 40) : found.end() + 40].strip()
+            problems.append(f"{page.name}: shows unparsed reST: ...{' '.join(context.split())}...")
+        if page.name in {"genindex.html", "search.html", "api.html"}:
+            continue  # generated indexes and docstrings, not prose
         for what, pattern in patterns.items():
             found = pattern.search(text)
             if found:

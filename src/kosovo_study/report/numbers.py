@@ -117,10 +117,25 @@ def crossnational_sentences(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
             f"predicted out of sample, Kosovo's count has a median of "
             f"{cn['cn_kosovo_median']:,.0f} (95% prediction interval {cn['cn_kosovo_low']:,.0f} "
             f"to {cn['cn_kosovo_high']:,.0f}) against {cn['cn_kosovo_observed']:,.0f} observed: "
-            f"{cn['cn_kosovo_position']} the interval, so its count is what its unemployment, "
-            "income and religious composition predict, within a wide margin"
+            + _kosovo_position_clause(cn["cn_kosovo_position"])
         ),
     }
+
+
+def _kosovo_position_clause(position: str) -> str:
+    """What the observed count's place in its prediction interval does and does not say."""
+    if position == "within":
+        # An interval this wide cannot single Kosovo out; it does not show that the
+        # covariates explain its count either.
+        return (
+            "within the interval, which is too wide either to single Kosovo out or to show "
+            "that its unemployment, income and religious composition explain its count"
+        )
+    more_or_fewer = "more" if position == "above" else "fewer"
+    return (
+        f"{position} the interval: {more_or_fewer} fighters than its unemployment, income "
+        "and religious composition predict"
+    )
 
 
 def abstract(
@@ -146,7 +161,7 @@ def abstract(
     total = metadata.get("national_total")
     detectable: dict[str, str] = {}
     for short, term in (("unemployment", UNEMPLOYMENT), ("charity", CHARITY)):
-        text = "no incidence-rate ratio on the simulated grid suffices"
+        text = "reaches 80% power at no incidence-rate ratio on the simulated grid"
         needed = {"term", "test", "mde_irr", "national_total", "generator_alpha"}
         if mde is not None and needed <= set(mde.columns) and total is not None:
             rows = mde[
@@ -158,19 +173,20 @@ def abstract(
             if len(found):
                 low = found.iloc[0]
                 text = (
-                    f"it needs an incidence-rate ratio of at least {low['mde_irr']:.2f} at the "
-                    f"smallest assumed overdispersion (alpha {low['generator_alpha']:g})"
+                    f"needs an incidence-rate ratio of at least {low['mde_irr']:.2f} for 80% "
+                    f"power at the smallest assumed overdispersion "
+                    f"(alpha {low['generator_alpha']:g})"
                 )
                 if len(found) < len(rows):
-                    text += " and no ratio on the grid suffices at the largest"
+                    text += ", and no ratio on the grid suffices at the largest"
         detectable[short] = text
         values[f"design_{short}"] = text
     n = metadata.get("municipal_n")
     values["abstract_design"] = (
         f"with the {int(n)} municipalities enumerated in 2011 and the national total of "
-        f"{int(total)} adult fighters, for 80% power a permutation test of unemployment "
-        f"concern (per SD) {detectable['unemployment']}; for charity presence "
-        f"{detectable['charity']} (a design analysis under stated assumptions, not a finding)"
+        f"{int(total)} adult fighters, a permutation test of unemployment concern (per SD) "
+        f"{detectable['unemployment']}; one of charity presence {detectable['charity']} "
+        "(a design analysis under stated assumptions, not a finding)"
         if n is not None and mde is not None and total is not None
         else "the design analysis is not available in this build"
     )

@@ -44,6 +44,9 @@ from kosovo_study.report.labels import (
 
 BADGE_HTML = '<span class="synthetic-badge">SYNTHETIC DATA</span>'
 BADGE_TEXT = "SYNTHETIC DATA, not a finding."
+#: A table mixing real and synthetic rows keeps its yes/no ``synthetic`` column and says so.
+PARTLY_BADGE_HTML = '<span class="synthetic-badge">PARTLY SYNTHETIC DATA</span>'
+PARTLY_BADGE_TEXT = "PARTLY SYNTHETIC DATA: rows marked synthetic are not findings."
 
 #: Fit statistics shown under the coefficients, in this order: (column, label, kind).
 FOOTER: tuple[tuple[str, str, Kind], ...] = (
@@ -98,9 +101,16 @@ class Table:
     name: str = ""
 
     @property
+    def mixed(self) -> bool:
+        """Real and synthetic rows together (the yes/no ``synthetic`` column is kept)."""
+        return self.synthetic and "synthetic" in self.frame.columns
+
+    @property
     def caption(self) -> str:
         """Plain-text caption (one SYNTHETIC flag at most)."""
-        return f"{BADGE_TEXT} {self.title}" if self.synthetic else self.title
+        if not self.synthetic:
+            return self.title
+        return f"{PARTLY_BADGE_TEXT if self.mixed else BADGE_TEXT} {self.title}"
 
     @property
     def note(self) -> str:
@@ -155,7 +165,7 @@ class Table:
         return styler
 
     def to_html(self) -> str:
-        badge = f"{BADGE_HTML} " if self.synthetic else ""
+        badge = f"{PARTLY_BADGE_HTML if self.mixed else BADGE_HTML} " if self.synthetic else ""
         styler = self.styler("html").set_caption(badge + html.escape(self.title))
         classes = " ".join(("kosovo-table", *self.extra_classes))
         body = styler.to_html(table_attributes=f'class="{classes}"', cell_ids=False)
