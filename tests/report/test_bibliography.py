@@ -282,3 +282,18 @@ def test_disambiguation_letters_unit() -> None:
         "h": "c. 2016b",
         "f": "2020",
     }
+
+
+def test_persons_and_organisations_share_one_alphabet() -> None:
+    from kosovo_study.report.sphinx_ext import ReaderSorting
+
+    bib = parse_string(
+        "@misc{z, author = {Zelin, Aaron}, year = {2013}, title = {Z}}\n"
+        "@misc{wb, author = {{World Bank}}, year = {2024}, title = {W}}\n"
+        "@misc{ab, author = {{Al Bayan}}, year = {2020}, title = {A}}\n"
+        "@misc{aj, author = {Abdel Jelil, Mohamed}, year = {2018}, title = {U}}\n"
+        "@misc{ze, author = {{Z{\\\"e}ri i Amerik{\\\"e}s}}, year = {2016}, title = {R}}\n",
+        "bibtex",
+    )
+    ordered = [entry.key for entry in ReaderSorting().sort(list(bib.entries.values()))]
+    assert ordered == ["aj", "ab", "wb", "z", "ze"]

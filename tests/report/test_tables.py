@@ -274,3 +274,15 @@ def test_a_printed_table_fits_the_page() -> None:
         f"div.table-scroll[data-table='{table_id}'] {{ overflow: visible !important; }}" in rendered
     )
     assert f"#{table_id} td {{ min-width: 0 !important; }}" in rendered
+
+
+def test_a_table_of_real_and_synthetic_rows_says_partly_synthetic() -> None:
+    mixed = table(pd.DataFrame({"x": [1.5, 2.5], "synthetic": [True, False]}), "Joint tests")
+    assert mixed.mixed
+    rendered = mixed.to_html()
+    assert "PARTLY SYNTHETIC DATA" in rendered
+    assert mixed.caption.startswith("PARTLY SYNTHETIC DATA")
+    whole = table(pd.DataFrame({"x": [1.5], "synthetic": [True]}), "Municipal")
+    assert not whole.mixed
+    assert "PARTLY" not in whole.to_html()
+    assert whole.caption.startswith("SYNTHETIC DATA")

@@ -247,7 +247,10 @@ def irr_forest(coefficients: pd.DataFrame, title: str, source: str) -> Plot:
     rows = coefficients[coefficients["term"] != "const"].reset_index(drop=True)
     figure, axes = style.new_figure(style.FULL_WIDTH, 1.2 + 0.4 * len(rows))
     family = rows["family"] if "family" in rows.columns else pd.Series([""] * len(rows))
-    labels = [f"{humanise(str(t))} ({f})" for t, f in zip(rows["term"], family, strict=True)]
+    labels = [
+        f"{humanise(str(t))} ({MODEL_NAMES.get(str(f), f)})" if str(f) else humanise(str(t))
+        for t, f in zip(rows["term"], family, strict=True)
+    ]
     positions = np.arange(len(rows))
     axes.errorbar(
         rows["incidence_rate_ratio"],
@@ -289,6 +292,15 @@ def _model_description(outcome: str) -> str:
     if outcome.startswith("crossnational"):
         return "multiverse of cross-national models (ICSR January 2015, real data)"
     return "multiverse of municipal models"
+
+
+def _option_label(value: str) -> str:
+    """A choice as a reader reads it: model names, yes/no for switches, labels."""
+    if value in {"True", "False"}:
+        return "yes" if value == "True" else "no"
+    if value == "none":
+        return "none"
+    return MODEL_NAMES.get(value) or humanise(value)
 
 
 @styled
@@ -369,10 +381,7 @@ def specification_curve(table: pd.DataFrame, focal: str, outcome: str = "main") 
         bottom.scatter(x[chosen], np.full(chosen.sum(), position), s=6, color="#333", marker="|")
     bottom.set_yticks(
         range(len(options)),
-        [
-            f"{dimension.replace('_', ' ')}: {MODEL_NAMES.get(value) or humanise(value)}"
-            for dimension, value in options
-        ],
+        [f"{dimension.replace('_', ' ')}: {_option_label(value)}" for dimension, value in options],
     )
     bottom.set_ylim(len(options) - 0.5, -0.5)
     bottom.grid(False)

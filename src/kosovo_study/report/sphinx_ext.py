@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from pybtex.plugin import register_plugin
 from pybtex.richtext import Text
 from pybtex.style.formatting import toplevel
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
+from pybtex.style.sorting.author_year_title import SortingStyle as AuthorYearTitleSorting
 from pybtex.style.template import field, join, optional, sentence, words
 
 from kosovo_study import __version__
@@ -55,10 +57,36 @@ def _decoded_entry(entry: Entry) -> Entry:
     return copy
 
 
+def _sortable(text: str) -> str:
+    """Text as an alphabetical list orders it: no braces or escapes, no accents, no case."""
+    text = decode_latex(text)
+    # accent commands (\"e -> e) and any other command name drop out; the letter stays
+    text = re.sub(r"\\[A-Za-z]+\s*|\\[^A-Za-z]", "", text)
+    plain = unicodedata.normalize("NFKD", text.replace("{", "").replace("}", ""))
+    return "".join(c for c in plain if not unicodedata.combining(c)).casefold().strip()
+
+
+class ReaderSorting(AuthorYearTitleSorting):  # type: ignore[misc]
+    """pybtex's author-year-title order, but one alphabet for persons and organisations.
+
+    pybtex compares the raw keys, in which a corporate author keeps its protecting
+    braces ("{World Bank}"): "{" sorts after every letter, so organisations formed a
+    second A-Z run after the persons.
+    """
+
+    def sorting_key(self, entry: Entry) -> tuple[str, str, str]:
+        author, year, title = super().sorting_key(entry)
+        return (_sortable(author), _sortable(year), _sortable(title))
+
+
+# Registered on import: the formatting style names it as its default sorting.
+register_plugin("pybtex.style.sorting", "kosovo_reader_order", ReaderSorting)
+
+
 class AuthorYearStyle(UnsrtStyle):  # type: ignore[misc]
     """ "Author (Year). Title. Where published. Note. URL" with the title's case kept."""
 
-    default_sorting_style = "author_year_title"
+    default_sorting_style = "kosovo_reader_order"
 
     def format_entry(self, label: str, entry: Entry, bib_data: Any = None) -> Any:
         """Format ``entry`` after decoding the LaTeX escapes pybtex leaves as they are."""
