@@ -292,7 +292,7 @@ def test_persons_and_organisations_share_one_alphabet() -> None:
         "@misc{wb, author = {{World Bank}}, year = {2024}, title = {W}}\n"
         "@misc{ab, author = {{Al Bayan}}, year = {2020}, title = {A}}\n"
         "@misc{aj, author = {Abdel Jelil, Mohamed}, year = {2018}, title = {U}}\n"
-        "@misc{ze, author = {{Z{\\\"e}ri i Amerik{\\\"e}s}}, year = {2016}, title = {R}}\n",
+        '@misc{ze, author = {{Z{\\"e}ri i Amerik{\\"e}s}}, year = {2016}, title = {R}}\n',
         "bibtex",
     )
     ordered = [entry.key for entry in ReaderSorting().sort(list(bib.entries.values()))]
