@@ -225,7 +225,18 @@ _SOURCE_KINDS = {
     "secondary": "Secondary source",
     "journalism": "Press report",
     "tertiary": "Tertiary source",
+    "official_statistics": "Official statistics",
+    "dataset": "Dataset",
 }
+
+
+def _cited_as(row: Mapping[str, str]) -> str:
+    """How the reference list names a sources.csv row: its outlet (or first author)
+    and year, e.g. "Radio Evropa e Lirë (2019)"."""
+    outlet = row["publisher_or_outlet"]
+    short = re.split(r",|;| \(", outlet, maxsplit=1)[0].strip() if outlet else ""
+    name = short or row["authors"].split(";")[0].split(",")[0].strip()
+    return f"{name} ({row['year']})"
 
 
 def _brace(text: str) -> str:
@@ -537,8 +548,13 @@ def bibliography(paths: ProjectPaths | None = None) -> str:
                 },
             )
         )
+    by_key = {row["source_key"]: row for row in string_records(sources)}
     for work_key, (fields, cited_by) in sorted(_reported_works(sources).items()):
-        note = "Known through " + ", ".join(cited_by) + "; details as given there"
+        # the reporting items as the list prints them (outlet and year), not their keys
+        reporters = sorted({_cited_as(by_key[key]) for key in cited_by if key in by_key})
+        note = (
+            "Known through the press reports " + "; ".join(reporters) + ", details as given there"
+        )
         entries.append(("misc", work_key, {**fields, "note": note}))
     registry = pd.read_csv(paths.registry_file, dtype=str, keep_default_na=False)
     for key, group in sorted(registry.groupby("citation_key"), key=lambda item: str(item[0])):
