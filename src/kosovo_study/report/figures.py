@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from kosovo_study.report import style
-from kosovo_study.report.labels import MODEL_NAMES, humanise, variable_units
+from kosovo_study.report.labels import MODEL_NAMES, citation_text, humanise, variable_units
 
 TOTAL_STATISTICS = ("total_travelled", "total_travelled_with_children")
 Plot = tuple[Figure, pd.DataFrame]
@@ -122,7 +122,7 @@ def fighters_over_time(national: pd.DataFrame) -> Plot:
     main.set_xlabel("reference date")
     main.set_title("Kosovo citizens who travelled to Syria and Iraq: published totals")
     main.legend(loc="lower right")
-    style.source_note(figure, "kosovo_national (published figures, see each source_key)")
+    style.source_note(figure, "published national totals; each source in the Data chapter's table")
     table = pd.concat(plotted)[
         [
             "statistic",
@@ -144,8 +144,10 @@ def composition(national: pd.DataFrame) -> Plot:
     parts = national[national["statistic"].isin(["men", "women", "children"])]
     table = parts.pivot_table(index="source_key", columns="statistic", values="value")
     table = table.dropna()[["men", "women", "children"]]
+    # Each bar named as the reference list cites its source ("Kosovaport (c. 2019)").
+    shown = table.rename(index=lambda key: citation_text(str(key)))
     figure, axes = style.new_figure(style.FULL_WIDTH, 1.4 + 0.45 * len(table))
-    table.plot.barh(stacked=True, ax=axes, width=0.7, color=[style.OKABE_ITO[i] for i in (4, 0, 2)])
+    shown.plot.barh(stacked=True, ax=axes, width=0.7, color=[style.OKABE_ITO[i] for i in (4, 0, 2)])
     axes.set_xlabel("persons")
     axes.set_ylabel("")
     axes.set_title("Composition of the published totals")
@@ -155,7 +157,9 @@ def composition(national: pd.DataFrame) -> Plot:
     if legend is not None:
         legend.remove()
     figure.legend(handles, labels, ncols=3, loc="outside upper left", frameon=False)
-    style.source_note(figure, "kosovo_national (sources that publish men, women and children)")
+    style.source_note(
+        figure, "published national totals (the sources that publish men, women and children)"
+    )
     return figure, table.reset_index()
 
 
