@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -131,15 +132,14 @@ def test_design_analysis_covers_the_alpha_grid_and_both_totals(
     design: Design, clean_tables: Tables
 ) -> None:
     totals = national_totals(clean_tables["kosovo_national"])
-    power = municipal.design_analysis(
-        design,
-        totals,
-        terms=(UNEMPLOYMENT,),
-        irr_grid=(1.0, 2.5),
-        wald_simulations=60,
-        permutation_simulations=10,
-        permutations=19,
-    )
+    small: dict[str, Any] = {
+        "terms": (UNEMPLOYMENT,),
+        "irr_grid": (1.0, 2.5),
+        "wald_simulations": 60,
+        "permutation_simulations": 10,
+        "permutations": 19,
+    }
+    power = municipal.design_analysis(design, totals, **small)
     assert sorted(power["generator_alpha"].unique()) == [0.25, 0.5, 1.0, 2.0]
     assert set(power["national_total"]) == {308, 335}
     assert len(power) == 4 * 2 * 2
@@ -157,16 +157,7 @@ def test_design_analysis_covers_the_alpha_grid_and_both_totals(
     assert set(mde["test"]) == {"power_wald_size_corrected", "power_permutation"}
     assert len(mde) == 4 * 2 * 2
     # Threads over the cells change nothing: the same table, row for row.
-    alone = municipal.design_analysis(
-        design,
-        totals,
-        terms=(UNEMPLOYMENT,),
-        irr_grid=(1.0, 2.5),
-        wald_simulations=60,
-        permutation_simulations=10,
-        permutations=19,
-        workers=1,
-    )
+    alone = municipal.design_analysis(design, totals, **small, workers=1)
     pd.testing.assert_frame_equal(alone, power)
     with pytest.raises(ValueError, match="must not exceed"):
         municipal.design_analysis(design, totals, wald_simulations=5, permutation_simulations=6)
