@@ -424,6 +424,44 @@ def original_titles(paths: ProjectPaths | None = None) -> dict[str, dict[str, st
     return {str(row["source_key"]): row for row in string_records(frame)}
 
 
+#: data/raw/bibliography/methods.csv: the methods papers the book cites, each value
+#: copied from the stored page at ``verified_url`` (see that folder's README).
+METHODS_PAPERS = pa.DataFrameSchema(
+    {
+        "key": pa.Column(str, pa.Check.str_matches(r"^[a-z][a-z0-9_]+$"), unique=True),
+        "authors": pa.Column(str, pa.Check.str_length(min_value=3)),
+        "year": pa.Column(str, pa.Check.str_matches(r"^\d{4}$")),
+        "title": pa.Column(str, pa.Check.str_length(min_value=5)),
+        "venue": pa.Column(str),
+        "doi": pa.Column(str, pa.Check.str_matches(r"^(10\.\d{4,9}/\S+)?$")),
+        "verified_url": pa.Column(str, pa.Check.str_matches(r"^https?://\S+$")),
+        "note": pa.Column(str),
+    },
+    strict=True,
+)
+
+
+def methods_papers(paths: ProjectPaths | None = None) -> list[dict[str, str]]:
+    """The rows of data/raw/bibliography/methods.csv, validated (file and row on error)."""
+    paths = paths or project_paths()
+    path = paths.raw / "bibliography" / "methods.csv"
+    if not path.exists():
+        raise ValidationError(
+            f"{path}: missing. It is committed with the code (data/raw/bibliography/); "
+            "restore it from the repository (git checkout -- data/raw/bibliography)."
+        )
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        METHODS_PAPERS.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as error:
+        cases = error.failure_cases[["column", "index", "failure_case", "check"]]
+        raise ValidationError(
+            f"{path}: {len(cases)} invalid value(s); fix these rows (row 0 is the first "
+            f"data row):\n{cases.to_string(index=False)}"
+        ) from None
+    return string_records(frame)
+
+
 def _original_title_entry(row: Mapping[str, str], record: Mapping[str, str]) -> dict[str, str]:
     """The fields of a study's entry from its checked record; the transcribed row's
     bracketed description stays in sources.csv as the provenance of the numbers."""
@@ -571,6 +609,24 @@ def bibliography(paths: ProjectPaths | None = None) -> str:
                     "url": first["url"],
                     "note": f"Licence: {first['licence']}. Files: "
                     + ", ".join(group["path"].tolist()),
+                },
+            )
+        )
+    for record in methods_papers(paths):
+        people = [part.strip() for part in record["authors"].split(";") if part.strip()]
+        entries.append(
+            (
+                "misc",
+                record["key"],
+                {
+                    "author": " and ".join(_bib_text(p) for p in people),
+                    "year": record["year"],
+                    "title": _brace(_bib_text(record["title"])),
+                    "howpublished": record["venue"],
+                    "doi": record["doi"],
+                    # the checked page stays in methods.csv as provenance; the list
+                    # prints the DOI where one is stated
+                    "note": record["note"],
                 },
             )
         )

@@ -374,3 +374,19 @@ def test_book_guard_ignores_the_provenance_footer_but_not_the_page(tmp_path: Pat
     )
     with pytest.raises(KosovoStudyError, match="DATE"):
         guard_book(tmp_path)
+
+
+def test_book_guard_reads_a_doi_as_an_identifier_of_a_paper_not_a_phone(tmp_path: Path) -> None:
+    from kosovo_study.interviews.privacy import guard_book
+
+    (tmp_path / "references.html").write_text(
+        "<p>Anderson and Legendre (1999). 62(3), 271-303. "
+        '<a href="https://doi.org/10.1080/00949659908811936">doi:10.1080/00949659908811936</a>'
+        "</p>",
+        encoding="utf-8",
+    )
+    guard_book(tmp_path)
+    # the same digits as plain text are still a phone number to the guard
+    (tmp_path / "references.html").write_text("<p>Call 00949659908811936.</p>", encoding="utf-8")
+    with pytest.raises(KosovoStudyError, match="PHONE"):
+        guard_book(tmp_path)

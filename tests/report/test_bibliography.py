@@ -300,3 +300,22 @@ def test_persons_and_organisations_share_one_alphabet() -> None:
     )
     ordered = [entry.key for entry in ReaderSorting().sort(list(bib.entries.values()))]
     assert ordered == ["aj", "ab", "wb", "z", "ze"]
+
+
+def test_methods_papers_are_entries_with_checked_fields(entries: dict[str, object]) -> None:
+    for key in ("freedman_lane_1983", "anderson_legendre_1999", "winkler_2014"):
+        assert key in entries
+    winkler = entries["winkler_2014"]
+    assert winkler.fields["doi"] == "10.1016/j.neuroimage.2014.01.060"  # type: ignore[attr-defined]
+    assert len(winkler.persons["author"]) == 5  # type: ignore[attr-defined]
+
+
+def test_a_bad_methods_file_is_refused_with_file_and_row(tmp_path: Path) -> None:
+    from kosovo_study.citation import methods_papers
+
+    paths = _copy_raw(tmp_path)
+    path = paths.raw / "bibliography" / "methods.csv"
+    text = path.read_text("utf-8").replace(",2014,", ",14,")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValidationError, match=r"methods\.csv: 1 invalid value"):
+        methods_papers(paths)

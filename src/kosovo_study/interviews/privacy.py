@@ -671,6 +671,9 @@ def guard(
 INTERVIEW_ONLY = frozenset({"DATE", "ADDRESS", "URL", "HANDLE", "IBAN"})
 
 
+_DOI = re.compile(r"(?:\bdoi:\s*|doi\.org/)10\.\d{4,9}/[^\s<>\"']+", re.IGNORECASE)
+
+
 def guard_book(html_dir: Path, interview_pages: Iterable[str] = ("interviews.html",)) -> None:
     """Scan the built book: every pattern on interview pages, contact patterns everywhere."""
     found = []
@@ -683,6 +686,11 @@ def guard_book(html_dir: Path, interview_pages: Iterable[str] = ("interviews.htm
             r'<div class="kosovo-footer">.*?</div>', "  ", html, flags=re.DOTALL | re.IGNORECASE
         )
         text = re.sub(r"<[^>]+>", "  ", html)
+        # A DOI in the reference list ("doi:10.1080/00949659908811936") is a publication's
+        # identifier, never a contact: blanked like a URL so its digits are not read as a
+        # phone number.  Only the DOI syntax (10.<registrant>/<suffix>) after "doi:" or
+        # doi.org is blanked.
+        text = _DOI.sub(lambda match: " " * len(match.group(0)), text)
         # What a reader sees: without scripts and styles (Sphinx puts library URLs there).
         visible = re.sub(
             r"<(script|style)\b.*?</\1\s*>", "  ", html, flags=re.DOTALL | re.IGNORECASE
