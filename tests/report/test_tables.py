@@ -148,6 +148,12 @@ def test_kinds_and_formats() -> None:
     assert format_value(0.00049, "ratio") == "0.00049"
     assert format_value(True, "flag") == "yes"
     assert humanise("log_gdp_per_capita_ppp_2010_2013") == "Log GDP per capita PPP (2010-2013)"
+    # ranges and numbers inside names read as a reader writes them
+    assert humanise("share_adults_aged_17_30") == "Share adults aged 17-30"
+    assert humanise("population_share_of_top5_municipalities") == (
+        "Population share of top 5 municipalities"
+    )
+    assert humanise("gdp+muslim") == "GDP + Muslim"
 
 
 # --- labels everywhere, code as code, tables through the renderer --------------------

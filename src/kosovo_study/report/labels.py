@@ -170,6 +170,7 @@ _WORDS = {
     "pct": "%",
     "gdp": "GDP",
     "muslim": "Muslim",
+    "ds2016": "D&S (2016)",
     "hdi": "HDI",
     "icsr": "ICSR",
     "nb2": "NB2",
@@ -199,6 +200,9 @@ def humanise(name: str) -> str:
         stem = _YEAR_SUFFIX.sub("", name)
         words = [_WORDS.get(w, w) for w in stem.split("_") if w]
         base = " ".join(words)
+        # "aged 17 30" -> "aged 17-30" (a range), "top5" -> "top 5"
+        base = re.sub(r"(?<=\d) (?=\d)", "-", base)
+        base = re.sub(r"(?<=[a-z])(?=\d)", " ", base)
         base = base[:1].upper() + base[1:]
     years = _YEAR_SUFFIX.search(name)
     if years:
