@@ -400,20 +400,7 @@ def original_titles(paths: ProjectPaths | None = None) -> dict[str, dict[str, st
     """
     paths = paths or project_paths()
     path = paths.raw / "bibliography" / "original_titles.csv"
-    if not path.exists():
-        raise ValidationError(
-            f"{path}: missing. It is committed with the code (data/raw/bibliography/); "
-            "restore it from the repository (git checkout -- data/raw/bibliography)."
-        )
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    try:
-        ORIGINAL_TITLES.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as error:
-        cases = error.failure_cases[["column", "index", "failure_case", "check"]]
-        raise ValidationError(
-            f"{path}: {len(cases)} invalid value(s); fix these rows (row 0 is the first "
-            f"data row):\n{cases.to_string(index=False)}"
-        ) from None
+    frame = _read_checked(path, ORIGINAL_TITLES)
     sources = pd.read_csv(paths.transcribed / "sources.csv", dtype=str, keep_default_na=False)
     unknown = sorted(set(frame["source_key"]) - set(sources["source_key"]))
     if unknown:
@@ -444,7 +431,12 @@ METHODS_PAPERS = pa.DataFrameSchema(
 def methods_papers(paths: ProjectPaths | None = None) -> list[dict[str, str]]:
     """The rows of data/raw/bibliography/methods.csv, validated (file and row on error)."""
     paths = paths or project_paths()
-    path = paths.raw / "bibliography" / "methods.csv"
+    return string_records(_read_checked(paths.raw / "bibliography" / "methods.csv", METHODS_PAPERS))
+
+
+def _read_checked(path: Path, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """A committed bibliography file, read as text and validated: a missing file or a
+    bad value is an error naming the file and the rows."""
     if not path.exists():
         raise ValidationError(
             f"{path}: missing. It is committed with the code (data/raw/bibliography/); "
@@ -452,14 +444,14 @@ def methods_papers(paths: ProjectPaths | None = None) -> list[dict[str, str]]:
         )
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     try:
-        METHODS_PAPERS.validate(frame, lazy=True)
+        schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as error:
         cases = error.failure_cases[["column", "index", "failure_case", "check"]]
         raise ValidationError(
             f"{path}: {len(cases)} invalid value(s); fix these rows (row 0 is the first "
             f"data row):\n{cases.to_string(index=False)}"
         ) from None
-    return string_records(frame)
+    return frame
 
 
 def _original_title_entry(row: Mapping[str, str], record: Mapping[str, str]) -> dict[str, str]:
