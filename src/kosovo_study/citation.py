@@ -233,9 +233,9 @@ _SOURCE_KINDS = {
 def _cited_as(row: Mapping[str, str]) -> str:
     """How the reference list names a sources.csv row: its outlet (or first author)
     and year, e.g. "Radio Evropa e Lirë (2019)"."""
-    outlet = row["publisher_or_outlet"]
-    short = re.split(r",|;| \(", outlet, maxsplit=1)[0].strip() if outlet else ""
-    name = short or row["authors"].split(";")[0].split(",")[0].strip()
+    name = _short_outlet(row["publisher_or_outlet"]) or (
+        row["authors"].split(";")[0].split(",")[0].strip()
+    )
     return f"{name} ({row['year']})"
 
 
@@ -270,11 +270,16 @@ def _authors_for_bibtex(authors: str) -> str:
     return " and ".join(_person_or_corporate(part) for part in parts)
 
 
+def _short_outlet(outlet: str) -> str:
+    """The short name of an outlet ("primanews.org, reproducing Associated Press" ->
+    "primanews.org"), as plain text; "" for no outlet."""
+    return re.split(r",|;| \(", outlet, maxsplit=1)[0].strip()
+
+
 def _outlet(outlet: str) -> str:
-    """The short name of an outlet used as corporate author ("primanews.org, reproducing
-    Associated Press" -> "primanews.org"); the full text stays in ``howpublished``."""
-    short = re.split(r",|;| \(", outlet, maxsplit=1)[0].strip()
-    return _brace(_bib_text(short or outlet))
+    """The short name of an outlet used as corporate author; the full text stays in
+    ``howpublished``."""
+    return _brace(_bib_text(_short_outlet(outlet) or outlet))
 
 
 def _field_text(name: str, value: str) -> str:
