@@ -1149,11 +1149,7 @@ def fit(
         assert start is not None  # for mypy
         start_alpha = np.broadcast_to(np.asarray(start[1], dtype=float), (batch,))
         log_r = -np.log(np.maximum(start_alpha, np.exp(-_MAX_LOG_R)))
-    se = np.empty((batch, p))
-    robust = np.empty((batch, p))
-    llf = np.empty(batch)
-    converged = np.zeros(batch, dtype=np.bool_)
-    iterations = np.zeros(batch, dtype=np.int64)
+    se, robust, llf, converged, iterations = _batch_outputs(batch, p)
     _fit_batch(
         y,
         w,
@@ -1252,10 +1248,7 @@ def fit_ols(y: Array, X: Array, weights: Array | None = None) -> BatchFit:
     y, X, _, w = _broadcast(y, X, np.zeros(np.atleast_2d(y).shape[-1]), weights)
     batch, p = y.shape[0], X.shape[2]
     beta = np.empty((batch, p))
-    se = np.empty((batch, p))
-    robust = np.empty((batch, p))
-    llf = np.empty(batch)
-    converged = np.zeros(batch, dtype=np.bool_)
+    se, robust, llf, converged, iterations = _batch_outputs(batch, p)
     _ols_batch(y, w, X, beta, se, robust, llf, converged)
     return BatchFit(
         beta=beta,
@@ -1264,7 +1257,19 @@ def fit_ols(y: Array, X: Array, weights: Array | None = None) -> BatchFit:
         robust_se=robust,
         llf=llf,
         converged=converged,
-        iterations=np.zeros(batch, dtype=np.int64),
+        iterations=iterations,  # OLS: closed form, no iterations (all 0)
+    )
+
+
+def _batch_outputs(batch: int, p: int) -> tuple[Array, Array, Array, Array, Array]:
+    """The arrays a compiled batch fit writes into: standard errors, robust standard
+    errors (batch x p), log-likelihood, converged flag and iterations (batch)."""
+    return (
+        np.empty((batch, p)),
+        np.empty((batch, p)),
+        np.empty(batch),
+        np.zeros(batch, dtype=np.bool_),
+        np.zeros(batch, dtype=np.int64),
     )
 
 
@@ -1308,11 +1313,7 @@ def _part(
     batch, p = y.shape[0], X.shape[2]
     q = p + 1 if model == _TRUNCATED_NB2 else p
     theta = np.ascontiguousarray(np.broadcast_to(start, (batch, q)), dtype=float).copy()
-    se = np.empty((batch, p))
-    robust = np.empty((batch, p))
-    llf = np.empty(batch)
-    converged = np.zeros(batch, dtype=np.bool_)
-    iterations = np.zeros(batch, dtype=np.int64)
+    se, robust, llf, converged, iterations = _batch_outputs(batch, p)
     _part_batch(
         model,
         y,
