@@ -84,7 +84,7 @@ def test_changing_a_raw_value_changes_the_text(scratch_project: ProjectPaths) ->
     if chromium is not None:  # every page at 1280 and 390 px; screenshots are kept
         artifacts = REPO.root / "test-artifacts" / "screenshots"
         assert check.browser_check(chromium, site, artifacts) == []
-        assert (artifacts / "municipalities-1280.png").stat().st_size > 10_000
+        assert (artifacts / "municipalities-1280-light.png").stat().st_size > 10_000
 
     raw = scratch_project.transcribed / "kosovo_fighters_national.csv"
     raw.write_text(

@@ -124,17 +124,31 @@ def test_browser_check_finds_overflow_errors_and_accessibility(tmp_path: Path) -
         "<script>console.error('boom')</script></main></body></html>",
         "utf-8",
     )
+    # fine in light mode, unreadable in dark: the footer defect of issue 21 (1.48:1)
+    (site / "dark.html").write_text(
+        head.replace(
+            "</head>",
+            "<style>@media (prefers-color-scheme: dark) {body {background: #121212}"
+            " p {color: #333}}</style></head>",
+        )
+        + "<h1>Footer</h1><p>Version and commit</p></main></body></html>",
+        "utf-8",
+    )
     artifacts = tmp_path / "shots"
     problems = browser_check(chromium, site, artifacts, widths=(1280, 390))
     assert not [p for p in problems if p.startswith("good.html")]
+    dark = [p for p in problems if p.startswith("dark.html")]
+    assert dark
+    assert all("dark: accessibility (serious) color-contrast" in p for p in dark)
+    assert {p.split(" @")[1].split(":")[0] for p in dark} == {"1280px dark", "390px dark"}
     bad = " ".join(p for p in problems if p.startswith("bad.html"))
     assert "console error: boom" in bad
     assert "scrolls sideways" in bad
     assert "image did not load" in bad
     assert "accessibility (critical) image-alt" in bad
-    assert sorted(p.name for p in artifacts.iterdir()) == [
-        "bad-1280.png",
-        "bad-390.png",
-        "good-1280.png",
-        "good-390.png",
-    ]
+    assert sorted(p.name for p in artifacts.iterdir()) == sorted(
+        f"{page}-{width}-{scheme}.png"
+        for page in ("bad", "dark", "good")
+        for width in (1280, 390)
+        for scheme in ("light", "dark")
+    )

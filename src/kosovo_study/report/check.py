@@ -182,6 +182,8 @@ def images_that_fail_to_load(chromium: str, html_dir: Path) -> list[str]:
 
 #: Widths (CSS px) every page is checked at: a laptop and a phone.
 WIDTHS = (1280, 390)
+#: Colour schemes the reader may prefer; the theme follows prefers-color-scheme.
+COLOR_SCHEMES = ("light", "dark")
 #: axe-core impact levels that fail the check.
 BLOCKING_IMPACTS = ("serious", "critical")
 
@@ -241,14 +243,17 @@ def browser_check(
     artifacts: Path | None = None,
     widths: tuple[int, ...] = WIDTHS,
     accessibility: bool = True,
+    schemes: tuple[str, ...] = COLOR_SCHEMES,
 ) -> list[str]:
-    """Open every page at each width in headless Chromium (over HTTP on 127.0.0.1).
+    """Open every page at each width and colour scheme in headless Chromium (over HTTP).
 
     Reports JavaScript console errors and uncaught exceptions, a page wider than the
     window (horizontal page scroll), images that did not load, and axe-core violations
-    of serious or critical impact.  Saves a full-page screenshot of every page and
-    width under ``artifacts`` when given.  Playwright drives the given Chromium
-    binary; it never downloads a browser.
+    of serious or critical impact, at every width in both the light and the dark scheme
+    (the theme follows the reader's ``prefers-color-scheme``; a footer that passed in
+    light mode failed in dark).  Saves a full-page screenshot of every page, width and
+    scheme under ``artifacts`` when given.  Playwright drives the given Chromium binary;
+    it never downloads a browser.
     """
     import functools
     import http.server
@@ -274,13 +279,22 @@ def browser_check(
                 executable_path=chromium, args=["--no-sandbox", "--disable-gpu"]
             )
             try:
-                for width in widths:
-                    context = browser.new_context(viewport={"width": width, "height": 900})
-                    for name in pages:
-                        problems += _check_page(
-                            context, f"{base}/{name}", name, width, artifacts, accessibility
+                for scheme in schemes:
+                    for width in widths:
+                        context = browser.new_context(
+                            viewport={"width": width, "height": 900},
+                            color_scheme=scheme,  # type: ignore[arg-type]
                         )
-                    context.close()
+                        for name in pages:
+                            problems += _check_page(
+                                context,
+                                f"{base}/{name}",
+                                name,
+                                f"{width}px {scheme}",
+                                artifacts,
+                                accessibility,
+                            )
+                        context.close()
             finally:
                 browser.close()
     finally:
@@ -293,7 +307,7 @@ def _check_page(
     context: object,
     url: str,
     name: str,
-    width: int,
+    view: str,
     artifacts: Path | None,
     accessibility: bool,
 ) -> list[str]:
@@ -316,18 +330,18 @@ def _check_page(
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url, wait_until="load")
     page.wait_for_timeout(300)  # late scripts (theme, MathJax) log their errors too
-    problems = [f"{name} @{width}px: console error: {e}" for e in errors]
+    problems = [f"{name} @{view}: console error: {e}" for e in errors]
     overflow = page.evaluate(
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     if overflow > 1:
-        problems.append(f"{name} @{width}px: the page scrolls sideways by {overflow}px")
+        problems.append(f"{name} @{view}: the page scrolls sideways by {overflow}px")
     broken = page.evaluate(
         "() => Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
         ".map(i => i.src)"
     )
-    problems += [f"{name} @{width}px: image did not load: {src}" for src in broken]
-    if accessibility and width == WIDTHS[0]:
+    problems += [f"{name} @{view}: image did not load: {src}" for src in broken]
+    if accessibility:
         from axe_playwright_python.sync_playwright import Axe
 
         results = Axe().run(page)
@@ -335,11 +349,12 @@ def _check_page(
             if violation.get("impact") in BLOCKING_IMPACTS:
                 targets = [", ".join(n.get("target", [])) for n in violation.get("nodes", [])]
                 problems.append(
-                    f"{name}: accessibility ({violation['impact']}) {violation['id']}: "
+                    f"{name} @{view}: accessibility ({violation['impact']}) {violation['id']}: "
                     f"{violation['help']} at {'; '.join(targets[:3])}"
                 )
     if artifacts is not None:
         artifacts.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(artifacts / f"{Path(name).stem}-{width}.png"), full_page=True)
+        shot = artifacts / f"{Path(name).stem}-{view.replace('px ', '-')}.png"
+        page.screenshot(path=str(shot), full_page=True)
     page.close()
     return problems
