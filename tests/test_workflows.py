@@ -102,3 +102,12 @@ def test_release_builds_checks_installs_and_publishes() -> None:
         n for n, j in workflow["jobs"].items() if j["permissions"].get("contents") == "write"
     ]
     assert writers == ["release"]
+
+
+def test_release_skips_development_versions() -> None:
+    """Between releases __version__ is the next .dev0 (tests/test_citation.py): the release
+    workflow must neither fail on it nor tag it."""
+    text = (WORKFLOWS / "release.yml").read_text(encoding="utf-8")
+    skip = text.index("*.dev*)")
+    assert text.index('echo "release=false"', skip) < text.index("exit 0", skip)
+    assert skip < text.index('"$version" != "$cff"')
