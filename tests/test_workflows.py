@@ -69,7 +69,7 @@ def test_ci_runs_the_readme_sessions_on_every_python_with_explicit_skips() -> No
         for name, job in jobs.items()
     }
     assert "nox -s lint typecheck" in scripts["checks"]
-    assert "nox -s tests notebooks" in scripts["tests"]
+    assert "nox -s tests-all" in scripts["tests"]  # the slow tests and the notebooks too
     assert "nox -s report linkcheck" in scripts["book"]
     for name, job in jobs.items():
         setup_uv = [s for s in job["steps"] if str(s.get("uses", "")).startswith("astral-sh/")]
