@@ -62,7 +62,7 @@ def tests(session: nox.Session) -> None:
     )
 
 
-@nox.session(name="tests-all")
+@nox.session(name="tests-all", default=False)
 def tests_all(session: nox.Session) -> None:
     """Every test, the slow ones included (the end-to-end book, the wheel, real fetches),
     with coverage, then every notebook: what CI and `.ci/run` run.

@@ -78,7 +78,7 @@ def test_the_quick_loop_leaves_out_slow_tests_and_tests_all_runs_them() -> None:
         if isinstance(node, ast.FunctionDef)
     }
     assert '"-m",\n        "not slow"' in str(functions["tests"])
-    assert '@nox.session(name="tests-all")' in noxfile
+    assert '@nox.session(name="tests-all", default=False)' in noxfile
     assert "not slow" not in str(functions["tests_all"])
     assert 'session.notify("notebooks")' in str(functions["tests_all"])
     assert 'session.notify("notebooks")' not in str(functions["tests"])
