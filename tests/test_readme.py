@@ -104,3 +104,16 @@ def test_readme_links_the_newcomer_pages_and_they_exist() -> None:
     ):
         assert f"]({page})" in README, page
         assert (REPO.root / page).is_file(), page
+
+
+def test_dask_is_an_optional_extra_kept_for_the_tests() -> None:
+    """Only the cluster run of the multiverse needs Dask: an extra, not a dependency; the
+    test group keeps it for notebook 04 and the backend tests."""
+    import tomllib
+
+    pyproject = tomllib.loads((REPO.root / "pyproject.toml").read_text(encoding="utf-8"))
+    names = [re.split(r"[\[<>=]", d)[0] for d in pyproject["project"]["dependencies"]]
+    assert "dask" not in names
+    assert "distributed" not in names
+    assert pyproject["project"]["optional-dependencies"]["dask"] == ["dask[distributed]>=2024.1"]
+    assert "dask[distributed]>=2024.1" in pyproject["dependency-groups"]["test"]
