@@ -517,7 +517,7 @@ def design_power_curves(power: pd.DataFrame, national_total: int) -> Plot:
             palette=palette,
             errorbar=None,
             sort=True,
-            legend=index == len(terms) - 1,
+            legend=index == 0,
             ax=ax,
         )
         ax.set_ylabel("")
@@ -527,7 +527,16 @@ def design_power_curves(power: pd.DataFrame, national_total: int) -> Plot:
         ax.set_title(humanise(term))
         ax.set_xlabel("true incidence-rate ratio")
     axes[0].set_ylabel("share of simulations rejecting at 5%")
-    axes[-1].legend(fontsize=8, title=None, loc="lower right")
+    # One key for both panels, in the first panel's upper left, where power is low at
+    # small effects; seaborn's group headings ("overdispersion", "test") are left out.
+    handles, labels = axes[0].get_legend_handles_labels()
+    entries = [i for i, label in enumerate(labels) if label not in {"overdispersion", "test"}]
+    axes[0].legend(
+        [handles[i] for i in entries],
+        [labels[i] for i in entries],
+        loc="upper left",
+        fontsize=8,
+    )
     figure.suptitle(f"Design analysis under stated assumptions (national total {national_total})")
     style.source_note(
         figure,
