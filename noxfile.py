@@ -43,11 +43,31 @@ def install_project(session: nox.Session, *groups: str) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the test suite with coverage (the docs group too: one test builds the book).
+    """The quick loop: every test not marked ``slow``, with coverage (about 4 minutes on 2
+    cores). ``nox -s tests-all`` runs the slow ones and the notebooks too.
 
     The summary lists every skipped test, why, and how to provide what it needs. Set
     KOSOVO_STUDY_EXPECTED_SKIPS (e.g. ``mirror,qda``, or ``none``) to make any other skip
-    fail the run, as CI does. Without arguments, the notebooks session runs next.
+    fail the run, as CI does. Arguments go to pytest (``nox -s tests -- tests/test_cli.py``).
+    """
+    install_project(session, "test", "docs")
+    session.run(
+        "pytest",
+        "-m",
+        "not slow",
+        "--cov=kosovo_study",
+        "--cov-report=term",
+        "--cov-report=xml",
+        *session.posargs,
+    )
+
+
+@nox.session(name="tests-all", default=False)
+def tests_all(session: nox.Session) -> None:
+    """Every test, the slow ones included (the end-to-end book, the wheel, real fetches),
+    with coverage, then every notebook: what CI and `.ci/run` run.
+
+    The docs group is installed too: the end-to-end test builds the book.
     """
     install_project(session, "test", "docs")
     session.run(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,22 @@ def make_project(root: Path) -> ProjectPaths:
     # checked bibliographic records (original titles) the bibliography reads
     shutil.copytree(REPO.raw / "bibliography", paths.raw / "bibliography")
     return paths
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_engine() -> None:
+    """Compile the Numba engine once per test session, before the first test needs it.
+
+    Only when a collected test imports the models layer (``tests/test_readme.py`` alone
+    compiles nothing). Numba caches the compiled code on disk beside the source
+    (``numba.njit(cache=True)``), so later sessions, the book's page kernels and the
+    notebooks, which import the same source, load it (about 1 s) instead of compiling
+    it again (about 20 CPU-s); set ``NUMBA_CACHE_DIR`` to move that cache.
+    """
+    if "kosovo_study.models.engine" in sys.modules:
+        from kosovo_study.models import engine
+
+        engine.warm_up()
 
 
 @pytest.fixture

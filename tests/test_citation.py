@@ -16,6 +16,7 @@ import latexcodec  # noqa: F401  (registers the "latex" codec used to decode Bib
 import pandas as pd
 import pytest
 import yaml
+from packaging.version import Version
 from pybtex.database import parse_string
 
 import kosovo_study
@@ -48,11 +49,48 @@ def _unlatex(text: str) -> str:
 # -- one version everywhere ---------------------------------------------------------------
 
 
-def test_the_version_is_static_and_equals_citation_cff() -> None:
-    assert re.fullmatch(r"\d+\.\d+\.\d+", __version__), __version__
-    assert str(CFF["version"]) == __version__
+def next_development_versions(release: str) -> set[str]:
+    """The versions the source may carry after ``release``: the next patch, minor or major
+    release's ``.dev0`` (0.2.0 -> 0.2.1.dev0, 0.3.0.dev0 or 1.0.0.dev0)."""
+    major, minor, patch = Version(release).release
+    return {
+        f"{major}.{minor}.{patch + 1}.dev0",
+        f"{major}.{minor + 1}.0.dev0",
+        f"{major + 1}.0.0.dev0",
+    }
+
+
+def test_next_development_versions_follow_the_release() -> None:
+    assert next_development_versions("0.2.0") == {"0.2.1.dev0", "0.3.0.dev0", "1.0.0.dev0"}
+    assert "0.2.0.dev0" not in next_development_versions("0.2.0")  # before the release
+
+
+def test_the_source_version_is_the_release_or_the_next_development_version() -> None:
+    """After each release __version__ moves to the next .dev0; CITATION.cff keeps the
+    release. On the commit that releases, the two are equal."""
+    release = str(CFF["version"])
+    assert re.fullmatch(r"\d+\.\d+\.\d+", release), release
+    assert __version__ == release or __version__ in next_development_versions(release)
+    assert Version(__version__) > Version(release) or __version__ == release
     # The installed metadata (what pip and `kosovo-study --version` report) agrees too.
     assert importlib.metadata.version("kosovo-study") == __version__
+
+
+def test_cite_cites_the_release_and_names_a_development_build() -> None:
+    release = str(CFF["version"])
+    citation = package_citation()
+    _, fields, _ = _parse_bibtex(citation["bibtex"])
+    assert fields["version"] == release
+    (item,) = json.loads(citation["csl_json"])
+    assert item["version"] == release
+    if __version__ == release:
+        assert "note" not in fields
+        assert "note" not in item
+    else:
+        expected = f"Development build {__version__}, after release {release}"
+        assert fields["note"] == expected
+        assert item["note"] == expected
+    assert f"(Version {release})" in citation["apa"]
 
 
 def test_the_version_is_not_derived_from_git() -> None:
@@ -71,10 +109,11 @@ def test_citation_cff_has_the_required_fields() -> None:
 
 
 def test_the_changelog_has_this_release_with_its_date() -> None:
-    heading = f"## [{__version__}] - {_released().isoformat()}"
+    release = str(CFF["version"])
+    heading = f"## [{release}] - {_released().isoformat()}"
     assert heading in CHANGELOG
     assert "## [Unreleased]" in CHANGELOG
-    assert f"[{__version__}]: https://" in CHANGELOG
+    assert f"[{release}]: https://" in CHANGELOG
     # Keep a Changelog: only the standard section names under a release.
     sections = set(re.findall(r"^### (.+)$", CHANGELOG, flags=re.MULTILINE))
     assert sections <= {"Added", "Changed", "Deprecated", "Removed", "Fixed", "Security"}
@@ -86,7 +125,7 @@ def test_the_changelog_has_this_release_with_its_date() -> None:
 def test_zenodo_metadata_matches_citation_cff() -> None:
     assert ZENODO["upload_type"] == "software"
     assert ZENODO["title"] == " ".join(CFF["title"].split())
-    assert ZENODO["version"] == __version__
+    assert ZENODO["version"] == str(CFF["version"])  # the release, like CITATION.cff
     assert ZENODO["publication_date"] == _released().isoformat()
     assert ZENODO["license"] == CFF["license"]
     assert [c["name"] for c in ZENODO["creators"]] == [a["name"] for a in CFF["authors"]]
@@ -129,9 +168,9 @@ def _parse_bibtex(text: str) -> tuple[str, dict[str, str], list[Any]]:
 
 def test_bibtex_round_trips_to_the_citation_cff_fields() -> None:
     key, fields, authors = _parse_bibtex(package_citation()["bibtex"])
-    assert key == "kosovo_study_0_2_0" == citation_key(__version__)
+    assert key == citation_key(str(CFF["version"]))
     assert _unlatex(fields["title"]) == " ".join(CFF["title"].split())
-    assert fields["version"] == __version__
+    assert fields["version"] == str(CFF["version"])
     assert fields["year"] == str(_released().year)
     assert fields["date"] == _released().isoformat()
     assert fields["url"] == CFF["repository-code"]  # no \_ in a link
@@ -197,7 +236,7 @@ def test_apa_round_trips() -> None:
     assert match["author"] == CFF["authors"][0]["name"]
     assert match["year"] == str(_released().year)
     assert match["title"] == " ".join(CFF["title"].split())
-    assert match["version"] == __version__
+    assert match["version"] == str(CFF["version"])
     assert match["link"] == CFF["repository-code"]
 
 
@@ -207,7 +246,7 @@ def test_csl_json_round_trips() -> None:
     assert item["type"] == "software"
     assert item["title"] == " ".join(CFF["title"].split())
     assert item["author"] == [{"literal": CFF["authors"][0]["name"]}]
-    assert item["version"] == __version__
+    assert item["version"] == str(CFF["version"])
     assert item["URL"] == CFF["repository-code"]
     released = _released()
     assert item["issued"] == {"date-parts": [[released.year, released.month, released.day]]}
@@ -248,7 +287,7 @@ def test_cite_prints_each_format_alone(fmt: str, capsys: pytest.CaptureFixture[s
     if fmt == "bibtex":
         assert _parse_bibtex(out)[0] == "kosovo_study_0_2_0"
     if fmt == "csl-json":
-        assert json.loads(out)[0]["version"] == __version__
+        assert json.loads(out)[0]["version"] == str(CFF["version"])
 
 
 def test_cite_prints_all_three_by_default(capsys: pytest.CaptureFixture[str]) -> None:

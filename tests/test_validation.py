@@ -502,6 +502,7 @@ _ENDING = st.sampled_from(["\n", "\r\n", "\r"])
 _SPACE = st.sampled_from(["", " ", "  ", "\t"])
 
 
+@pytest.mark.slow
 @_FAST
 @given(st.data())
 def test_line_endings_and_ascii_spaces_do_not_change_the_counts(

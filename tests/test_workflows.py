@@ -69,7 +69,7 @@ def test_ci_runs_the_readme_sessions_on_every_python_with_explicit_skips() -> No
         for name, job in jobs.items()
     }
     assert "nox -s lint typecheck" in scripts["checks"]
-    assert "nox -s tests notebooks" in scripts["tests"]
+    assert "nox -s tests-all" in scripts["tests"]  # the slow tests and the notebooks too
     assert "nox -s report linkcheck" in scripts["book"]
     for name, job in jobs.items():
         setup_uv = [s for s in job["steps"] if str(s.get("uses", "")).startswith("astral-sh/")]
@@ -102,3 +102,12 @@ def test_release_builds_checks_installs_and_publishes() -> None:
         n for n, j in workflow["jobs"].items() if j["permissions"].get("contents") == "write"
     ]
     assert writers == ["release"]
+
+
+def test_release_skips_development_versions() -> None:
+    """Between releases __version__ is the next .dev0 (tests/test_citation.py): the release
+    workflow must neither fail on it nor tag it."""
+    text = (WORKFLOWS / "release.yml").read_text(encoding="utf-8")
+    skip = text.index("*.dev*)")
+    assert text.index('echo "release=false"', skip) < text.index("exit 0", skip)
+    assert skip < text.index('"$version" != "$cff"')

@@ -321,6 +321,7 @@ def test_cohen_kappa_matches_a_published_example() -> None:
     assert cohen_kappa(np.array(first, float), np.array(second, float)) == pytest.approx(0.4)
 
 
+@pytest.mark.slow
 def test_a_real_import_runs_the_stage_to_the_end(tmp_path: Path, project: ProjectPaths) -> None:
     interview_stage.run(project)  # synthetic: a computed model
     model = pd.read_csv(project.results / "interview_model.csv")
@@ -387,6 +388,7 @@ def test_damaged_selection_positions(tmp_path: Path) -> None:
 _cell = st.text(max_size=12)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -220,6 +220,7 @@ def test_unknown_code_is_reported_with_its_line(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_interviewee_model_recovers_the_generator() -> None:
     segments, people = synthetic.generate(11, respondents=10000)
     tables = tables_from_export(_export_from(segments, people), privacy.DEMO_KEY, synthetic=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from scipy import special, stats
 
 from kosovo_study.models import countmodels as cm
@@ -107,6 +108,7 @@ def test_coefficient_ame_and_prediction_intervals_cover() -> None:
     assert within_tolerance(np.array([coverage_prediction]), replicates), coverage_prediction
 
 
+@pytest.mark.slow
 def test_rubin_intervals_over_imputations_cover() -> None:
     """A quarter of one covariate missing completely at random, imputed by the stage's
     chained equations (predictive mean matching); the hurdle fitted on every copy and

@@ -23,7 +23,6 @@ from kosovo_study.models.design import (
     municipal_design,
 )
 from kosovo_study.models.outcome import (
-    GENERATOR_IRR,
     Outcome,
     draw_conditional_nb,
     generator_coefficients,
@@ -119,12 +118,16 @@ def test_permutation_p_value_is_small_for_a_large_effect(design: Design, total: 
     result = municipal.permutation_test(design, y, UNEMPLOYMENT, 199, 0)
     assert not result["exact_enumeration"]
     assert result["permutation_p_value"] < 0.02
-    assert result["monte_carlo_se"] == pytest.approx(
-        np.sqrt(
-            result["permutation_p_value"]
-            * (1 - result["permutation_p_value"])
-            / result["permutations"]
-        )
+    # The stated Monte Carlo error is honest: a ten times longer run with other draws
+    # lies within 3 combined Monte Carlo standard errors of the short run (this replaces
+    # a check that recomputed the error from the returned p with the package's formula).
+    longer = municipal.permutation_test(design, y, UNEMPLOYMENT, 1999, 1)
+    band = 3 * np.hypot(result["monte_carlo_se"], longer["monte_carlo_se"])
+    assert result["monte_carlo_se"] > 0
+    assert abs(result["permutation_p_value"] - longer["permutation_p_value"]) <= band, (
+        result["permutation_p_value"],
+        longer["permutation_p_value"],
+        band,
     )
 
 
@@ -195,19 +198,43 @@ def test_minimum_detectable_effect_interpolates() -> None:
     assert np.isnan(mde["power_permutation"])  # not reached on the grid
 
 
-def test_synthetic_fit_recovers_the_generator_in_most_seeds(design: Design, total: int) -> None:
-    truth = np.exp(generator_coefficients(design))
-    covered = []
-    for seed in range(20):
+#: Seeded synthetic outcomes in the recovery check; the Monte Carlo SE of a mean over them
+#: is the estimates' SD / sqrt(200), about 0.019 (unemployment) and 0.027 (charity) on the
+#: log-IRR scale.
+RECOVERY_SEEDS = 200
+
+
+def test_synthetic_fit_recovers_the_generator_within_monte_carlo_error(
+    design: Design, total: int
+) -> None:
+    """Over 200 seeded outcomes the mean NB2 log IRR of each tested term lies within 3
+    Monte Carlo standard errors of the generator's (found: z = 0.72 and -0.09).
+
+    Interval coverage is printed, not asserted against the nominal 95%: the generator is
+    conditioned on the national total and N = 34, so the robust intervals under-cover
+    (found 0.860 and 0.890 over these seeds, Monte Carlo SE about 0.024); this replaces a bare
+    ">= 70% of 40 intervals" threshold.
+    """
+    truth = generator_coefficients(design)
+    terms = (UNEMPLOYMENT, CHARITY)
+    estimates: dict[str, list[float]] = {term: [] for term in terms}
+    covered: dict[str, list[bool]] = {term: [] for term in terms}
+    for seed in range(RECOVERY_SEEDS):
         outcome = synthetic_outcome(design, total, seed=seed)
         table = municipal.coefficients(
             "nb2", municipal.fit(design, outcome.fighters, "nb2"), outcome
         ).set_index("term")
-        for term in (UNEMPLOYMENT, CHARITY):
-            expected = truth[design.column(term)]
-            covered.append(table.loc[term, "irr_low"] <= expected <= table.loc[term, "irr_high"])
-    assert GENERATOR_IRR[UNEMPLOYMENT] > 1
-    assert np.mean(covered) >= 0.7
+        for term in terms:
+            estimates[term].append(float(np.log(table.loc[term, "incidence_rate_ratio"])))
+            irr = float(np.exp(truth[design.column(term)]))
+            covered[term].append(table.loc[term, "irr_low"] <= irr <= table.loc[term, "irr_high"])
+    for term in terms:
+        values = np.array(estimates[term])
+        mc_se = values.std(ddof=1) / np.sqrt(RECOVERY_SEEDS)
+        z = (values.mean() - truth[design.column(term)]) / mc_se
+        coverage = float(np.mean(covered[term]))
+        print(f"{term}: mean log IRR z = {z:.2f} (MC SE {mc_se:.4f}); coverage {coverage:.3f}")
+        assert abs(z) <= 3, f"{term}: {values.mean():.4f} vs {truth[design.column(term)]:.4f}"
 
 
 def test_leave_one_out_refits_every_municipality(design: Design, total: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from kosovo_study import clean, models
 from kosovo_study.models.municipal import Settings
@@ -18,6 +19,7 @@ SMALL = Settings(
 )
 
 
+@pytest.mark.slow
 def test_results_are_written_with_metadata_and_labelled(scratch_project: ProjectPaths) -> None:
     clean.run(scratch_project)
     results, metadata = models.build_results(scratch_project, SMALL, bootstrap_replicates=5)

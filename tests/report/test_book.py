@@ -7,13 +7,14 @@ import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from kosovo_study import clean, models
 from kosovo_study.interviews import stage as interview_stage
 from kosovo_study.models.municipal import Settings
 from kosovo_study.paths import ProjectPaths
-from kosovo_study.report import build, check, tables
+from kosovo_study.report import build, check, style, tables
 from kosovo_study.report.labels import citation_text
 
 from ..conftest import REPO
@@ -37,28 +38,44 @@ def _pipeline(paths: ProjectPaths) -> None:
     build.build(paths)
 
 
-@pytest.mark.slow
-def test_changing_a_raw_value_changes_the_text(scratch_project: ProjectPaths) -> None:
+def _require_jupyter_book() -> None:
     if (
         shutil.which("jupyter-book") is None
         and not (Path(__import__("sys").executable).parent / "jupyter-book").exists()
     ):
         pytest.skip("jupyter-book (docs dependency group) is not installed")
-    shutil.copytree(REPO.book, scratch_project.book, ignore=shutil.ignore_patterns("_build"))
-    _pipeline(scratch_project)
-    fighters = scratch_project.book_build / "html" / "fighters.html"
+
+
+@pytest.fixture(scope="session")
+def built_book(
+    fetched_project: ProjectPaths, tmp_path_factory: pytest.TempPathFactory
+) -> ProjectPaths:
+    """One build of the whole pipeline and book for every test of this module (the build
+    takes minutes; the tests only read it, or copy it before changing anything)."""
+    _require_jupyter_book()
+    root = tmp_path_factory.mktemp("book") / "project"
+    shutil.copytree(fetched_project.root, root)
+    paths = ProjectPaths(root)
+    shutil.copytree(REPO.book, paths.book, ignore=shutil.ignore_patterns("_build"))
+    _pipeline(paths)
+    return paths
+
+
+@pytest.mark.slow
+def test_the_built_book_passes_every_check(built_book: ProjectPaths) -> None:
+    fighters = built_book.book_build / "html" / "fighters.html"
     assert "They range from 232 to 400" in _text(fighters)
-    robustness = _text(scratch_project.book_build / "html" / "robustness.html")
+    robustness = _text(built_book.book_build / "html" / "robustness.html")
     assert "SYNTHETIC DATA" in robustness
     assert "Traceback" not in robustness
-    assert "SYNTHETIC DATA" in _text(scratch_project.book_build / "html" / "interviews.html")
+    assert "SYNTHETIC DATA" in _text(built_book.book_build / "html" / "interviews.html")
 
-    site = scratch_project.book_build / "html"
+    site = built_book.book_build / "html"
     assert check.check_site(site) == []
     assert check.text_defects(site) == []  # no nan / None / Python repr on any page
     assert check.malformed_external_urls(site) == []
     # every figure saved as PNG and SVG, with the CSV of what it plots
-    figures_dir = scratch_project.book_build / "figures"
+    figures_dir = built_book.book_build / "figures"
     for png in figures_dir.glob("*.png"):
         assert png.with_suffix(".svg").exists(), png.name
         assert png.with_suffix(".csv").exists(), png.name
@@ -86,10 +103,44 @@ def test_changing_a_raw_value_changes_the_text(scratch_project: ProjectPaths) ->
         assert check.browser_check(chromium, site, artifacts) == []
         assert (artifacts / "municipalities-1280-light.png").stat().st_size > 10_000
 
-    raw = scratch_project.transcribed / "kosovo_fighters_national.csv"
+
+@pytest.mark.slow
+def test_every_figure_and_table_of_the_book_follows_the_synthetic_rule(
+    built_book: ProjectPaths,
+) -> None:
+    """Each figure carries the badge exactly when the CSV of what it plots is synthetic
+    (style.is_synthetic; the SVG keeps its text); each table whose data file is synthetic
+    has the badge in its caption."""
+    figures_dir = built_book.book_build / "figures"
+    pages = [p.read_text(encoding="utf-8") for p in (built_book.book_build / "html").glob("*.html")]
+    synthetic_tables = 0
+    for data in sorted(figures_dir.glob("*.csv")):
+        frame = pd.read_csv(data)
+        svg = data.with_suffix(".svg")
+        if svg.exists():
+            badged = style.BADGE_TEXT in svg.read_text(encoding="utf-8")
+            assert badged is style.is_synthetic(frame), data.name
+            continue
+        (page,) = [text for text in pages if f'id="{data.stem}"' in text]
+        block = page[page.index(f'id="{data.stem}"') :]
+        block = block[: block.index("</table>")]
+        if style.is_synthetic(frame):
+            synthetic_tables += 1
+            assert 'class="synthetic-badge"' in block, data.name
+    assert synthetic_tables > 0  # the synthetic municipal outcome feeds some tables
+
+
+@pytest.mark.slow
+def test_changing_a_raw_value_changes_the_text(built_book: ProjectPaths, tmp_path: Path) -> None:
+    """A copy of the built project; only the stages that read the national figures rerun
+    (clean, then the book: the page reads the cleaned table, not the models)."""
+    paths = ProjectPaths(tmp_path / "project")
+    shutil.copytree(built_book.root, paths.root, symlinks=True)
+    raw = paths.transcribed / "kosovo_fighters_national.csv"
     raw.write_text(
         raw.read_text(encoding="utf-8").replace("total_travelled,232,", "total_travelled,231,", 1),
         encoding="utf-8",
     )
-    _pipeline(scratch_project)
-    assert "They range from 231 to 400" in _text(fighters)
+    clean.run(paths)
+    build.build(paths)
+    assert "They range from 231 to 400" in _text(paths.book_build / "html" / "fighters.html")

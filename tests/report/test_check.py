@@ -99,6 +99,7 @@ def test_malformed_external_urls_are_found(tmp_path: Path) -> None:
     assert all(p.startswith("a.html: ") for p in problems)
 
 
+@pytest.mark.slow
 def test_browser_check_finds_overflow_errors_and_accessibility(tmp_path: Path) -> None:
     import shutil
 

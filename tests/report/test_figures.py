@@ -3,6 +3,8 @@ keep text readable at printed size and never change global matplotlib settings."
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
@@ -107,8 +109,10 @@ def _power_table() -> pd.DataFrame:
 def test_design_power_curves_draw_both_tests_per_alpha() -> None:
     figure, plotted = figures.design_power_curves(_power_table(), 308)
     assert len(figure.axes) == 2  # one panel per tested term
-    # per panel: 2 alphas x 2 tests + two reference lines
-    assert len(figure.axes[0].get_lines()) == 6
+    # per panel: 2 alphas x 2 tests + two reference lines (seaborn's legend-only lines,
+    # without data, not counted)
+    for axes in figure.axes:
+        assert len([line for line in axes.get_lines() if len(line.get_xdata())]) == 6
     assert len(plotted) == 12  # only the chosen national total
     assert set(plotted["national_total"]) == {308}
     assert any("stated assumptions" in t for t in _texts(figure))
@@ -197,3 +201,115 @@ def test_figures_do_not_change_global_matplotlib_settings() -> None:
     plt.close(figure)
     changed = {k for k, v in mpl.rcParams.items() if before.get(k) != v and k != "backend"}
     assert changed == set()
+
+
+# -- one synthetic rule for every figure ---------------------------------------------------
+
+
+def _national() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "statistic": ["total_travelled", "total_travelled", "men", "women", "children"],
+            "value": [300, 316, 200, 50, 40],
+            "reference_date": ["2015-01", "", "2016", "2016", "2016"],
+            "low_quality": False,
+            "source_key": ["A_2015", "B_2016", "C_2016", "C_2016", "C_2016"],
+        }
+    )
+
+
+def _polygons_and_values() -> tuple[object, pd.DataFrame]:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    polygons = gpd.GeoDataFrame(
+        {"municipality_id": [1, 2]}, geometry=[box(20, 42, 21, 43), box(21, 42, 22, 43)]
+    ).set_crs("EPSG:4326")
+    values = pd.DataFrame({"municipality_id": [1, 2], "municipality": ["A", "B"], "v": [1.0, 2.0]})
+    return polygons, values
+
+
+def _forest(flag: object = False) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "family": "nb2",
+            "term": ["const", "x"],
+            "incidence_rate_ratio": [0.1, 1.5],
+            "irr_low": [0.05, 1.1],
+            "irr_high": [0.2, 2.0],
+            "synthetic": flag,
+        }
+    )
+
+
+#: Every figure function, called on a small table; ``frame`` is the table that may be marked.
+FIGURE_CALLS: dict[str, Any] = {
+    "fighters_over_time": figures.fighters_over_time,
+    "composition": figures.composition,
+    "choropleth": lambda frame: figures.choropleth(
+        _polygons_and_values()[0], frame, "v", "title", "source"
+    ),
+    "design_power_curves": lambda frame: figures.design_power_curves(frame, 308),
+    "irr_forest": lambda frame: figures.irr_forest(frame, "t", "s"),
+    "specification_curve": lambda frame: figures.specification_curve(frame, "charity"),
+}
+FIGURE_INPUTS: dict[str, Any] = {
+    "fighters_over_time": _national,
+    "composition": _national,
+    "choropleth": lambda: _polygons_and_values()[1],
+    "design_power_curves": _power_table,
+    "irr_forest": _forest,
+    "specification_curve": lambda: _specifications("crossnational", 0, "x").assign(
+        outcome="main", outcome_source="restricted", synthetic=False
+    ),
+}
+
+
+def _mark(frame: pd.DataFrame, how: str) -> pd.DataFrame:
+    """The ways a table says it is synthetic (``real`` says nothing)."""
+    frame = frame.copy()
+    if how == "attrs":
+        frame.attrs["synthetic"] = True
+    elif how == "column":
+        frame["synthetic"] = True
+    elif how == "column as text":
+        frame["synthetic"] = "True"
+    elif how == "outcome_source in capitals":
+        frame["outcome_source"] = " Synthetic "
+    elif how == "text false":
+        frame["synthetic"] = "False"
+    return frame
+
+
+MARKS = ("real", "attrs", "column", "column as text", "outcome_source in capitals", "text false")
+
+
+def test_every_figure_function_is_covered() -> None:
+    public = {
+        name
+        for name, value in vars(figures).items()
+        if not name.startswith("_")
+        and callable(value)
+        and hasattr(value, "__wrapped__")  # every figure function is @styled
+        and value.__module__ == figures.__name__
+    }
+    assert public == set(FIGURE_CALLS) == set(FIGURE_INPUTS)
+
+
+@pytest.mark.parametrize("how", MARKS)
+@pytest.mark.parametrize("name", sorted(FIGURE_CALLS))
+def test_every_figure_badges_by_the_one_synthetic_rule(name: str, how: str) -> None:
+    frame = _mark(FIGURE_INPUTS[name](), how)
+    figure, plotted = FIGURE_CALLS[name](frame)
+    badged = style.BADGE_TEXT in _texts(figure)
+    # The figure says what the table of what it draws says, by the one rule ...
+    assert badged is style.is_synthetic(plotted)
+    assert _texts(figure).count(style.BADGE_TEXT) <= 1
+    # ... and a table marked synthetic in its metadata is badged whatever the figure drops.
+    if how == "attrs":
+        assert badged
+    if how in {"real", "text false"}:
+        assert not badged
+    if (how != "attrs" and "synthetic" in plotted.columns) or "outcome_source" in plotted.columns:
+        assert badged is style.is_synthetic(frame)
+    plt.close(figure)

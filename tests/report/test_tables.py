@@ -8,8 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from kosovo_study.report import style, tables
 from kosovo_study.report.labels import format_value, humanise, infer_kind
-from kosovo_study.report.tables import is_synthetic, regression_table, table, table_defects
+from kosovo_study.report.style import is_synthetic
+from kosovo_study.report.tables import regression_table, table, table_defects
 
 from ..conftest import REPO
 
@@ -82,6 +84,12 @@ def test_synthetic_flag_is_read_from_the_data() -> None:
     flagged.attrs["synthetic"] = True
     assert is_synthetic(flagged)
     assert not is_synthetic(pd.DataFrame({"x": [1], "synthetic": [False]}))
+    # The rule the figures used to apply on their own disagreed here (issue 18): case,
+    # spaces and a yes/no column read back from CSV as text.
+    assert is_synthetic(pd.DataFrame({"x": [1], "outcome_source": [" Synthetic "]}))
+    assert is_synthetic(pd.DataFrame({"x": [1], "synthetic": ["True"]}))
+    assert not is_synthetic(pd.DataFrame({"x": [1], "synthetic": ["False"]}))
+    assert not is_synthetic(pd.DataFrame({"x": [1], "outcome_source": ["restricted"]}))
     shown = table(pd.DataFrame({"x": [1.5], "synthetic": [True]}), "t")
     assert "synthetic" not in shown.frame.columns  # said once, in the caption
     mixed = table(pd.DataFrame({"x": [1.5, 2.5], "synthetic": [True, False]}), "t")
@@ -292,3 +300,50 @@ def test_a_table_of_real_and_synthetic_rows_says_partly_synthetic() -> None:
     assert not whole.mixed
     assert "PARTLY" not in whole.to_html()
     assert whole.caption.startswith("SYNTHETIC DATA")
+
+
+# -- one synthetic rule for every table ----------------------------------------------------
+
+TABLE_MARKS = ("real", "attrs", "column", "column as text", "outcome_source in capitals")
+
+
+def _marked(frame: pd.DataFrame, how: str) -> pd.DataFrame:
+    frame = frame.copy()
+    if how == "attrs":
+        frame.attrs["synthetic"] = True
+    elif how == "column":
+        frame["synthetic"] = True
+    elif how == "column as text":
+        frame["synthetic"] = "True"
+    elif how == "outcome_source in capitals":
+        frame["outcome_source"] = "SYNTHETIC"
+    return frame
+
+
+#: Every table builder of the report, on a table that may be marked synthetic.
+TABLE_BUILDERS = {
+    "table": lambda frame: table(frame, "t"),
+    "regression_table": lambda frame: regression_table(frame, _results(False)[1], "t"),
+}
+
+
+def test_every_table_builder_is_covered() -> None:
+    builders = {
+        name
+        for name, value in vars(tables).items()
+        if callable(value)
+        and getattr(value, "__module__", "") == tables.__name__
+        and "Table" in str(getattr(value, "__annotations__", {}).get("return", ""))
+    }
+    assert builders == set(TABLE_BUILDERS)
+
+
+@pytest.mark.parametrize("how", TABLE_MARKS)
+@pytest.mark.parametrize("builder", sorted(TABLE_BUILDERS))
+def test_every_table_badges_by_the_one_synthetic_rule(builder: str, how: str) -> None:
+    frame = _marked(_results(False)[0].drop(columns=["synthetic", "outcome_source"]), how)
+    shown = TABLE_BUILDERS[builder](frame)
+    expected = how != "real"
+    assert shown.synthetic is expected is style.is_synthetic(frame)
+    assert (tables.BADGE_HTML in shown.to_html()) is expected
+    assert (tables.BADGE_TEXT in shown.to_latex()) is expected

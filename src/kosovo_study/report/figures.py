@@ -4,8 +4,14 @@
 the book saves beside the figure as its data file.  No function reads files or fits
 models; pages load data and call these.  Every figure is drawn inside the packaged
 style (:func:`kosovo_study.report.style.figure_context`), names its source, keeps its
-text at 8 pt or more at printed size, and carries the SYNTHETIC badge when the data
-it draws say they are synthetic.
+text at 8 pt or more at printed size, and carries the SYNTHETIC badge when the table of
+what it plots is synthetic by the one rule (:func:`kosovo_study.report.style.is_synthetic`);
+:func:`styled` applies it, so no figure decides for itself.
+
+seaborn draws the statistical figures (published totals over time, the coefficient
+plot, the specification curves and the power curves) on axes made in the house style;
+the maps and the stacked composition bars are plain matplotlib (through geopandas and
+pandas), where seaborn has nothing to add.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -31,12 +38,21 @@ P = ParamSpec("P")
 
 
 def styled(function: Callable[P, Plot]) -> Callable[P, Plot]:
-    """Run a figure function inside the house style (rcParams restored afterwards)."""
+    """Run a figure function inside the house style (rcParams restored afterwards), and
+    badge the figure when the table of what it plots is synthetic (one rule for all)."""
 
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> Plot:
         with style.figure_context():
-            return function(*args, **kwargs)
+            figure, plotted = function(*args, **kwargs)
+            # A table marked synthetic as a whole (``attrs``) marks all that is drawn from it,
+            # also where a merge or pivot drops pandas' attrs on the way.
+            given = (a for a in (*args, *kwargs.values()) if isinstance(a, pd.DataFrame))
+            if any(bool(frame.attrs.get("synthetic", False)) for frame in given):
+                plotted.attrs["synthetic"] = True
+            if style.is_synthetic(plotted):
+                style.synthetic_badge(figure)
+        return figure, plotted
 
     return wrapper
 
@@ -54,14 +70,6 @@ def _without_interim_draws(figure: Figure) -> Iterator[None]:
         yield
     finally:
         del canvas.draw_idle
-
-
-def _synthetic(frame: pd.DataFrame) -> bool:
-    if "synthetic" in frame.columns and bool(frame["synthetic"].fillna(False).astype(bool).any()):
-        return True
-    if "outcome_source" in frame.columns:
-        return bool(frame["outcome_source"].astype(str).eq("synthetic").any())
-    return bool(frame.attrs.get("synthetic", False))
 
 
 def _series_label(statistic: str, low_quality: bool) -> str:
@@ -92,38 +100,62 @@ def fighters_over_time(national: pd.DataFrame) -> Plot:
     main, undated = figure.subplots(
         1, 2, sharey=True, gridspec_kw={"width_ratios": [6, 1], "wspace": 0.02}
     )
-    markers = {"total as published": "o", "harmonised": "s"}
+    series = sorted(rows["series"].unique())
+    palette = {name: style.OKABE_ITO[[4, 0, 2, 5][index % 4]] for index, name in enumerate(series)}
+    markers = {name: "s" if name.startswith("harmonised") else "o" for name in series}
     plotted = []
-    for index, (key, group) in enumerate(rows.groupby("series", sort=True)):
-        series = str(key)
-        colour = style.OKABE_ITO[[4, 0, 2, 5][index % 4]]
-        marker = markers["harmonised" if series.startswith("harmonised") else "total as published"]
-        dated = group[group["dated"]]
-        main.scatter(
-            dated["date"],
-            dated["value"],
-            label=series,
-            s=36,
-            alpha=0.85,
-            color=colour,
-            marker=marker,
-        )
+    for name in series:
+        group = rows[rows["series"] == name]
         rest = group[~group["dated"]]
         # Undated totals: spread horizontally so equal values stay visible.
-        x = np.linspace(-0.2, 0.2, len(rest)) + (0.1 if series.startswith("harmonised") else -0.1)
-        undated.scatter(x, rest["value"], s=36, alpha=0.85, color=colour, marker=marker)
+        x = np.linspace(-0.2, 0.2, len(rest)) + (0.1 if name.startswith("harmonised") else -0.1)
         plotted.append(group.assign(undated_x=np.nan).astype({"undated_x": float}))
         if len(rest):
             plotted[-1].loc[rest.index, "undated_x"] = x
+    drawn = pd.concat(plotted)
+    dated = drawn[drawn["dated"]]
+    sns.scatterplot(
+        data=dated,
+        x="date",
+        y="value",
+        hue="series",
+        style="series",
+        hue_order=series,
+        style_order=series,
+        palette=palette,
+        markers=markers,
+        s=36,
+        alpha=0.85,
+        edgecolor="none",
+        ax=main,
+    )
+    sns.scatterplot(
+        data=drawn[~drawn["dated"]],
+        x="undated_x",
+        y="value",
+        hue="series",
+        style="series",
+        hue_order=series,
+        style_order=series,
+        palette=palette,
+        markers=markers,
+        s=36,
+        alpha=0.85,
+        edgecolor="none",
+        legend=False,
+        ax=undated,
+    )
+    undated.set_xlabel("")
+    undated.set_ylabel("")
     undated.set_xlim(-0.6, 0.6)
     undated.set_xticks([0], ["undated"])
     undated.tick_params(axis="y", left=False)
     main.set_ylabel("persons")
     main.set_xlabel("reference date")
     main.set_title("Kosovo citizens who travelled to Syria and Iraq: published totals")
-    main.legend(loc="lower right")
+    main.legend(loc="lower right", title=None)
     style.source_note(figure, "published national totals; each source in the Data chapter's table")
-    table = pd.concat(plotted)[
+    table = drawn[
         [
             "statistic",
             "series",
@@ -256,25 +288,33 @@ def irr_forest(coefficients: pd.DataFrame, title: str, source: str) -> Plot:
         for t, f in zip(rows["term"], family, strict=True)
     ]
     positions = np.arange(len(rows))
-    axes.errorbar(
-        rows["incidence_rate_ratio"],
-        positions,
-        xerr=[
-            rows["incidence_rate_ratio"] - rows["irr_low"],
-            rows["irr_high"] - rows["incidence_rate_ratio"],
-        ],
-        fmt="o",
-        capsize=3,
+    drawn = rows.assign(label=labels, y_position=positions)
+    # The 95% interval as a range and the estimate as a dot, one row per term and model.
+    axes.hlines(
+        drawn["y_position"],
+        drawn["irr_low"],
+        drawn["irr_high"],
+        color=style.OKABE_ITO[4],
+        linewidth=1.4,
+    )
+    sns.scatterplot(
+        data=drawn,
+        x="incidence_rate_ratio",
+        y="y_position",
+        color=style.OKABE_ITO[4],
+        s=36,
+        edgecolor="none",
+        legend=False,
+        ax=axes,
     )
     axes.axvline(1.0, color="#444", linewidth=1)
     axes.set_xscale("log")
     axes.set_yticks(positions, labels)
-    axes.invert_yaxis()
+    axes.set_ylim(len(rows) - 0.5, -0.5)
+    axes.set_ylabel("")
     axes.set_xlabel("incidence-rate ratio (log scale)")
     axes.set_title(title)
     style.source_note(figure, source)
-    if _synthetic(rows):
-        style.synthetic_badge(figure)
     return figure, rows.assign(y_position=positions)
 
 
@@ -344,30 +384,57 @@ def specification_curve(table: pd.DataFrame, focal: str, outcome: str = "main") 
     significant = (rows["randomization_p"] < 0.05).to_numpy()
     is_placebo = rows["placebo"].to_numpy()
     x = rows["x"].to_numpy()
-    for mask, colour, label, face in (
-        (significant & ~is_placebo, style.OKABE_ITO[5], "randomization p < 0.05", None),
-        (~significant & ~is_placebo, style.OKABE_ITO[4], "randomization p ≥ 0.05", None),
-        (is_placebo, "#555555", "placebo (post-2014 charity)", "none"),
-    ):
-        if not mask.any():
-            continue
-        top.vlines(
-            x[mask],
-            rows["ratio_low"][mask],
-            rows["ratio_high"][mask],
-            color=colour,
-            alpha=0.3,
-            linewidth=0.7,
-        )
-        top.scatter(
-            x[mask],
-            rows["rate_ratio"][mask],
+    labels = {
+        "significant": "randomization p < 0.05",
+        "not significant": "randomization p ≥ 0.05",
+        "placebo": "placebo (post-2014 charity)",
+    }
+    palette = {
+        labels["significant"]: style.OKABE_ITO[5],
+        labels["not significant"]: style.OKABE_ITO[4],
+        labels["placebo"]: "#555555",
+    }
+    group = np.where(
+        is_placebo,
+        labels["placebo"],
+        np.where(significant, labels["significant"], labels["not significant"]),
+    )
+    drawn = rows.assign(group=group)
+    # Each specification's 95% interval, then its estimate (placebos hollow).
+    top.vlines(
+        x,
+        rows["ratio_low"],
+        rows["ratio_high"],
+        colors=[palette[g] for g in group],
+        alpha=0.3,
+        linewidth=0.7,
+    )
+    main_rows = drawn[~is_placebo]
+    if len(main_rows):
+        sns.scatterplot(
+            data=main_rows,
+            x="x",
+            y="rate_ratio",
+            hue="group",
+            hue_order=[g for g in palette if g in set(main_rows["group"])],
+            palette=palette,
             s=10,
-            label=label,
-            facecolors=face or colour,
-            edgecolors=colour,
-            linewidths=0.6,
+            edgecolor="none",
+            ax=top,
         )
+    if n_placebo:
+        sns.scatterplot(
+            data=drawn[is_placebo],
+            x="x",
+            y="rate_ratio",
+            s=10,
+            facecolors="none",
+            edgecolor=palette[labels["placebo"]],
+            linewidth=0.6,
+            label=labels["placebo"],
+            ax=top,
+        )
+    top.set_xlabel("")
     if n_placebo:
         boundary = x[~is_placebo].max() + gap / 2 if n_main else 0
         for axes in (top, bottom):
@@ -379,7 +446,7 @@ def specification_curve(table: pd.DataFrame, focal: str, outcome: str = "main") 
         f", and {n_placebo} placebo specifications at the right" if n_placebo else ""
     )
     top.set_title(f"Specification curve, {humanise(focal).lower()}: {counted}")
-    top.legend(loc="upper left")
+    top.legend(loc="upper left", title=None)
     for position, (dimension, value) in enumerate(options):
         chosen = (rows[dimension].astype(str) == value).to_numpy()
         bottom.scatter(x[chosen], np.full(chosen.sum(), position), s=6, color="#333", marker="|")
@@ -392,8 +459,6 @@ def specification_curve(table: pd.DataFrame, focal: str, outcome: str = "main") 
     bottom.set_xlabel("specifications, sorted by estimate")
     sources = ", ".join(sorted(set(rows["outcome_source"].astype(str))))
     style.source_note(figure, f"{_model_description(outcome)}; outcome: {sources}")
-    if _synthetic(rows):
-        style.synthetic_badge(figure)
     keep = [
         c
         for c in (
@@ -424,32 +489,54 @@ def design_power_curves(power: pd.DataFrame, national_total: int) -> Plot:
     figure = plt.figure(figsize=(style.FULL_WIDTH, 4.2), layout="constrained")
     axes = np.atleast_1d(figure.subplots(1, len(terms), sharey=True))
     alphas = sorted(rows["generator_alpha"].unique())
-    for ax, term in zip(axes, terms, strict=True):
-        for colour, alpha in zip(style.OKABE_ITO, alphas, strict=False):
-            cell = rows[(rows["term"] == term) & (rows["generator_alpha"] == alpha)]
-            cell = cell.sort_values("true_irr")
-            ax.plot(
-                cell["true_irr"],
-                cell["power_permutation"],
-                color=colour,
-                marker="o",
-                markersize=3,
-                label=f"alpha {alpha:g}: permutation",
-            )
-            ax.plot(
-                cell["true_irr"],
-                cell["power_wald_size_corrected"],
-                color=colour,
-                linestyle="--",
-                label=f"alpha {alpha:g}: Wald, size-corrected",
-            )
+    tests = {
+        "power_permutation": "permutation",
+        "power_wald_size_corrected": "Wald, size-corrected",
+    }
+    long = rows.melt(
+        id_vars=["term", "generator_alpha", "true_irr"],
+        value_vars=list(tests),
+        var_name="test",
+        value_name="power",
+    )
+    long["test"] = long["test"].map(tests)
+    long["overdispersion"] = [f"alpha {a:g}" for a in long["generator_alpha"]]
+    palette = {f"alpha {a:g}": colour for colour, a in zip(style.OKABE_ITO, alphas, strict=False)}
+    for index, (ax, term) in enumerate(zip(axes, terms, strict=True)):
+        sns.lineplot(
+            data=long[long["term"] == term],
+            x="true_irr",
+            y="power",
+            hue="overdispersion",
+            style="test",
+            hue_order=list(palette),
+            style_order=list(tests.values()),
+            dashes={"permutation": "", "Wald, size-corrected": (4, 2)},
+            markers={"permutation": "o", "Wald, size-corrected": "s"},
+            markersize=3,
+            palette=palette,
+            errorbar=None,
+            sort=True,
+            legend=index == 0,
+            ax=ax,
+        )
+        ax.set_ylabel("")
         ax.axhline(0.8, color="#444", linestyle=":", linewidth=1)
         ax.axhline(0.05, color="#444", linestyle=":", linewidth=1)
         ax.set_ylim(0, 1)
         ax.set_title(humanise(term))
         ax.set_xlabel("true incidence-rate ratio")
     axes[0].set_ylabel("share of simulations rejecting at 5%")
-    axes[-1].legend(fontsize=8)
+    # One key for both panels, in the first panel's upper left, where power is low at
+    # small effects; seaborn's group headings ("overdispersion", "test") are left out.
+    handles, labels = axes[0].get_legend_handles_labels()
+    entries = [i for i, label in enumerate(labels) if label not in {"overdispersion", "test"}]
+    axes[0].legend(
+        [handles[i] for i in entries],
+        [labels[i] for i in entries],
+        loc="upper left",
+        fontsize=8,
+    )
     figure.suptitle(f"Design analysis under stated assumptions (national total {national_total})")
     style.source_note(
         figure,

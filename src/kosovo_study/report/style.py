@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.text import Text
@@ -61,8 +62,37 @@ def source_note(figure: Figure, source: str) -> None:
     figure.text(0.01, -0.01, f"Source: {source}", ha="left", va="top", fontsize=8, color="#444")
 
 
+#: How a ``synthetic`` column written as text (a CSV read with ``dtype=str``) says yes.
+_YES = frozenset({"true", "yes", "1"})
+
+
+def is_synthetic(frame: pd.DataFrame) -> bool:
+    """True when the data say any row is synthetic: the one rule of every table and figure.
+
+    A frame is synthetic when ``frame.attrs["synthetic"]`` is true, when any row of a
+    ``synthetic`` column is true (a bool, or the text ``True``/``yes``/``1`` in any case),
+    or when any ``outcome_source`` is ``synthetic`` (any case, surrounding spaces
+    ignored).  The caller is never asked: the badge follows the data.
+    """
+    if bool(frame.attrs.get("synthetic", False)):
+        return True
+    if "synthetic" in frame.columns:
+        flags = frame["synthetic"].dropna()
+        if any(
+            value.strip().lower() in _YES if isinstance(value, str) else bool(value)
+            for value in flags
+        ):
+            return True
+    if "outcome_source" in frame.columns:
+        sources = frame["outcome_source"].dropna().astype(str).str.strip().str.lower()
+        return bool(sources.eq("synthetic").any())
+    return False
+
+
 def synthetic_badge(figure: Figure) -> None:
-    """A visible badge on any figure fed by synthetic data."""
+    """A visible badge on any figure fed by synthetic data (drawn once, however often asked)."""
+    if getattr(figure, "synthetic", False):
+        return
     figure.text(
         0.99,
         -0.01,

@@ -12,9 +12,9 @@ Two builders, one renderer:
 
 Both return a :class:`Table`; escaping is pandas' own (``Styler.format(escape=...)``),
 which covers every HTML and LaTeX special character.  Whether a table is synthetic is
-read from its data (a ``synthetic`` column, an ``outcome_source`` of "synthetic" or
-``DataFrame.attrs["synthetic"]``), never from the caller, and the caption then carries
-one SYNTHETIC badge.  In the browser a wide table scrolls inside its own box.
+read from its data by :func:`kosovo_study.report.style.is_synthetic`, the rule every
+figure follows too, never from the caller, and the caption then carries one SYNTHETIC
+badge.  In the browser a wide table scrolls inside its own box.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from kosovo_study.report.labels import (
     humanise,
     term_label,
 )
+from kosovo_study.report.style import is_synthetic
 
 BADGE_HTML = '<span class="synthetic-badge">SYNTHETIC DATA</span>'
 BADGE_TEXT = "SYNTHETIC DATA, not a finding."
@@ -67,17 +68,6 @@ def _latex_escape(text: str) -> str:
     """pandas' LaTeX escaping (the one ``Styler.format(escape="latex")`` applies)."""
     escape: Callable[[str], str] = vars(style_render)["_escape_latex"]
     return escape(text)
-
-
-def is_synthetic(frame: pd.DataFrame) -> bool:
-    """True when the data say any row is synthetic (the caller is never asked)."""
-    if bool(frame.attrs.get("synthetic", False)):
-        return True
-    if "synthetic" in frame.columns and bool(frame["synthetic"].fillna(False).astype(bool).any()):
-        return True
-    if "outcome_source" in frame.columns:
-        return bool(frame["outcome_source"].astype(str).str.lower().eq("synthetic").any())
-    return False
 
 
 @dataclass(frozen=True)
