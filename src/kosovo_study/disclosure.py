@@ -124,7 +124,8 @@ def _row_ids(table: pd.DataFrame, cells: RestrictedCells) -> pd.Series | None:
         return ids.where(ids.isin(list(cells.counts)))
     for column in table.columns:
         values = table[column]
-        if values.dtype != object or values.nunique() > _NAME_COLUMNS_MAX_UNIQUE:
+        textual = values.dtype == object or pd.api.types.is_string_dtype(values)
+        if not textual or values.nunique() > _NAME_COLUMNS_MAX_UNIQUE:
             continue
         mapped = values.map(lambda v: cells.names.get(v.casefold()) if isinstance(v, str) else None)
         if mapped.notna().sum() >= 1:

@@ -483,13 +483,6 @@ def read_validated(
     )
     study_problems, study_warnings = study_checks(result, processed, transcribed)
     raise_problems(path, "restricted fighters_by_municipality", study_problems, RESTRICTED_HINT)
-    if processed is None or not (Path(processed) / "municipalities.parquet").is_file():
-        unchecked = (
-            "whether the count models can be estimated on these counts was not checked: "
-            "it needs the clean stage's municipalities table (run kosovo-study clean, then "
-            "validate again; the models stage checks it in any case)"
-        )
-        notes += (unchecked,)
     return replace(result, warnings=(*warnings, *study_warnings), notes=notes)
 
 
@@ -722,7 +715,15 @@ def validate_path(path: Path) -> ValidatedTable:
         project = project_paths(path.resolve().parent)
     except ProjectRootNotFoundError:
         return INPUT_FORMATS[path.name](path)
-    return read_validated(path, project.transcribed, project.processed)
+    validated = read_validated(path, project.transcribed, project.processed)
+    if not (project.processed / "municipalities.parquet").is_file():
+        unchecked = (
+            "whether the count models can be estimated on these counts was not checked: "
+            "it needs the clean stage's municipalities table (run kosovo-study clean, then "
+            "validate again; the models stage checks it in any case)"
+        )
+        return replace(validated, notes=(*validated.notes, unchecked))
+    return validated
 
 
 def validate_file(path: Path) -> int:
