@@ -6,6 +6,7 @@ Each function returns a flat ``{name: value}`` dict; the book glues every entry
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -278,6 +279,29 @@ def outcome_provenance(metadata: dict[str, Any]) -> dict[str, Any]:
 MUNICIPAL_PARTS = (
     "the municipal regressions, the leave-one-out checks and the municipal specification curves"
 )
+
+
+def restricted_rules(transcribed: Path | None = None) -> dict[str, Any]:
+    """The thresholds of the restricted file's study rules (``kosovo_study.validation``),
+    as ``book/data.md`` states them; the per-capita ceiling is computed from the census
+    and the published counts in ``data/raw/transcribed``."""
+    from kosovo_study import disclosure, validation
+
+    context = validation.census_context(transcribed)
+    return {
+        "rule_min_municipalities": validation.MIN_MUNICIPALITIES_WITH_FIGHTERS,
+        "rule_ceiling_factor": validation.PER_CAPITA_CEILING_FACTOR,
+        "rule_highest_rate_per_1000": 1000 * context.highest_published_rate,
+        "rule_highest_rate_municipality": context.highest_published_municipality,
+        "rule_ceiling_per_1000": 1000
+        * validation.PER_CAPITA_CEILING_FACTOR
+        * context.highest_published_rate,
+        "rule_non_muslim_share_pct": 100 * validation.NON_MUSLIM_MAJORITY_SHARE_CEILING,
+        "rule_single_share_pct": 100 * validation.SINGLE_MUNICIPALITY_SHARE_CEILING,
+        "rule_cooks_decimals": disclosure.DIAGNOSTIC_DECIMALS["cooks_distance"],
+        "rule_dfbeta_decimals": disclosure.DIAGNOSTIC_DECIMALS["dfbeta_"],
+        "rule_irr_decimals": disclosure.DIAGNOSTIC_DECIMALS["irr_"],
+    }
 
 
 def data_status(metadata: dict[str, Any], segments: pd.DataFrame | None = None) -> dict[str, Any]:
