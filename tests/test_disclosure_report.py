@@ -182,6 +182,21 @@ def test_the_report_on_restricted_counts_publishes_none_of_them(
     assert scan(paths, counts) == {}
     intro = (paths.book_build / "html" / "intro.html").read_text("utf-8")
     assert "<strong>restricted</strong>" in intro
+    # no stale claim that the counts are synthetic, in any chapter (issue 23, item 6)
+    html = paths.book_build / "html"
+    text = " ".join(
+        re.sub(r"<[^>]+>", " ", (html / f"{page}.html").read_text("utf-8"))
+        for page in ("intro", "conclusion", "municipalities", "robustness", "data")
+    )
+    text = " ".join(text.split())
+    for stale in (
+        "regressions run on a synthetic outcome",
+        "the municipal specification curves run on seeded",
+        "municipal rows test a synthetic outcome",
+        "Complete municipal counts",
+    ):
+        assert stale not in text
+    assert "The municipal rows test the restricted counts" in text
     influence = pd.read_csv(paths.results / "municipal_influence.csv")
     assert "fighters" not in influence
     assert "fitted_nb2" not in influence

@@ -96,7 +96,7 @@ def test_data_status_sentences_follow_the_state() -> None:
     assert "**synthetic**" in synthetic["status_synthetic_paragraph"]
     assert "**synthetic**" in synthetic["interview_status_sentence"]
     mixed = numbers.data_status(restricted, pd.DataFrame({"synthetic": [True]}))
-    assert "interview analysis run" in mixed["status_synthetic_paragraph"]
+    assert "interview analysis runs on" in mixed["status_synthetic_paragraph"]
     assert "municipal regressions" not in mixed["status_synthetic_paragraph"]
 
 

@@ -264,5 +264,5 @@ def coarsen_diagnostics(table: pd.DataFrame, synthetic: bool) -> pd.DataFrame:
     for column in table.columns:
         for prefix, decimals in DIAGNOSTIC_DECIMALS.items():
             if str(column).startswith(prefix) and pd.api.types.is_float_dtype(table[column]):
-                table[column] = table[column].round(decimals)
+                table[column] = table[column].round(decimals) + 0.0  # no "-0" in the CSV
     return table

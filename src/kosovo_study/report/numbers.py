@@ -328,8 +328,9 @@ def data_status(metadata: dict[str, Any], segments: pd.DataFrame | None = None) 
     ]  # fmt: skip
     if synthetic_parts:
         title = "chapters fed by synthetic stand-ins for restricted data say SYNTHETIC."
+        verb = "run" if counts_synthetic else "runs"  # the municipal part is plural
         synthetic_paragraph = (
-            f"In this build, {' and '.join(synthetic_parts)} run on seeded **synthetic** "
+            f"In this build, {' and '.join(synthetic_parts)} {verb} on seeded **synthetic** "
             "stand-ins. They show that the method works end to end (the models fit, the "
             "inference is calibrated, the tables and figures follow the data) and nothing "
             "about Kosovo; every table, figure and paragraph fed by them carries the "
@@ -343,10 +344,10 @@ def data_status(metadata: dict[str, Any], segments: pd.DataFrame | None = None) 
         )
     interview_sentence = (
         "The interview transcripts are confidential too: this build's interview analysis "
-        "runs on a **synthetic** corpus made by a seeded generator ({doc}`interviews`)."
+        "runs on a **synthetic** corpus made by a seeded generator."
         if interviews_synthetic
         else "The interview analysis uses the researcher's confidential transcripts, "
-        "imported and redacted ({doc}`interviews`); no transcript is published."
+        "imported and redacted; no transcript is published."
     )
     restricted = []
     if counts_synthetic:
