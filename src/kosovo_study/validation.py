@@ -582,8 +582,9 @@ def plausibility_warnings(table: pd.DataFrame, context: CensusContext) -> list[s
     ]
     if above:
         warnings.append(
-            f"per-capita ceiling: {len(above)} municipalities ({', '.join(above)}) have more "
-            f"than {ceiling * 1000:.1f} fighters per 1,000 inhabitants (census 2011), "
+            f"per-capita ceiling: {len(above)} {'municipality' if len(above) == 1 else 'municipalities'} "
+            f"({', '.join(above)}) {'has' if len(above) == 1 else 'have'} more than "
+            f"{ceiling * 1000:.1f} fighters per 1,000 inhabitants (census 2011), "
             f"{PER_CAPITA_CEILING_FACTOR} times the highest published municipal rate "
             f"({context.highest_published_municipality}); check that no count sits in the "
             "wrong row"
