@@ -71,3 +71,54 @@ def test_intro_sentence_says_synthetic_without_provenance() -> None:
     )
     assert values["outcome_source"] == "SYNTHETIC"
     assert "**synthetic**" in values["outcome_sentence"]
+
+
+def test_data_status_sentences_follow_the_state() -> None:
+    """Every sentence on synthetic / restricted / real data is glued from the state: with
+    restricted counts and a real interview import none says 'synthetic'; with synthetic
+    inputs every one that concerns them does."""
+    import pandas as pd
+
+    restricted = {"municipal_outcome_synthetic": False, "national_total": 310}
+    real_interviews = pd.DataFrame({"synthetic": [False, False]})
+    values = numbers.data_status(restricted, real_interviews)
+    for key, sentence in values.items():
+        assert (
+            "synthetic" not in sentence.lower()
+            or "no chapter" in sentence.lower()
+            or ("no synthetic stand-in" in sentence.lower())
+        ), key
+    assert "restricted counts" in values["status_restricted_paragraph"]
+    assert "confidential transcripts" in values["interview_status_sentence"]
+
+    synthetic = numbers.data_status({"municipal_outcome_synthetic": True, "national_total": 310})
+    assert "SYNTHETIC" in synthetic["status_title_note"]
+    assert "**synthetic**" in synthetic["status_synthetic_paragraph"]
+    assert "**synthetic**" in synthetic["interview_status_sentence"]
+    mixed = numbers.data_status(restricted, pd.DataFrame({"synthetic": [True]}))
+    assert "interview analysis runs on" in mixed["status_synthetic_paragraph"]
+    assert "municipal regressions" not in mixed["status_synthetic_paragraph"]
+
+
+def test_book_prose_states_the_data_status_only_through_glue() -> None:
+    """No chapter's prose (outside code cells) asserts by itself that the data are
+    synthetic: a literal claim would go stale with restricted inputs (issue 23, item 6).
+    Conditional sentences ("when the outcome is synthetic") and definitions are allowed."""
+    import re
+
+    from kosovo_study.paths import project_paths
+
+    allowed = (
+        "when the outcome is synthetic",
+        "without the restricted files",
+        "synthetic one",
+        "says **synthetic**",
+    )
+    for page in sorted((project_paths().book).glob("*.md")):
+        prose = re.sub(r"(`{3,})[^\n]*\n.*?\1", "", page.read_text("utf-8"), flags=re.DOTALL)
+        for sentence in re.split(r"(?<=[.!?])\s+", prose):
+            text = " ".join(sentence.replace("`", " ").split()).lower()
+            if re.search(r"\bsynthetic\b", text) and not any(a in text for a in allowed):
+                assert "{glue" in sentence or "label" in text or "badge" in text, (
+                    f"{page.name}: {text[:120]}"
+                )

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -649,8 +652,72 @@ def test_fighters_only_outside_the_analysed_municipalities_stop_the_models(
     design = SimpleNamespace(municipality_id=analysed, n=len(analysed))
     with pytest.raises(KosovoStudyError, match="only 3 of the 36 municipalities the models"):
         restricted_outcome(path, design)  # type: ignore[arg-type]
-    full = SimpleNamespace(municipality_id=list(range(1, 39)), n=38)
-    assert restricted_outcome(path, full).fighters.sum() == 300  # type: ignore[arg-type]
+
+
+def _toy_design(n: int = 34, seed: int = 3) -> object:
+    """A design with the models' shape: constant, two continuous covariates, a 0/1
+    charity flag and a fifth covariate; log-population offset."""
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(seed)
+    charity = (np.arange(n) % 3 == 0).astype(float)
+    X = np.column_stack([np.ones(n), rng.normal(size=n), charity, rng.normal(size=(n, 2))])
+    terms = ["const", "unemployment", "charity", "muslim_share", "youth_share"]
+    return SimpleNamespace(
+        X=X, offset=np.log(rng.uniform(5e3, 2e5, n)), terms=terms, n=n,
+        municipality_id=list(range(1, n + 1)),
+    )  # fmt: skip
+
+
+def test_estimability_names_the_separating_covariate_and_accepts_estimable_counts() -> None:
+    """Fighters in exactly 5 municipalities was 'valid', then the models died with
+    IndexError: the real requirement is that the likelihood has a maximum."""
+    from kosovo_study.validation import estimability_problem
+
+    design: Any = _toy_design()
+    y = np.zeros(design.n)
+    y[[3, 6, 9, 12, 15]] = [70, 40, 60, 50, 80]  # all in charity municipalities
+    problem = estimability_problem(design, y)
+    assert problem is not None
+    assert "separated" in problem
+    assert "charity" in problem
+    assert "70" not in problem  # the message names covariates, never a count
+    rng = np.random.default_rng(1)
+    spread = rng.poisson(np.exp(design.offset - design.offset.mean() + 2.0)).astype(float)
+    assert estimability_problem(design, spread) is None
+    few = np.zeros(design.n)
+    few[:4] = 75
+    assert "only 4" in str(estimability_problem(design, few))
+
+
+def test_plausibility_rules_warn_without_printing_counts() -> None:
+    """300 fighters in Partesh (about 1,800 inhabitants), or the total in Serb-majority
+    municipalities: valid format, implausible study; warned with the rule, no count."""
+    from kosovo_study.validation import census_context, plausibility_warnings
+
+    context = census_context()
+    assert context.highest_published_municipality == "Hani i Elezit"
+    assert 1.1e-3 < context.highest_published_rate < 1.2e-3  # 11 of 9,403
+    ids = {m.name_sq: m.municipality_id for m in load_register().municipalities}
+    north = {ids[n] for n in ("Leposaviq", "Zubin Potok", "Zveqan", "Mitrovicë e Veriut")}
+    assert north <= context.non_muslim_majority
+    assert ids["Prishtinë"] not in context.non_muslim_majority
+
+    def table(counts: dict[str, int]) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"municipality_id": [ids[n] for n in counts], "municipality": list(counts),
+             "fighters": list(counts.values())}
+        )  # fmt: skip
+
+    text = " ".join(plausibility_warnings(table({"Partesh": 313, "Prishtinë": 17}), context))
+    assert "per-capita ceiling" in text
+    assert "Partesh" in text
+    assert "without a Muslim majority" in text
+    assert "Partesh holds more than half" in text
+    assert "313" not in text
+    assert "17 " not in text
+    fine = table({"Prishtinë": 10, "Pejë": 10, "Kaçanik": 10})
+    assert plausibility_warnings(fine, context) == []
 
 
 def test_escape_sequences_in_a_file_name_are_shown_not_sent_to_the_terminal(

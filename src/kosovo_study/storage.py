@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from kosovo_study import disclosure
+
 _CHUNK = 1 << 20
 
 
@@ -47,6 +49,7 @@ def atomic_path(destination: Path) -> Iterator[Path]:
 
 def write_text_atomic(destination: Path, text: str) -> None:
     """Write UTF-8 text with LF line endings atomically."""
+    disclosure.guard_text(text, destination)  # no restricted count leaves (CSV, JSON)
     with atomic_path(destination) as temporary:
         temporary.write_text(text, encoding="utf-8", newline="\n")
 
@@ -65,6 +68,7 @@ def write_table(table: pd.DataFrame, folder: Path, name: str) -> list[Path]:
     """
     csv_path = Path(folder) / f"{name}.csv"
     parquet_path = Path(folder) / f"{name}.parquet"
+    disclosure.guard_table(table, csv_path)  # no restricted count leaves the machine
     write_with(
         csv_path,
         lambda path: table.to_csv(path, index=False, lineterminator="\n", float_format="%.10g"),

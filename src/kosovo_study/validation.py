@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -303,11 +303,15 @@ def _check_period(
     return parsed
 
 
-def read_validated(path: Path, transcribed: Path | None = None) -> ValidatedTable:
+def read_validated(
+    path: Path, transcribed: Path | None = None, processed: Path | None = None
+) -> ValidatedTable:
     """Read and check the restricted fighter counts; raise listing every problem.
 
     ``transcribed`` is the folder of the register and of the national figures (default:
-    the project's ``data/raw/transcribed``).
+    the project's ``data/raw/transcribed``).  The study's rules (:func:`study_checks`:
+    plausibility warnings, and estimability when ``processed`` holds the clean stage's
+    tables) are part of the check.
     """
     from kosovo_study.municipalities import load_register
 
@@ -474,9 +478,218 @@ def read_validated(path: Path, transcribed: Path | None = None) -> ValidatedTabl
     table = pd.DataFrame(rows).sort_values("municipality_id").reset_index(drop=True)
     table = table.astype({"municipality_id": int, "fighters": int, "line": int})
     validated = check(table, RESTRICTED_FIGHTERS, file=path, hint=RESTRICTED_HINT)
-    return ValidatedTable(
+    result = ValidatedTable(
         path, validated, text.sha256, text.encoding, national, tuple(warnings), notes
     )
+    study_problems, study_warnings = study_checks(result, processed, transcribed)
+    raise_problems(path, "restricted fighters_by_municipality", study_problems, RESTRICTED_HINT)
+    return replace(result, warnings=(*warnings, *study_warnings), notes=notes)
+
+
+# --- plausibility and estimability: one rule set for ``validate`` and ``models`` -------
+
+#: Per-capita ceiling, as a multiple of the highest published municipal rate.  The
+#: highest comparable published count per inhabitant (``kosovo_fighters_by_municipality_
+#: confirmed.csv`` over the 2011 census population: Hani i Elezit, 11 of 9,403, about
+#: 1.2 per 1,000) is computed from the data; a municipality above ten times that rate
+#: (about 1 in 85 inhabitants) is not impossible but far outside anything published,
+#: and more often a count typed into the wrong row (300 fighters in Partesh, 1,787
+#: inhabitants) or a count of another population.
+PER_CAPITA_CEILING_FACTOR = 10
+#: Concentration rule: the share of the total in municipalities where Muslims are not the
+#: majority (2011 census share below one half, and the four northern Serb-majority
+#: municipalities that boycotted the 2011 census).  The published sources describe the
+#: fighters as coming overwhelmingly from Muslim-majority municipalities, and these
+#: municipalities hold about 3% of the population; more than half of the total there
+#: suggests shifted rows or another population.
+NON_MUSLIM_MAJORITY_SHARE_CEILING = 0.5
+#: Concentration rule: the largest published comparable municipal count is under a
+#: tenth of the national total; more than half of the total in one municipality
+#: suggests a national or regional total typed into one row.
+SINGLE_MUNICIPALITY_SHARE_CEILING = 0.5
+
+
+@dataclass(frozen=True)
+class CensusContext:
+    """What the plausibility rules need, per municipality, from committed census files.
+
+    ``population``: persons, census 2011 (KAS estimate for 2024 where the 2011 census was
+    boycotted); ``non_muslim_majority``: 2011 Muslim share below one half, or no 2011
+    census (the four northern Serb-majority municipalities); ``highest_published_rate``:
+    the largest comparable published count per inhabitant.
+    """
+
+    population: dict[int, float]
+    non_muslim_majority: frozenset[int]
+    highest_published_rate: float
+    highest_published_municipality: str
+
+
+def census_context(transcribed: Path | None = None) -> CensusContext:
+    """Read the census population, the religion shares and the published counts with the
+    clean stage's own readers (committed files only: no fetch, no clean run needed)."""
+    from kosovo_study.clean import census, fighters
+    from kosovo_study.clean.io import Ledger
+    from kosovo_study.municipalities import load_register
+    from kosovo_study.paths import project_paths
+
+    folder = Path(transcribed) if transcribed is not None else project_paths().transcribed
+    register = load_register(folder)
+    ledger = Ledger()
+    population = census.population(folder, register, ledger).set_index("municipality_id")
+    religion = census.religion(folder, register, ledger).set_index("municipality_id")
+    confirmed = fighters.confirmed_municipal(folder, register, ledger).set_index("municipality_id")
+    persons: dict[int, float] = {}
+    for key, first, later in zip(
+        population.index,
+        population["population_2011"],
+        population["population_2024"],
+        strict=True,
+    ):
+        value = first if pd.notna(first) else later
+        if pd.notna(value):
+            persons[int(str(key))] = float(value)
+    shares = {int(str(k)): float(v) for k, v in religion["muslim_share_2011"].items()}
+    rates = {
+        int(str(k)): float(v) / persons[int(str(k))]
+        for k, v in confirmed["fighters_confirmed"].items()
+        if pd.notna(v) and int(str(k)) in persons
+    }
+    top = max(rates, key=lambda k: rates[k])
+    names = {m.municipality_id: m.name_sq for m in register.municipalities}
+    return CensusContext(
+        population=persons,
+        # no 2011 census share (NaN, or no row): the four northern Serb-majority municipalities
+        non_muslim_majority=frozenset(i for i in names if not shares.get(i, float("nan")) >= 0.5),
+        highest_published_rate=rates[top],
+        highest_published_municipality=names[top],
+    )
+
+
+def plausibility_warnings(table: pd.DataFrame, context: CensusContext) -> list[str]:
+    """Warnings of the plausibility rules for validated counts (``municipality_id``,
+    ``municipality``, ``fighters``).  A warning names the municipality and the rule,
+    never a count: the messages are recorded in ``metadata.json``, which is published."""
+    warnings: list[str] = []
+    total = int(table["fighters"].sum())
+    ceiling = PER_CAPITA_CEILING_FACTOR * context.highest_published_rate
+    above = [
+        str(name)
+        for name, i, count in zip(
+            table["municipality"], table["municipality_id"], table["fighters"], strict=True
+        )
+        if int(i) in context.population and int(count) / context.population[int(i)] > ceiling
+    ]
+    if above:
+        warnings.append(
+            f"per-capita ceiling: {len(above)} {'municipality' if len(above) == 1 else 'municipalities'} "
+            f"({', '.join(above)}) {'has' if len(above) == 1 else 'have'} more than "
+            f"{ceiling * 1000:.1f} fighters per 1,000 inhabitants (census 2011), "
+            f"{PER_CAPITA_CEILING_FACTOR} times the highest published municipal rate "
+            f"({context.highest_published_municipality}); check that no count sits in the "
+            "wrong row"
+        )
+    if total:
+        outside = table.loc[table["municipality_id"].isin(context.non_muslim_majority)]
+        if outside["fighters"].sum() > NON_MUSLIM_MAJORITY_SHARE_CEILING * total:
+            warnings.append(
+                "concentration: more than half of the total is in municipalities without a "
+                "Muslim majority (census 2011, or the four northern Serb-majority "
+                "municipalities), where the published sources report almost no fighters; "
+                "check that the rows are not shifted"
+            )
+        counts = [int(c) for c in table["fighters"]]
+        largest = counts.index(max(counts))
+        if counts[largest] > SINGLE_MUNICIPALITY_SHARE_CEILING * total:
+            warnings.append(
+                f"concentration: {table['municipality'].iloc[largest]} holds more than half of the total; "
+                "check that no national or regional total was typed into one row"
+            )
+    return warnings
+
+
+def estimability_problem(design: Any, fighters: Any) -> str | None:
+    """Why the municipal count models cannot be estimated on these counts, or None.
+
+    The models' requirement (``design``: :class:`kosovo_study.models.design.Design`;
+    ``fighters``: counts aligned with it): (1) at least
+    :data:`MIN_MUNICIPALITIES_WITH_FIGHTERS` analysed municipalities with a count above
+    0; (2) the maximum-likelihood estimates exist: no combination ``b`` of the
+    covariates is 0 in every municipality with fighters and at most 0 in those without
+    (else the likelihood rises forever along ``b``: Santos Silva & Tenreyro 2010,
+    Economics Letters 107: 310-312), checked by a linear program; (3) the Poisson and NB2
+    fits converge.  Without (2) or (3) the fit, its bootstrap and its permutation test
+    fail (they used to end in IndexError or ZeroDivisionError).
+    """
+    import numpy as np
+    from scipy.linalg import null_space
+    from scipy.optimize import linprog
+
+    from kosovo_study.models import engine
+
+    y = np.asarray(fighters, dtype=float)
+    positive = y > 0
+    with_fighters = int(positive.sum())
+    if with_fighters < MIN_MUNICIPALITIES_WITH_FIGHTERS:
+        return (
+            f"only {with_fighters} of the {design.n} municipalities the models analyse (those "
+            f"with covariates) have a count above 0; the count models estimate "
+            f"{MIN_MUNICIPALITIES_WITH_FIGHTERS} coefficients and need at least that many"
+        )
+    directions = null_space(design.X[positive])
+    if directions.shape[1]:
+        zero_rows = design.X[~positive] @ directions
+        # minimise the sum of x_i'b over the zero rows, with every x_i'b <= 0 and the sum
+        # bounded below by -1: a negative optimum is a direction of separation.
+        program = linprog(
+            zero_rows.sum(axis=0),
+            A_ub=np.vstack([zero_rows, -zero_rows.sum(axis=0)[None]]),
+            b_ub=np.r_[np.zeros(len(zero_rows)), 1.0],
+            bounds=[(None, None)] * directions.shape[1],
+        )
+        if program.status == 0 and program.fun < -1e-9:
+            weights = directions @ program.x
+            involved = [t for t, w in zip(design.terms, weights, strict=True) if abs(w) > 1e-6]
+            return (
+                "the count models have no estimate on these counts: the municipalities "
+                f"with fighters are separated from the others by {', '.join(involved)} "
+                "(every municipality with fighters lies on one side), so a coefficient "
+                "would run off to infinity. Check the counts; fighters in more "
+                "municipalities, or in municipalities on both sides, make the models "
+                "estimable"
+            )
+    for family in ("poisson", "nb2"):
+        result = engine.fit(y[None], design.X, design.offset, family=family)
+        if not bool(result.converged[0]) or not np.all(np.isfinite(result.beta[0])):
+            return (
+                f"the {family} count model does not converge on these counts (the fighters "
+                f"sit in only {with_fighters} municipalities, and the estimates run off "
+                "towards infinity). Check the counts"
+            )
+    return None
+
+
+def study_checks(
+    validated: ValidatedTable, processed: Path | None, transcribed: Path | None = None
+) -> tuple[list[str], list[str]]:
+    """The rules the models add to the file's own checks: ``(problems, warnings)``.
+
+    Run by ``kosovo-study validate`` and by every ``models`` run on the same validated
+    table.  Plausibility warnings need only committed census files; estimability needs
+    the clean stage's ``municipalities`` table in ``processed`` (when it is missing,
+    ``validate`` says that this part was not checked, and ``models`` cannot run).
+    """
+    warnings = plausibility_warnings(validated.table, census_context(transcribed))
+    table_path = None if processed is None else Path(processed) / "municipalities.parquet"
+    if table_path is None or not table_path.is_file():
+        return [], warnings
+    from kosovo_study.models.design import municipal_design
+
+    design = municipal_design(pd.read_parquet(table_path))
+    counts = dict(zip(validated.table["municipality_id"], validated.table["fighters"], strict=True))
+    aligned = [counts[i] for i in design.municipality_id]
+    problem = estimability_problem(design, aligned)
+    return ([problem] if problem else []), warnings
 
 
 #: File names ``kosovo-study validate`` recognises, with their reader.
@@ -497,7 +710,21 @@ def validate_path(path: Path) -> ValidatedTable:
             f"{path}: no known format for a file named {path.name!r}. Known names: "
             f"{sorted(INPUT_FORMATS)}. Rename the file or check the path."
         )
-    return INPUT_FORMATS[path.name](path)
+    from kosovo_study.paths import ProjectRootNotFoundError, project_paths
+
+    try:  # the study the file belongs to: its register, census and clean tables
+        project = project_paths(path.resolve().parent)
+    except ProjectRootNotFoundError:
+        return INPUT_FORMATS[path.name](path)
+    validated = read_validated(path, project.transcribed, project.processed)
+    if not (project.processed / "municipalities.parquet").is_file():
+        unchecked = (
+            "whether the count models can be estimated on these counts was not checked: "
+            "it needs the clean stage's municipalities table (run kosovo-study clean, then "
+            "validate again; the models stage checks it in any case)"
+        )
+        return replace(validated, notes=(*validated.notes, unchecked))
+    return validated
 
 
 def validate_file(path: Path) -> int:

@@ -39,6 +39,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from kosovo_study import disclosure
 from kosovo_study.config import StudyConfig
 from kosovo_study.models import engine, inference
 from kosovo_study.models.design import BINARY, CHARITY, UNEMPLOYMENT, Design, require_units
@@ -160,8 +161,9 @@ def overdispersion(
     * the Cameron & Trivedi (1990) auxiliary regression of ((y - mu)^2 - y) / mu on
       mu (one-sided t test).  OLS on a handful of large auxiliary values, it can be
       driven by a single municipality: the unit whose omission moves the test's t
-      statistic most is named, with its auxiliary value, its Cook's distance in the
-      auxiliary regression and the test's p-value without it;
+      statistic most is named, with the test's p-value without it (not its auxiliary
+      value or Cook's distance: with the published coefficients either one gives the
+      unit's count, see :mod:`kosovo_study.disclosure`);
     * the Pearson dispersion sum((y - mu)^2 / mu) / (n - p) of the Poisson fit (1
       under the Poisson model).
     """
@@ -169,7 +171,6 @@ def overdispersion(
     auxiliary = ((fighters - mu) ** 2 - fighters) / mu
     ols = sm.OLS(auxiliary, mu).fit()
     ct_p = float(stats.t.sf(ols.tvalues[0], ols.df_resid))
-    cooks = np.asarray(ols.get_influence().cooks_distance[0])
     # The unit that drives the test: the one whose omission moves its t statistic most.
     t_without = np.array(
         [
@@ -195,7 +196,7 @@ def overdispersion(
     if not agree:
         verdict += (
             f"; the Cameron-Trivedi test disagrees (p = {ct_p:.3g}) because of one unit, "
-            f"{unit} (auxiliary value {auxiliary[top]:.1f}, Cook's distance {cooks[top]:.2g}); "
+            f"{unit}; "
             f"without it p = {ct_p_without:.3g}"
         )
     return {
@@ -203,8 +204,6 @@ def overdispersion(
         "cameron_trivedi_t": float(ols.tvalues[0]),
         "cameron_trivedi_p_one_sided": ct_p,
         "cameron_trivedi_influential_unit": unit,
-        "cameron_trivedi_influential_auxiliary_value": float(auxiliary[top]),
-        "cameron_trivedi_influential_cooks_distance": float(cooks[top]),
         "cameron_trivedi_p_without_influential": ct_p_without,
         "lr_statistic": lr,
         "lr_p_value": lr_p,
@@ -233,13 +232,12 @@ def influence(design: Design, fighters: np.ndarray, nb2: Fit, outcome: Outcome) 
         warnings.simplefilter("ignore")
         fitted = glm.fit(start_params=nb2.params, tol=1e-12, maxiter=100)
         summary = fitted.get_influence().summary_frame()
-    mu = np.exp(design.offset + design.X @ nb2.params)
+    # No count and no fitted value: with restricted counts either one (the count, or the
+    # fitted value beside its residual) would disclose a cell (kosovo_study.disclosure).
     table = pd.DataFrame(
         {
             "municipality_id": design.municipality_id,
             "municipality": design.municipality,
-            "fighters": fighters,
-            "fitted_nb2": mu,
             "cooks_distance": summary["cooks_d"].to_numpy(),
         }
     )
@@ -667,8 +665,11 @@ def analyse(
         "municipal_coefficients": table,
         "municipal_tidy": tidy,
         "municipal_fit": statistics,
-        "municipal_influence": influence(design, y, fits["nb2"], outcome),
-        "municipal_leave_one_out": loo,
+        # rounded for restricted counts, so that no count can be solved from them
+        "municipal_influence": disclosure.coarsen_diagnostics(
+            influence(design, y, fits["nb2"], outcome), outcome.synthetic
+        ),
+        "municipal_leave_one_out": disclosure.coarsen_diagnostics(loo, outcome.synthetic),
         "municipal_confirmed_vs_fitted": confirmed_versus_fitted(
             design, fits["nb2"], municipalities, outcome
         ),

@@ -33,11 +33,7 @@ from kosovo_study.errors import KosovoStudyError
 from kosovo_study.models.design import CHARITY, UNEMPLOYMENT, Design
 from kosovo_study.paths import ProjectPaths
 from kosovo_study.tablefile import check_path
-from kosovo_study.validation import (
-    MIN_MUNICIPALITIES_WITH_FIGHTERS,
-    RESTRICTED_FILE,
-    read_validated,
-)
+from kosovo_study.validation import RESTRICTED_FILE, estimability_problem, read_validated
 
 #: Synthetic generator: incidence-rate ratios per SD (per presence for the charity flag).
 GENERATOR_IRR: dict[str, float] = {
@@ -252,19 +248,22 @@ def locate_restricted(paths: ProjectPaths) -> Path | None:
     return path
 
 
-def restricted_outcome(path: Path, design: Design, transcribed: Path | None = None) -> Outcome:
-    """The researcher's counts, validated, aligned with the design's municipalities."""
-    validated = read_validated(path, transcribed)  # raises with every problem listed
+def restricted_outcome(
+    path: Path, design: Design, transcribed: Path | None = None, processed: Path | None = None
+) -> Outcome:
+    """The researcher's counts, validated, aligned with the design's municipalities.
+
+    The checks are ``kosovo-study validate``'s (:func:`read_validated`, with the study's
+    plausibility and estimability rules); estimability is checked again here on this
+    ``design`` whether or not ``processed`` is given.
+    """
+    validated = read_validated(path, transcribed, processed)  # raises with every problem
     counts = dict(zip(validated.table["municipality_id"], validated.table["fighters"], strict=True))
     aligned = np.array([counts[i] for i in design.municipality_id], dtype=float)
-    analysed = int(np.count_nonzero(aligned))
-    if analysed < MIN_MUNICIPALITIES_WITH_FIGHTERS:
-        # The validator counts all 38; the models analyse those with covariates.
+    problem = estimability_problem(design, aligned)
+    if problem is not None:
         raise KosovoStudyError(
-            f"{path}: only {analysed} of the {design.n} municipalities the models analyse "
-            f"have a count above 0 (at least {MIN_MUNICIPALITIES_WITH_FIGHTERS} are needed "
-            "to estimate the count models); the other counts are in municipalities without "
-            "covariates. Check the file, or run without it for the synthetic outcome."
+            f"{path}: {problem}. Or run without the file for the synthetic outcome."
         )
     return Outcome(
         aligned,
@@ -281,5 +280,5 @@ def load_outcome(paths: ProjectPaths, design: Design, national: pd.DataFrame) ->
     """
     path = locate_restricted(paths)
     if path is not None:
-        return restricted_outcome(path, design, paths.transcribed)
+        return restricted_outcome(path, design, paths.transcribed, paths.processed)
     return synthetic_outcome(design, national_total(national))

@@ -6,6 +6,7 @@ Each function returns a flat ``{name: value}`` dict; the book glues every entry
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -267,9 +268,122 @@ def outcome_provenance(metadata: dict[str, Any]) -> dict[str, Any]:
         )
         warnings = provenance.get("warnings") or []
         if warnings:
-            sentence += f" Their total is outside the published national range ({warnings[0]})."
+            sentence += (
+                " The validator's warnings, recorded with the run: " + "; ".join(warnings) + "."
+            )
         source = "restricted"
     return {"outcome_sentence": sentence, "outcome_source": source}
+
+
+#: What the municipal outcome feeds (named in the data-status sentences).
+MUNICIPAL_PARTS = (
+    "the municipal regressions, the leave-one-out checks and the municipal specification curves"
+)
+
+
+def restricted_rules(transcribed: Path | None = None) -> dict[str, Any]:
+    """The thresholds of the restricted file's study rules (``kosovo_study.validation``),
+    as ``book/data.md`` states them; the per-capita ceiling is computed from the census
+    and the published counts in ``data/raw/transcribed``."""
+    from kosovo_study import disclosure, validation
+
+    context = validation.census_context(transcribed)
+    return {
+        "rule_min_municipalities": validation.MIN_MUNICIPALITIES_WITH_FIGHTERS,
+        "rule_ceiling_factor": validation.PER_CAPITA_CEILING_FACTOR,
+        "rule_highest_rate_per_1000": 1000 * context.highest_published_rate,
+        "rule_highest_rate_municipality": context.highest_published_municipality,
+        "rule_ceiling_per_1000": 1000
+        * validation.PER_CAPITA_CEILING_FACTOR
+        * context.highest_published_rate,
+        "rule_non_muslim_share_pct": 100 * validation.NON_MUSLIM_MAJORITY_SHARE_CEILING,
+        "rule_single_share_pct": 100 * validation.SINGLE_MUNICIPALITY_SHARE_CEILING,
+        "rule_cooks_decimals": disclosure.DIAGNOSTIC_DECIMALS["cooks_distance"],
+        "rule_dfbeta_decimals": disclosure.DIAGNOSTIC_DECIMALS["dfbeta_"],
+        "rule_irr_decimals": disclosure.DIAGNOSTIC_DECIMALS["irr_"],
+    }
+
+
+def data_status(metadata: dict[str, Any], segments: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Every sentence of the book on whether its data are synthetic, restricted or real,
+    switched by the state: ``metadata.json``'s ``municipal_outcome_synthetic`` and the
+    interview segments' ``synthetic`` column (``None``: no interview import).
+
+    Keys: ``status_title_note`` (title page), ``interview_status_sentence`` (intro),
+    ``status_restricted_paragraph`` and ``status_synthetic_paragraph`` (conclusion).
+    A sentence says "synthetic" only about data that are synthetic in this build.
+    """
+    counts_synthetic = bool(metadata.get("municipal_outcome_synthetic", True))
+    interviews_synthetic = (
+        True if segments is None or segments.empty else bool(segments["synthetic"].all())
+    )
+    total = metadata.get("national_total")
+    synthetic_parts = [
+        part
+        for part, flag in (
+            (MUNICIPAL_PARTS, counts_synthetic),
+            ("the interview analysis", interviews_synthetic),
+        )
+        if flag
+    ]  # fmt: skip
+    if synthetic_parts:
+        title = "chapters fed by synthetic stand-ins for restricted data say SYNTHETIC."
+        verb = "run" if counts_synthetic else "runs"  # the municipal part is plural
+        synthetic_paragraph = (
+            f"In this build, {' and '.join(synthetic_parts)} {verb} on seeded **synthetic** "
+            "stand-ins. They show that the method works end to end (the models fit, the "
+            "inference is calibrated, the tables and figures follow the data) and nothing "
+            "about Kosovo; every table, figure and paragraph fed by them carries the "
+            "SYNTHETIC label."
+        )
+    else:
+        title = "no chapter of this build uses synthetic stand-ins."
+        synthetic_paragraph = (
+            "This build uses no synthetic stand-in: the municipal models run on the "
+            "restricted counts and the interview analysis on the imported transcripts."
+        )
+    interview_sentence = (
+        "The interview transcripts are confidential too: this build's interview analysis "
+        "runs on a **synthetic** corpus made by a seeded generator."
+        if interviews_synthetic
+        else "The interview analysis uses the researcher's confidential transcripts, "
+        "imported and redacted; no transcript is published."
+    )
+    restricted = []
+    if counts_synthetic:
+        restricted.append(
+            "**Complete municipal counts** (police data as reported by UNDP "
+            f"{citation_text('xharra_gojani_2017_understanding')}, and "
+            "the KCSS reports "
+            f"{citation_text('kursani_2015_report; KURSANI_2018_ERF')}) "
+            "would let the municipal "
+            "regressions, the multiverse and the leave-one-out checks report findings "
+            "about Kosovo rather than about a generator; their total must match the "
+            f"published national total of {total} that the synthetic outcome is "
+            "conditioned on. Even then the design analysis bounds what can be detected."
+        )
+    else:
+        restricted.append(
+            "The municipal regressions, the multiverse and the leave-one-out checks use "
+            "the restricted counts (the introduction names their file and sources); the "
+            "design analysis bounds what they can detect. The counts themselves are not "
+            "published: only estimates, intervals and diagnostics are."
+        )
+    if interviews_synthetic:
+        restricted.append(
+            "**Interview transcripts** would let the coding, reliability and "
+            "interviewee-level models describe real trajectories."
+        )
+    else:
+        restricted.append(
+            "The coding, reliability and interviewee-level models describe the imported interviews."
+        )
+    return {
+        "status_title_note": title,
+        "interview_status_sentence": interview_sentence,
+        "status_restricted_paragraph": " ".join(restricted),
+        "status_synthetic_paragraph": synthetic_paragraph,
+    }
 
 
 def _mde_text(value: Any) -> str:
