@@ -52,6 +52,7 @@ from pathlib import Path
 import pandas as pd
 
 from kosovo_study.errors import KosovoStudyError
+from kosovo_study.interviews.gazetteer import COMMON_WORDS, name_gazetteer, place_words
 
 KEY_ENV = "KOSOVO_STUDY_PSEUDONYM_KEY"
 KEY_FILE_ENV = "KOSOVO_STUDY_PSEUDONYM_KEY_FILE"
@@ -69,7 +70,8 @@ _L = r"(?<!\w)(?<!\d[.,])"
 _R = r"(?!\w)(?![.,]\d)"
 # One separator inside a phone number: a space, or one of . / - with an optional space
 # on either side ("044 123 456", "044.123.456", "044/123-456", "044 / 123 456").
-_SEP = r"(?:[ \u00a0]?[./\-‐‑–—−][ \u00a0]?|[ \u00a0])"
+# Middle dots, bullets and underscores too ("044·123·456", "044_123_456").
+_SEP = r"(?:[ \u00a0]?[./\-‐‑–—−·•∙_][ \u00a0]?|[ \u00a0])"
 _GROUP = (
     r"(?:\(?\d{1,8}+\)?)"  # possessive: a digit run is never re-split (no backtracking blow-up)
 )
@@ -110,10 +112,23 @@ _STREET = rf"(?:{_STREET_SQ}|{_STREET_SR}|{_STREET_CYR}|{_STREET_EN})"
 _STREET_WORD = r"[\"'„“”«»]?[^\W_][\w'’\-]*[\"'“”»]?"
 _HOUSE_NO = r"(?:(?:nr|no|br|broj|numër|numer|num)\.?\s*)?\d{1,4}[A-Za-z]?(?:/\d{1,4})?"
 
+# A group of four characters of an IBAN: four capital letters (a bank code, "NWBK"),
+# or any four letters and digits that hold a digit (so that words are never eaten).
+_IBAN_GROUP = r"(?:(?-i:[A-Z]{4})|(?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{4})"
+# Top-level domains that make a bare "word.tld" a link: generic ones and those of the
+# region and of the diaspora's countries (IANA root zone).
+_TLDS = (
+    r"com|net|org|info|biz|io|me|co|tv|ly|gg|app|online|site|xyz|eu|al|rs|mk|ks|"
+    r"de|ch|at|se|no|fi|dk|nl|be|fr|it|uk|us|ca|au|tr|ba|hr|si|ru"
+)
+
 #: Patterns of direct identifiers, applied in this order; each name is the placeholder.
 PATTERNS: dict[str, re.Pattern[str]] = {
     "EMAIL": re.compile(
         r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)*\.[^\W\d_]{2,}"
+        # "arben at gmail.com", "arben (at) gmail . com", "arben te gmail pikë com"
+        rf"|[\w.+\-]+\s?(?:\s(?:at|et|te|në|kod|majmun\w*)\s|[\[({{]\s?at\s?[\])}}])\s?"
+        rf"[\w\-]+\s?(?:\.|\s(?:dot|pik[eë]|ta[cč]ka)\s)\s?(?:{_TLDS})(?!\w)"
         # written out to escape scrapers: "arben at example dot com", "arben[at]example.com"
         r"|[\w.+\-]+\s?(?:\[at\]|\(at\)|\{at\})\s?[\w\-]+"
         r"(?:\s?(?:\.|\[dot\]|\(dot\)|\sdot\s)\s?[\w\-]+)+"
@@ -121,10 +136,34 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         r"|[\w.+\-]+\sat\s[\w\-]+(?:\sdot\s[\w\-]+)+",
         re.IGNORECASE,
     ),
-    "URL": re.compile(r"(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]]", re.IGNORECASE),
+    "URL": re.compile(
+        r"(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]]"
+        # without a scheme: "instagram.com/arben", "t.me/arben", "fb.com/x", "arben.al"
+        rf"|(?<![\w@.\-])(?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+(?:{_TLDS})(?![\w\-])"
+        r"(?:/[^\s<>\"']*[^\s<>\"'.,;:!?)\]])?",
+        re.IGNORECASE,
+    ),
     "HANDLE": re.compile(r"(?<![\w@])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?(?!\w)"),
+    # IBAN in any case, with spaces or dashes ("xk05-1212-0123-4567-8906").
     "IBAN": re.compile(
-        rf"{_L}[A-Z]{{2}}\d{{2}}(?:[ ]?[A-Z0-9]{{4}}){{3,7}}(?:[ ]?[A-Z0-9]{{1,3}})?{_R}"
+        rf"{_L}[A-Z]{{2}}\d{{2}}(?:[ \-]?{_IBAN_GROUP}){{3,7}}(?:[ \-]?\d[A-Z0-9]{{0,2}})?{_R}",
+        re.IGNORECASE,
+    ),
+    # A passport number after the word (sq "pasaport", sr "pasoš", en "passport"),
+    # or standing alone in the ICAO form of the region (one or two capital letters and
+    # seven or eight digits: "P01234567", "BA1234567").
+    "PASSPORT": re.compile(
+        r"(?i:pasaport\w*|paso[sš]\w*|пасош\w*|passport\w*)(?:\s+(?i:nr|no|br|numër|"
+        r"numer|number|broj|i|e|im|tim|moj|my|his|her)\.?)*[\s:#.\-]*"
+        r"[A-Za-z]{0,3}[ \-]?\d{5,9}(?!\w)"
+        r"|(?<![\w\-])[A-Z]{1,2}\d{7,8}(?!\w)"
+    ),
+    # A personal or account number glued to a prefix ("nr1234567890", "NP:1234567890",
+    # "JMBG:0101990123456"); with a space between them the number stands alone and the
+    # other patterns see it.
+    "PREFIXED_NUMBER": re.compile(
+        r"(?<![^\W_])(?i:nr|no|np|br|jmbg|jmb|id|numri|broj|llogari\w*|xhirollogari\w*|"
+        r"ra[cč]un\w*|account|acct|konto)[.:#\-]*\d(?:[ .\-/_·]?\d){6,24}(?!\w)"
     ),
     "DATE": re.compile(
         "|".join(
@@ -138,7 +177,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
                     rf"(?:{_YEAR}|\d{{2}}){_R}"
                 ),
                 # written: 12 March 1990, 12. marta 1990., 12 mars 1990, më 12 nëntor
-                rf"{_L}{_DAY}\s?(?:of\s)?{_MONTH}(?:,?\s?{_YEAR})?(?!\w)",
+                rf"{_L}{_DAY}\s?(?:(?:of|të|te|ti)\s)?{_MONTH}(?:,?\s?(?:(?:të|te)\s)?(?:vitit\s)?{_YEAR})?(?!\w)",
                 # written month first: March 12, 1990; March 12th
                 rf"{_L}{_MONTH}\s{_DAY}(?:,?\s?{_YEAR})?(?!\w)",
             ]
@@ -170,6 +209,11 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         r"(?:\s+(?-i:[A-ZÀ-ÖØ-ÞĀ-ŽА-ЯЂЈЉЊЋЏ0-9])[\w'’\-]*){1,3}",
         re.IGNORECASE,
     ),
+    # Any other long run of digits in groups (bank accounts "1501-0010-0000-1234",
+    # Serbian accounts "160-0000000123456-78", JMBG, digits spaced one by one
+    # "0 4 4 1 2 3 4 5 6"): nine digits or more is never a quantity in an interview
+    # (fails closed: an amount written with nine digits is redacted too).
+    "LONG_NUMBER": re.compile(rf"{_L}\d(?:{_SEP}?\d){{8,30}}{_R}"),
 }
 
 
@@ -182,6 +226,8 @@ def _phone_is_long_enough(match: re.Match[str]) -> bool:
 _ACCEPT: dict[str, Callable[[re.Match[str]], bool]] = {
     "PHONE": _phone_is_long_enough,
     "PERSONAL_NUMBER": lambda match: sum(ch.isdigit() for ch in match.group(0)) == 10,
+    # one decimal point and no other separator is a decimal number ("0.1234567890")
+    "LONG_NUMBER": lambda match: re.fullmatch(r"\d+[.]\d+", match.group(0)) is None,
 }
 
 # ---------------------------------------------------------------------------------------
@@ -405,32 +451,28 @@ _TOKEN = re.compile(rf"[{re.escape(_UPPER)}][^\W\d_]+")
 _SURNAME_ENDINGS = re.compile(r"(?:ović|ević|ovic|evic|ić|ića|iću|ićem)$|^.{4,}aj$")
 
 
-def _is_given_name(folded: str) -> bool:
-    if folded in GIVEN_NAMES:
+def _in_names(folded: str, names: frozenset[str]) -> bool:
+    """``folded`` is one of ``names``, bare or with a case ending (stem + vowel)."""
+    if folded in names:
         return True
     for ending in _ENDINGS_BY_LENGTH:
         if folded.endswith(ending) and len(folded) - len(ending) >= 3:
             stem = folded[: -len(ending)]
-            if any(stem + vowel in GIVEN_NAMES for vowel in ("", "a", "e", "o", "i")):
+            if any(stem + vowel in names for vowel in ("", "a", "e", "o", "i")):
                 return True
     return False
 
 
-@lru_cache(maxsize=1)
-def _place_words() -> frozenset[str]:
-    """Folded words of every municipality label in the register ("Ferizaj", "Obilić",
-    "Hani i Elezit"): places, not people, although they look like names."""
-    try:
-        from kosovo_study.municipalities import load_register
+def _is_given_name(folded: str) -> bool:
+    return _in_names(folded, GIVEN_NAMES) or _in_names(folded, name_gazetteer()[0])
 
-        register = load_register()
-    except Exception:  # noqa: BLE001  (no project folder: the lexicon works without it)
-        return frozenset()
-    words: set[str] = set()
-    for m in register.municipalities:
-        for label in (m.name_sq, m.name_sr, m.geoboundaries_name, *m.labels):
-            words.update(fold(w) for w in re.findall(r"[^\W\d_]+", label))
-    return frozenset(words)
+
+def _is_surname(folded: str) -> bool:
+    return _in_names(folded, name_gazetteer()[1])
+
+
+def _place_words() -> frozenset[str]:
+    return place_words()
 
 
 def lexicon_names(text: str) -> list[tuple[int, int]]:
@@ -441,14 +483,16 @@ def lexicon_names(text: str) -> list[tuple[int, int]]:
     for i, token in enumerate(tokens):
         word = token.group(0)
         folded = fold(word)
-        if folded in _place_words():
+        if folded in _place_words() or folded in COMMON_WORDS:
             continue
         if _is_given_name(folded):
             spans.append(token.span())
             after = tokens[i + 1] if i + 1 < len(tokens) else None
             if after is not None and text[token.end() : after.start()] in {" ", "\u00a0"}:
                 spans.append(after.span())
-        elif _SURNAME_ENDINGS.search(word) or _SURNAME_ENDINGS.search(folded):
+        elif (
+            _SURNAME_ENDINGS.search(word) or _SURNAME_ENDINGS.search(folded) or _is_surname(folded)
+        ):
             spans.append(token.span())
     return spans
 
@@ -469,7 +513,9 @@ def _replace_spans(text: str, spans: Iterable[tuple[int, int]], label: str) -> s
     return text
 
 
-_NEEDS_DIGIT = frozenset({"IBAN", "DATE", "PERSONAL_NUMBER", "PHONE"})
+_NEEDS_DIGIT = frozenset(
+    {"IBAN", "DATE", "PERSONAL_NUMBER", "PHONE", "PASSPORT", "PREFIXED_NUMBER", "LONG_NUMBER"}
+)
 
 
 def _may_match(kind: str, text: str) -> bool:
@@ -478,11 +524,8 @@ def _may_match(kind: str, text: str) -> bool:
         return any(ch.isdigit() for ch in text)
     if kind == "HANDLE":
         return "@" in text
-    if kind == "EMAIL":
-        return "@" in text or "at" in text.lower()
-    if kind == "URL":
-        lower = text.lower()
-        return "http" in lower or "www." in lower
+    if kind in {"EMAIL", "URL"}:
+        return "@" in text or "." in text or "dot" in text or "pik" in text or "ta" in text
     return True
 
 
