@@ -194,6 +194,9 @@ def test_formula_cells_are_escaped_in_csv_and_parquet(
         "d2,r2,=cmd|calc,-minus,c1\n"
         "d2,r2,belonging,@ note,c1\n"
     )
+    # the spreadsheet function's name is capitalised: the researcher vouches for it
+    project.restricted.mkdir(parents=True, exist_ok=True)
+    (project.restricted / "interviews_allowlist.txt").write_text("HYPERLINK\n", "utf-8")
     import_interviews(_csv(tmp_path, body), project)
     text = (project.processed / "interview_segments.csv").read_text("utf-8")
     for cell in ("'+1 more", "'-minus", "'@ note", "'=cmd|calc"):
@@ -229,7 +232,9 @@ def test_attributes_follow_the_codebook_and_the_register(tmp_path: Path) -> None
     problems = tables["interview_import_problems"]
     assert "attribute not published" in set(problems["kind"])
     bad = _csv(tmp_path, "d,r1,belonging,a,c,Y,Atlantis,\n", "bad.csv", header)
-    with pytest.raises(KosovoStudyError, match=r"bad.csv line 2: travelled 'Y' is not one of"):
+    with pytest.raises(
+        KosovoStudyError, match=r"export line 2: travelled is not one of .* \(value not shown\)"
+    ):
         tables_from_export(read_export(bad), KEY, synthetic=False)
 
 
@@ -435,7 +440,7 @@ def test_a_forged_synthetic_marker_does_not_drop_the_key(
 def test_places_count_blank_lines_and_multiline_cells(tmp_path: Path) -> None:
     body = 'd,r,belonging,"two\nlines",c\n\nd,r,astrology,y,c\n'
     export = read_export(_csv(tmp_path, body, "lines.csv"))
-    assert [p["place"] for p in export.problems] == ["lines.csv line 5"]
+    assert [p["place"] for p in export.problems] == ["export line 5"]
 
 
 def test_a_held_lock_gives_a_clear_message(project: ProjectPaths) -> None:

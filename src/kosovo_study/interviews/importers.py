@@ -44,6 +44,9 @@ SYNTHETIC_MARKER = "kosovo_study synthetic study"
 SYNTHETIC_COLUMN = "synthetic_study"
 
 _MIB = 1 << 20
+#: How a published table names the export: never by its file name, which may be the
+#: interviewee's name ("arben_krasniqi.qdpx").
+EXPORT_LABEL = "export"
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,9 @@ def read_segment_table(path: Path, codebook: Codebook | None = None) -> Export:
     if table.empty:
         raise KosovoStudyError(f"{path} holds no coded segments. Check the export settings.")
     attributes = [c for c in table.columns if c.startswith("attr_")]
+    # Ids that differ only by surrounding spaces are one respondent (the pseudonym is
+    # made from the stripped id): a documented normalisation, not two people.
+    table["respondent"] = table["respondent"].astype(str).str.strip()
     segments = table[list(SEGMENT_COLUMNS)].rename(columns={"code": "code_exported"}).copy()
     export = Export(segments=segments, respondents=pd.DataFrame())
     export.contents = {"rows": len(table)}
@@ -162,14 +168,14 @@ def read_segment_table(path: Path, codebook: Codebook | None = None) -> Export:
     for column in table.columns:
         if column not in known and not column.startswith("attr_"):
             export.problem(
-                path.name,
+                EXPORT_LABEL,
                 "column not published",
                 f"column {column!r} is not part of a segment export; it was not read",
             )
     lines = _record_lines(text) if text is not None else []
     if len(lines) != len(table):  # a spreadsheet, or a file csv and pandas split apart
         lines = [i + 2 for i in range(len(table))]
-    places = [f"{path.name} line {line}" for line in lines]
+    places = [f"{EXPORT_LABEL} line {line}" for line in lines]
     for place, respondent, coder in zip(places, table["respondent"], table["coder"], strict=True):
         if not str(respondent).strip():
             export.problem(place, "missing respondent", "segment without a respondent id")
@@ -327,10 +333,10 @@ def read_qdpx(
     attribute_places: dict[str, str] = {}
     conflicts = []
     for case in root.iter(f"{q}Case"):
-        name = case.get("name", "")
+        name = case.get("name", "").strip()  # "R-017 " is "R-017" (see the CSV reader)
         place = f"case {case.get('guid')}"
         values = respondents.setdefault(name, {"respondent": name})
-        attribute_places.setdefault(name, f"{path.name} {place}")
+        attribute_places.setdefault(name, f"{EXPORT_LABEL} {place}")
         for value in case.findall(f"{q}VariableValue"):
             ref = value.find(f"{q}VariableRef")
             target = variables.get(ref.get("targetGUID") if ref is not None else None, "")
@@ -383,15 +389,14 @@ def read_qdpx(
         respondent = source_case.get(guid, "")
         for selection in source.findall(f"{q}PlainTextSelection"):
             selections += 1
-            place = f"{path.name} selection {selection.get('guid')}"
+            place = f"{EXPORT_LABEL} selection {selection.get('guid')}"
             try:
                 start = int(selection.get("startPosition", ""))
                 end = int(selection.get("endPosition", ""))
             except ValueError:
                 raise KosovoStudyError(
-                    f"{place}: startPosition/endPosition "
-                    f"{selection.get('startPosition')!r}/{selection.get('endPosition')!r} are not "
-                    "whole numbers. The project is damaged; export it again."
+                    f"{place}: startPosition/endPosition are not whole numbers (values not "
+                    "shown). The project is damaged; export it again."
                 ) from None
             if not 0 <= start < end <= len(text):
                 export.problem(
@@ -402,15 +407,24 @@ def read_qdpx(
                 )
             for coding in selection.findall(f"{q}Coding"):
                 ref = coding.find(f"{q}CodeRef")
-                code_name = codes.get(ref.get("targetGUID") if ref is not None else None, "")
+                if ref is None or ref.get("targetGUID") not in codes:
+                    export.problem(
+                        place,
+                        "coding without a code",
+                        "a Coding without a CodeRef to a code of the project; not read",
+                    )
+                    continue
+                code_name = codes[str(ref.get("targetGUID"))]
                 user = str(coding.get("creatingUser") or selection.get("creatingUser") or "")
                 if user not in users:
                     export.problem(
-                        place, "coder mismatch", f"coder {user!r} is not among the project's users"
+                        place,
+                        "coder mismatch",
+                        "the coding's user is not among the project's users",
                     )
                 if not respondent:
                     export.problem(
-                        place, "missing respondent", f"source {source.get('name')!r} has no case"
+                        place, "missing respondent", "the coded source belongs to no case"
                     )
                 rows.append(
                     {
@@ -441,7 +455,7 @@ def read_qdpx(
     for code_guid, defined_name in codes.items():
         if codebook.resolve(defined_name) is None:
             export.problem(
-                f"{path.name} code {code_guid}", "code outside codebook", repr(defined_name)
+                f"{EXPORT_LABEL} code {code_guid}", "code outside codebook", repr(defined_name)
             )
     # Coders are people; case names are often people's names too.
     export.person_names = sorted(

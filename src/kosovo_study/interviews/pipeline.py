@@ -40,6 +40,7 @@ import pandera.pandas as pa
 from pandera.pandas import Check, Column
 
 from kosovo_study.errors import KosovoStudyError, MunicipalityNameError
+from kosovo_study.interviews import quarantine
 from kosovo_study.interviews.codebook import load_codebook
 from kosovo_study.interviews.importers import ArchiveLimits, Export, read_export
 from kosovo_study.interviews.privacy import (
@@ -174,8 +175,13 @@ def validate_attributes(export: Export) -> tuple[pd.DataFrame, list[dict[str, st
                 try:
                     municipality_id = resolved.get(value) or register.normalise(value)
                     resolved[value] = municipality_id
-                except MunicipalityNameError as error:
-                    errors.append(f"{place}: municipality {value[:40]!r}: {error}")
+                except MunicipalityNameError:
+                    # The value is not echoed: an attribute may hold anything (a phone
+                    # number typed into the wrong field), and messages reach logs.
+                    errors.append(
+                        f"{place}: municipality is not a name the municipality register "
+                        "knows (value not shown)"
+                    )
                     ids.append(None)
                     names.append(None)
                     continue
@@ -194,7 +200,7 @@ def validate_attributes(export: Export) -> tuple[pd.DataFrame, list[dict[str, st
                     checked.append(vocabulary[keys[value]])
                 else:
                     errors.append(
-                        f"{place}: {column} {value[:40]!r} is not one of {allowed[column]}"
+                        f"{place}: {column} is not one of {allowed[column]} (value not shown)"
                     )
                     checked.append(None)
             out[column] = pd.Series(checked, dtype="str")
@@ -402,6 +408,8 @@ def import_interviews(
         )
     key = pseudonym_key(export.synthetic)
     tables = tables_from_export(export, key, export.synthetic)
+    # Independent of the redaction rules: stops on any capitalised word nobody vouched for.
+    quarantine.enforce(tables, paths)
     with interviews_lock(paths):
         remove_partial_files(paths)
         write_tables(tables, paths.processed)

@@ -146,7 +146,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "HANDLE": re.compile(r"(?<![\w@])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?(?!\w)"),
     # IBAN in any case, with spaces or dashes ("xk05-1212-0123-4567-8906").
     "IBAN": re.compile(
-        rf"{_L}[A-Z]{{2}}\d{{2}}(?:[ \-]?{_IBAN_GROUP}){{3,7}}(?:[ \-]?\d[A-Z0-9]{{0,2}})?{_R}",
+        rf"{_L}(?-i:[A-Z]{{2}}|[a-z]{{2}})\d{{2}}(?:[ \-]?{_IBAN_GROUP}){{3,7}}(?:[ \-]?\d[A-Z0-9]{{0,2}})?{_R}",
         re.IGNORECASE,
     ),
     # A passport number after the word (sq "pasaport", sr "pasoš", en "passport"),
