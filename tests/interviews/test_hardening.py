@@ -30,7 +30,7 @@ from kosovo_study.manifest import read_manifest
 from kosovo_study.paths import ProjectPaths
 
 QDA = Path(__file__).resolve().parents[3] / "shared" / "data" / "qda"
-KEY = "k" * 40
+KEY = "c9f1d07e5b2a4836e1f0a9d8c7b6a5f4e3d2c1b0a9f8e7d6"  # invented, not a real key
 HEADER = "document,respondent,code,segment_text,coder"
 
 
@@ -59,6 +59,9 @@ def _csv(tmp_path: Path, body: str, name: str = "export.csv", header: str = HEAD
         (None, b"  \n\n", "empty or blank"),
         (None, b"short\n", "5 bytes"),
         (privacy.DEMO_KEY, None, "public demo key"),
+        ("k" * 40, None, "guessable"),
+        ("abcdefgh" * 4, None, "guessable"),
+        (None, b"passwordpasswordpasswordpassword\n", "guessable"),
     ],
 )
 def test_bad_keys_are_refused_with_a_clear_message(
@@ -477,3 +480,16 @@ def test_unknown_columns_are_reported_not_published(tmp_path: Path) -> None:
     assert {"column not published"} <= {p["kind"] for p in export.problems}
     tables = tables_from_export(export, KEY, synthetic=False)
     assert "044" not in tables["interview_import_problems"].to_csv()
+
+
+def test_a_key_file_inside_the_repository_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".git").mkdir()
+    key_file = tmp_path / "secrets" / "key"
+    key_file.parent.mkdir()
+    key_file.write_text(KEY + "\n", "utf-8")
+    monkeypatch.delenv(privacy.KEY_ENV)
+    monkeypatch.setenv(privacy.KEY_FILE_ENV, str(key_file))
+    with pytest.raises(KosovoStudyError, match="inside the repository"):
+        privacy.pseudonym_key(synthetic=False)

@@ -45,6 +45,7 @@ import hmac
 import os
 import re
 import unicodedata
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -60,6 +61,9 @@ DEMO_KEY = "kosovo-study-synthetic-demo-key-not-secret"
 #: 32 bytes = 256 bits, the output size of SHA-256; RFC 2104 section 3 advises keys
 #: no shorter than the hash output for HMAC.
 MIN_KEY_BYTES = 32
+#: A key of 32 bytes made of few characters ("kkkk...", "abababab...") has 32 bytes but
+#: little entropy; a random hex key (``secrets.token_hex``) has 16 distinct characters.
+MIN_DISTINCT_KEY_BYTES = 10
 
 # ---------------------------------------------------------------------------------------
 # Building blocks of the patterns.
@@ -785,6 +789,14 @@ def _key_from_environment() -> bytes:
             )
         if not path.is_file():
             raise KosovoStudyError(f"{KEY_FILE_ENV} names {path}, which is not a file.")
+        repository = _enclosing_repository(path)
+        if repository is not None:
+            raise KosovoStudyError(
+                f"The key file {path} (${KEY_FILE_ENV}) lies inside the repository "
+                f"{repository}, where a commit or a release archive would publish it. Move it "
+                "outside the repository (e.g. ~/.config/kosovo_study/key) and point the "
+                "variable there."
+            )
         try:
             raw = path.read_bytes()
         except OSError as error:
@@ -813,12 +825,28 @@ def _key_from_environment() -> bytes:
             f"{MIN_KEY_BYTES} are needed (a short key can be guessed and the pseudonyms "
             'reversed). Use e.g. `python -c "import secrets; print(secrets.token_hex(32))"`.'
         )
+    if len(set(key)) < MIN_DISTINCT_KEY_BYTES or len(zlib.compress(key, 9)) < len(key) // 2:
+        raise KosovoStudyError(
+            f"The pseudonymisation key in {source} is guessable: it has {len(set(key))} "
+            f"distinct characters (at least {MIN_DISTINCT_KEY_BYTES} are needed) or repeats "
+            "itself. Use a random secret, e.g. "
+            '`python -c "import secrets; print(secrets.token_hex(32))"`.'
+        )
     if key == DEMO_KEY.encode():
         raise KosovoStudyError(
             f"The key in {source} is the package's public demo key, which protects nothing. "
             "Use a secret key for real data."
         )
     return key
+
+
+def _enclosing_repository(path: Path) -> Path | None:
+    """The git work tree or kosovo_study project that holds ``path``, if any."""
+    resolved = path.resolve()
+    for folder in resolved.parents:
+        if (folder / ".git").exists() or (folder / "pyproject.toml").is_file():
+            return folder
+    return None
 
 
 def pseudonym_key(synthetic: bool) -> bytes:
