@@ -96,7 +96,7 @@ def _planted(tmp_path: Path) -> Path:
 def test_planted_identifiers_never_reach_the_output(
     tmp_path: Path, project: ProjectPaths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(privacy.KEY_ENV, "6e1b9c0f4a7d2e85b3c6f9a1d4e7b0c3"  # invented for the test)
+    monkeypatch.setenv(privacy.KEY_ENV, "6e1b9c0f4a7d2e85b3c6f9a1d4e7b0c3")  # invented
     tables = import_interviews(_planted(tmp_path), project)
     written = "".join(p.read_text("utf-8") for p in project.processed.glob("*.csv"))
     for secret in (
@@ -126,7 +126,7 @@ def test_planted_identifiers_never_reach_the_output(
 def test_guard_fails_when_a_redaction_rule_is_switched_off(
     tmp_path: Path, project: ProjectPaths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(privacy.KEY_ENV, "6e1b9c0f4a7d2e85b3c6f9a1d4e7b0c3"  # invented for the test)
+    monkeypatch.setenv(privacy.KEY_ENV, "6e1b9c0f4a7d2e85b3c6f9a1d4e7b0c3")  # invented
     original = privacy.redact
     monkeypatch.setattr(
         "kosovo_study.interviews.pipeline.redact",
