@@ -342,8 +342,20 @@ def test_a_real_import_runs_the_stage_to_the_end(tmp_path: Path, project: Projec
     manifest = read_manifest("interviews", project)
     assert manifest is not None
     assert manifest == result.manifest
-    assert any(key.endswith("real.csv") for key in manifest["inputs"])
+    # the export is kept under its neutral restricted name: the manifest never holds
+    # the file's own name or folder
+    assert list(manifest["inputs"]) == ["data/raw/restricted/interviews.csv"]
+    assert "real.csv" not in (project.manifests / "interviews.json").read_text("utf-8")
+    assert str(tmp_path) not in (project.manifests / "interviews.json").read_text("utf-8")
     assert "data/processed/results/interview_model.csv" in manifest["outputs"]
+    # `report` (the stage without an export) reruns the same export, never the synthetic
+    # study in its place
+    interview_stage.run(project, force=True)
+    assert not pd.read_csv(project.results / "interview_model.csv")["synthetic"].any()
+    # a different export is not allowed to overwrite the kept one silently
+    other = _csv(tmp_path, "d,r1,belonging,x,c\n", "other.csv")
+    with pytest.raises(KosovoStudyError, match="already holds another interview export"):
+        interview_stage.run(project, export=other)
 
 
 def test_qdpx_case_names_that_look_like_names_are_redacted(tmp_path: Path) -> None:

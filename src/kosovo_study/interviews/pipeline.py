@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -53,7 +54,7 @@ from kosovo_study.interviews.privacy import (
 from kosovo_study.interviews.reliability import agreement
 from kosovo_study.municipalities import load_register, name_key
 from kosovo_study.paths import ProjectPaths, project_paths
-from kosovo_study.storage import atomic_path
+from kosovo_study.storage import atomic_path, sha256_file
 from kosovo_study.validation import check
 
 PSEUDONYM = r"^[RDC][0-9a-f]{16}$"
@@ -365,6 +366,44 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
 def _deferred(destination: Path) -> Iterator[Path]:
     with atomic_path(destination) as temporary:
         yield temporary
+
+
+EXPORT_SUFFIXES = (".qdpx", ".csv", ".xlsx")
+
+
+def adopt_export(source: Path, paths: ProjectPaths) -> Path:
+    """The restricted copy of an export given on the command line.
+
+    ``kosovo-study interviews import PATH`` keeps the export as
+    ``data/raw/restricted/interviews.<ext>``: the stage manifest then records that
+    neutral path and its sha256, never the file's own name or folder (which may be the
+    interviewee's name), and ``report`` reruns the same export instead of silently
+    replacing it with the synthetic study.  An export already in ``data/raw/restricted``
+    is used where it is.  A different restricted export is never overwritten.
+    """
+    source = Path(source)
+    if not source.is_file():
+        return source  # read_export explains what is wrong
+    restricted = paths.restricted.resolve()
+    if source.resolve().is_relative_to(restricted):
+        return source
+    suffix = source.suffix.lower()
+    if suffix not in EXPORT_SUFFIXES:
+        return source  # read_export names the supported types
+    target = paths.restricted / f"interviews{suffix}"
+    digest = sha256_file(source)
+    for other in (paths.restricted / f"interviews{s}" for s in EXPORT_SUFFIXES):
+        if other.is_file() and sha256_file(other) != digest:
+            raise KosovoStudyError(
+                f"{other} already holds another interview export. The import keeps its "
+                f"export there as {target.name}, so that later runs use the same data; move "
+                f"{other.name} out of data/raw/restricted (or import it instead) and run the "
+                "import again."
+            )
+    if not target.is_file():
+        with atomic_path(target) as temporary:
+            shutil.copyfile(source, temporary)
+    return target
 
 
 def import_interviews(
