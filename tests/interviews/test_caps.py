@@ -113,10 +113,11 @@ def test_an_xlsx_bomb_stops_at_the_cap_under_1_gib(tmp_path: Path) -> None:
     assert peak < GIB, f"peak RSS {peak / GIB:.2f} GiB"
 
 
+@pytest.mark.slow  # openpyxl reads ~200,000 rows before the cap stops it (minutes)
 @pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss is in KiB on Linux only")
 def test_an_xlsx_with_too_many_rows_stops_at_the_row_cap_under_1_gib(tmp_path: Path) -> None:
-    # under the inflated-bytes cap (~80 MB of XML) but over the row cap
-    many = write_xlsx(tmp_path / "rows.xlsx", rows=600_000)
+    # under the inflated-bytes cap (~30 MB of XML) but over the default row cap
+    many = write_xlsx(tmp_path / "rows.xlsx", rows=ArchiveLimits().max_rows + 10)
     peak, message = _peak_rss_of_import(many)
     assert "above the caps" in message, message
     assert peak < GIB, f"peak RSS {peak / GIB:.2f} GiB"
@@ -188,7 +189,8 @@ def test_redaction_time_grows_linearly_with_the_text() -> None:
         start = time.process_time()
         redacted = privacy.redact(text, ["Arben Krasniqi"])
         elapsed = time.process_time() - start
-        assert "Krasniqi" not in redacted and "044" not in redacted
+        assert "Krasniqi" not in redacted
+        assert "044" not in redacted
         return elapsed
 
     cost(50)  # warm the caches of compiled patterns and word lists

@@ -71,8 +71,8 @@ class ArchiveLimits:
     # attribute columns is about 2 million cells and well under 100 MB; the caps keep
     # the importer under 1 GiB of memory on any input (tests/interviews/test_caps.py).
     max_table_bytes: int = 128 * _MIB  # the file on disk (.csv) or inflated sheet XML (.xlsx)
-    max_rows: int = 500_000
-    max_cells: int = 5_000_000
+    max_rows: int = 200_000
+    max_cells: int = 2_000_000
     #: The longest coded segment, in characters: a passage, not a whole book (a long
     #: interview transcript is about 100,000 characters).  Redaction time is linear in
     #: the text, so this caps the time too.

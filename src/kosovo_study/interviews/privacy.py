@@ -132,7 +132,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)*\.[^\W\d_]{2,}"
         # "arben at gmail.com", "arben (at) gmail . com", "arben te gmail pikë com"
         rf"|[\w.+\-]+\s?(?:\s(?:at|et|te|në|kod|majmun\w*)\s|[\[({{]\s?at\s?[\])}}])\s?"
-        rf"[\w\-]+\s?(?:\.|\s(?:dot|pik[eë]|ta[cč]ka)\s)\s?(?:{_TLDS})(?!\w)"
+        rf"[\w\-]+\s?(?:\.|\s(?:dot|pik[eë]|ta[cč]ka)\s)\s?(?:{_TLDS})(?![\w/])"
         # written out to escape scrapers: "arben at example dot com", "arben[at]example.com"
         r"|[\w.+\-]+\s?(?:\[at\]|\(at\)|\{at\})\s?[\w\-]+"
         r"(?:\s?(?:\.|\[dot\]|\(dot\)|\sdot\s)\s?[\w\-]+)+"
@@ -275,6 +275,10 @@ _ENDINGS = (
     "i", "it", "in", "ut", "un", "u", "a", "es", "en", "e", "ej", "s", "n", "t", "ja", "je",
     "ne", "om", "em", "ov", "ova", "ovi", "ove", "ic", "ica", "ici", "icu", "icem", "ave",
     "ve", "set", "sin", "ës", "ën", "et", "eve", "at", "ëve", "ët",
+    # Serbian possessive adjectives, declined: Markov/Markovog/Markovih,
+    # Petrovićev/Petrovićevih, Jelenin/Jeleninog
+    "ovo", "ovu", "ovog", "ovom", "ovih", "ev", "eva", "evo", "evi", "eve", "evu", "evog",
+    "evom", "evih", "ina", "ino", "ini", "inu", "inog", "inom", "inih", "ima", "ama",
 )  # fmt: skip
 _ENDINGS_BY_LENGTH = tuple(sorted({fold(e) for e in _ENDINGS}, key=len, reverse=True))
 _ENDING_RE = "|".join(sorted(_ENDINGS, key=len, reverse=True))
@@ -498,6 +502,16 @@ def lexicon_names(text: str) -> list[tuple[int, int]]:
             _SURNAME_ENDINGS.search(word) or _SURNAME_ENDINGS.search(folded) or _is_surname(folded)
         ):
             spans.append(token.span())
+            # the capitalised word just before a surname is the given name ("Dren
+            # Kelmendi"), unless it is a common word or a place
+            before = tokens[i - 1] if i else None
+            if (
+                before is not None
+                and text[before.end() : token.start()] in {" ", "\u00a0"}
+                and fold(before.group(0)) not in COMMON_WORDS
+                and fold(before.group(0)) not in _place_words()
+            ):
+                spans.append(before.span())
     return spans
 
 
