@@ -228,10 +228,13 @@ def test_attributes_follow_the_codebook_and_the_register(tmp_path: Path) -> None
     )
     export = read_export(_csv(tmp_path, body, header=header))
     tables = tables_from_export(export, KEY, synthetic=False)
-    respondents = tables["interview_respondents"]
+    respondents = tables.model_input  # before k-anonymisation (3 respondents < k)
     assert sorted(respondents["travelled"].fillna("<missing>")) == ["<missing>", "no", "yes"]
     assert respondents["municipality_id"].tolist().count(19) == 2  # Prishtinë = Pristina
     assert "phone" not in respondents.columns  # not in the codebook: not published
+    published = tables["interview_respondents"]
+    assert published["municipality_id"].isna().all()  # three respondents: suppressed
+    assert "phone" not in published.columns
     problems = tables["interview_import_problems"]
     assert "attribute not published" in set(problems["kind"])
     bad = _csv(tmp_path, "d,r1,belonging,a,c,Y,Atlantis,\n", "bad.csv", header)

@@ -41,7 +41,7 @@ import pandera.pandas as pa
 from pandera.pandas import Check, Column
 
 from kosovo_study.errors import KosovoStudyError, MunicipalityNameError
-from kosovo_study.interviews import quarantine
+from kosovo_study.interviews import disclosure, quarantine
 from kosovo_study.interviews.codebook import load_codebook
 from kosovo_study.interviews.importers import ArchiveLimits, Export, read_export
 from kosovo_study.interviews.privacy import (
@@ -111,13 +111,29 @@ PROBLEMS = pa.DataFrameSchema(
     coerce=True,
     name="interview_import_problems",
 )
+DISCLOSURE_RISK = pa.DataFrameSchema(
+    {"measure": Column(str), "value": Column(str), "synthetic": Column(bool)},
+    strict=True,
+    coerce=True,
+    name="interview_disclosure_risk",
+)
 TABLES = (
     "interview_segments",
     "interview_respondents",
     "interview_cooccurrence",
     "interview_reliability",
     "interview_import_problems",
+    "interview_disclosure_risk",
 )
+
+
+class ImportedTables(dict[str, pd.DataFrame]):
+    """The published tables, and the respondent table *before* k-anonymisation, which
+    only the interviewee-level model reads (in memory; it is never written)."""
+
+    model_input: pd.DataFrame
+
+
 #: Columns that hold keyed pseudonyms (hashes), not text: the guard skips them.
 PSEUDONYM_COLUMNS = {
     "interview_segments": ("respondent", "document", "coder"),
@@ -225,9 +241,7 @@ def validate_attributes(export: Export) -> tuple[pd.DataFrame, list[dict[str, st
     return out, problems
 
 
-def tables_from_export(
-    export: Export, key: str | bytes, synthetic: bool
-) -> dict[str, pd.DataFrame]:
+def tables_from_export(export: Export, key: str | bytes, synthetic: bool) -> ImportedTables:
     """Pseudonymise, redact, summarise and check one export, in memory."""
     names = export.person_names
     segments = export.segments.copy()
@@ -275,6 +289,9 @@ def tables_from_export(
     respondents[counted] = respondents[counted].fillna(0).astype(int)
     respondents["synthetic"] = synthetic
     respondents = respondents.sort_values("respondent").reset_index(drop=True)
+    model_input = respondents.copy()
+    respondents, risk = disclosure.anonymise(respondents)
+    risk["synthetic"] = synthetic
 
     presence = counts > 0
     pairs = [
@@ -296,11 +313,21 @@ def tables_from_export(
         "interview_cooccurrence": (cooccurrence, COOCCURRENCE),
         "interview_reliability": (reliability, RELIABILITY),
         "interview_import_problems": (problems, PROBLEMS),
+        "interview_disclosure_risk": (risk, DISCLOSURE_RISK),
     }
-    checked = {
-        name: check(_escape_table(table), schema, file=name)
-        for name, (table, schema) in tables.items()
-    }
+    checked = ImportedTables(
+        {
+            name: check(_escape_table(table), schema, file=name)
+            for name, (table, schema) in tables.items()
+        }
+    )
+    smallest = disclosure.smallest_class(checked["interview_respondents"])
+    if smallest is not None and smallest < disclosure.K:  # the method guarantees it
+        raise KosovoStudyError(
+            f"interview_respondents is not {disclosure.K}-anonymous (smallest class "
+            f"{smallest}); nothing was written. This is a bug: please report it."
+        )
+    checked.model_input = model_input
     # The guard: in memory, on every text cell and column name, before any write.
     guard_tables(checked, names, raw_ids, exempt=PSEUDONYM_COLUMNS)
     return checked
@@ -411,7 +438,7 @@ def import_interviews(
     paths: ProjectPaths | None = None,
     synthetic: bool = False,
     limits: ArchiveLimits | None = None,
-) -> dict[str, pd.DataFrame]:
+) -> ImportedTables:
     """Read an export, check everything in memory, then write the pseudonymised tables.
 
     ``synthetic=True`` asserts that the export is the package's synthetic study; a file

@@ -61,7 +61,9 @@ def run(
         else:
             tables = import_interviews(source, paths, synthetic=synthetic, limits=limits)
         is_synthetic = bool(tables["interview_segments"]["synthetic"].all())
-        estimates = model.fit(tables["interview_respondents"], synthetic=is_synthetic)
+        # fitted on the respondents before k-anonymisation (municipalities are its
+        # clusters); only estimates are published
+        estimates = model.fit(tables.model_input, synthetic=is_synthetic)
         written = [
             paths.processed / f"{name}.{ext}" for name in OUTPUTS for ext in ("csv", "parquet")
         ]
