@@ -48,7 +48,7 @@ def test_age_is_coarsened_before_anything_is_suppressed() -> None:
     assert list(published["municipality"]) == [r[0] for r in rows]
     assert disclosure.smallest_class(published) == 6
     measures = dict(zip(report["measure"], report["value"], strict=True))
-    assert measures["age_band: generalisation"] == "coarsened to 15-29, 30-44, 45+"
+    assert measures["age band: generalisation"] == "coarsened to 15-29, 30-44, 45+"
 
 
 @settings(max_examples=40, deadline=None)

@@ -76,6 +76,14 @@ HIERARCHIES: dict[str, list[tuple[str, Callable[[object], object]]]] = {
         ("suppressed", _suppress),
     ],
 }
+#: How the risk report names each quasi-identifier.
+DISPLAY = {
+    "municipality": "municipality",
+    "age_band": "age band",
+    "group": "role",
+    "sex": "gender",
+    "year": "year",
+}
 #: Columns that are the same quasi-identifier in another form.
 LINKED = {"municipality": ("municipality_id",)}
 
@@ -161,7 +169,7 @@ def _report(
     rows = [
         ("k (smallest class allowed)", str(k)),
         ("respondents", str(len(table))),
-        ("quasi-identifiers", ", ".join(present) or "none in the export"),
+        ("quasi-identifiers", ", ".join(DISPLAY[c] for c in present) or "none in the export"),
         (
             "equivalence classes",
             str(len(kept[present].drop_duplicates())) if present else "0",
@@ -170,7 +178,8 @@ def _report(
         ("respondents with every quasi-identifier suppressed", str(suppressed)),
     ]
     for column in present:
-        rows.append((f"{column}: generalisation", HIERARCHIES[column][levels.get(column, 0)][0]))
+        name = DISPLAY[column]
+        rows.append((f"{name}: generalisation", HIERARCHIES[column][levels.get(column, 0)][0]))
         distinct = int(original[column].nunique())
-        rows.append((f"{column}: distinct values recorded", str(distinct)))
+        rows.append((f"{name}: distinct values recorded", str(distinct)))
     return pd.DataFrame(rows, columns=["measure", "value"])
