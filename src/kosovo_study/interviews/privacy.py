@@ -733,7 +733,19 @@ def guard(
 #: Patterns that also occur legitimately in a bibliography or a data page (publication
 #: dates, publishers' streets, URLs, handles): checked on pages that show interview
 #: material only.
-INTERVIEW_ONLY = frozenset({"DATE", "ADDRESS", "URL", "HANDLE", "IBAN"})
+INTERVIEW_ONLY = frozenset(
+    {"DATE", "ADDRESS", "URL", "HANDLE", "IBAN", "PASSPORT", "PREFIXED_NUMBER", "LONG_NUMBER"}
+)
+#: In the built book a link is a written-out one (scheme or www.): the theme's own text
+#: names sites without a scheme.  Published tables are checked with the full pattern
+#: before they are written (:func:`guard_tables`).
+_BOOK_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]]", re.IGNORECASE)
+
+
+def _book_spans(kind: str, text: str) -> list[tuple[int, int]]:
+    if kind == "URL":
+        return [m.span() for m in _BOOK_URL.finditer(text)]
+    return _pattern_spans(kind, text)
 
 
 _DOI = re.compile(r"(?:\bdoi:\s*|doi\.org/)10\.\d{4,9}/[^\s<>\"']+", re.IGNORECASE)
@@ -763,12 +775,12 @@ def guard_book(html_dir: Path, interview_pages: Iterable[str] = ("interviews.htm
         visible = re.sub(r"<[^>]+>", "  ", visible)
         for kind in PATTERNS:
             if kind in INTERVIEW_ONLY:
-                if page.name in pages and _pattern_spans(kind, visible):
+                if page.name in pages and _book_spans(kind, visible):
                     found.append(f"{page.name}: {kind}")
                 # Allowed elsewhere (a publication date, a URL in the bibliography), and
                 # never a contact: blank it out so that its digits are not read as a
                 # phone number below.
-                for start, end in _pattern_spans(kind, text):
+                for start, end in _book_spans(kind, text):
                     text = text[:start] + " " * (end - start) + text[end:]
                 continue
             # Contact patterns: everywhere, scripts included (a figure's data may sit there).
