@@ -6,31 +6,41 @@ Keys
     (HMAC-SHA256, first 16 hex digits).  The key comes from ``$KOSOVO_STUDY_PSEUDONYM_KEY``
     or from the file named by ``$KOSOVO_STUDY_PSEUDONYM_KEY_FILE`` (one of them, not
     both); ASCII whitespace around it is stripped the same way from either source, and
-    it must hold at least :data:`MIN_KEY_BYTES` bytes.  A real export always needs such
+    it must hold at least :data:`MIN_KEY_BYTES` bytes of at least
+    :data:`MIN_DISTINCT_KEY_BYTES` distinct values, without repeating itself; a key
+    file inside a repository is refused.  A real export always needs such
     a key.  Only an export that is *marked* as the package's synthetic study (see
     :mod:`kosovo_study.interviews.synthetic`) is pseudonymised with :data:`DEMO_KEY`,
     which is public on purpose and protects nothing.
 
 Redaction (:func:`redact`)
     Every text cell that is published is passed through the rules in :data:`PATTERNS`
-    (e-mail addresses, URLs, social-media handles, IBANs, dates in numeric and written
-    forms with English, Albanian and Serbian month names, Kosovo personal numbers,
-    phone numbers in Kosovo and international forms, Albanian, Serbian and English
-    street addresses), then through the names the export lists (with case, diacritic
-    and inflection variants, and each part of a name alone), then through two heuristics
-    for names the export does not list: :func:`lexicon_names` (common given names of
-    Kosovo and typical surname endings) and :func:`contextual_names` (one or two
-    capitalised words next to a kinship or honorific word: "vëllai Arben", "brat Marko",
-    "my cousin Ilir", "Arben, my brother").  Each match becomes a ``[KIND]`` placeholder.
-    The text is normalised first (:func:`normalise_text`).
+    (e-mail addresses, also written with "at"/"dot"; links, also without a scheme
+    ("t.me/x", "instagram.com/x"); social-media handles; IBANs in any case, with spaces
+    or dashes; passport numbers; numbers glued to a prefix ("nr1234567890"); dates in
+    numeric and written forms with English, Albanian ("12 të marsit 1990") and Serbian
+    month names; Kosovo personal numbers; phone numbers in Kosovo and international
+    forms with any separator (space, ``.``, ``/``, ``-``, ``·``, ``_``); Albanian,
+    Serbian and English street addresses; and any other run of nine digits or more,
+    which is never a quantity in an interview), then through the names the export
+    lists (with case, diacritic, inflection and possessive variants, and each part of a
+    name alone), then through two heuristics for names the export does not list:
+    :func:`lexicon_names` (given names and surnames of the gazetteer in
+    :mod:`kosovo_study.interviews.gazetteer`, the package's own list of common Kosovo
+    given names, typical surname endings, and the capitalised word next to a found
+    given name or surname) and :func:`contextual_names` (one or two capitalised words
+    next to a kinship or honorific word: "vëllai Arben", "brat Marko", "my cousin Ilir",
+    "Arben, my brother").  Each match becomes a ``[KIND]`` placeholder.  The text is
+    normalised first (:func:`normalise_text`).  Time is linear in the text; a coded
+    segment is capped at ``ArchiveLimits.max_segment_chars`` (1,000,000 characters).
 
     Why a heuristic and not a named-entity model: no multilingual spaCy pipeline is
     published on PyPI (the official ``xx_ent_wiki_sm`` wheel is distributed outside
     it), and Stanza downloads its models from a model hub at run time; the package
-    must run offline.  The heuristic's recall is measured in the tests on a seeded
-    corpus and reported in the README; names that stand alone, with no kinship or
-    honorific word nearby, not in the lexicon and not listed in the export, are *not*
-    caught.
+    must run offline.  Recall per class on a held-out corpus is printed by
+    ``benchmarks/redaction_recall.py``.  A name that is in no list, has no kinship or
+    honorific word nearby and is not listed in the export is not redacted; the
+    quarantine (:mod:`kosovo_study.interviews.quarantine`) then stops the import.
 
 Guard (:func:`guard_tables`)
     Runs in memory on every text cell of every table *before* anything is written,
