@@ -30,7 +30,7 @@ from kosovo_study.manifest import read_manifest
 from kosovo_study.paths import ProjectPaths
 
 QDA = Path(__file__).resolve().parents[3] / "shared" / "data" / "qda"
-KEY = "k" * 40
+KEY = "c9f1d07e5b2a4836e1f0a9d8c7b6a5f4e3d2c1b0a9f8e7d6"  # invented, not a real key
 HEADER = "document,respondent,code,segment_text,coder"
 
 
@@ -59,6 +59,9 @@ def _csv(tmp_path: Path, body: str, name: str = "export.csv", header: str = HEAD
         (None, b"  \n\n", "empty or blank"),
         (None, b"short\n", "5 bytes"),
         (privacy.DEMO_KEY, None, "public demo key"),
+        ("k" * 40, None, "guessable"),
+        ("abcdefgh" * 4, None, "guessable"),
+        (None, b"passwordpasswordpasswordpassword\n", "guessable"),
     ],
 )
 def test_bad_keys_are_refused_with_a_clear_message(
@@ -194,6 +197,9 @@ def test_formula_cells_are_escaped_in_csv_and_parquet(
         "d2,r2,=cmd|calc,-minus,c1\n"
         "d2,r2,belonging,@ note,c1\n"
     )
+    # the spreadsheet function's name is capitalised: the researcher vouches for it
+    project.restricted.mkdir(parents=True, exist_ok=True)
+    (project.restricted / "interviews_allowlist.txt").write_text("HYPERLINK\n", "utf-8")
     import_interviews(_csv(tmp_path, body), project)
     text = (project.processed / "interview_segments.csv").read_text("utf-8")
     for cell in ("'+1 more", "'-minus", "'@ note", "'=cmd|calc"):
@@ -222,14 +228,19 @@ def test_attributes_follow_the_codebook_and_the_register(tmp_path: Path) -> None
     )
     export = read_export(_csv(tmp_path, body, header=header))
     tables = tables_from_export(export, KEY, synthetic=False)
-    respondents = tables["interview_respondents"]
+    respondents = tables.model_input  # before k-anonymisation (3 respondents < k)
     assert sorted(respondents["travelled"].fillna("<missing>")) == ["<missing>", "no", "yes"]
     assert respondents["municipality_id"].tolist().count(19) == 2  # Prishtinë = Pristina
     assert "phone" not in respondents.columns  # not in the codebook: not published
+    published = tables["interview_respondents"]
+    assert published["municipality_id"].isna().all()  # three respondents: suppressed
+    assert "phone" not in published.columns
     problems = tables["interview_import_problems"]
     assert "attribute not published" in set(problems["kind"])
     bad = _csv(tmp_path, "d,r1,belonging,a,c,Y,Atlantis,\n", "bad.csv", header)
-    with pytest.raises(KosovoStudyError, match=r"bad.csv line 2: travelled 'Y' is not one of"):
+    with pytest.raises(
+        KosovoStudyError, match=r"export line 2: travelled is not one of .* \(value not shown\)"
+    ):
         tables_from_export(read_export(bad), KEY, synthetic=False)
 
 
@@ -335,8 +346,20 @@ def test_a_real_import_runs_the_stage_to_the_end(tmp_path: Path, project: Projec
     manifest = read_manifest("interviews", project)
     assert manifest is not None
     assert manifest == result.manifest
-    assert any(key.endswith("real.csv") for key in manifest["inputs"])
+    # the export is kept under its neutral restricted name: the manifest never holds
+    # the file's own name or folder
+    assert list(manifest["inputs"]) == ["data/raw/restricted/interviews.csv"]
+    assert "real.csv" not in (project.manifests / "interviews.json").read_text("utf-8")
+    assert str(tmp_path) not in (project.manifests / "interviews.json").read_text("utf-8")
     assert "data/processed/results/interview_model.csv" in manifest["outputs"]
+    # `report` (the stage without an export) reruns the same export, never the synthetic
+    # study in its place
+    interview_stage.run(project, force=True)
+    assert not pd.read_csv(project.results / "interview_model.csv")["synthetic"].any()
+    # a different export is not allowed to overwrite the kept one silently
+    other = _csv(tmp_path, "d,r1,belonging,x,c\n", "other.csv")
+    with pytest.raises(KosovoStudyError, match="already holds another interview export"):
+        interview_stage.run(project, export=other)
 
 
 def test_qdpx_case_names_that_look_like_names_are_redacted(tmp_path: Path) -> None:
@@ -437,7 +460,7 @@ def test_a_forged_synthetic_marker_does_not_drop_the_key(
 def test_places_count_blank_lines_and_multiline_cells(tmp_path: Path) -> None:
     body = 'd,r,belonging,"two\nlines",c\n\nd,r,astrology,y,c\n'
     export = read_export(_csv(tmp_path, body, "lines.csv"))
-    assert [p["place"] for p in export.problems] == ["lines.csv line 5"]
+    assert [p["place"] for p in export.problems] == ["export line 5"]
 
 
 def test_a_held_lock_gives_a_clear_message(project: ProjectPaths) -> None:
@@ -474,3 +497,16 @@ def test_unknown_columns_are_reported_not_published(tmp_path: Path) -> None:
     assert {"column not published"} <= {p["kind"] for p in export.problems}
     tables = tables_from_export(export, KEY, synthetic=False)
     assert "044" not in tables["interview_import_problems"].to_csv()
+
+
+def test_a_key_file_inside_the_repository_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".git").mkdir()
+    key_file = tmp_path / "secrets" / "key"
+    key_file.parent.mkdir()
+    key_file.write_text(KEY + "\n", "utf-8")
+    monkeypatch.delenv(privacy.KEY_ENV)
+    monkeypatch.setenv(privacy.KEY_FILE_ENV, str(key_file))
+    with pytest.raises(KosovoStudyError, match="inside the repository"):
+        privacy.pseudonym_key(synthetic=False)

@@ -44,6 +44,9 @@ SYNTHETIC_MARKER = "kosovo_study synthetic study"
 SYNTHETIC_COLUMN = "synthetic_study"
 
 _MIB = 1 << 20
+#: How a published table names the export: never by its file name, which may be the
+#: interviewee's name ("arben_krasniqi.qdpx").
+EXPORT_LABEL = "export"
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,16 @@ class ArchiveLimits:
     max_text_bytes: int = 64 * _MIB  # one transcript, inflated
     max_total_text_bytes: int = 2048 * _MIB  # all transcripts read, inflated
     max_archive_bytes: int = 64 * 1024 * _MIB  # all members, as declared in the directory
+    # Segment tables (.csv, .xlsx).  A real export of 100,000 coded segments with 20
+    # attribute columns is about 2 million cells and well under 100 MB; the caps keep
+    # the importer under 1 GiB of memory on any input (tests/interviews/test_caps.py).
+    max_table_bytes: int = 128 * _MIB  # the file on disk (.csv) or inflated sheet XML (.xlsx)
+    max_rows: int = 200_000
+    max_cells: int = 2_000_000
+    #: The longest coded segment, in characters: a passage, not a whole book (a long
+    #: interview transcript is about 100,000 characters).  Redaction time is linear in
+    #: the text, so this caps the time too.
+    max_segment_chars: int = 1_000_000
 
     @classmethod
     def from_environment(cls) -> ArchiveLimits:
@@ -74,8 +87,14 @@ class ArchiveLimits:
             ("MAX_TEXT_MB", "max_text_bytes", _MIB),
             ("MAX_TOTAL_TEXT_MB", "max_total_text_bytes", _MIB),
             ("MAX_ARCHIVE_GB", "max_archive_bytes", 1024 * _MIB),
+            ("EXPORT_MAX_TABLE_MB", "max_table_bytes", _MIB),
+            ("EXPORT_MAX_ROWS", "max_rows", 1),
+            ("EXPORT_MAX_CELLS", "max_cells", 1),
+            ("EXPORT_MAX_SEGMENT_CHARS", "max_segment_chars", 1),
         ):
-            variable = f"KOSOVO_STUDY_QDPX_{name}"
+            variable = (
+                f"KOSOVO_STUDY_{name}" if name.startswith("EXPORT") else f"KOSOVO_STUDY_QDPX_{name}"
+            )
             if (raw := os.environ.get(variable)) is not None:
                 try:
                     number = int(raw.strip())
@@ -116,19 +135,113 @@ def _map_codes(export: Export, codebook: Codebook, places: list[str]) -> None:
     export.segments["code"] = mapped
 
 
-def read_segment_table(path: Path, codebook: Codebook | None = None) -> Export:
+def _check_shape(path: Path, rows: int, columns: int, limits: ArchiveLimits) -> None:
+    if rows > limits.max_rows or rows * columns > limits.max_cells:
+        raise KosovoStudyError(
+            f"{path}: the table has more than {min(rows, limits.max_rows + 1)} rows or "
+            f"{limits.max_cells} cells, above the caps ({limits.max_rows} rows, "
+            f"{limits.max_cells} cells). Raise KOSOVO_STUDY_EXPORT_MAX_ROWS or "
+            "KOSOVO_STUDY_EXPORT_MAX_CELLS if the export is genuine."
+        )
+
+
+def _read_xlsx(path: Path, limits: ArchiveLimits) -> pd.DataFrame:
+    """The first sheet of a workbook, read row by row under the caps.
+
+    The archive is checked like a .qdpx (members, declared sizes), then every member is
+    inflated in chunks and counted without being kept (a lying header stops at the cap);
+    only then does openpyxl read the sheet, in read-only (streaming) mode, so memory
+    grows with the rows read, which are capped.
+    """
+    archive = _open_archive(path, limits, what="an .xlsx workbook (a zip archive)")
+    with archive:
+        inflated = 0
+        for info in archive.infolist():
+            inflated += _inflated_size(
+                archive, info, limits.max_table_bytes - inflated, path, "the workbook"
+            )
+    try:
+        import openpyxl
+
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # noqa: BLE001  (openpyxl raises many types)
+        raise KosovoStudyError(
+            f"{path} cannot be read as a spreadsheet ({type(error).__name__}). Export it "
+            "again, or export a UTF-8 CSV instead."
+        ) from None
+    try:
+        sheet = workbook.worksheets[0]
+        rows: list[list[str]] = []
+        width = 0
+        for values in sheet.iter_rows(values_only=True):
+            cells = ["" if v is None else str(v) for v in values]
+            while cells and cells[-1] == "":
+                cells.pop()
+            width = max(width, len(cells))
+            rows.append(cells)
+            _check_shape(path, len(rows), width, limits)
+    except KosovoStudyError:
+        raise
+    except Exception as error:  # noqa: BLE001
+        raise KosovoStudyError(
+            f"{path} cannot be read as a spreadsheet ({type(error).__name__}). Export it "
+            "again, or export a UTF-8 CSV instead."
+        ) from None
+    finally:
+        workbook.close()
+    while rows and not any(rows[-1]):
+        rows.pop()
+    if not rows:
+        raise KosovoStudyError(f"{path} holds no coded segments. Check the export settings.")
+    header, body = rows[0], rows[1:]
+    header = header + [f"unnamed_{i}" for i in range(len(header), width)]
+    return pd.DataFrame([r + [""] * (width - len(r)) for r in body], columns=header, dtype=str)
+
+
+def _inflated_size(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, path: Path, what: str
+) -> int:
+    """Bytes that one member inflates to, counted in 1 MiB chunks and not kept."""
+    total = 0
+    try:
+        with archive.open(info) as stream:
+            while chunk := stream.read(_MIB):
+                total += len(chunk)
+                if total > cap:
+                    raise KosovoStudyError(
+                        f"{path}: {what} inflates past the cap "
+                        "(KOSOVO_STUDY_EXPORT_MAX_TABLE_MB): a small file that inflates this "
+                        "much is a zip bomb. Raise the cap if the export is genuine."
+                    )
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError):
+        raise KosovoStudyError(
+            f"{path}: {what} cannot be inflated; it is damaged. Export it again."
+        ) from None
+    return total
+
+
+def read_segment_table(
+    path: Path, codebook: Codebook | None = None, limits: ArchiveLimits | None = None
+) -> Export:
     """A coded-segment export with the columns document, respondent, code, segment_text, coder."""
     codebook = codebook or load_codebook()
+    limits = limits or ArchiveLimits.from_environment()
     text: str | None = None
-    if path.suffix.lower() in {".xlsx", ".xls"}:
-        try:
-            table = pd.read_excel(path, dtype=str).fillna("")
-        except Exception as error:  # noqa: BLE001  (openpyxl/xlrd raise many types)
-            raise KosovoStudyError(
-                f"{path} cannot be read as a spreadsheet ({type(error).__name__}: {error}). "
-                "Export it again, or export a UTF-8 CSV instead."
-            ) from None
+    if path.suffix.lower() == ".xls":
+        raise KosovoStudyError(
+            f"{path}: the old binary .xls format is not read. Save it as .xlsx or export a "
+            "UTF-8 CSV."
+        )
+    if path.suffix.lower() == ".xlsx":
+        table = _read_xlsx(path, limits)
     else:
+        size = path.stat().st_size
+        if size > limits.max_table_bytes:
+            raise KosovoStudyError(
+                f"{path}: {size / _MIB:.0f} MiB, above the cap of "
+                f"{limits.max_table_bytes / _MIB:.0f} MiB for a CSV export. Raise "
+                "KOSOVO_STUDY_EXPORT_MAX_TABLE_MB if the export is genuine."
+            )
         raw = path.read_bytes()
         try:
             text = raw.decode("utf-8-sig")
@@ -137,6 +250,8 @@ def read_segment_table(path: Path, codebook: Codebook | None = None) -> Export:
                 f"{path} is not UTF-8 (byte {error.start}). Export it again as UTF-8 CSV "
                 "from the QDA program; the package does not guess encodings of transcripts."
             ) from None
+        # Rows counted before pandas builds the table (each line is at least one row).
+        _check_shape(path, text.count("\n"), 1, limits)
         try:
             table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
@@ -144,6 +259,7 @@ def read_segment_table(path: Path, codebook: Codebook | None = None) -> Export:
                 f"{path} is not a readable CSV table ({error}). Check for an unclosed quote "
                 "or a wrong delimiter (the export must be comma-separated)."
             ) from None
+    _check_shape(path, len(table), len(table.columns), limits)
     table.columns = [str(c).strip().lower() for c in table.columns]
     missing = [c for c in SEGMENT_COLUMNS if c not in table.columns]
     if missing:
@@ -153,6 +269,9 @@ def read_segment_table(path: Path, codebook: Codebook | None = None) -> Export:
     if table.empty:
         raise KosovoStudyError(f"{path} holds no coded segments. Check the export settings.")
     attributes = [c for c in table.columns if c.startswith("attr_")]
+    # Ids that differ only by surrounding spaces are one respondent (the pseudonym is
+    # made from the stripped id): a documented normalisation, not two people.
+    table["respondent"] = table["respondent"].astype(str).str.strip()
     segments = table[list(SEGMENT_COLUMNS)].rename(columns={"code": "code_exported"}).copy()
     export = Export(segments=segments, respondents=pd.DataFrame())
     export.contents = {"rows": len(table)}
@@ -162,14 +281,14 @@ def read_segment_table(path: Path, codebook: Codebook | None = None) -> Export:
     for column in table.columns:
         if column not in known and not column.startswith("attr_"):
             export.problem(
-                path.name,
+                EXPORT_LABEL,
                 "column not published",
                 f"column {column!r} is not part of a segment export; it was not read",
             )
     lines = _record_lines(text) if text is not None else []
     if len(lines) != len(table):  # a spreadsheet, or a file csv and pandas split apart
         lines = [i + 2 for i in range(len(table))]
-    places = [f"{path.name} line {line}" for line in lines]
+    places = [f"{EXPORT_LABEL} line {line}" for line in lines]
     for place, respondent, coder in zip(places, table["respondent"], table["coder"], strict=True):
         if not str(respondent).strip():
             export.problem(place, "missing respondent", "segment without a respondent id")
@@ -261,10 +380,12 @@ def _read_member(
     return b"".join(chunks)
 
 
-def _open_archive(path: Path, limits: ArchiveLimits) -> zipfile.ZipFile:
+def _open_archive(path: Path, limits: ArchiveLimits, what: str = "") -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as error:
+        if what:
+            raise KosovoStudyError(f"{path} is not {what}: {error}. Export it again.") from None
         raise KosovoStudyError(
             f"{path} is not a REFI-QDA project (.qdpx: a zip holding project.qde): {error}. "
             "Export the project again with 'REFI-QDA project' in the QDA program."
@@ -327,10 +448,10 @@ def read_qdpx(
     attribute_places: dict[str, str] = {}
     conflicts = []
     for case in root.iter(f"{q}Case"):
-        name = case.get("name", "")
+        name = case.get("name", "").strip()  # "R-017 " is "R-017" (see the CSV reader)
         place = f"case {case.get('guid')}"
         values = respondents.setdefault(name, {"respondent": name})
-        attribute_places.setdefault(name, f"{path.name} {place}")
+        attribute_places.setdefault(name, f"{EXPORT_LABEL} {place}")
         for value in case.findall(f"{q}VariableValue"):
             ref = value.find(f"{q}VariableRef")
             target = variables.get(ref.get("targetGUID") if ref is not None else None, "")
@@ -383,15 +504,14 @@ def read_qdpx(
         respondent = source_case.get(guid, "")
         for selection in source.findall(f"{q}PlainTextSelection"):
             selections += 1
-            place = f"{path.name} selection {selection.get('guid')}"
+            place = f"{EXPORT_LABEL} selection {selection.get('guid')}"
             try:
                 start = int(selection.get("startPosition", ""))
                 end = int(selection.get("endPosition", ""))
             except ValueError:
                 raise KosovoStudyError(
-                    f"{place}: startPosition/endPosition "
-                    f"{selection.get('startPosition')!r}/{selection.get('endPosition')!r} are not "
-                    "whole numbers. The project is damaged; export it again."
+                    f"{place}: startPosition/endPosition are not whole numbers (values not "
+                    "shown). The project is damaged; export it again."
                 ) from None
             if not 0 <= start < end <= len(text):
                 export.problem(
@@ -402,15 +522,24 @@ def read_qdpx(
                 )
             for coding in selection.findall(f"{q}Coding"):
                 ref = coding.find(f"{q}CodeRef")
-                code_name = codes.get(ref.get("targetGUID") if ref is not None else None, "")
+                if ref is None or ref.get("targetGUID") not in codes:
+                    export.problem(
+                        place,
+                        "coding without a code",
+                        "a Coding without a CodeRef to a code of the project; not read",
+                    )
+                    continue
+                code_name = codes[str(ref.get("targetGUID"))]
                 user = str(coding.get("creatingUser") or selection.get("creatingUser") or "")
                 if user not in users:
                     export.problem(
-                        place, "coder mismatch", f"coder {user!r} is not among the project's users"
+                        place,
+                        "coder mismatch",
+                        "the coding's user is not among the project's users",
                     )
                 if not respondent:
                     export.problem(
-                        place, "missing respondent", f"source {source.get('name')!r} has no case"
+                        place, "missing respondent", "the coded source belongs to no case"
                     )
                 rows.append(
                     {
@@ -441,7 +570,7 @@ def read_qdpx(
     for code_guid, defined_name in codes.items():
         if codebook.resolve(defined_name) is None:
             export.problem(
-                f"{path.name} code {code_guid}", "code outside codebook", repr(defined_name)
+                f"{EXPORT_LABEL} code {code_guid}", "code outside codebook", repr(defined_name)
             )
     # Coders are people; case names are often people's names too.
     export.person_names = sorted(
@@ -466,8 +595,20 @@ def read_export(
         raise KosovoStudyError(
             f"{path} is a folder; give the export file (.qdpx, .csv or .xlsx) inside it."
         )
+    limits = limits or ArchiveLimits.from_environment()
     if path.suffix.lower() == ".qdpx":
-        return read_qdpx(path, codebook, limits)
-    if path.suffix.lower() in {".csv", ".xlsx", ".xls"}:
-        return read_segment_table(path, codebook)
-    raise KosovoStudyError(f"{path}: unknown export type; use .csv, .xlsx or .qdpx.")
+        export = read_qdpx(path, codebook, limits)
+    elif path.suffix.lower() in {".csv", ".xlsx", ".xls"}:
+        export = read_segment_table(path, codebook, limits)
+    else:
+        raise KosovoStudyError(f"{path}: unknown export type; use .csv, .xlsx or .qdpx.")
+    lengths = export.segments["segment_text"].astype(str).str.len()
+    if len(lengths) and int(lengths.max()) > limits.max_segment_chars:
+        row = int(lengths.to_numpy().argmax())
+        raise KosovoStudyError(
+            f"{path}: coded segment {row + 1} has {int(lengths.max())} characters, above the "
+            f"cap of {limits.max_segment_chars} (KOSOVO_STUDY_EXPORT_MAX_SEGMENT_CHARS). A "
+            "segment is a coded passage; code passages rather than whole transcripts, or "
+            "raise the cap (redaction time grows linearly with it)."
+        )
+    return export

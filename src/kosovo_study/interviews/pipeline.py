@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -40,6 +41,7 @@ import pandera.pandas as pa
 from pandera.pandas import Check, Column
 
 from kosovo_study.errors import KosovoStudyError, MunicipalityNameError
+from kosovo_study.interviews import disclosure, quarantine
 from kosovo_study.interviews.codebook import load_codebook
 from kosovo_study.interviews.importers import ArchiveLimits, Export, read_export
 from kosovo_study.interviews.privacy import (
@@ -52,7 +54,7 @@ from kosovo_study.interviews.privacy import (
 from kosovo_study.interviews.reliability import agreement
 from kosovo_study.municipalities import load_register, name_key
 from kosovo_study.paths import ProjectPaths, project_paths
-from kosovo_study.storage import atomic_path
+from kosovo_study.storage import atomic_path, sha256_file
 from kosovo_study.validation import check
 
 PSEUDONYM = r"^[RDC][0-9a-f]{16}$"
@@ -109,13 +111,29 @@ PROBLEMS = pa.DataFrameSchema(
     coerce=True,
     name="interview_import_problems",
 )
+DISCLOSURE_RISK = pa.DataFrameSchema(
+    {"measure": Column(str), "value": Column(str), "synthetic": Column(bool)},
+    strict=True,
+    coerce=True,
+    name="interview_disclosure_risk",
+)
 TABLES = (
     "interview_segments",
     "interview_respondents",
     "interview_cooccurrence",
     "interview_reliability",
     "interview_import_problems",
+    "interview_disclosure_risk",
 )
+
+
+class ImportedTables(dict[str, pd.DataFrame]):
+    """The published tables, and the respondent table *before* k-anonymisation, which
+    only the interviewee-level model reads (in memory; it is never written)."""
+
+    model_input: pd.DataFrame
+
+
 #: Columns that hold keyed pseudonyms (hashes), not text: the guard skips them.
 PSEUDONYM_COLUMNS = {
     "interview_segments": ("respondent", "document", "coder"),
@@ -174,8 +192,13 @@ def validate_attributes(export: Export) -> tuple[pd.DataFrame, list[dict[str, st
                 try:
                     municipality_id = resolved.get(value) or register.normalise(value)
                     resolved[value] = municipality_id
-                except MunicipalityNameError as error:
-                    errors.append(f"{place}: municipality {value[:40]!r}: {error}")
+                except MunicipalityNameError:
+                    # The value is not echoed: an attribute may hold anything (a phone
+                    # number typed into the wrong field), and messages reach logs.
+                    errors.append(
+                        f"{place}: municipality is not a name the municipality register "
+                        "knows (value not shown)"
+                    )
                     ids.append(None)
                     names.append(None)
                     continue
@@ -194,7 +217,7 @@ def validate_attributes(export: Export) -> tuple[pd.DataFrame, list[dict[str, st
                     checked.append(vocabulary[keys[value]])
                 else:
                     errors.append(
-                        f"{place}: {column} {value[:40]!r} is not one of {allowed[column]}"
+                        f"{place}: {column} is not one of {allowed[column]} (value not shown)"
                     )
                     checked.append(None)
             out[column] = pd.Series(checked, dtype="str")
@@ -218,9 +241,7 @@ def validate_attributes(export: Export) -> tuple[pd.DataFrame, list[dict[str, st
     return out, problems
 
 
-def tables_from_export(
-    export: Export, key: str | bytes, synthetic: bool
-) -> dict[str, pd.DataFrame]:
+def tables_from_export(export: Export, key: str | bytes, synthetic: bool) -> ImportedTables:
     """Pseudonymise, redact, summarise and check one export, in memory."""
     names = export.person_names
     segments = export.segments.copy()
@@ -268,6 +289,9 @@ def tables_from_export(
     respondents[counted] = respondents[counted].fillna(0).astype(int)
     respondents["synthetic"] = synthetic
     respondents = respondents.sort_values("respondent").reset_index(drop=True)
+    model_input = respondents.copy()
+    respondents, risk = disclosure.anonymise(respondents)
+    risk["synthetic"] = synthetic
 
     presence = counts > 0
     pairs = [
@@ -289,11 +313,21 @@ def tables_from_export(
         "interview_cooccurrence": (cooccurrence, COOCCURRENCE),
         "interview_reliability": (reliability, RELIABILITY),
         "interview_import_problems": (problems, PROBLEMS),
+        "interview_disclosure_risk": (risk, DISCLOSURE_RISK),
     }
-    checked = {
-        name: check(_escape_table(table), schema, file=name)
-        for name, (table, schema) in tables.items()
-    }
+    checked = ImportedTables(
+        {
+            name: check(_escape_table(table), schema, file=name)
+            for name, (table, schema) in tables.items()
+        }
+    )
+    smallest = disclosure.smallest_class(checked["interview_respondents"])
+    if smallest is not None and smallest < disclosure.K:  # the method guarantees it
+        raise KosovoStudyError(
+            f"interview_respondents is not {disclosure.K}-anonymous (smallest class "
+            f"{smallest}); nothing was written. This is a bug: please report it."
+        )
+    checked.model_input = model_input
     # The guard: in memory, on every text cell and column name, before any write.
     guard_tables(checked, names, raw_ids, exempt=PSEUDONYM_COLUMNS)
     return checked
@@ -361,12 +395,50 @@ def _deferred(destination: Path) -> Iterator[Path]:
         yield temporary
 
 
+EXPORT_SUFFIXES = (".qdpx", ".csv", ".xlsx")
+
+
+def adopt_export(source: Path, paths: ProjectPaths) -> Path:
+    """The restricted copy of an export given on the command line.
+
+    ``kosovo-study interviews import PATH`` keeps the export as
+    ``data/raw/restricted/interviews.<ext>``: the stage manifest then records that
+    neutral path and its sha256, never the file's own name or folder (which may be the
+    interviewee's name), and ``report`` reruns the same export instead of silently
+    replacing it with the synthetic study.  An export already in ``data/raw/restricted``
+    is used where it is.  A different restricted export is never overwritten.
+    """
+    source = Path(source)
+    if not source.is_file():
+        return source  # read_export explains what is wrong
+    restricted = paths.restricted.resolve()
+    if source.resolve().is_relative_to(restricted):
+        return source
+    suffix = source.suffix.lower()
+    if suffix not in EXPORT_SUFFIXES:
+        return source  # read_export names the supported types
+    target = paths.restricted / f"interviews{suffix}"
+    digest = sha256_file(source)
+    for other in (paths.restricted / f"interviews{s}" for s in EXPORT_SUFFIXES):
+        if other.is_file() and sha256_file(other) != digest:
+            raise KosovoStudyError(
+                f"{other} already holds another interview export. The import keeps its "
+                f"export there as {target.name}, so that later runs use the same data; move "
+                f"{other.name} out of data/raw/restricted (or import it instead) and run the "
+                "import again."
+            )
+    if not target.is_file():
+        with atomic_path(target) as temporary:
+            shutil.copyfile(source, temporary)
+    return target
+
+
 def import_interviews(
     path: Path,
     paths: ProjectPaths | None = None,
     synthetic: bool = False,
     limits: ArchiveLimits | None = None,
-) -> dict[str, pd.DataFrame]:
+) -> ImportedTables:
     """Read an export, check everything in memory, then write the pseudonymised tables.
 
     ``synthetic=True`` asserts that the export is the package's synthetic study; a file
@@ -402,6 +474,8 @@ def import_interviews(
         )
     key = pseudonym_key(export.synthetic)
     tables = tables_from_export(export, key, export.synthetic)
+    # Independent of the redaction rules: stops on any capitalised word nobody vouched for.
+    quarantine.enforce(tables, paths)
     with interviews_lock(paths):
         remove_partial_files(paths)
         write_tables(tables, paths.processed)

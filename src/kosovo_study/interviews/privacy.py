@@ -6,31 +6,41 @@ Keys
     (HMAC-SHA256, first 16 hex digits).  The key comes from ``$KOSOVO_STUDY_PSEUDONYM_KEY``
     or from the file named by ``$KOSOVO_STUDY_PSEUDONYM_KEY_FILE`` (one of them, not
     both); ASCII whitespace around it is stripped the same way from either source, and
-    it must hold at least :data:`MIN_KEY_BYTES` bytes.  A real export always needs such
+    it must hold at least :data:`MIN_KEY_BYTES` bytes of at least
+    :data:`MIN_DISTINCT_KEY_BYTES` distinct values, without repeating itself; a key
+    file inside a repository is refused.  A real export always needs such
     a key.  Only an export that is *marked* as the package's synthetic study (see
     :mod:`kosovo_study.interviews.synthetic`) is pseudonymised with :data:`DEMO_KEY`,
     which is public on purpose and protects nothing.
 
 Redaction (:func:`redact`)
     Every text cell that is published is passed through the rules in :data:`PATTERNS`
-    (e-mail addresses, URLs, social-media handles, IBANs, dates in numeric and written
-    forms with English, Albanian and Serbian month names, Kosovo personal numbers,
-    phone numbers in Kosovo and international forms, Albanian, Serbian and English
-    street addresses), then through the names the export lists (with case, diacritic
-    and inflection variants, and each part of a name alone), then through two heuristics
-    for names the export does not list: :func:`lexicon_names` (common given names of
-    Kosovo and typical surname endings) and :func:`contextual_names` (one or two
-    capitalised words next to a kinship or honorific word: "vëllai Arben", "brat Marko",
-    "my cousin Ilir", "Arben, my brother").  Each match becomes a ``[KIND]`` placeholder.
-    The text is normalised first (:func:`normalise_text`).
+    (e-mail addresses, also written with "at"/"dot"; links, also without a scheme
+    ("t.me/x", "instagram.com/x"); social-media handles; IBANs in any case, with spaces
+    or dashes; passport numbers; numbers glued to a prefix ("nr1234567890"); dates in
+    numeric and written forms with English, Albanian ("12 të marsit 1990") and Serbian
+    month names; Kosovo personal numbers; phone numbers in Kosovo and international
+    forms with any separator (space, ``.``, ``/``, ``-``, ``·``, ``_``); Albanian,
+    Serbian and English street addresses; and any other run of nine digits or more,
+    which is never a quantity in an interview), then through the names the export
+    lists (with case, diacritic, inflection and possessive variants, and each part of a
+    name alone), then through two heuristics for names the export does not list:
+    :func:`lexicon_names` (given names and surnames of the gazetteer in
+    :mod:`kosovo_study.interviews.gazetteer`, the package's own list of common Kosovo
+    given names, typical surname endings, and the capitalised word next to a found
+    given name or surname) and :func:`contextual_names` (one or two capitalised words
+    next to a kinship or honorific word: "vëllai Arben", "brat Marko", "my cousin Ilir",
+    "Arben, my brother").  Each match becomes a ``[KIND]`` placeholder.  The text is
+    normalised first (:func:`normalise_text`).  Time is linear in the text; a coded
+    segment is capped at ``ArchiveLimits.max_segment_chars`` (1,000,000 characters).
 
     Why a heuristic and not a named-entity model: no multilingual spaCy pipeline is
     published on PyPI (the official ``xx_ent_wiki_sm`` wheel is distributed outside
     it), and Stanza downloads its models from a model hub at run time; the package
-    must run offline.  The heuristic's recall is measured in the tests on a seeded
-    corpus and reported in the README; names that stand alone, with no kinship or
-    honorific word nearby, not in the lexicon and not listed in the export, are *not*
-    caught.
+    must run offline.  Recall per class on a held-out corpus is printed by
+    ``benchmarks/redaction_recall.py``.  A name that is in no list, has no kinship or
+    honorific word nearby and is not listed in the export is not redacted; the
+    quarantine (:mod:`kosovo_study.interviews.quarantine`) then stops the import.
 
 Guard (:func:`guard_tables`)
     Runs in memory on every text cell of every table *before* anything is written,
@@ -45,6 +55,7 @@ import hmac
 import os
 import re
 import unicodedata
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -52,6 +63,7 @@ from pathlib import Path
 import pandas as pd
 
 from kosovo_study.errors import KosovoStudyError
+from kosovo_study.interviews.gazetteer import COMMON_WORDS, name_gazetteer, place_words
 
 KEY_ENV = "KOSOVO_STUDY_PSEUDONYM_KEY"
 KEY_FILE_ENV = "KOSOVO_STUDY_PSEUDONYM_KEY_FILE"
@@ -59,6 +71,9 @@ DEMO_KEY = "kosovo-study-synthetic-demo-key-not-secret"
 #: 32 bytes = 256 bits, the output size of SHA-256; RFC 2104 section 3 advises keys
 #: no shorter than the hash output for HMAC.
 MIN_KEY_BYTES = 32
+#: A key of 32 bytes made of few characters ("kkkk...", "abababab...") has 32 bytes but
+#: little entropy; a random hex key (``secrets.token_hex``) has 16 distinct characters.
+MIN_DISTINCT_KEY_BYTES = 10
 
 # ---------------------------------------------------------------------------------------
 # Building blocks of the patterns.
@@ -69,7 +84,8 @@ _L = r"(?<!\w)(?<!\d[.,])"
 _R = r"(?!\w)(?![.,]\d)"
 # One separator inside a phone number: a space, or one of . / - with an optional space
 # on either side ("044 123 456", "044.123.456", "044/123-456", "044 / 123 456").
-_SEP = r"(?:[ \u00a0]?[./\-‐‑–—−][ \u00a0]?|[ \u00a0])"
+# Middle dots, bullets and underscores too ("044·123·456", "044_123_456").
+_SEP = r"(?:[ \u00a0]?[./\-‐‑–—−·•∙_][ \u00a0]?|[ \u00a0])"
 _GROUP = (
     r"(?:\(?\d{1,8}+\)?)"  # possessive: a digit run is never re-split (no backtracking blow-up)
 )
@@ -110,10 +126,23 @@ _STREET = rf"(?:{_STREET_SQ}|{_STREET_SR}|{_STREET_CYR}|{_STREET_EN})"
 _STREET_WORD = r"[\"'„“”«»]?[^\W_][\w'’\-]*[\"'“”»]?"
 _HOUSE_NO = r"(?:(?:nr|no|br|broj|numër|numer|num)\.?\s*)?\d{1,4}[A-Za-z]?(?:/\d{1,4})?"
 
+# A group of four characters of an IBAN: four capital letters (a bank code, "NWBK"),
+# or any four letters and digits that hold a digit (so that words are never eaten).
+_IBAN_GROUP = r"(?:(?-i:[A-Z]{4})|(?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{4})"
+# Top-level domains that make a bare "word.tld" a link: generic ones and those of the
+# region and of the diaspora's countries (IANA root zone).
+_TLDS = (
+    r"com|net|org|info|biz|io|me|co|tv|ly|gg|app|online|site|xyz|eu|al|rs|mk|ks|"
+    r"de|ch|at|se|no|fi|dk|nl|be|fr|it|uk|us|ca|au|tr|ba|hr|si|ru"
+)
+
 #: Patterns of direct identifiers, applied in this order; each name is the placeholder.
 PATTERNS: dict[str, re.Pattern[str]] = {
     "EMAIL": re.compile(
         r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)*\.[^\W\d_]{2,}"
+        # "arben at gmail.com", "arben (at) gmail . com", "arben te gmail pikë com"
+        rf"|[\w.+\-]+\s?(?:\s(?:at|et|te|në|kod|majmun\w*)\s|[\[({{]\s?at\s?[\])}}])\s?"
+        rf"[\w\-]+\s?(?:\.|\s(?:dot|pik[eë]|ta[cč]ka)\s)\s?(?:{_TLDS})(?![\w/])"
         # written out to escape scrapers: "arben at example dot com", "arben[at]example.com"
         r"|[\w.+\-]+\s?(?:\[at\]|\(at\)|\{at\})\s?[\w\-]+"
         r"(?:\s?(?:\.|\[dot\]|\(dot\)|\sdot\s)\s?[\w\-]+)+"
@@ -121,10 +150,34 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         r"|[\w.+\-]+\sat\s[\w\-]+(?:\sdot\s[\w\-]+)+",
         re.IGNORECASE,
     ),
-    "URL": re.compile(r"(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]]", re.IGNORECASE),
+    "URL": re.compile(
+        r"(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]]"
+        # without a scheme: "instagram.com/arben", "t.me/arben", "fb.com/x", "arben.al"
+        rf"|(?<![\w@.\-])(?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+(?:{_TLDS})(?![\w\-])"
+        r"(?:/[^\s<>\"']*[^\s<>\"'.,;:!?)\]])?",
+        re.IGNORECASE,
+    ),
     "HANDLE": re.compile(r"(?<![\w@])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?(?!\w)"),
+    # IBAN in any case, with spaces or dashes ("xk05-1212-0123-4567-8906").
     "IBAN": re.compile(
-        rf"{_L}[A-Z]{{2}}\d{{2}}(?:[ ]?[A-Z0-9]{{4}}){{3,7}}(?:[ ]?[A-Z0-9]{{1,3}})?{_R}"
+        rf"{_L}(?-i:[A-Z]{{2}}|[a-z]{{2}})\d{{2}}(?:[ \-]?{_IBAN_GROUP}){{3,7}}(?:[ \-]?\d[A-Z0-9]{{0,2}})?{_R}",
+        re.IGNORECASE,
+    ),
+    # A passport number after the word (sq "pasaport", sr "pasoš", en "passport"),
+    # or standing alone in the ICAO form of the region (one or two capital letters and
+    # seven or eight digits: "P01234567", "BA1234567").
+    "PASSPORT": re.compile(
+        r"(?i:pasaport\w*|paso[sš]\w*|пасош\w*|passport\w*)(?:\s+(?i:nr|no|br|numër|"
+        r"numer|number|broj|i|e|im|tim|moj|my|his|her)\.?)*[\s:#.\-]*"
+        r"[A-Za-z]{0,3}[ \-]?\d{5,9}(?!\w)"
+        r"|(?<![\w\-])[A-Z]{1,2}\d{7,8}(?!\w)"
+    ),
+    # A personal or account number glued to a prefix ("nr1234567890", "NP:1234567890",
+    # "JMBG:0101990123456"); with a space between them the number stands alone and the
+    # other patterns see it.
+    "PREFIXED_NUMBER": re.compile(
+        r"(?<![^\W_])(?i:nr|no|np|br|jmbg|jmb|id|numri|broj|llogari\w*|xhirollogari\w*|"
+        r"ra[cč]un\w*|account|acct|konto)[.:#\-]*\d(?:[ .\-/_·]?\d){6,24}(?!\w)"
     ),
     "DATE": re.compile(
         "|".join(
@@ -138,7 +191,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
                     rf"(?:{_YEAR}|\d{{2}}){_R}"
                 ),
                 # written: 12 March 1990, 12. marta 1990., 12 mars 1990, më 12 nëntor
-                rf"{_L}{_DAY}\s?(?:of\s)?{_MONTH}(?:,?\s?{_YEAR})?(?!\w)",
+                rf"{_L}{_DAY}\s?(?:(?:of|të|te|ti)\s)?{_MONTH}(?:,?\s?(?:(?:të|te)\s)?(?:vitit\s)?{_YEAR})?(?!\w)",
                 # written month first: March 12, 1990; March 12th
                 rf"{_L}{_MONTH}\s{_DAY}(?:,?\s?{_YEAR})?(?!\w)",
             ]
@@ -170,6 +223,11 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         r"(?:\s+(?-i:[A-ZÀ-ÖØ-ÞĀ-ŽА-ЯЂЈЉЊЋЏ0-9])[\w'’\-]*){1,3}",
         re.IGNORECASE,
     ),
+    # Any other long run of digits in groups (bank accounts "1501-0010-0000-1234",
+    # Serbian accounts "160-0000000123456-78", JMBG, digits spaced one by one
+    # "0 4 4 1 2 3 4 5 6"): nine digits or more is never a quantity in an interview
+    # (fails closed: an amount written with nine digits is redacted too).
+    "LONG_NUMBER": re.compile(rf"{_L}\d(?:{_SEP}?\d){{8,30}}{_R}"),
 }
 
 
@@ -182,6 +240,8 @@ def _phone_is_long_enough(match: re.Match[str]) -> bool:
 _ACCEPT: dict[str, Callable[[re.Match[str]], bool]] = {
     "PHONE": _phone_is_long_enough,
     "PERSONAL_NUMBER": lambda match: sum(ch.isdigit() for ch in match.group(0)) == 10,
+    # one decimal point and no other separator is a decimal number ("0.1234567890")
+    "LONG_NUMBER": lambda match: re.fullmatch(r"\d+[.]\d+", match.group(0)) is None,
 }
 
 # ---------------------------------------------------------------------------------------
@@ -225,6 +285,10 @@ _ENDINGS = (
     "i", "it", "in", "ut", "un", "u", "a", "es", "en", "e", "ej", "s", "n", "t", "ja", "je",
     "ne", "om", "em", "ov", "ova", "ovi", "ove", "ic", "ica", "ici", "icu", "icem", "ave",
     "ve", "set", "sin", "ës", "ën", "et", "eve", "at", "ëve", "ët",
+    # Serbian possessive adjectives, declined: Markov/Markovog/Markovih,
+    # Petrovićev/Petrovićevih, Jelenin/Jeleninog
+    "ovo", "ovu", "ovog", "ovom", "ovih", "ev", "eva", "evo", "evi", "eve", "evu", "evog",
+    "evom", "evih", "ina", "ino", "ini", "inu", "inog", "inom", "inih", "ima", "ama",
 )  # fmt: skip
 _ENDINGS_BY_LENGTH = tuple(sorted({fold(e) for e in _ENDINGS}, key=len, reverse=True))
 _ENDING_RE = "|".join(sorted(_ENDINGS, key=len, reverse=True))
@@ -405,32 +469,28 @@ _TOKEN = re.compile(rf"[{re.escape(_UPPER)}][^\W\d_]+")
 _SURNAME_ENDINGS = re.compile(r"(?:ović|ević|ovic|evic|ić|ića|iću|ićem)$|^.{4,}aj$")
 
 
-def _is_given_name(folded: str) -> bool:
-    if folded in GIVEN_NAMES:
+def _in_names(folded: str, names: frozenset[str]) -> bool:
+    """``folded`` is one of ``names``, bare or with a case ending (stem + vowel)."""
+    if folded in names:
         return True
     for ending in _ENDINGS_BY_LENGTH:
         if folded.endswith(ending) and len(folded) - len(ending) >= 3:
             stem = folded[: -len(ending)]
-            if any(stem + vowel in GIVEN_NAMES for vowel in ("", "a", "e", "o", "i")):
+            if any(stem + vowel in names for vowel in ("", "a", "e", "o", "i")):
                 return True
     return False
 
 
-@lru_cache(maxsize=1)
-def _place_words() -> frozenset[str]:
-    """Folded words of every municipality label in the register ("Ferizaj", "Obilić",
-    "Hani i Elezit"): places, not people, although they look like names."""
-    try:
-        from kosovo_study.municipalities import load_register
+def _is_given_name(folded: str) -> bool:
+    return _in_names(folded, GIVEN_NAMES) or _in_names(folded, name_gazetteer()[0])
 
-        register = load_register()
-    except Exception:  # noqa: BLE001  (no project folder: the lexicon works without it)
-        return frozenset()
-    words: set[str] = set()
-    for m in register.municipalities:
-        for label in (m.name_sq, m.name_sr, m.geoboundaries_name, *m.labels):
-            words.update(fold(w) for w in re.findall(r"[^\W\d_]+", label))
-    return frozenset(words)
+
+def _is_surname(folded: str) -> bool:
+    return _in_names(folded, name_gazetteer()[1])
+
+
+def _place_words() -> frozenset[str]:
+    return place_words()
 
 
 def lexicon_names(text: str) -> list[tuple[int, int]]:
@@ -441,15 +501,27 @@ def lexicon_names(text: str) -> list[tuple[int, int]]:
     for i, token in enumerate(tokens):
         word = token.group(0)
         folded = fold(word)
-        if folded in _place_words():
+        if folded in _place_words() or folded in COMMON_WORDS:
             continue
         if _is_given_name(folded):
             spans.append(token.span())
             after = tokens[i + 1] if i + 1 < len(tokens) else None
             if after is not None and text[token.end() : after.start()] in {" ", "\u00a0"}:
                 spans.append(after.span())
-        elif _SURNAME_ENDINGS.search(word) or _SURNAME_ENDINGS.search(folded):
+        elif (
+            _SURNAME_ENDINGS.search(word) or _SURNAME_ENDINGS.search(folded) or _is_surname(folded)
+        ):
             spans.append(token.span())
+            # the capitalised word just before a surname is the given name ("Dren
+            # Kelmendi"), unless it is a common word or a place
+            before = tokens[i - 1] if i else None
+            if (
+                before is not None
+                and text[before.end() : token.start()] in {" ", "\u00a0"}
+                and fold(before.group(0)) not in COMMON_WORDS
+                and fold(before.group(0)) not in _place_words()
+            ):
+                spans.append(before.span())
     return spans
 
 
@@ -464,12 +536,18 @@ def _replace_spans(text: str, spans: Iterable[tuple[int, int]], label: str) -> s
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
-    for start, end in reversed(merged):
-        text = text[:start] + f"[{label}]" + text[end:]
-    return text
+    # One pass (linear in the text), not one slice per span (quadratic on a long text).
+    pieces, position = [], 0
+    for start, end in merged:
+        pieces += [text[position:start], f"[{label}]"]
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
-_NEEDS_DIGIT = frozenset({"IBAN", "DATE", "PERSONAL_NUMBER", "PHONE"})
+_NEEDS_DIGIT = frozenset(
+    {"IBAN", "DATE", "PERSONAL_NUMBER", "PHONE", "PASSPORT", "PREFIXED_NUMBER", "LONG_NUMBER"}
+)
 
 
 def _may_match(kind: str, text: str) -> bool:
@@ -478,11 +556,8 @@ def _may_match(kind: str, text: str) -> bool:
         return any(ch.isdigit() for ch in text)
     if kind == "HANDLE":
         return "@" in text
-    if kind == "EMAIL":
-        return "@" in text or "at" in text.lower()
-    if kind == "URL":
-        lower = text.lower()
-        return "http" in lower or "www." in lower
+    if kind in {"EMAIL", "URL"}:
+        return "@" in text or "." in text or "dot" in text or "pik" in text or "ta" in text
     return True
 
 
@@ -668,7 +743,19 @@ def guard(
 #: Patterns that also occur legitimately in a bibliography or a data page (publication
 #: dates, publishers' streets, URLs, handles): checked on pages that show interview
 #: material only.
-INTERVIEW_ONLY = frozenset({"DATE", "ADDRESS", "URL", "HANDLE", "IBAN"})
+INTERVIEW_ONLY = frozenset(
+    {"DATE", "ADDRESS", "URL", "HANDLE", "IBAN", "PASSPORT", "PREFIXED_NUMBER", "LONG_NUMBER"}
+)
+#: In the built book a link is a written-out one (scheme or www.): the theme's own text
+#: names sites without a scheme.  Published tables are checked with the full pattern
+#: before they are written (:func:`guard_tables`).
+_BOOK_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]]", re.IGNORECASE)
+
+
+def _book_spans(kind: str, text: str) -> list[tuple[int, int]]:
+    if kind == "URL":
+        return [m.span() for m in _BOOK_URL.finditer(text)]
+    return _pattern_spans(kind, text)
 
 
 _DOI = re.compile(r"(?:\bdoi:\s*|doi\.org/)10\.\d{4,9}/[^\s<>\"']+", re.IGNORECASE)
@@ -698,12 +785,12 @@ def guard_book(html_dir: Path, interview_pages: Iterable[str] = ("interviews.htm
         visible = re.sub(r"<[^>]+>", "  ", visible)
         for kind in PATTERNS:
             if kind in INTERVIEW_ONLY:
-                if page.name in pages and _pattern_spans(kind, visible):
+                if page.name in pages and _book_spans(kind, visible):
                     found.append(f"{page.name}: {kind}")
                 # Allowed elsewhere (a publication date, a URL in the bibliography), and
                 # never a contact: blank it out so that its digits are not read as a
                 # phone number below.
-                for start, end in _pattern_spans(kind, text):
+                for start, end in _book_spans(kind, text):
                     text = text[:start] + " " * (end - start) + text[end:]
                 continue
             # Contact patterns: everywhere, scripts included (a figure's data may sit there).
@@ -742,6 +829,14 @@ def _key_from_environment() -> bytes:
             )
         if not path.is_file():
             raise KosovoStudyError(f"{KEY_FILE_ENV} names {path}, which is not a file.")
+        repository = _enclosing_repository(path)
+        if repository is not None:
+            raise KosovoStudyError(
+                f"The key file {path} (${KEY_FILE_ENV}) lies inside the repository "
+                f"{repository}, where a commit or a release archive would publish it. Move it "
+                "outside the repository (e.g. ~/.config/kosovo_study/key) and point the "
+                "variable there."
+            )
         try:
             raw = path.read_bytes()
         except OSError as error:
@@ -770,12 +865,28 @@ def _key_from_environment() -> bytes:
             f"{MIN_KEY_BYTES} are needed (a short key can be guessed and the pseudonyms "
             'reversed). Use e.g. `python -c "import secrets; print(secrets.token_hex(32))"`.'
         )
+    if len(set(key)) < MIN_DISTINCT_KEY_BYTES or len(zlib.compress(key, 9)) < len(key) // 2:
+        raise KosovoStudyError(
+            f"The pseudonymisation key in {source} is guessable: it has {len(set(key))} "
+            f"distinct characters (at least {MIN_DISTINCT_KEY_BYTES} are needed) or repeats "
+            "itself. Use a random secret, e.g. "
+            '`python -c "import secrets; print(secrets.token_hex(32))"`.'
+        )
     if key == DEMO_KEY.encode():
         raise KosovoStudyError(
             f"The key in {source} is the package's public demo key, which protects nothing. "
             "Use a secret key for real data."
         )
     return key
+
+
+def _enclosing_repository(path: Path) -> Path | None:
+    """The git work tree or kosovo_study project that holds ``path``, if any."""
+    resolved = path.resolve()
+    for folder in resolved.parents:
+        if (folder / ".git").exists() or (folder / "pyproject.toml").is_file():
+            return folder
+    return None
 
 
 def pseudonym_key(synthetic: bool) -> bytes:

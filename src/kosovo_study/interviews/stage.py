@@ -18,6 +18,7 @@ from kosovo_study.interviews import model
 from kosovo_study.interviews.importers import ArchiveLimits
 from kosovo_study.interviews.pipeline import (
     TABLES,
+    adopt_export,
     import_interviews,
     interviews_lock,
     remove_partial_files,
@@ -49,7 +50,9 @@ def run(
     """Run the stage on ``export`` (default: the restricted export, else the synthetic
     study).  Passing ``export`` always reruns the stage."""
     paths = paths or project_paths()
-    source = Path(export) if export is not None else real_export(paths)
+    # An export given on the command line is kept as data/raw/restricted/interviews.<ext>:
+    # the manifest records that neutral path and its sha256 (never the file's name).
+    source = adopt_export(Path(export), paths) if export is not None else real_export(paths)
 
     def build() -> list[Path]:
         if source is None:
@@ -58,7 +61,9 @@ def run(
         else:
             tables = import_interviews(source, paths, synthetic=synthetic, limits=limits)
         is_synthetic = bool(tables["interview_segments"]["synthetic"].all())
-        estimates = model.fit(tables["interview_respondents"], synthetic=is_synthetic)
+        # fitted on the respondents before k-anonymisation (municipalities are its
+        # clusters); only estimates are published
+        estimates = model.fit(tables.model_input, synthetic=is_synthetic)
         written = [
             paths.processed / f"{name}.{ext}" for name in OUTPUTS for ext in ("csv", "parquet")
         ]
