@@ -118,9 +118,12 @@ def build_tables(paths: ProjectPaths | None = None) -> dict[str, pd.DataFrame]:
         paths.transcribed,
         countries.load_country_names(raw_path("datahub_country_codes", paths)),
         tables["countries"]["iso3"].tolist(),
+        ledger,
     )
     polygons = boundaries.read_polygons(raw_path("geoboundaries_xkx_adm2", paths), register)
-    tables |= cells.build(raw_path("edgerton2023_isis_count_data", paths), polygons, municipalities)
+    tables |= cells.build(
+        raw_path("edgerton2023_isis_count_data", paths), polygons, municipalities, ledger
+    )
     tables["rejects"] = ledger.rejects_frame()
     tables["cleaning_report"] = ledger.report()
     tables["variables"] = pd.concat(

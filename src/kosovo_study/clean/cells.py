@@ -50,6 +50,7 @@ from pandera.pandas import Check, Column
 from shapely.geometry import box
 
 from kosovo_study.clean.boundaries import EQUAL_AREA_CRS
+from kosovo_study.clean.io import Ledger
 from kosovo_study.errors import ValidationError
 
 KOSOVO_GWNO = 347
@@ -305,12 +306,22 @@ def cell_table(
 
 
 def build(
-    edgerton_path: Path, polygons: gpd.GeoDataFrame, municipalities: pd.DataFrame
+    edgerton_path: Path,
+    polygons: gpd.GeoDataFrame,
+    municipalities: pd.DataFrame,
+    ledger: Ledger | None = None,
 ) -> dict[str, pd.DataFrame]:
     """``edgerton_cells`` and ``edgerton_cell_overlay`` (REAL data; never committed)."""
     edgerton = read_edgerton(edgerton_path)
     pieces = overlay(polygons, municipalities)
-    return {
-        "edgerton_cells": cell_table(pieces, municipalities, edgerton),
-        "edgerton_cell_overlay": pieces,
-    }
+    cells = cell_table(pieces, municipalities, edgerton)
+    if ledger is not None:
+        outside = int((~edgerton["gid"].isin(cells["gid"])).sum())
+        ledger.count_in("edgerton_cells", edgerton_path.name, len(edgerton))
+        ledger.filter_out(
+            "edgerton_cells",
+            edgerton_path.name,
+            outside,
+            "cell-years of cells that hold no part of Kosovo",
+        )
+    return {"edgerton_cells": cells, "edgerton_cell_overlay": pieces}

@@ -52,6 +52,7 @@ import pandera.pandas as pa
 from pandera.pandas import Check, Column
 
 from kosovo_study.clean.countries import CountryNames
+from kosovo_study.clean.io import Ledger
 from kosovo_study.errors import ValidationError
 
 REVIEWED_FILE = "designated_islamic_charities.csv"
@@ -482,17 +483,61 @@ def kosovo_rank(
 
 
 def build(
-    raw: Path, transcribed: Path, names: CountryNames, iso3: list[str]
+    raw: Path,
+    transcribed: Path,
+    names: CountryNames,
+    iso3: list[str],
+    ledger: Ledger | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """``designated_charities`` (entities) and ``designated_charity_measures`` (countries)."""
+    """``designated_charities`` (entities) and ``designated_charity_measures`` (countries).
+
+    With a ``ledger``, every row read is accounted for: the rows outside the reviewed
+    classification (individuals, vessels, aircraft, other entities) are out of scope by
+    rule, never silently lost.
+    """
     reviewed_path = transcribed / REVIEWED_FILE
     reviewed = read_reviewed(reviewed_path)
-    sdn = read_sdn_entities(raw / "ofac2021" / "sdn.csv")
+    sdn_path, add_path = raw / "ofac2021" / "sdn.csv", raw / "ofac2021" / "add.csv"
+    un_path = raw / "un1267" / "AQList.xml"
+    sdn = read_sdn_entities(sdn_path)
     numbers = {n for n in reviewed["ofac_ent_num"] if n}
-    addresses = read_addresses(raw / "ofac2021" / "add.csv", numbers)
-    un = read_un_entities(raw / "un1267" / "AQList.xml")
+    addresses = read_addresses(add_path, numbers)
+    un = read_un_entities(un_path)
     verify_reviewed_table(reviewed, sdn, addresses, un, names, reviewed_path)
     entities = entity_table(reviewed)
+    if ledger is not None:
+        table = "designated_charities"
+        references = {r for text in reviewed["un_reference"] for r in _split(text)}
+        for path, read, used, rule in (
+            (reviewed_path, len(reviewed), len(reviewed), ""),
+            (
+                sdn_path,
+                sum(1 for _ in _rows(sdn_path)),
+                len(numbers),
+                (
+                    "individuals (never kept), vessels, aircraft and entities outside the "
+                    "reviewed classification"
+                ),
+            ),
+            (
+                add_path,
+                sum(1 for _ in _rows(add_path)),
+                len(addresses),
+                "addresses of records outside the reviewed classification",
+            ),
+            (
+                un_path,
+                len(un),
+                len(references),
+                (
+                    "entities outside the reviewed classification (the INDIVIDUALS section "
+                    "is not read)"
+                ),
+            ),
+        ):
+            ledger.count_in(table, path.name, read)
+            if read > used:
+                ledger.filter_out(table, path.name, read - used, rule)
     return {
         "designated_charities": entities,
         "designated_charity_measures": country_measures(entities, iso3),
