@@ -119,3 +119,27 @@ def test_design_analysis_is_exact_and_reports_mc_error() -> None:
     assert (strong["power"] < 0.5).all()
     null = design[design["rate_ratio_per_sd"] == 1.0]
     assert null["power_multinomial_test"].iloc[0] <= 0.05
+
+
+def test_border_sensitivity_by_hand() -> None:
+    """Main cells A, B (population 1 each; recruits 2, 0); border cell C (population 2;
+    1 recruit coded to the neighbour).  Lower bound: table (2,0,0) with shares
+    (1/4, 1/4, 1/2): P = 1/16; tables no more probable: (2,0,0), (0,2,0) -> p = 1/8.
+    Upper bound: (2,0,1), P = 3/32; no more probable: (3,0,0), (0,3,0) (1/64 each),
+    (2,1,0), (1,2,0) (3/64 each), (2,0,1), (0,2,1) (3/32 each) -> p = 5/16."""
+    cells = pd.DataFrame(
+        {
+            "gid": [1, 2, 3],
+            "in_main_analysis": [True, True, False],
+            "edgerton_gwno": pd.array([347, 347, 343], dtype="Int64"),
+            "population": [1.0, 1.0, 2.0],
+            "recruits": pd.array([2, 0, None], dtype="Int64"),
+            "recruits_coded_to_neighbour": pd.array([None, None, 1], dtype="Int64"),
+        }
+    )
+    lower, upper = mc.border_sensitivity(cells)
+    assert lower["p_value"] == pytest.approx(1 / 8)
+    assert lower["recruits_used"] == 2
+    assert upper["p_value"] == pytest.approx(5 / 16)
+    assert upper["recruits_used"] == 3
+    assert upper["cells_used"] == 3

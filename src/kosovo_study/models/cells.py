@@ -264,6 +264,41 @@ def design_analysis(
     return pd.DataFrame(rows)
 
 
+def border_sensitivity(cells: pd.DataFrame) -> list[dict[str, object]]:
+    """The exact multinomial test with the border cells that Edgerton codes to a neighbour
+    (those in the file: the Gjakovë, Ranillug and southern Dragash cells) added with
+    Kosovo's population there, their recruits counted as 0 (lower bound: all were the
+    neighbour's nationals) or all as Kosovo's (upper bound)."""
+    border = cells[~cells["in_main_analysis"] & cells["edgerton_gwno"].notna()]
+    main = cells[cells["in_main_analysis"]]
+    rows: list[dict[str, object]] = []
+    for bound, border_recruits in (
+        ("lower", np.zeros(len(border), dtype=int)),
+        ("upper", border["recruits_coded_to_neighbour"].to_numpy(dtype=int)),
+    ):
+        recruits = np.concatenate([main["recruits"].to_numpy(dtype=int), border_recruits])
+        population = np.concatenate([main["population"], border["population"]])
+        test = exact_multinomial_test(recruits, population)
+        rows.append(
+            {
+                "analysis": f"sensitivity ({bound} bound): exact multinomial test with the "
+                f"{len(border)} neighbour-coded border cells (gid "
+                f"{', '.join(map(str, border['gid']))}), their recruits counted "
+                + ("as 0" if bound == "lower" else "as Kosovo's"),
+                "term": f"multinomial_population_shares_border_{bound}",
+                "estimate": np.nan,
+                "statistic": "null probability of the table (probability ordering)",
+                "statistic_value": float(np.exp(test.log_probability)),
+                "p_value": test.p_value,
+                "p_value_g2": test.p_value_g2,
+                "reference_set": f"all {test.tables} tables",
+                "recruits_used": int(recruits.sum()),
+                "cells_used": len(recruits),
+            }
+        )
+    return rows
+
+
 def analyse(cells: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The three analyses on the main cells of the cell table (``in_main_analysis``)."""
     main = cells[cells["in_main_analysis"]].sort_values("gid")
@@ -297,9 +332,10 @@ def analyse(cells: pd.DataFrame) -> dict[str, pd.DataFrame]:
                 "reference_set": f"all {test.arrangements} permutations of the residual",
             }
         )
+    tests.extend(border_sensitivity(cells))
     table = pd.DataFrame(tests)
-    table["recruits"] = int(recruits.sum())
-    table["cells"] = len(recruits)
+    table["recruits"] = table.pop("recruits_used").fillna(int(recruits.sum())).astype(int)
+    table["cells"] = table.pop("cells_used").fillna(len(recruits)).astype(int)
     table["data_label"] = REAL_LABEL
     return {
         "edgerton_cell_tests": table,
