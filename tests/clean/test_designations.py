@@ -213,3 +213,20 @@ def test_kosovo_rank_by_hand() -> None:
     assert d.kosovo_rank(measures, "m", among=["DDD"])["rank"] == 1.0
     with pytest.raises(ValidationError, match="not in the measures"):
         d.kosovo_rank(measures, "m", iso3="ZZZ")
+
+
+def test_kosovo_summary_over_a_sample(built: dict[str, pd.DataFrame]) -> None:
+    measures = built["designated_charity_measures"]
+    among = ["ALB", "BIH", "MKD", "SRB", "MNE"]  # the western Balkans
+    summary = d.kosovo_summary(measures, among).set_index("measure")
+    assert list(summary.index) == list(d.MEASURES)
+    # Kosovo 2 entities; Bosnia more (Al-Haramain, BIF, Al Furqan, Taibah, RIHS...);
+    # Albania 3 (Al-Haramain Albania, GRF, RIHS Tirana); the other three none.
+    counts = measures.set_index("iso3").loc[["XKX", *among], "designated_charity_count_pre2014"]
+    assert counts["XKX"] == 2
+    assert counts["ALB"] == 3
+    assert counts[["MKD", "SRB", "MNE"]].sum() == 0
+    row = summary.loc["designated_charity_count_pre2014"]
+    assert row["rank"] == 3.0  # behind Bosnia and Albania
+    assert row["countries"] == 6.0
+    assert row["share_below"] == pytest.approx(3 / 5)

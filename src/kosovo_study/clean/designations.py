@@ -482,6 +482,20 @@ def kosovo_rank(
     }
 
 
+def kosovo_summary(
+    measures: pd.DataFrame, among: list[str] | None = None, iso3: str = "XKX"
+) -> pd.DataFrame:
+    """Kosovo's value and place for the main measure and every variant (one row each).
+
+    ``among``: the countries of the distribution (e.g. the cross-national sample); Kosovo
+    is always included.  See :func:`kosovo_rank` for the columns.
+    """
+    rows = [
+        {"measure": column, **kosovo_rank(measures, column, iso3, among)} for column in MEASURES
+    ]
+    return pd.DataFrame(rows)
+
+
 def build(
     raw: Path,
     transcribed: Path,
