@@ -165,3 +165,28 @@ def test_parametric_p_matches_a_seeded_parametric_bootstrap() -> None:
 def test_parametric_size_is_exactly_near_alpha() -> None:
     design = mc.design_analysis(14, POPULATION, COVARIATES, rate_ratios=(1.0,), simulations=10)
     assert ((design["power_parametric"] > 0.04) & (design["power_parametric"] < 0.06)).all()
+
+
+def test_analyse_labels_rows_from_the_plan() -> None:
+    from kosovo_study.plan import load_plan
+
+    from ..conftest import REPO
+
+    cells = pd.DataFrame(
+        {
+            "gid": [1, 2, 3, 4, 5],
+            "in_main_analysis": [True] * 5,
+            "edgerton_gwno": pd.array([347] * 5, dtype="Int64"),
+            "population": POPULATION,
+            "recruits": pd.array(RECRUITS, dtype="Int64"),
+            "recruits_coded_to_neighbour": pd.array([None] * 5, dtype="Int64"),
+            **{term: COVARIATES[term].to_numpy() for term in mc.FOCAL_TERMS},
+        }
+    )
+    tests = mc.analyse(cells, load_plan(REPO.root / "analysis_plan.yaml"))["edgerton_cell_tests"]
+    labels = dict(zip(tests["term"], tests["plan_label"], strict=True))
+    assert labels["multinomial_population_shares"] == "secondary"
+    assert labels["unemployment_concern_2012"] == "secondary"
+    assert len(labels) == 3  # no border cell, so no border sensitivity rows
+    assert mc.border_sensitivity(cells) == []
+    assert tests["data_label"].str.startswith("REAL").all()

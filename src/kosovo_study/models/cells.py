@@ -41,6 +41,7 @@ import pandas as pd
 from scipy.special import gammaln
 
 from kosovo_study.clean.cells import REAL_LABEL
+from kosovo_study.plan import AnalysisPlan
 
 ALPHA = 0.05
 FOCAL_TERMS = ("unemployment_concern_2012", "charity_evidence_pre2014")
@@ -312,6 +313,8 @@ def border_sensitivity(cells: pd.DataFrame) -> list[dict[str, object]]:
     border = cells[~cells["in_main_analysis"] & cells["edgerton_gwno"].notna()]
     main = cells[cells["in_main_analysis"]]
     rows: list[dict[str, object]] = []
+    if border.empty:
+        return rows
     for bound, border_recruits in (
         ("lower", np.zeros(len(border), dtype=int)),
         ("upper", border["recruits_coded_to_neighbour"].to_numpy(dtype=int)),
@@ -340,8 +343,12 @@ def border_sensitivity(cells: pd.DataFrame) -> list[dict[str, object]]:
     return rows
 
 
-def analyse(cells: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The three analyses on the main cells of the cell table (``in_main_analysis``)."""
+def analyse(cells: pd.DataFrame, plan: AnalysisPlan | None = None) -> dict[str, pd.DataFrame]:
+    """The three analyses on the main cells of the cell table (``in_main_analysis``).
+
+    With the analysis ``plan``, each test row carries its label (``plan_label``:
+    primary, secondary or exploratory at the ``cells`` level).
+    """
     main = cells[cells["in_main_analysis"]].sort_values("gid")
     recruits = main["recruits"].to_numpy(dtype=int)
     population = main["population"].to_numpy(dtype=float)
@@ -380,6 +387,8 @@ def analyse(cells: pd.DataFrame) -> dict[str, pd.DataFrame]:
     table["recruits"] = table.pop("recruits_used").fillna(int(recruits.sum())).astype(int)
     table["cells"] = table.pop("cells_used").fillna(len(recruits)).astype(int)
     table["data_label"] = REAL_LABEL
+    if plan is not None:
+        table["plan_label"] = [plan.label(term, "cells") for term in table["term"]]
     return {
         "edgerton_cell_tests": table,
         "edgerton_cell_design": design_analysis(int(recruits.sum()), population, covariates),
