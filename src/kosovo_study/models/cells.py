@@ -384,6 +384,13 @@ def analyse(cells: pd.DataFrame, plan: AnalysisPlan | None = None) -> dict[str, 
         )
     tests.extend(border_sensitivity(cells))
     table = pd.DataFrame(tests)
+    table = table.reindex(
+        columns=[
+            *table.columns.drop(["recruits_used", "cells_used"], errors="ignore"),
+            "recruits_used",
+            "cells_used",
+        ]
+    )
     table["recruits"] = table.pop("recruits_used").fillna(int(recruits.sum())).astype(int)
     table["cells"] = table.pop("cells_used").fillna(len(recruits)).astype(int)
     table["data_label"] = REAL_LABEL
