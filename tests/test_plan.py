@@ -10,7 +10,14 @@ import pytest
 import yaml
 
 from kosovo_study.errors import ValidationError
-from kosovo_study.plan import PLAN_FILE, body_sha256, label, load_plan, plan_digest
+from kosovo_study.plan import (
+    PLAN_FILE,
+    amendments_table,
+    body_sha256,
+    label,
+    load_plan,
+    plan_digest,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAN = ROOT / PLAN_FILE
@@ -75,6 +82,9 @@ def test_silent_edit_is_refused_and_an_amendment_accepts_it(tmp_path: Path) -> N
     plan = load_plan(_write(tmp_path, raw))
     assert plan.alpha == 0.1
     assert plan.date.isoformat() == "2026-12-08"
+    rows = amendments_table(plan)
+    assert [row["date"] for row in rows] == ["2026-12-07", "2026-12-08"]
+    assert rows[-1]["plan_sha256"] == plan.sha256
 
 
 def test_bad_plans_are_refused(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ but every value does.  A change to the body without a new amendment whose
 ``plan_sha256`` is the new hash is a silent edit: :func:`load_plan` refuses it.
 
 Public API: :func:`load_plan`, :func:`plan_digest` (for manifests and the book),
-:func:`label` (``primary``, ``secondary`` or ``exploratory`` for a term at a level) and
-:func:`body_sha256`.
+:func:`label` (``primary``, ``secondary`` or ``exploratory`` for a term at a level),
+:func:`amendments_table` (for the book) and :func:`body_sha256`.
 """
 
 from __future__ import annotations
@@ -203,6 +203,15 @@ def plan_digest(plan: AnalysisPlan | None = None) -> dict[str, str]:
         "analysis_plan_date": plan.date.isoformat(),
         "analysis_plan_amendments": str(len(plan.amendments)),
     }
+
+
+def amendments_table(plan: AnalysisPlan | None = None) -> list[dict[str, str]]:
+    """The dated amendments, oldest first, for the book (date, reason, plan sha256)."""
+    plan = plan or load_plan()
+    return [
+        {"date": a.date.isoformat(), "reason": a.reason, "plan_sha256": a.plan_sha256}
+        for a in plan.amendments
+    ]
 
 
 def label(term: str, level: str, plan: AnalysisPlan | None = None) -> Label:
