@@ -10,12 +10,14 @@ import pytest
 import yaml
 
 from kosovo_study.errors import ValidationError
+from kosovo_study.paths import ProjectPaths
 from kosovo_study.plan import (
     PLAN_FILE,
     amendments_table,
     body_sha256,
     label,
     load_plan,
+    manifest_entry,
     plan_digest,
 )
 
@@ -104,3 +106,38 @@ def test_bad_plans_are_refused(tmp_path: Path) -> None:
         load_plan(_write(tmp_path, bad))
     with pytest.raises(ValidationError, match="no analysis plan"):
         load_plan(tmp_path / "missing.yaml")
+
+
+def _run_trivial_stage(paths: ProjectPaths) -> dict[str, object]:
+    from kosovo_study.manifest import run_stage
+
+    out = paths.root / "out.txt"
+
+    def build() -> list[Path]:
+        out.write_text("x\n", encoding="utf-8")
+        return [out]
+
+    return run_stage("trivial", [], build, paths, modules=("kosovo_study.plan",)).manifest
+
+
+def test_every_manifest_records_the_plan_digest(project: ProjectPaths) -> None:
+    manifest = _run_trivial_stage(project)
+    digest = plan_digest(load_plan(paths=project))
+    assert manifest["analysis_plan"] == digest
+    assert digest["analysis_plan_sha256"] == load_plan(PLAN).sha256
+    assert digest["analysis_plan_date"] == load_plan(PLAN).date.isoformat()
+    recorded = json.loads((project.manifests / "trivial.json").read_text(encoding="utf-8"))
+    assert recorded["analysis_plan"] == digest
+
+
+def test_a_silently_edited_plan_stops_every_stage(project: ProjectPaths) -> None:
+    path = project.root / PLAN_FILE
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("alpha: 0.05", "alpha: 0.10"), encoding="utf-8"
+    )
+    with pytest.raises(ValidationError, match="without a recorded amendment"):
+        _run_trivial_stage(project)
+
+
+def test_a_tree_without_a_plan_records_none(tmp_path: Path) -> None:
+    assert manifest_entry(ProjectPaths(tmp_path)) is None

@@ -9,7 +9,8 @@ but every value does.  A change to the body without a new amendment whose
 
 Public API: :func:`load_plan`, :func:`plan_digest` (for manifests and the book),
 :func:`label` (``primary``, ``secondary`` or ``exploratory`` for a term at a level),
-:func:`amendments_table` (for the book) and :func:`body_sha256`.
+:func:`amendments_table` (for the book), :func:`manifest_entry` (for stage manifests) and
+:func:`body_sha256`.
 """
 
 from __future__ import annotations
@@ -217,3 +218,12 @@ def amendments_table(plan: AnalysisPlan | None = None) -> list[dict[str, str]]:
 def label(term: str, level: str, plan: AnalysisPlan | None = None) -> Label:
     """``primary``, ``secondary`` or ``exploratory``: the plan's label for a result row."""
     return (plan or load_plan()).label(term, level)
+
+
+def manifest_entry(paths: ProjectPaths) -> dict[str, str] | None:
+    """:func:`plan_digest` for a stage manifest, or None in a project tree without a plan
+    file (the throw-away trees of the tests).  A plan edited without an amendment stops
+    the run (:func:`load_plan`), so no manifest records an unrecorded plan."""
+    if not (paths.root / PLAN_FILE).is_file():
+        return None
+    return plan_digest(load_plan(paths=paths))
