@@ -40,6 +40,7 @@ def make_project(root: Path) -> ProjectPaths:
     """A minimal project tree: pyproject, registry and transcribed facts."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO.root / "pyproject.toml", root / "pyproject.toml")
+    shutil.copy(REPO.root / "analysis_plan.yaml", root / "analysis_plan.yaml")
     paths = ProjectPaths(root)
     paths.raw.mkdir(parents=True)
     shutil.copy(REPO.registry_file, paths.registry_file)

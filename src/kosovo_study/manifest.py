@@ -42,6 +42,7 @@ from filelock import FileLock, Timeout
 from kosovo_study import __version__
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.paths import ProjectPaths, project_paths
+from kosovo_study.plan import manifest_entry
 from kosovo_study.storage import sha256_file, write_text_atomic
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -462,6 +463,7 @@ def run_stage(
             "code_modules": list(module_closure(tuple(modules))) if modules else ["(all)"],
             "parameters": parameters,
             "parameters_sha256": parameters_sha256(parameters),
+            "analysis_plan": manifest_entry(paths),
             "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
             "seconds": round(time.perf_counter() - started, 3),
             "inputs": input_hashes,

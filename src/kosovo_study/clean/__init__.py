@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from kosovo_study.clean import boundaries, countries, fighters, municipal_table
+from kosovo_study.clean import (
+    boundaries,
+    cells,
+    countries,
+    designations,
+    fighters,
+    municipal_table,
+)
 from kosovo_study.clean.io import Ledger
 from kosovo_study.manifest import StageResult
 from kosovo_study.municipalities import CROSSWALK_FILE, load_register
@@ -34,6 +41,10 @@ RAW_INPUTS = (
     "datahub_population",
     "datahub_country_codes",
     "unidx_hdi_cpi_2015",
+    "ofac2021_sdn",
+    "ofac2021_add",
+    "un1267_aqlist",
+    "edgerton2023_isis_count_data",
 )
 TRANSCRIBED_INPUTS = (
     CROSSWALK_FILE,
@@ -45,8 +56,17 @@ TRANSCRIBED_INPUTS = (
     "kosovo_fighters_by_municipality_confirmed.csv",
     "kosovo_fighters_national.csv",
     "kosovo_country_covariates.csv",
+    designations.REVIEWED_FILE,
 )
-TABLES = tuple(PROCESSED_SCHEMAS)
+#: The processed tables and their schemas (the evidence tables keep theirs in their modules).
+SCHEMAS = {
+    **PROCESSED_SCHEMAS,
+    "designated_charities": designations.ENTITY_SCHEMA,
+    "designated_charity_measures": designations.COUNTRY_SCHEMA,
+    "edgerton_cells": cells.CELL_SCHEMA,
+    "edgerton_cell_overlay": cells.OVERLAY_SCHEMA,
+}
+TABLES = tuple(SCHEMAS)
 
 
 def input_files(paths: ProjectPaths) -> list[Path]:
@@ -93,6 +113,17 @@ def build_tables(paths: ProjectPaths | None = None) -> dict[str, pd.DataFrame]:
         "countries": countries.build(paths.raw, ledger),
         "kosovo_national": fighters.national(paths.transcribed, ledger),
     }
+    tables |= designations.build(
+        paths.raw,
+        paths.transcribed,
+        countries.load_country_names(raw_path("datahub_country_codes", paths)),
+        tables["countries"]["iso3"].tolist(),
+        ledger,
+    )
+    polygons = boundaries.read_polygons(raw_path("geoboundaries_xkx_adm2", paths), register)
+    tables |= cells.build(
+        raw_path("edgerton2023_isis_count_data", paths), polygons, municipalities, ledger
+    )
     tables["rejects"] = ledger.rejects_frame()
     tables["cleaning_report"] = ledger.report()
     tables["variables"] = pd.concat(
@@ -100,7 +131,7 @@ def build_tables(paths: ProjectPaths | None = None) -> dict[str, pd.DataFrame]:
         ignore_index=True,
     )
     return {
-        name: check(table, PROCESSED_SCHEMAS[name], file=f"data/processed/{name}")
+        name: check(table, SCHEMAS[name], file=f"data/processed/{name}")
         for name, table in tables.items()
     }
 

@@ -58,7 +58,7 @@ def input_files(paths: ProjectPaths) -> list[Path]:
     Locating the restricted file stops the run when anything odd sits at or near its
     path (see :func:`kosovo_study.models.outcome.locate_restricted`).
     """
-    from kosovo_study.models import crossnational
+    from kosovo_study.models import crossnational, evidence
 
     restricted = locate_restricted(paths)  # first: an odd restricted path stops the run
     files = [
@@ -68,6 +68,7 @@ def input_files(paths: ProjectPaths) -> list[Path]:
         paths.transcribed / "published_results.csv",
         # read by the cross-national comparison (D&S imputed file, term map)
         *crossnational.extra_input_files(paths),
+        *evidence.input_files(paths),
     ]
     return [*files, restricted] if restricted is not None else files
 
@@ -84,7 +85,7 @@ def build_results(
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """Every result table and the run's metadata, in memory (``settings``: the municipal
     models' settings, :class:`kosovo_study.models.municipal.Settings` by default)."""
-    from kosovo_study.models import crossnational, municipal
+    from kosovo_study.models import crossnational, evidence, municipal
 
     settings = settings if settings is not None else municipal.Settings()
     municipalities = read_processed(paths, "municipalities")
@@ -116,6 +117,7 @@ def build_results(
             design, outcome, municipalities, totals, settings, power=power.result()
         )
     results.update(country_results)
+    results.update(evidence.analyse(paths))
     metadata: dict[str, Any] = {
         "package_version": __version__,
         "inputs_sha256": hash_files(input_files(paths), paths.root),
