@@ -182,9 +182,7 @@ def large_grid(permutations: int, workers: int, every: int = 1, chunk_size: int 
     """
     from distributed import Client, LocalCluster
 
-    from kosovo_study import stages
-
-    inputs = stages.multiverse_inputs(project_paths(), permutations, 2020, "large")
+    inputs = models.multiverse_inputs(project_paths(), permutations, 2020, "large")
     names = mv.grid("large")["outcome"]
     print(
         f"\n--grid large: Dask LocalCluster, {workers} worker processes x 1 thread, "

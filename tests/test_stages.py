@@ -12,7 +12,7 @@ from filelock import FileLock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kosovo_study import cli, manifest, models, stages
+from kosovo_study import cli, manifest, stages
 from kosovo_study.config import StudyConfig, load_config, parse_assignments
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.manifest import (
@@ -85,9 +85,15 @@ def test_run_multiverse_puts_its_arguments_in_the_key(
         return StageResult("multiverse", True, {}, [])
 
     monkeypatch.setattr(stages, "run_stage", fake_run_stage)
-    monkeypatch.setattr(stages, "_model_inputs", lambda _paths: [])
-    models.run_multiverse(project, permutations=99, seed=1)
-    models.run_multiverse(project)
+    monkeypatch.setattr(stages, "missing_needs", lambda _name, _paths: [])
+    monkeypatch.setitem(
+        stages.STAGE_BY_NAME,
+        "multiverse",
+        dataclasses.replace(stages.STAGE_BY_NAME["multiverse"], inputs=lambda _p, **_o: []),
+    )
+    overrides = {"multiverse_permutations": 99, "multiverse_seed": 1}
+    stages.run("multiverse", project, load_config(project.root, overrides))
+    stages.run("multiverse", project)
     assert (seen[0]["permutations"], seen[0]["seed"]) == (99, 1)
     assert (seen[1]["permutations"], seen[1]["seed"]) == (999, 2020)
     assert seen[0]["grid"] == seen[1]["grid"]
@@ -319,29 +325,23 @@ def test_report_runs_the_stage_list_in_order_and_prints_notices(
 ) -> None:
     order: list[str] = []
 
-    def fake(name: str):  # type: ignore[no-untyped-def]
-        def run(paths: object, config: object, force: bool, **options: object) -> StageResult:
-            del paths, config, force, options
-            order.append(name)
-            return StageResult(name, True, {}, [])
-
-        return run
+    def fake_run(
+        name: str, paths: object, config: object, force: bool, **options: object
+    ) -> StageResult:
+        del paths, config, force, options
+        order.append(name)
+        return StageResult(name, True, {}, [])
 
     patched = tuple(
-        stages.Stage(
-            s.name,
-            s.summary,
-            s.inputs,
-            s.outputs,
-            s.modules,
-            s.parameters,
-            fake(s.name),
-            (lambda _paths: "SYNTHETIC notice") if s.name == "models" else s.notice,
+        dataclasses.replace(
+            s, notice=(lambda _paths: "SYNTHETIC notice") if s.name == "models" else s.notice
         )
         for s in stages.STAGES
     )
     monkeypatch.setattr(stages, "STAGES", patched)
     monkeypatch.setattr(stages, "STAGE_BY_NAME", {s.name: s for s in patched})
+    monkeypatch.setattr(stages, "run", fake_run)
+    monkeypatch.setattr(stages, "missing_needs", lambda _name, _paths: [])
     monkeypatch.setattr(cli, "cmd_fetch", lambda _args: 0)
     assert cli.main(["report", "--set", "multiverse_permutations=9"]) == 0
     assert order == [s.name for s in stages.STAGES]
@@ -604,11 +604,13 @@ def test_a_parameter_changed_on_the_command_line_or_in_pyproject_reaches_the_sta
 
     monkeypatch.setenv("KOSOVO_STUDY_ROOT", str(project.root))
     monkeypatch.setattr(stages, "run_stage", fake_run_stage)
-    monkeypatch.setattr(stages, "_model_inputs", lambda _paths: [])
+    monkeypatch.setattr(stages, "missing_needs", lambda _name, _paths: [])
     monkeypatch.setitem(
         stages.STAGE_BY_NAME,
         "models",
-        dataclasses.replace(stages.STAGE_BY_NAME["models"], notice=lambda _p: None),
+        dataclasses.replace(
+            stages.STAGE_BY_NAME["models"], notice=lambda _p: None, inputs=lambda _p, **_o: []
+        ),
     )
     argv = ["models"]
     if where == "--set":

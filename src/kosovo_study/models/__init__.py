@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from kosovo_study import __version__
-from kosovo_study.manifest import StageResult, hash_files
+from kosovo_study.manifest import hash_files
 from kosovo_study.models.design import municipal_design
 from kosovo_study.models.outcome import (
     FIGHTERS_TOTAL,
@@ -51,6 +51,10 @@ MUNICIPAL_TABLES = (
 )
 
 
+#: The processed tables (written by the clean stage) the models stage reads.
+PROCESSED_TABLES = ("municipalities", "countries", "kosovo_national")
+
+
 def input_files(paths: ProjectPaths) -> list[Path]:
     """Processed tables, published results, the cross-national comparison's files, and
     the restricted file when it is there.
@@ -70,6 +74,15 @@ def input_files(paths: ProjectPaths) -> list[Path]:
         *crossnational.extra_input_files(paths),
     ]
     return [*files, restricted] if restricted is not None else files
+
+
+def stage_input_files(paths: ProjectPaths) -> list[Path]:
+    """Every file the models stage reads: :func:`input_files` (recorded in the results'
+    metadata, the processed tables in their CSV form) and the Parquet form of each
+    processed table, which is what :func:`read_processed` reads."""
+    files = input_files(paths)  # first: an odd restricted path stops the run
+    read = [paths.processed / f"{name}.parquet" for name in PROCESSED_TABLES]
+    return [*read, *files]
 
 
 def read_processed(paths: ProjectPaths, name: str) -> pd.DataFrame:
@@ -161,13 +174,6 @@ def write_results(
     return [*written, meta_path]
 
 
-def run(paths: ProjectPaths | None = None, force: bool = False) -> StageResult:
-    """The models stage (defined in :mod:`kosovo_study.stages`)."""
-    from kosovo_study import stages
-
-    return stages.run_models(paths, force=force)
-
-
 def load_results(
     paths: ProjectPaths | None = None,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
@@ -181,36 +187,90 @@ def load_results(
 def multiverse_inputs(
     paths: ProjectPaths, permutations: int, seed: int, grid: str = "standard"
 ) -> Any:
-    """The multiverse's inputs (defined in :mod:`kosovo_study.stages`)."""
-    from kosovo_study import stages
+    """The multiverse's inputs: processed municipalities and the main outcome (and, for
+    the large grid, the further synthetic draws its ``outcome`` dimension names)."""
+    from kosovo_study.errors import KosovoStudyError
+    from kosovo_study.models import multiverse
+    from kosovo_study.models.outcome import national_total, synthetic_outcome
 
-    return stages.multiverse_inputs(paths, permutations, seed, grid)
+    municipalities = read_processed(paths, "municipalities")
+    national = read_processed(paths, "kosovo_national")
+    design = municipal_design(municipalities)
+    outcome = load_outcome(paths, design, national)
+    main = pd.Series(outcome.fighters, index=design.municipality_id)
+    extra: dict[str, tuple[pd.Series, str]] = {}
+    draws = [name for name in multiverse.grid(grid)["outcome"] if name != "main"]
+    if draws and outcome.source != "synthetic":
+        raise KosovoStudyError(
+            f"--grid {grid} adds synthetic outcome draws, but the outcome is {outcome.source} "
+            "(restricted counts have no draws); run the standard grid."
+        )
+    total = national_total(national)
+    for k, name in enumerate(draws, start=1):
+        counts = synthetic_outcome(design, total, seed=SYNTHETIC_SEED + k).fighters
+        extra[name] = (pd.Series(counts, index=design.municipality_id), "synthetic")
+    return multiverse.prepare_inputs(
+        municipalities, main, outcome.source, permutations, seed, extra
+    )
 
 
-def run_multiverse(
-    paths: ProjectPaths | None = None,
-    force: bool = False,
-    permutations: int | None = None,
-    seed: int | None = None,
+def multiverse_input_files(paths: ProjectPaths) -> list[Path]:
+    """Every file the multiverse stage reads: the processed tables (Parquet, as read) and
+    the restricted file when it is there (located first: anything odd stops the run)."""
+    restricted = locate_restricted(paths)
+    files = [
+        paths.processed / f"{name}.parquet"
+        for name in ("municipalities", "kosovo_national", "countries")
+    ]
+    return [*files, restricted] if restricted is not None else files
+
+
+def write_multiverse(
+    paths: ProjectPaths,
+    folder: Path,
+    permutations: int,
+    seed: int,
+    parameters: dict[str, Any],
     n_jobs: int = 2,
     scheduler: str | None = None,
     grid: str = "standard",
-) -> StageResult:
-    """The multiverse stage (defined in :mod:`kosovo_study.stages`).
+) -> list[Path]:
+    """Every specification of the multiverse (``grid``: ``standard`` or the 20x
+    ``large``) with randomization inference, written to ``folder``; ``parameters`` are
+    recorded in ``multiverse_summary.json``."""
+    from kosovo_study.models import multiverse
 
-    ``permutations`` and ``seed`` override the configuration and, with ``grid``
-    (``standard`` or ``large``), enter the stage key.
-    """
-    from kosovo_study import stages
-    from kosovo_study.config import load_config
-
-    paths = paths or project_paths()
-    overrides = {
-        name: value
-        for name, value in (("multiverse_permutations", permutations), ("multiverse_seed", seed))
-        if value is not None
-    }
-    config = load_config(paths.root, overrides)
-    return stages.run_multiverse(
-        paths, config, force, n_jobs=n_jobs, scheduler=scheduler, grid=grid
+    inputs = multiverse_inputs(paths, permutations, seed, grid)
+    # The municipal permuted statistics go to Parquet chunk by chunk (flat memory
+    # however large the grid); row i of the file's ``specification`` is row i of
+    # multiverse_specifications.
+    null_path = folder / "multiverse_null.parquet"
+    table = multiverse.run_streamed(
+        multiverse.expand(multiverse.grid(grid)),
+        inputs,
+        null_path,
+        n_jobs=n_jobs,
+        scheduler=scheduler,
     )
+    analogue, analogue_null = multiverse.crossnational_multiverse(
+        read_processed(paths, "countries"), permutations, seed, n_jobs=n_jobs
+    )
+    # Outcomes differ, so the joint tests of the two parts are those of the whole;
+    # the cross-national ("crossnational_*") rows come first, as a groupby sorts them.
+    joint = pd.concat(
+        [
+            multiverse.joint_test(analogue, analogue_null),
+            multiverse.joint_test(table, null_path),
+        ],
+        ignore_index=True,
+    )
+    table = pd.concat([table, analogue], ignore_index=True)
+    written = [null_path]
+    written += write_table(table, folder, "multiverse_specifications")
+    written += write_table(joint, folder, "multiverse_joint_test")
+    summary_path = folder / "multiverse_summary.json"
+    numbers = multiverse.summary(table, joint)
+    numbers.update(parameters)
+    numbers["config"] = parameters
+    write_text_atomic(summary_path, json.dumps(numbers, indent=2, default=str) + "\n")
+    return [*written, summary_path]
