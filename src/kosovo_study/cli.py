@@ -399,21 +399,25 @@ def _paragraph(text: str) -> str:
 
 
 def _raised_at(error: BaseException) -> str:
-    """Where ``error`` was raised: the innermost frame in this package (else the last)."""
+    """Where ``error`` was raised (the innermost frame), and the innermost frame of this
+    package on the way when that is elsewhere (a library): file, line and function."""
     import traceback
 
+    def shown(frame: traceback.FrameSummary) -> str:
+        parts = Path(frame.filename).parts
+        name = "/".join(parts[-2:])
+        if "kosovo_study" in parts:
+            name = "/".join(parts[parts.index("kosovo_study") :])
+        return f"{name}:{frame.lineno} ({frame.name})"
+
     frames = traceback.extract_tb(error.__traceback__)
-    ours = [f for f in frames if "kosovo_study" in Path(f.filename).parts]
-    if not (ours or frames):
+    if not frames:
         return "an unknown place"
-    frame = (ours or frames)[-1]
-    parts = Path(frame.filename).parts
-    shown = (
-        "/".join(parts[parts.index("kosovo_study") :])
-        if "kosovo_study" in parts
-        else Path(frame.filename).name
-    )
-    return f"{shown}:{frame.lineno} ({frame.name})"
+    ours = [f for f in frames if "kosovo_study" in Path(f.filename).parts]
+    where = shown(frames[-1])
+    if ours and ours[-1] is not frames[-1]:
+        where += f", reached from {shown(ours[-1])}"
+    return where
 
 
 def main(argv: Sequence[str] | None = None) -> int:

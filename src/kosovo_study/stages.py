@@ -29,7 +29,14 @@ from typing import Any
 
 from kosovo_study.config import StudyConfig, load_config
 from kosovo_study.errors import KosovoStudyError
-from kosovo_study.manifest import StageResult, Staging, run_stage
+from kosovo_study.manifest import (
+    StageResult,
+    Staging,
+    hash_files,
+    parameters_sha256,
+    run_stage,
+    stage_fingerprint,
+)
 from kosovo_study.paths import ProjectPaths, project_paths
 
 
@@ -91,6 +98,22 @@ def environment_inputs(paths: ProjectPaths) -> list[Path]:
     return [lock] if lock.is_file() else []
 
 
+def register_inputs(paths: ProjectPaths) -> list[Path]:
+    """The municipality register's files (crosswalk and former municipalities), read by
+    every stage that names a municipality."""
+    from kosovo_study.municipalities import CROSSWALK_FILE, FORMER_FILE
+
+    return [paths.transcribed / CROSSWALK_FILE, paths.transcribed / FORMER_FILE]
+
+
+def _restricted_register(paths: ProjectPaths) -> list[Path]:
+    """The register's files when the restricted counts are there: validating them
+    reads the register (the synthetic outcome does not)."""
+    from kosovo_study.models.outcome import locate_restricted
+
+    return register_inputs(paths) if locate_restricted(paths) is not None else []
+
+
 # --- clean ------------------------------------------------------------------------------
 
 
@@ -98,7 +121,9 @@ def _clean_inputs(paths: ProjectPaths, **options: Any) -> list[Path]:
     from kosovo_study import clean
 
     del options
-    return [*clean.input_files(paths), *environment_inputs(paths)]
+    # registry.csv: where each raw file lies (read to find them)
+    files = [*clean.input_files(paths), paths.registry_file, *register_inputs(paths)]
+    return [*dict.fromkeys(files), *environment_inputs(paths)]
 
 
 def _clean_build(
@@ -119,7 +144,8 @@ def _model_inputs(paths: ProjectPaths, **options: Any) -> list[Path]:
     from kosovo_study.models import stage_input_files
 
     del options
-    return [*stage_input_files(paths), *environment_inputs(paths)]
+    files = [*stage_input_files(paths), paths.registry_file]
+    return [*files, *_restricted_register(paths), *environment_inputs(paths)]
 
 
 def outcome_notice(paths: ProjectPaths) -> str:
@@ -169,10 +195,11 @@ def _models_build(
 
 
 def _multiverse_inputs(paths: ProjectPaths, **options: Any) -> list[Path]:
-    from kosovo_study.models import multiverse_input_files
+    from kosovo_study.models.multiverse_stage import multiverse_input_files
 
     del options
-    return [*multiverse_input_files(paths), *environment_inputs(paths)]
+    files = multiverse_input_files(paths)
+    return [*files, *_restricted_register(paths), *environment_inputs(paths)]
 
 
 def _multiverse_parameters(
@@ -190,7 +217,7 @@ def _multiverse_build(
     scheduler: str | None = None,
     grid: str = "standard",
 ) -> list[Path]:
-    from kosovo_study.models import write_multiverse
+    from kosovo_study.models.multiverse_stage import write_multiverse
 
     return write_multiverse(
         paths,
@@ -233,7 +260,9 @@ def _book_inputs(paths: ProjectPaths, **options: Any) -> list[Path]:
     from kosovo_study.report import build
 
     del options
-    return [*build.data_inputs(paths), *build.book_sources(paths), *environment_inputs(paths)]
+    # registry.csv: the pages list every raw file with its licence and sha256
+    files = [*build.data_inputs(paths), *build.book_sources(paths), paths.registry_file]
+    return [*files, *environment_inputs(paths)]
 
 
 _PAGE_IMPORT = re.compile(r"^\s*(?:from|import)\s+(kosovo_study(?:\.\w+)*)", re.MULTILINE)
@@ -383,13 +412,13 @@ STAGES: tuple[Stage, ...] = (
             Output(
                 f"{_RESULTS}/multiverse_*.{{csv,parquet,json}}",
                 "results",
-                "kosovo_study.models.write_multiverse",
+                "kosovo_study.models.multiverse_stage.write_multiverse",
                 "every specification (estimate, interval, randomization p), joint tests, "
                 "summary; multiverse_null.parquet: each municipal specification's permuted "
                 "z statistics",
             ),
         ),
-        ("kosovo_study.models.multiverse", "kosovo_study.models.outcome"),
+        ("kosovo_study.models.multiverse_stage",),
         _multiverse_parameters,
         _multiverse_build,
         staged=True,
@@ -481,7 +510,8 @@ STAGES: tuple[Stage, ...] = (
                 "tables are rendered to HTML and LaTeX by kosovo_study.report.tables",
             ),
         ),
-        ("kosovo_study.report",),
+        # the pages' helpers, the build itself and the Sphinx extension the book loads
+        ("kosovo_study.report", "kosovo_study.report.build", "kosovo_study.report.sphinx_ext"),
         _no_parameters,
         _book_build,
         needs=("clean", "models", "multiverse", "interviews"),
@@ -559,6 +589,20 @@ def uses_parameter(name: str, parameter: str, config: StudyConfig | None = None)
     changed = dataclasses.replace(config, **{parameter: value + 1})
     stage = _stage(name)
     return bool(stage.parameters(config) != stage.parameters(changed))
+
+
+def key(
+    name: str, paths: ProjectPaths, config: StudyConfig | None = None, **options: Any
+) -> dict[str, Any]:
+    """What decides whether the stage ``name`` reruns, as :func:`run` computes it: the
+    sha256 of every input, of the parameters and of the code (without running it)."""
+    stage = _stage(name)
+    config = config or load_config(paths.root)
+    return {
+        "inputs": hash_files(stage.inputs(paths, **options), paths.root),
+        "parameters_sha256": parameters_sha256(stage.parameters(config, **options)),
+        "code_fingerprint": stage_fingerprint(stage.code_roots(paths)),
+    }
 
 
 def run(

@@ -225,9 +225,10 @@ def test_shared_designs_and_chunking_change_nothing(inputs: mv.Inputs) -> None:
 
 
 def test_large_grid_is_twenty_labelled_synthetic_draws(scratch_project: object) -> None:
-    from kosovo_study import models, stages
+    from kosovo_study import stages
     from kosovo_study.cli import build_parser
     from kosovo_study.config import StudyConfig
+    from kosovo_study.models import multiverse_stage
 
     standard, large = mv.expand(mv.grid("standard")), mv.expand(mv.grid("large"))
     assert len(large) == mv.LARGE_OUTCOME_DRAWS * len(standard)
@@ -245,7 +246,7 @@ def test_large_grid_is_twenty_labelled_synthetic_draws(scratch_project: object) 
 
     paths = scratch_project
     stages.run("clean", paths)  # type: ignore[arg-type]
-    draws = models.multiverse_inputs(paths, 9, 1, "large")
+    draws = multiverse_stage.multiverse_inputs(paths, 9, 1, "large")
     assert sorted(draws.outcomes) == outcomes
     assert set(draws.outcome_source.values()) == {"synthetic"}
     # Every draw has the national total and differs from the main outcome.
