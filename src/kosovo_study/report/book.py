@@ -79,12 +79,15 @@ def load(paths: ProjectPaths | None = None) -> BookData:
     ]
     missing = [(path, stage) for path, stage in wanted if not path.is_file()]
     if missing:
-        stages = sorted({stage for _, stage in missing})
+        first = {stage: path for path, stage in reversed(missing)}  # the first per stage
+        named = "; ".join(
+            f"{path.relative_to(paths.root).as_posix()} (the {stage} stage)"
+            for stage, path in sorted(first.items())
+        )
         raise KosovoStudyError(
-            f"The book reads {len(missing)} files that are missing (e.g. "
-            f"{missing[0][0].relative_to(paths.root).as_posix()}), written by the "
-            f"{', '.join(stages)} stage{'s' if len(stages) > 1 else ''}. Run `kosovo-study "
-            "report` (every stage in order), or `kosovo-study book`, which runs them first."
+            f"The book reads {len(missing)} files that are missing, e.g. {named}. Run "
+            "`kosovo-study report` (every stage in order), or `kosovo-study book`, which "
+            "runs the missing stages first."
         )
     processed = {name: pd.read_parquet(paths.processed / f"{name}.parquet") for name in BOOK_TABLES}
     results, meta = load_results(paths)
