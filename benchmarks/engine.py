@@ -48,12 +48,11 @@ def sample_designs(
         # log density of a municipality without an area is NaN and dropped by the
         # design builder; its divide warning says nothing here.
         warnings.filterwarnings("ignore", "divide by zero", RuntimeWarning)
-        from kosovo_study import models
-        from kosovo_study.models import inference
+        from kosovo_study.models import inference, multiverse_stage
         from kosovo_study.models import multiverse as mv
         from kosovo_study.paths import project_paths
 
-        inputs = models.multiverse_inputs(project_paths(), permutations, seed=1)
+        inputs = multiverse_stage.multiverse_inputs(project_paths(), permutations, seed=1)
         chosen = [s for s in mv.expand() if s.outcome == "main" and not s.exclude_influential]
         for family in FAMILIES:
             for spec in [s for s in chosen if s.family == family][:specs]:
@@ -105,7 +104,12 @@ def engine_fit(
     return engine.fit(y, X, offset, family=family, start=start)
 
 
-@numba.njit(cache=True)
+# Not cached on disk (cache=False): a cached function is reloaded through the name of the
+# module that compiled it, and this script runs under several (``__main__``, the
+# ``engine_benchmark`` that benchmarks/multiverse.py loads, a runner's "<dynamic>"), so a
+# second run failed with "No module named '<dynamic>'".  Both kernels compile in about a
+# second; the engine's own functions live in a real module and stay cached.
+@numba.njit(cache=False)
 def _calibrate_kernel(X: np.ndarray, w: np.ndarray, repeats: int) -> float:  # pragma: no cover
     """X'WX accumulation (the engine's inner loop), repeated: 2 flops per inner step."""
     n, p = X.shape
@@ -121,7 +125,7 @@ def _calibrate_kernel(X: np.ndarray, w: np.ndarray, repeats: int) -> float:  # p
     return total
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=False)
 def _calibrate_exp(values: np.ndarray) -> float:  # pragma: no cover
     total = 0.0
     for v in values:

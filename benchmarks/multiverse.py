@@ -36,8 +36,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from kosovo_study import models
-from kosovo_study.models import engine, inference
+from kosovo_study.models import engine, inference, multiverse_stage
 from kosovo_study.models import multiverse as mv
 from kosovo_study.paths import project_paths
 
@@ -73,7 +72,7 @@ def sample_comparison(specs: int, permutations: int) -> None:
     rng = np.random.default_rng(0)
     main_specs = [s for s in mv.expand() if s.outcome == "main" and not s.exclude_influential]
     sample = [main_specs[i] for i in rng.choice(len(main_specs), specs, replace=False)]
-    inputs = models.multiverse_inputs(paths, permutations, seed=1)
+    inputs = multiverse_stage.multiverse_inputs(paths, permutations, seed=1)
     mv.run(sample[:1], inputs, n_jobs=1)  # load the compiled code before timing
 
     started = time.perf_counter()
@@ -138,7 +137,7 @@ def full_multiverse(permutations: int, jobs: int) -> None:
 
     specs = mv.expand()
     paths = project_paths()
-    inputs = models.multiverse_inputs(paths, permutations, seed=2020)
+    inputs = multiverse_stage.multiverse_inputs(paths, permutations, seed=2020)
     countries = read_processed(paths, "countries")
     engine.warm_up()  # the compiled code, loaded (or compiled) once
     print(f"\nfull multiverse, {jobs} jobs, {permutations} permutations (load {_load()}):")
@@ -182,9 +181,7 @@ def large_grid(permutations: int, workers: int, every: int = 1, chunk_size: int 
     """
     from distributed import Client, LocalCluster
 
-    from kosovo_study import stages
-
-    inputs = stages.multiverse_inputs(project_paths(), permutations, 2020, "large")
+    inputs = multiverse_stage.multiverse_inputs(project_paths(), permutations, 2020, "large")
     names = mv.grid("large")["outcome"]
     print(
         f"\n--grid large: Dask LocalCluster, {workers} worker processes x 1 thread, "

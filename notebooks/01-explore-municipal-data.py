@@ -24,14 +24,14 @@
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from kosovo_study import clean, registry
+from kosovo_study import registry, stages
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.municipalities import normalise_municipality
 from kosovo_study.paths import project_paths
 
 paths = project_paths()
 registry.fetch(paths=paths)
-clean.run(paths)
+stages.run("clean", paths)
 
 municipalities = pd.read_parquet(paths.processed / "municipalities.parquet")
 municipalities.head()

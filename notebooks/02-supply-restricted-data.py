@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kosovo_study import clean, models, registry
+from kosovo_study import models, registry, stages
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.municipalities import load_register
 from kosovo_study.paths import ProjectPaths, project_paths
@@ -37,7 +37,7 @@ from kosovo_study.validation import validate_file
 
 paths = project_paths()
 registry.fetch(paths=paths)
-clean.run(paths)
+stages.run("clean", paths)
 
 scratch = ProjectPaths(Path(tempfile.mkdtemp(prefix="kosovo_study_restricted_")))
 shutil.copy(paths.root / "pyproject.toml", scratch.root / "pyproject.toml")
@@ -108,7 +108,7 @@ print(f"valid: {validate_file(target)} rows")
 # project, `kosovo-study report` then rebuilds the book without the SYNTHETIC badges.
 
 # %%
-models.run(scratch)
+stages.run("models", scratch)
 _, metadata = models.load_results(scratch)
 print("outcome source:   ", metadata["municipal_outcome_source"])
 print("synthetic tables: ", metadata["synthetic_tables"])

@@ -21,12 +21,12 @@
 import pandas as pd
 from IPython.display import display
 
-from kosovo_study import clean, models, registry
+from kosovo_study import models, registry, stages
 from kosovo_study.paths import project_paths
 
 paths = project_paths()
 registry.fetch(paths=paths)
-clean.run(paths)
+stages.run("clean", paths)
 countries = pd.read_parquet(paths.processed / "countries.parquet")
 countries.head()
 
@@ -55,7 +55,7 @@ assert (comparison["published"] - comparison["rebuilt"]).abs().max() < 0.006
 # as data; `load_results` reads every table.
 
 # %%
-models.run(paths)
+stages.run("models", paths)
 results, metadata = models.load_results(paths)
 crossnational = sorted(name for name in results if name.startswith("crossnational"))
 print(crossnational)

@@ -30,12 +30,13 @@ from pathlib import Path
 import pandas as pd
 from distributed import LocalCluster
 
-from kosovo_study import clean, models, registry
+from kosovo_study import registry, stages
+from kosovo_study.config import load_config
 from kosovo_study.paths import ProjectPaths, project_paths
 
 paths = project_paths()
 registry.fetch(paths=paths)
-clean.run(paths)
+stages.run("clean", paths)
 
 scratch = ProjectPaths(Path(tempfile.mkdtemp(prefix="kosovo_study_multiverse_")))
 shutil.copy(paths.root / "pyproject.toml", scratch.root / "pyproject.toml")
@@ -46,8 +47,12 @@ with LocalCluster(
     n_workers=2, threads_per_worker=1, dashboard_address=None, memory_limit="2GiB"
 ) as cluster:
     print(cluster.scheduler_address)
-    models.run_multiverse(
-        scratch, force=True, permutations=19, seed=2020, scheduler=cluster.scheduler_address
+    stages.run(
+        "multiverse",
+        scratch,
+        load_config(scratch.root, {"multiverse_permutations": 19, "multiverse_seed": 2020}),
+        force=True,
+        scheduler=cluster.scheduler_address,
     )
 
 # %%

@@ -23,13 +23,13 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from kosovo_study import clean, registry
+from kosovo_study import registry, stages
 from kosovo_study.models import engine
 from kosovo_study.paths import project_paths
 
 paths = project_paths()
 registry.fetch(paths=paths)
-clean.run(paths)
+stages.run("clean", paths)
 countries = pd.read_parquet(paths.processed / "countries.parquet")
 
 covariates = [

@@ -96,3 +96,133 @@ def test_paths_resolve_from_any_directory(tmp_path: Path) -> None:
 def test_every_subcommand_the_issue_names_exists() -> None:
     expected = {"fetch", "clean", "models", "multiverse", "report", "validate", "cite"}
     assert expected <= set(cli.COMMANDS)
+
+
+# --- LOW items of issue 23: arguments, overwrites, --set, wrapping, no cell values -------
+
+
+@pytest.mark.parametrize("seed", ["-1", "1.5", "x", str(2**64)])
+def test_synth_refuses_a_bad_seed_as_a_usage_error(tmp_path: Path, seed: str) -> None:
+    result = _run("synth", "interviews", "--seed", seed, "--out", str(tmp_path / "s"))
+    assert result.returncode == 2  # argparse: a usage error, not "probably a bug"
+    assert "--seed" in result.stderr
+    assert "probably a bug" not in result.stderr
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("out", ["", "   "])
+def test_synth_refuses_an_empty_out(out: str) -> None:
+    result = _run("synth", "interviews", "--out", out)
+    assert result.returncode == 2
+    assert "empty path" in result.stderr
+
+
+def test_synth_never_overwrites_silently(tmp_path: Path) -> None:
+    out = tmp_path / "study"
+    assert _run("synth", "interviews", "--out", str(out)).returncode == 0
+    before = (out / "synthetic_interviews.csv").read_bytes()
+    (out / "synthetic_interviews.csv").write_text("my own notes", encoding="utf-8")
+    result = _run("synth", "interviews", "--seed", "7", "--out", str(out))
+    assert result.returncode == 1
+    assert "already holds" in result.stderr
+    assert "--force" in result.stderr
+    assert (out / "synthetic_interviews.csv").read_text(encoding="utf-8") == "my own notes"
+    assert _run("synth", "interviews", "--out", str(out), "--force").returncode == 0
+    assert (out / "synthetic_interviews.csv").read_bytes() == before
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x", encoding="utf-8")
+    result = _run("synth", "interviews", "--out", str(a_file))
+    assert result.returncode == 1
+    assert "not a folder" in result.stderr
+    assert a_file.read_text(encoding="utf-8") == "x"
+
+
+def test_a_path_through_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    a_file = tmp_path / "export.csv"
+    a_file.write_text("x", encoding="utf-8")
+    result = _run("validate", str(a_file / "inner.csv"))
+    assert result.returncode == 1
+    assert "probably a bug" not in result.stderr
+    assert "Traceback" not in result.stderr
+    result = _run("validate", "")
+    assert result.returncode == 2
+    assert "empty path" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "accepted"),
+    [
+        (["clean", "--set", "multiverse_seed=3"], False),
+        (["models", "--set", "multiverse_seed=3"], False),
+        (["multiverse", "--set", "permutation_seed=3"], False),
+        (["book", "--set", "power_seed=3"], False),
+        (["models", "--set", "power_seed=3"], True),
+        (["multiverse", "--set", "multiverse_seed=3"], True),
+        (["report", "--set", "multiverse_seed=3"], True),
+        (["report", "--to", "models", "--set", "multiverse_seed=3"], False),
+        (["clean", "--set", "lock_timeout_seconds=5"], True),
+    ],
+)
+def test_set_refuses_a_parameter_the_stage_does_not_use(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    accepted: bool,
+) -> None:
+    from kosovo_study import stages
+    from kosovo_study.manifest import StageResult
+
+    ran: list[str] = []
+
+    def fake_run(name: str, *args: object, **kwargs: object) -> StageResult:
+        del args, kwargs
+        ran.append(name)
+        return StageResult(name, True, {}, [])
+
+    monkeypatch.setattr(stages, "run", fake_run)
+    monkeypatch.setattr(stages, "missing_needs", lambda _name, _paths: [])
+    monkeypatch.setattr(cli, "cmd_fetch", lambda _args: 0)
+    for name in ("models", "multiverse"):
+        monkeypatch.setitem(
+            stages.STAGE_BY_NAME,
+            name,
+            __import__("dataclasses").replace(stages.STAGE_BY_NAME[name], notice=lambda _p: None),
+        )
+    status = cli.main(argv)
+    err = " ".join(capsys.readouterr().err.split())
+    if accepted:
+        assert status == 0, err
+        assert ran
+    else:
+        assert status == 1
+        assert "not a parameter of the" in err
+        assert "is used by" in err
+        assert ran == []  # refused before anything ran
+
+
+def test_wrapped_messages_keep_paths_and_names_whole() -> None:
+    path = "/work/some-long-folder-name/data/raw/restricted/fighters-by-municipality-2015.csv"
+    text = cli._paragraph("x " * 30 + f"The file {path} is broken; also Mitrovicë-e-Veriut.")
+    assert path in text.split()
+    assert "Mitrovicë-e-Veriut." in text.split()
+    long = "a" * 120
+    assert long in cli._paragraph(f"name {long} here").split()
+
+
+def test_an_unexpected_error_never_echoes_its_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A library's message may quote a cell (here a phone number): only its kind and
+    position are printed."""
+
+    def broken(args: argparse.Namespace) -> int:
+        del args
+        raise ValueError("could not convert string to float: '+383 44 123 456'")
+
+    monkeypatch.setitem(cli.COMMANDS, "models", (broken, "broken"))
+    assert cli.main(["models"]) == 1
+    err = capsys.readouterr().err
+    assert "ValueError" in err
+    assert "123 456" not in err
+    assert "+383" not in err
+    assert "test_cli.py" in err  # where it was raised

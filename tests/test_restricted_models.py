@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from kosovo_study import clean, models
+from kosovo_study import models, stages
 from kosovo_study.errors import ValidationError
 from kosovo_study.models.design import municipal_design
 from kosovo_study.models.municipal import Settings
@@ -35,7 +35,7 @@ def _write_restricted(paths: ProjectPaths, counts: dict[int, int]) -> None:
 def test_restricted_counts_reach_the_models_with_provenance(
     scratch_project: ProjectPaths,
 ) -> None:
-    clean.run(scratch_project)
+    stages.run("clean", scratch_project)
     counts = {i: (i * 7) % 17 for i in range(1, 39)}  # 312 persons, inside 232-400
     _write_restricted(scratch_project, counts)
     municipalities = models.read_processed(scratch_project, "municipalities")

@@ -12,7 +12,7 @@ from filelock import FileLock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kosovo_study import cli, manifest, models, stages
+from kosovo_study import cli, manifest, stages
 from kosovo_study.config import StudyConfig, load_config, parse_assignments
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.manifest import (
@@ -85,9 +85,15 @@ def test_run_multiverse_puts_its_arguments_in_the_key(
         return StageResult("multiverse", True, {}, [])
 
     monkeypatch.setattr(stages, "run_stage", fake_run_stage)
-    monkeypatch.setattr(stages, "_model_inputs", lambda _paths: [])
-    models.run_multiverse(project, permutations=99, seed=1)
-    models.run_multiverse(project)
+    monkeypatch.setattr(stages, "missing_needs", lambda _name, _paths: [])
+    monkeypatch.setitem(
+        stages.STAGE_BY_NAME,
+        "multiverse",
+        dataclasses.replace(stages.STAGE_BY_NAME["multiverse"], inputs=lambda _p, **_o: []),
+    )
+    overrides = {"multiverse_permutations": 99, "multiverse_seed": 1}
+    stages.run("multiverse", project, load_config(project.root, overrides))
+    stages.run("multiverse", project)
     assert (seen[0]["permutations"], seen[0]["seed"]) == (99, 1)
     assert (seen[1]["permutations"], seen[1]["seed"]) == (999, 2020)
     assert seen[0]["grid"] == seen[1]["grid"]
@@ -319,29 +325,23 @@ def test_report_runs_the_stage_list_in_order_and_prints_notices(
 ) -> None:
     order: list[str] = []
 
-    def fake(name: str):  # type: ignore[no-untyped-def]
-        def run(paths: object, config: object, force: bool, **options: object) -> StageResult:
-            del paths, config, force, options
-            order.append(name)
-            return StageResult(name, True, {}, [])
-
-        return run
+    def fake_run(
+        name: str, paths: object, config: object, force: bool, **options: object
+    ) -> StageResult:
+        del paths, config, force, options
+        order.append(name)
+        return StageResult(name, True, {}, [])
 
     patched = tuple(
-        stages.Stage(
-            s.name,
-            s.summary,
-            s.inputs,
-            s.outputs,
-            s.modules,
-            s.parameters,
-            fake(s.name),
-            (lambda _paths: "SYNTHETIC notice") if s.name == "models" else s.notice,
+        dataclasses.replace(
+            s, notice=(lambda _paths: "SYNTHETIC notice") if s.name == "models" else s.notice
         )
         for s in stages.STAGES
     )
     monkeypatch.setattr(stages, "STAGES", patched)
     monkeypatch.setattr(stages, "STAGE_BY_NAME", {s.name: s for s in patched})
+    monkeypatch.setattr(stages, "run", fake_run)
+    monkeypatch.setattr(stages, "missing_needs", lambda _name, _paths: [])
     monkeypatch.setattr(cli, "cmd_fetch", lambda _args: 0)
     assert cli.main(["report", "--set", "multiverse_permutations=9"]) == 0
     assert order == [s.name for s in stages.STAGES]
@@ -604,11 +604,13 @@ def test_a_parameter_changed_on_the_command_line_or_in_pyproject_reaches_the_sta
 
     monkeypatch.setenv("KOSOVO_STUDY_ROOT", str(project.root))
     monkeypatch.setattr(stages, "run_stage", fake_run_stage)
-    monkeypatch.setattr(stages, "_model_inputs", lambda _paths: [])
+    monkeypatch.setattr(stages, "missing_needs", lambda _name, _paths: [])
     monkeypatch.setitem(
         stages.STAGE_BY_NAME,
         "models",
-        dataclasses.replace(stages.STAGE_BY_NAME["models"], notice=lambda _p: None),
+        dataclasses.replace(
+            stages.STAGE_BY_NAME["models"], notice=lambda _p: None, inputs=lambda _p, **_o: []
+        ),
     )
     argv = ["models"]
     if where == "--set":
@@ -651,3 +653,167 @@ def test_notes_are_never_near(name: str, extension: str) -> None:
     from kosovo_study.models.outcome import _near_restricted
 
     assert not _near_restricted(name + extension)
+
+
+# --- issue 18: the CLI is no stage's code; outputs described once ----------------------
+
+
+def test_a_cli_help_edit_changes_no_stage_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, project: ProjectPaths
+) -> None:
+    copy = tmp_path / "kosovo_study"
+    shutil.copytree(manifest.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(manifest, "PACKAGE_DIR", copy)
+
+    def keys() -> dict[str, str]:
+        module_closure.cache_clear()
+        return {s.name: stage_fingerprint(s.code_roots(project)) for s in stages.STAGES}
+
+    before = keys()
+    cli_file = copy / "cli.py"
+    text = cli_file.read_text(encoding="utf-8")
+    assert "rerun even if inputs are unchanged" in text
+    cli_file.write_text(
+        text.replace("rerun even if inputs are unchanged", "rerun the stage anyway"), "utf-8"
+    )
+    try:
+        assert keys() == before
+    finally:
+        module_closure.cache_clear()
+
+
+def test_outputs_are_the_stages_outputs() -> None:
+    from kosovo_study.outputs import OUTPUTS
+
+    from_stages = [o for s in stages.STAGES for o in s.outputs]
+    assert [o for o in OUTPUTS if o in from_stages] == from_stages
+    # only the raw files, the bibliography and the manifests are made outside a stage
+    assert {o.made_by for o in OUTPUTS if o not in from_stages} == {
+        "kosovo_study.registry.fetch",
+        "kosovo_study.citation.write_bibliography",
+        "kosovo_study.manifest.run_stage",
+    }
+
+
+def test_every_stage_output_names_code_that_exists() -> None:
+    import importlib
+
+    for stage in stages.STAGES:
+        for output in stage.outputs:
+            module, _, name = output.made_by.rpartition(".")
+            try:
+                target = importlib.import_module(module)
+            except ModuleNotFoundError:  # a method: module.Class.method
+                module, _, cls = module.rpartition(".")
+                target = getattr(importlib.import_module(module), cls)
+            assert hasattr(target, name), output.made_by
+
+
+def test_the_books_tables_are_written_by_the_stages_it_names() -> None:
+    from kosovo_study.report.book import BOOK_RESULTS, BOOK_TABLES
+
+    def written_by(stage: str, relative: str) -> bool:
+        from fnmatch import fnmatch
+
+        return any(
+            fnmatch(relative, pattern)
+            for output in stages.STAGE_BY_NAME[stage].outputs
+            for pattern in stages._expand(output.path.split(";")[0].strip())
+        )
+
+    for name, stage in BOOK_TABLES.items():
+        assert written_by(stage, f"data/processed/{name}.parquet"), name
+    for name, stage in BOOK_RESULTS.items():
+        assert written_by(stage, f"data/processed/results/{name}"), name
+    assert set(BOOK_TABLES.values()) | set(BOOK_RESULTS.values()) <= set(
+        stages.STAGE_BY_NAME["book"].needs
+    )
+
+
+def test_only_one_run_multiverse_and_no_stage_wrappers_below_the_stage_list() -> None:
+    from kosovo_study import clean, models
+    from kosovo_study.interviews import stage as interview_stage
+    from kosovo_study.report import build
+
+    for module in (clean, models, interview_stage, build):
+        assert not hasattr(module, "run_multiverse")
+        assert not hasattr(module, "run"), module.__name__
+    assert not hasattr(stages, "run_multiverse")
+
+
+# --- issue 23: the book names or runs the stages whose outputs are missing -------------
+
+
+def _fake_outputs(paths: ProjectPaths, *, without: str) -> None:
+    """Empty files standing for every output pattern of the book's upstream stages."""
+    for name in stages.upstream("book"):
+        if name == without:
+            continue
+        for output in stages.STAGE_BY_NAME[name].outputs:
+            for pattern in stages._expand(output.path):
+                target = paths.root / pattern.replace("*", "x")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text("", encoding="utf-8")
+
+
+def test_the_book_names_a_missing_multiverse(project: ProjectPaths) -> None:
+    _fake_outputs(project, without="multiverse")
+    from kosovo_study.report import book
+
+    for name in book.BOOK_TABLES:
+        (project.processed / f"{name}.parquet").write_text("", encoding="utf-8")
+    assert stages.missing_needs("book", project) == ["multiverse"]
+    with pytest.raises(KosovoStudyError, match="multiverse"):
+        stages.run("book", project, run_needs=False)
+    with pytest.raises(KosovoStudyError, match="the multiverse stage") as raised:
+        book.load(project)
+    assert "results/multiverse_summary.json" in str(raised.value)
+    assert "interviews" not in str(raised.value)
+
+
+def test_the_book_runs_the_missing_stages_first(
+    project: ProjectPaths, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _fake_outputs(project, without="multiverse")
+    ran: list[str] = []
+
+    def fake_run(name: str, *args: object, **kwargs: object) -> StageResult:
+        del args, kwargs
+        ran.append(name)
+        return StageResult(name, True, {}, [])
+
+    monkeypatch.setenv("KOSOVO_STUDY_ROOT", str(project.root))
+    monkeypatch.setattr(stages, "run", fake_run)
+    for name in ("models", "multiverse"):
+        monkeypatch.setitem(
+            stages.STAGE_BY_NAME,
+            name,
+            dataclasses.replace(stages.STAGE_BY_NAME[name], notice=lambda _p: None),
+        )
+    assert cli.main(["book"]) == 0
+    assert ran == ["multiverse", "book"]
+    assert "outputs of the multiverse stage are missing" in " ".join(
+        capsys.readouterr().err.split()
+    )
+
+
+def test_the_book_manifest_lists_every_page_image_and_figure(project: ProjectPaths) -> None:
+    from kosovo_study.report import build
+
+    html = project.book_build / "html"
+    for relative in ("index.html", "intro.html", "nested/page.html", "_images/a.png"):
+        (html / relative).parent.mkdir(parents=True, exist_ok=True)
+        (html / relative).write_text("x", encoding="utf-8")
+    figures = project.book_build / "figures"
+    figures.mkdir(parents=True)
+    for name in ("municipal-irr.png", "municipal-irr.csv"):
+        (figures / name).write_text("x", encoding="utf-8")
+    listed = {p.relative_to(project.book_build).as_posix() for p in build.built_files(project)}
+    assert listed == {
+        "html/index.html",
+        "html/intro.html",
+        "html/nested/page.html",
+        "html/_images/a.png",
+        "figures/municipal-irr.png",
+        "figures/municipal-irr.csv",
+    }

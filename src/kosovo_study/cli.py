@@ -81,23 +81,54 @@ def _report_stage(result: StageResult) -> None:
         )
 
 
-def _config(args: argparse.Namespace) -> StudyConfig:
+def _config(args: argparse.Namespace, stage_names: Sequence[str] = ()) -> StudyConfig:
+    """The configuration with ``--set`` applied; a parameter that none of ``stage_names``
+    uses is refused (it would change nothing, silently)."""
+    from kosovo_study import stages
     from kosovo_study.config import load_config, parse_assignments
     from kosovo_study.paths import project_paths
 
-    return load_config(project_paths().root, parse_assignments(getattr(args, "set", None) or []))
+    assignments = parse_assignments(getattr(args, "set", None) or [])
+    config = load_config(project_paths().root, assignments)
+    unused = [
+        name
+        for name in assignments
+        if stage_names and not any(stages.uses_parameter(s, name, config) for s in stage_names)
+    ]
+    if unused:
+        users = {
+            name: [s.name for s in stages.STAGES if stages.uses_parameter(s.name, name, config)]
+            for name in unused
+        }
+        raise KosovoStudyError(
+            f"--set {', '.join(unused)}: not a parameter of the {', '.join(stage_names)} "
+            "stage"
+            + ("s" if len(stage_names) > 1 else "")
+            + "; "
+            + "; ".join(
+                f"{name} is used by {', '.join(who) or 'no stage'}" for name, who in users.items()
+            )
+            + ". Pass it to the command of a stage that uses it."
+        )
+    return config
 
 
-def _run_stage(name: str, args: argparse.Namespace, **options: Any) -> int:
-    """Run one stage of :data:`kosovo_study.stages.STAGES` and say what it did."""
+def _run_stage(
+    name: str, args: argparse.Namespace, config: StudyConfig | None = None, **options: Any
+) -> int:
+    """Run one stage of :data:`kosovo_study.stages.STAGES` and say what it did; the stages
+    whose outputs it reads are run first when those outputs are missing."""
     from kosovo_study import stages
     from kosovo_study.paths import project_paths
 
     stage = stages.STAGE_BY_NAME[name]
     paths = project_paths()
-    config = _config(args)
+    config = config or _config(args, [name])
+    for need in stages.missing_needs(name, paths):
+        _console.print(f"{name}: the outputs of the {need} stage are missing; running it first")
+        _run_stage(need, args, config)
     with _console.status(stage.summary):
-        result = stage.run(paths, config, getattr(args, "force", False), **options)
+        result = stages.run(name, paths, config, getattr(args, "force", False), **options)
     _report_stage(result)
     # Printed every time, also when the stage was skipped as up to date.
     if notice := stage.notice(paths):
@@ -152,6 +183,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
     if first == 0:  # the raw files are the first stage's inputs
         cmd_fetch(argparse.Namespace(**{**vars(args), "names": None}))
+    config = _config(args, names[first : last + 1])
     for stage in stages.STAGES[first : last + 1]:
         options: dict[str, Any] = {}
         if stage.name == "multiverse":
@@ -160,17 +192,18 @@ def cmd_report(args: argparse.Namespace) -> int:
                 "n_jobs": args.jobs,
                 "grid": getattr(args, "grid", "standard"),
             }
-        _run_stage(stage.name, args, **options)
+        _run_stage(stage.name, args, config, **options)
     if names[last] == "book":
         _console.print("report: the book is in book/_build/html/index.html")
     return 0
 
 
 def cmd_interviews(args: argparse.Namespace) -> int:
+    from kosovo_study import stages
     from kosovo_study.interviews import stage
 
     with _console.status("interviews: import, pseudonymise, redact, check, refit the model"):
-        stage.run(export=Path(args.path), synthetic=args.synthetic)
+        stages.run("interviews", export=Path(args.path), synthetic=args.synthetic)
     _console.print(
         f"interviews: {args.path} imported ({stage.summary()}); the PII guard passed before "
         "anything was written; stage manifest updated"
@@ -178,10 +211,26 @@ def cmd_interviews(args: argparse.Namespace) -> int:
     return 0
 
 
+#: What ``synth interviews`` writes into its folder.
+SYNTH_FILES = ("synthetic_interviews.csv", "synthetic_interviews.qdpx", "README.txt")
+
+
 def cmd_synth(args: argparse.Namespace) -> int:
     from kosovo_study.interviews.synthetic import write_study
 
-    written = write_study(args.seed, Path(args.out))
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise KosovoStudyError(
+            f"--out {args.out}: a file is there, not a folder. Give a folder to write the "
+            "study to (it is created if missing)."
+        )
+    existing = [name for name in SYNTH_FILES if (out / name).exists()]
+    if existing and not args.force:
+        raise KosovoStudyError(
+            f"--out {args.out}: already holds {', '.join(existing)}; nothing was written. "
+            "Choose another folder, or pass --force to replace them."
+        )
+    written = write_study(args.seed, out)
     _console.print(
         "SYNTHETIC interview study written: " + ", ".join(str(p) for p in written.values())
     )
@@ -238,6 +287,28 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
 }
 
 
+def _seed(text: str) -> int:
+    """A seed: an integer from 0 to 2**64 - 1 (numpy's default_rng refuses negatives)."""
+    from kosovo_study.config import MAX_SEED
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("give a whole number from 0 to 2**64 - 1") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{value} is not from 0 to 2**64 - 1")
+    return value
+
+
+def _path_text(text: str) -> str:
+    """A path argument: not empty, no NUL (the operating system refuses both)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path; give a file or folder name")
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError("a path cannot contain a NUL character")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kosovo-study", description="Kosovo foreign-fighter study: data, models, report."
@@ -260,17 +331,22 @@ def build_parser() -> argparse.ArgumentParser:
                 "also settable in pyproject.toml [tool.kosovo_study])",
             )
     sub.choices["fetch"].add_argument("names", nargs="*", help="registry names (default: all)")
-    sub.choices["validate"].add_argument("path", help="CSV file to validate")
+    sub.choices["validate"].add_argument("path", type=_path_text, help="CSV file to validate")
     interviews = sub.choices["interviews"]
     interviews.add_argument("action", choices=["import"])
-    interviews.add_argument("path", help="CSV, XLSX or .qdpx export")
+    interviews.add_argument("path", type=_path_text, help="CSV, XLSX or .qdpx export")
     interviews.add_argument(
         "--synthetic", action="store_true", help="the export is the synthetic study (demo key)"
     )
     synth = sub.choices["synth"]
     synth.add_argument("what", choices=["interviews"])
-    synth.add_argument("--seed", type=int, default=2012)
-    synth.add_argument("--out", required=True, help="folder to write the study to")
+    synth.add_argument(
+        "--seed", type=_seed, default=2012, help="seed of the synthetic study (0 to 2**64-1)"
+    )
+    synth.add_argument("--out", type=_path_text, required=True, help="folder to write the study to")
+    synth.add_argument(
+        "--force", action="store_true", help="replace the study files already in --out"
+    )
     sub.choices["book"].add_argument(
         "--pdf", action="store_true", help="also print the book to PDF (needs Chromium)"
     )
@@ -315,7 +391,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _paragraph(text: str) -> str:
-    return textwrap.fill(" ".join(text.split()), width=88)
+    """One paragraph of at most 88 columns, broken at spaces only: a path or a name with
+    hyphens stays whole, so that it can be copied from the terminal."""
+    return textwrap.fill(
+        " ".join(text.split()), width=88, break_on_hyphens=False, break_long_words=False
+    )
+
+
+def _raised_at(error: BaseException) -> str:
+    """Where ``error`` was raised (the innermost frame), and the innermost frame of this
+    package on the way when that is elsewhere (a library): file, line and function."""
+    import traceback
+
+    def shown(frame: traceback.FrameSummary) -> str:
+        parts = Path(frame.filename).parts
+        name = "/".join(parts[-2:])
+        if "kosovo_study" in parts:
+            name = "/".join(parts[parts.index("kosovo_study") :])
+        return f"{name}:{frame.lineno} ({frame.name})"
+
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return "an unknown place"
+    ours = [f for f in frames if "kosovo_study" in Path(f.filename).parts]
+    where = shown(frames[-1])
+    if ours and ours[-1] is not frames[-1]:
+        where += f", reached from {shown(ours[-1])}"
+    return where
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -329,17 +431,38 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _console.print(_labelled("error", "red", _paragraph(str(error))), soft_wrap=True)
         return 1
+    except OSError as error:
+        # A path the operating system refused (a file used as a folder, no permission, a
+        # full disk): the path and the reason, not a bug.
+        if args.debug:
+            raise
+        where = f"{error.filename}: " if error.filename else ""
+        _console.print(
+            _labelled(
+                "error",
+                "red",
+                _paragraph(
+                    f"{where}{error.strerror or type(error).__name__}. Check the path and "
+                    "its folders (rerun with --debug for the traceback)."
+                ),
+            ),
+            soft_wrap=True,
+        )
+        return 1
     except Exception as error:
         if args.debug:
             raise
+        # The exception's own text is not shown: a library's message may quote a cell of
+        # the researcher's file (a phone number, a count), and stderr ends up in logs.
+        # Its kind and position are enough to report it.
         _console.print(
             _labelled(
                 "unexpected error",
                 "red",
-                f"({type(error).__name__}) "
-                + _paragraph(
-                    f"{error}. This is probably a bug: rerun with --debug for the traceback "
-                    "and report it with the command you ran."
+                _paragraph(
+                    f"{type(error).__name__} raised at {_raised_at(error)}. This is probably a "
+                    "bug: rerun with --debug for the traceback (it may quote your data, so "
+                    "check it before sharing) and report it with the command you ran."
                 ),
             ),
             soft_wrap=True,

@@ -47,11 +47,15 @@ from kosovo_study.storage import sha256_file, write_text_atomic
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PACKAGE = "kosovo_study"
-_DATA_SUFFIXES = {".yaml", ".yml", ".csv", ".json"}
-#: Modules that orchestrate stages rather than compute: a stage's wrapper may import
-#: them lazily, but their imports (every stage) are not the stage's code.  The stage list
-#: and the configuration are hashed into every stage's fingerprint as files instead.
+#: Package data read by the code beside it (the codebook, the plot style, ...).
+_DATA_SUFFIXES = {".yaml", ".yml", ".csv", ".json", ".mplstyle"}
+#: Modules that orchestrate stages rather than compute: their imports (every stage) are
+#: not a stage's code, so the import closure stops at them.
 _ORCHESTRATION = frozenset({"kosovo_study.stages", "kosovo_study.cli", "kosovo_study.config"})
+#: Of those, the files that still enter every stage's fingerprint: the stage list (each
+#: stage's wiring) and the configuration (its defaults).  Not the CLI: editing its help
+#: text reruns nothing.
+_WIRING = ("stages.py", "config.py")
 
 
 @lru_cache(maxsize=1)
@@ -150,7 +154,7 @@ def stage_fingerprint(roots: Sequence[str]) -> str:
         files.add(file)
         # Package data (codebook.yaml, ...) read by the module's package.
         files.update(p for p in file.parent.iterdir() if p.suffix in _DATA_SUFFIXES)
-    files.update(PACKAGE_DIR / f"{m.rsplit('.', 1)[1]}.py" for m in _ORCHESTRATION)
+    files.update(PACKAGE_DIR / name for name in _WIRING)
     for file in sorted(f for f in files if f.is_file()):
         digest.update(file.relative_to(PACKAGE_DIR).as_posix().encode())
         digest.update(file.read_bytes())
@@ -273,10 +277,37 @@ def _commit(
     earlier run (perhaps built on restricted data) stays beside the new ones.
     """
     journal = journal_path(stage, paths)
-    entries = [[str(a.relative_to(paths.root)), str(b.relative_to(paths.root))] for a, b in moves]
-    entries += [["", str(Path(old).relative_to(paths.root))] for old in stale]
+    entries = [[_inside(a, paths), _inside(b, paths)] for a, b in moves]
+    entries += [["", _inside(old, paths)] for old in stale]
     write_text_atomic(journal, json.dumps(entries) + "\n")
     _complete(journal, paths)
+
+
+def _inside(path: Path | str, paths: ProjectPaths, journal: Path | None = None) -> str:
+    """``path`` relative to the project root, refused unless it lies inside the project.
+
+    A journal entry names files to move or delete: one that is absolute, climbs out with
+    ``..`` or resolves (through a link) outside the project is refused, so that an edited
+    or damaged journal can never move or delete anything else.
+    """
+    root = paths.root.resolve()
+    relative = Path(path)
+    if relative.is_absolute():
+        try:
+            relative = relative.resolve().relative_to(root)
+        except ValueError:
+            relative = Path("..") / relative  # outside: refused below
+    if (
+        not relative.parts
+        or ".." in relative.parts
+        or not (root / relative).resolve().is_relative_to(root)
+    ):
+        where = f"the commit journal {journal}" if journal else "a commit"
+        raise KosovoStudyError(
+            f"{where} names a path outside the project ({relative.as_posix()!r}); nothing "
+            "was moved or deleted. Delete the journal and rerun the stage with --force."
+        )
+    return relative.as_posix()
 
 
 def _complete(journal: Path, paths: ProjectPaths) -> None:
@@ -289,7 +320,12 @@ def _complete(journal: Path, paths: ProjectPaths) -> None:
             "outputs of that commit may be mixed old and new. Delete it and rerun the stage "
             "with --force."
         ) from None
-    for staged, final in pairs:
+    # Every entry is checked before anything moves: a refused journal changes nothing.
+    checked = [
+        (_inside(staged, paths, journal) if staged else "", _inside(final, paths, journal))
+        for staged, final in pairs
+    ]
+    for staged, final in checked:
         if not staged:  # an output of the previous run that this run does not write
             (paths.root / final).unlink(missing_ok=True)
             continue
@@ -362,6 +398,51 @@ def recover(stage: str, paths: ProjectPaths) -> list[str]:
     return done
 
 
+def pending_stages(paths: ProjectPaths) -> list[str]:
+    """Stages whose last run was interrupted with its outputs half-replaced: a staged
+    stage's commit journal, or an in-place stage's complete backup (which also exists
+    while such a stage runs, so a reader waits for it)."""
+    found = {
+        journal.name[len(".commit-") : -len(".json")]
+        for journal in (paths.manifests.glob(".commit-*.json") if paths.manifests.is_dir() else ())
+    }
+    found |= {
+        marker.parent.parent.name[len(".staging-") :]
+        for marker in (
+            paths.processed.glob(".staging-*/backup/.complete") if paths.processed.is_dir() else ()
+        )
+    }
+    return sorted(found)
+
+
+def complete_pending(
+    paths: ProjectPaths,
+    stages: Sequence[str] | None = None,
+    lock_timeout: float = 900.0,
+) -> list[str]:
+    """Complete (journal) or roll back (backup) every interrupted commit of ``stages``
+    (default: every stage), each under that stage's lock, so that whoever reads their
+    outputs next sees one whole run, old or new.  Returns what was done."""
+    done: list[str] = []
+    for stage in pending_stages(paths):
+        if stages is not None and stage not in stages:
+            continue
+        lock = FileLock(lock_path(stage, paths), timeout=lock_timeout)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise KosovoStudyError(
+                f"The {stage} stage is being written by another kosovo-study run (it holds "
+                f"{lock_path(stage, paths)}), and its outputs are read here; it did not "
+                f"finish within {lock_timeout:.0f} s. Wait for it to finish and rerun."
+            ) from None
+        try:
+            done += recover(stage, paths)
+        finally:
+            lock.release()
+    return done
+
+
 @dataclass(frozen=True)
 class Staging:
     """The folder a staged build writes into, and the mapping to the final paths."""
@@ -390,6 +471,7 @@ def run_stage(
     modules: Sequence[str] | None = None,
     staged: bool = False,
     lock_timeout: float = 900.0,
+    reads: Sequence[str] | None = None,
 ) -> StageResult:
     """Run ``build`` unless the stage is up to date; record its manifest.
 
@@ -398,19 +480,18 @@ def run_stage(
     :class:`Staging` and writes there; its files and the manifest are moved into place
     together after it returns.  Otherwise ``build()`` writes in place and the manifest
     is written after it succeeded, so a failed stage is rerun next time.
+
+    Before anything is read, the interrupted commits of the stages in ``reads`` (whose
+    outputs this one reads; default: every stage) are completed or rolled back.
     """
     paths = paths or project_paths()
     parameters = dict(parameters or {})
-    if modules is None:
-        # The interviews stage calls run_stage from its own package: its modules come
-        # from the stage list, so that editing the cleaning code does not rerun it.  The
-        # book keeps the whole-package fingerprint: its pages may import any module.
-        from kosovo_study.stages import STAGE_BY_NAME
-
-        if stage in STAGE_BY_NAME and stage != "book":
-            modules = STAGE_BY_NAME[stage].modules
     fingerprint = stage_fingerprint(modules) if modules else code_fingerprint()
     paths.manifests.mkdir(parents=True, exist_ok=True)
+    others = [name for name in pending_stages(paths) if name != stage]
+    complete_pending(
+        paths, [name for name in others if reads is None or name in reads], lock_timeout
+    )
     lock = FileLock(lock_path(stage, paths), timeout=lock_timeout)
     try:
         lock.acquire()

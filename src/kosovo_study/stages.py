@@ -1,32 +1,63 @@
-"""The pipeline as one ordered list of stages, used by the CLI and by nox.
+"""The pipeline as one ordered list of stages, and the one way to run a stage.
 
-Each :class:`Stage` names its inputs, its outputs, the parameters that enter its key
-(from :class:`~kosovo_study.config.StudyConfig`), the package modules whose code it
-runs (their import closure is its code fingerprint), and its run function.  ``kosovo-study
-report`` runs :data:`STAGES` in order; each stage is skipped when its inputs, parameters,
-code and outputs are unchanged (see :mod:`kosovo_study.manifest`).
+Each :class:`Stage` names the files it reads, what it writes (as :class:`Output`
+entries; :data:`kosovo_study.outputs.OUTPUTS` is built from them), the parameters that
+enter its key (from :class:`~kosovo_study.config.StudyConfig`), the package modules
+whose code it runs (their import closure is its code fingerprint), the stages whose
+outputs it reads, and the function that builds its outputs.  :func:`run` is the only
+entry point: the CLI, nox (through the CLI), the notebooks and the tests call
+``stages.run(name, ...)``.  A stage is skipped when its inputs, parameters, code and
+outputs are unchanged (see :mod:`kosovo_study.manifest`).
 
 clean, models and multiverse are *staged*: they write into a staging folder and their
 outputs and manifest are moved into place together, so a killed run never leaves new
-tables beside an old ``metadata.json``.
+tables beside an old ``metadata.json``.  interviews and book write in place, after a
+backup that a killed run is rolled back to.
+
+Nothing in the package imports this module except the CLI and :mod:`kosovo_study.outputs`;
+the stages' own code is imported here lazily, inside the functions below.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kosovo_study.config import StudyConfig, load_config
-from kosovo_study.manifest import StageResult, Staging, run_stage
+from kosovo_study.errors import KosovoStudyError
+from kosovo_study.manifest import (
+    StageResult,
+    Staging,
+    hash_files,
+    parameters_sha256,
+    run_stage,
+    stage_fingerprint,
+)
 from kosovo_study.paths import ProjectPaths, project_paths
+
+
+@dataclass(frozen=True)
+class Output:
+    """One produced artefact, as README.md lists it (path relative to the project root)."""
+
+    path: str
+    kind: str
+    made_by: str
+    description: str
 
 
 def _no_notice(paths: ProjectPaths) -> str | None:
     del paths
     return None
+
+
+def _no_parameters(config: StudyConfig, **options: Any) -> dict[str, Any]:
+    del config, options
+    return {}
 
 
 @dataclass(frozen=True)
@@ -35,68 +66,86 @@ class Stage:
 
     name: str
     summary: str
-    #: files the stage reads (their sha256 enter the stage key)
-    inputs: Callable[[ProjectPaths], list[Path]]
-    #: what it writes, relative to the project root (for readers; the manifest lists files)
-    outputs: tuple[str, ...]
+    #: files the stage reads, ``(paths, **options)``: their sha256 enter the stage key
+    inputs: Callable[..., list[Path]]
+    #: what it writes (for readers and README.md; the manifest lists the files)
+    outputs: tuple[Output, ...]
     #: root modules of the code it runs (fingerprinted with everything they import)
     modules: tuple[str, ...]
-    #: parameters that enter the stage key and its manifest
-    parameters: Callable[[StudyConfig], dict[str, Any]]
-    run: Callable[..., StageResult]
+    #: parameters that enter the stage key and its manifest, ``(config, **options)``
+    parameters: Callable[..., dict[str, Any]]
+    #: ``(paths, config, staging, **options)`` -> the files written; ``staging`` is a
+    #: :class:`~kosovo_study.manifest.Staging` for a staged stage, else None
+    build: Callable[..., list[Path]]
+    #: True: outputs go through a staging folder and a commit journal
+    staged: bool = False
+    #: stages whose outputs this one reads (run first when their outputs are missing)
+    needs: tuple[str, ...] = ()
     #: a line the console prints every time (e.g. whether the outcome is synthetic)
     notice: Callable[[ProjectPaths], str | None] = _no_notice
+    #: further root modules found in the project (the book's pages import package code)
+    page_modules: Callable[[ProjectPaths], tuple[str, ...]] = field(default=lambda _p: ())
+    #: run before the key is taken (the book regenerates its bibliography, a page source)
+    prepare: Callable[[ProjectPaths], None] = field(default=lambda _p: None)
+
+    def code_roots(self, paths: ProjectPaths) -> tuple[str, ...]:
+        return tuple(sorted({*self.modules, *self.page_modules(paths)}))
 
 
-def _no_parameters(config: StudyConfig) -> dict[str, Any]:
-    del config
-    return {}
+def environment_inputs(paths: ProjectPaths) -> list[Path]:
+    """``uv.lock``: the library versions every stage runs with (absent in a bare tree)."""
+    lock = paths.root / "uv.lock"
+    return [lock] if lock.is_file() else []
+
+
+def register_inputs(paths: ProjectPaths) -> list[Path]:
+    """The municipality register's files (crosswalk and former municipalities), read by
+    every stage that names a municipality."""
+    from kosovo_study.municipalities import CROSSWALK_FILE, FORMER_FILE
+
+    return [paths.transcribed / CROSSWALK_FILE, paths.transcribed / FORMER_FILE]
+
+
+def _restricted_register(paths: ProjectPaths) -> list[Path]:
+    """The register's files when the restricted counts are there: validating them
+    reads the register (the synthetic outcome does not)."""
+    from kosovo_study.models.outcome import locate_restricted
+
+    return register_inputs(paths) if locate_restricted(paths) is not None else []
 
 
 # --- clean ------------------------------------------------------------------------------
 
 
-def _clean_inputs(paths: ProjectPaths) -> list[Path]:
+def _clean_inputs(paths: ProjectPaths, **options: Any) -> list[Path]:
     from kosovo_study import clean
 
-    return clean.input_files(paths)
+    del options
+    # registry.csv: where each raw file lies (read to find them)
+    files = [*clean.input_files(paths), paths.registry_file, *register_inputs(paths)]
+    return [*dict.fromkeys(files), *environment_inputs(paths)]
 
 
-def run_clean(
-    paths: ProjectPaths | None = None, config: StudyConfig | None = None, force: bool = False
-) -> StageResult:
-    """raw data -> validated tables and municipality polygons in ``data/processed``."""
+def _clean_build(
+    paths: ProjectPaths, config: StudyConfig, staging: Staging, **options: Any
+) -> list[Path]:
     from kosovo_study import clean
 
-    paths = paths or project_paths()
-    config = config or load_config(paths.root)
-
-    def build(staging: Staging) -> list[Path]:
-        return clean.write_outputs(paths, staging.folder(paths.processed))
-
-    return run_stage(
-        "clean",
-        _clean_inputs(paths),
-        build,
-        paths,
-        force,
-        parameters=_no_parameters(config),
-        modules=STAGE_BY_NAME["clean"].modules,
-        staged=True,
-        lock_timeout=config.lock_timeout_seconds,
-    )
+    del config, options
+    return clean.write_outputs(paths, staging.folder(paths.processed))
 
 
 # --- models -----------------------------------------------------------------------------
 
 
-def _model_inputs(paths: ProjectPaths) -> list[Path]:
-    """The models stage's inputs (:func:`kosovo_study.models.input_files`); locating the
-    restricted file there stops the run on anything odd before the up-to-date check, so
-    a skipped stage can never hide it."""
-    from kosovo_study.models import input_files
+def _model_inputs(paths: ProjectPaths, **options: Any) -> list[Path]:
+    """Every file the models stage reads; locating the restricted file there stops the
+    run on anything odd before the up-to-date check, so a skipped stage never hides it."""
+    from kosovo_study.models import stage_input_files
 
-    return input_files(paths)
+    del options
+    files = [*stage_input_files(paths), paths.registry_file]
+    return [*files, *_restricted_register(paths), *environment_inputs(paths)]
 
 
 def outcome_notice(paths: ProjectPaths) -> str:
@@ -121,181 +170,139 @@ def outcome_notice(paths: ProjectPaths) -> str:
     )
 
 
-def run_models(
-    paths: ProjectPaths | None = None, config: StudyConfig | None = None, force: bool = False
-) -> StageResult:
-    """processed tables (+ restricted counts) -> ``data/processed/results``."""
+def _models_parameters(config: StudyConfig, **options: Any) -> dict[str, Any]:
+    del options
+    return config.models_parameters()
+
+
+def _models_build(
+    paths: ProjectPaths, config: StudyConfig, staging: Staging, **options: Any
+) -> list[Path]:
     from kosovo_study import models
 
-    paths = paths or project_paths()
-    config = config or load_config(paths.root)
-
-    def build(staging: Staging) -> list[Path]:
-        results, metadata = models.build_results(
-            paths,
-            config.municipal_settings(),
-            config.crossnational_simulation_draws,
-            crossnational_seed=config.crossnational_seed,
-        )
-        metadata["config"] = config.models_parameters()
-        return models.write_results(results, metadata, staging.folder(paths.results))
-
-    return run_stage(
-        "models",
-        _model_inputs(paths),
-        build,
+    del options
+    results, metadata = models.build_results(
         paths,
-        force,
-        parameters=config.models_parameters(),
-        modules=STAGE_BY_NAME["models"].modules,
-        staged=True,
-        lock_timeout=config.lock_timeout_seconds,
+        config.municipal_settings(),
+        config.crossnational_simulation_draws,
+        crossnational_seed=config.crossnational_seed,
     )
+    metadata["config"] = config.models_parameters()
+    return models.write_results(results, metadata, staging.folder(paths.results))
 
 
 # --- multiverse -------------------------------------------------------------------------
 
 
-def multiverse_inputs(
-    paths: ProjectPaths, permutations: int, seed: int, grid: str = "standard"
-) -> Any:
-    """The multiverse's inputs: processed municipalities and the main outcome (and, for
-    the large grid, the further synthetic draws its ``outcome`` dimension names)."""
-    import pandas as pd
+def _multiverse_inputs(paths: ProjectPaths, **options: Any) -> list[Path]:
+    from kosovo_study.models.multiverse_stage import multiverse_input_files
 
-    from kosovo_study.errors import KosovoStudyError
-    from kosovo_study.models import multiverse, read_processed
-    from kosovo_study.models.design import municipal_design
-    from kosovo_study.models.outcome import (
-        SYNTHETIC_SEED,
-        load_outcome,
-        national_total,
-        synthetic_outcome,
-    )
-
-    municipalities = read_processed(paths, "municipalities")
-    national = read_processed(paths, "kosovo_national")
-    design = municipal_design(municipalities)
-    outcome = load_outcome(paths, design, national)
-    main = pd.Series(outcome.fighters, index=design.municipality_id)
-    extra: dict[str, tuple[pd.Series, str]] = {}
-    draws = [name for name in multiverse.grid(grid)["outcome"] if name != "main"]
-    if draws and outcome.source != "synthetic":
-        raise KosovoStudyError(
-            f"--grid {grid} adds synthetic outcome draws, but the outcome is {outcome.source} "
-            "(restricted counts have no draws); run the standard grid."
-        )
-    total = national_total(national)
-    for k, name in enumerate(draws, start=1):
-        counts = synthetic_outcome(design, total, seed=SYNTHETIC_SEED + k).fighters
-        extra[name] = (pd.Series(counts, index=design.municipality_id), "synthetic")
-    return multiverse.prepare_inputs(
-        municipalities, main, outcome.source, permutations, seed, extra
-    )
+    del options
+    files = multiverse_input_files(paths)
+    return [*files, *_restricted_register(paths), *environment_inputs(paths)]
 
 
-def run_multiverse(
-    paths: ProjectPaths | None = None,
-    config: StudyConfig | None = None,
-    force: bool = False,
+def _multiverse_parameters(
+    config: StudyConfig, grid: str = "standard", **options: Any
+) -> dict[str, Any]:
+    del options
+    return config.multiverse_parameters(grid)
+
+
+def _multiverse_build(
+    paths: ProjectPaths,
+    config: StudyConfig,
+    staging: Staging,
     n_jobs: int = 2,
     scheduler: str | None = None,
     grid: str = "standard",
-) -> StageResult:
-    """Every specification of the multiverse with randomization inference; ``grid``
-    names the grid (``standard`` or the 20x ``large``), part of the stage key."""
-    import pandas as pd
+) -> list[Path]:
+    from kosovo_study.models.multiverse_stage import write_multiverse
 
-    from kosovo_study.models import multiverse, read_processed
-    from kosovo_study.storage import write_table, write_text_atomic
-
-    paths = paths or project_paths()
-    config = config or load_config(paths.root)
-    permutations, seed = config.multiverse_permutations, config.multiverse_seed
-
-    def build(staging: Staging) -> list[Path]:
-        folder = staging.folder(paths.results)
-        inputs = multiverse_inputs(paths, permutations, seed, grid)
-        # The municipal permuted statistics go to Parquet chunk by chunk (flat memory
-        # however large the grid); row i of the file's ``specification`` is row i of
-        # multiverse_specifications.
-        null_path = folder / "multiverse_null.parquet"
-        table = multiverse.run_streamed(
-            multiverse.expand(multiverse.grid(grid)),
-            inputs,
-            null_path,
-            n_jobs=n_jobs,
-            scheduler=scheduler,
-        )
-        analogue, analogue_null = multiverse.crossnational_multiverse(
-            read_processed(paths, "countries"), permutations, seed, n_jobs=n_jobs
-        )
-        # Outcomes differ, so the joint tests of the two parts are those of the whole;
-        # the cross-national ("crossnational_*") rows come first, as a groupby sorts them.
-        joint = pd.concat(
-            [
-                multiverse.joint_test(analogue, analogue_null),
-                multiverse.joint_test(table, null_path),
-            ],
-            ignore_index=True,
-        )
-        table = pd.concat([table, analogue], ignore_index=True)
-        written = [null_path]
-        written += write_table(table, folder, "multiverse_specifications")
-        written += write_table(joint, folder, "multiverse_joint_test")
-        summary_path = folder / "multiverse_summary.json"
-        numbers = multiverse.summary(table, joint)
-        numbers.update(config.multiverse_parameters(grid))
-        numbers["config"] = config.multiverse_parameters(grid)
-        write_text_atomic(summary_path, json.dumps(numbers, indent=2, default=str) + "\n")
-        return [*written, summary_path]
-
-    return run_stage(
-        "multiverse",
-        _model_inputs(paths),
-        build,
+    return write_multiverse(
         paths,
-        force,
-        parameters=config.multiverse_parameters(grid),
-        modules=STAGE_BY_NAME["multiverse"].modules,
-        staged=True,
-        lock_timeout=config.lock_timeout_seconds,
+        staging.folder(paths.results),
+        config.multiverse_permutations,
+        config.multiverse_seed,
+        config.multiverse_parameters(grid),
+        n_jobs=n_jobs,
+        scheduler=scheduler,
+        grid=grid,
     )
 
 
-# --- interviews and book (their run functions live with their code) --------------------
+# --- interviews -------------------------------------------------------------------------
 
 
-def _interview_inputs(paths: ProjectPaths) -> list[Path]:
+def _interview_inputs(
+    paths: ProjectPaths, export: Path | None = None, **options: Any
+) -> list[Path]:
     from kosovo_study.interviews import stage
 
-    export = stage.real_export(paths)
-    return [export] if export else []
+    del options
+    source = Path(export) if export is not None else stage.real_export(paths)
+    return [*([source] if source else []), *environment_inputs(paths)]
 
 
-def run_interviews(
-    paths: ProjectPaths | None = None, config: StudyConfig | None = None, force: bool = False
-) -> StageResult:
+def _interview_build(
+    paths: ProjectPaths, config: StudyConfig, staging: None, **options: Any
+) -> list[Path]:
     from kosovo_study.interviews import stage
 
-    del config
-    return stage.run(paths, force=force)
+    del config, staging
+    return stage.build(paths, **options)
 
 
-def _book_inputs(paths: ProjectPaths) -> list[Path]:
+# --- book -------------------------------------------------------------------------------
+
+
+def _book_inputs(paths: ProjectPaths, **options: Any) -> list[Path]:
     from kosovo_study.report import build
 
-    return [*build.data_inputs(paths), *build.book_sources(paths)]
+    del options
+    # registry.csv: the pages list every raw file with its licence and sha256
+    files = [*build.data_inputs(paths), *build.book_sources(paths), paths.registry_file]
+    return [*files, *environment_inputs(paths)]
 
 
-def run_book(
-    paths: ProjectPaths | None = None, config: StudyConfig | None = None, force: bool = False
-) -> StageResult:
+_PAGE_IMPORT = re.compile(r"^\s*(?:from|import)\s+(kosovo_study(?:\.\w+)*)", re.MULTILINE)
+
+
+def book_page_modules(paths: ProjectPaths) -> tuple[str, ...]:
+    """Package modules the book's pages import (their code enters the book's key)."""
+    found: set[str] = set()
+    for page in sorted(paths.book.glob("*.md")) if paths.book.is_dir() else []:
+        found.update(_PAGE_IMPORT.findall(page.read_text(encoding="utf-8")))
+        # ``from kosovo_study.report import book, figures``: the imported submodules
+        for base, names in re.findall(
+            r"^\s*from\s+(kosovo_study(?:\.\w+)*)\s+import\s+([\w ,]+)$",
+            page.read_text(encoding="utf-8"),
+            re.MULTILINE,
+        ):
+            found.update(f"{base}.{name.strip()}" for name in names.split(","))
+    return tuple(sorted(found))
+
+
+def _book_prepare(paths: ProjectPaths) -> None:
     from kosovo_study.report import build
 
-    del config
-    return build.build(paths, force=force)
+    build.prepare(paths)
 
+
+def _book_build(
+    paths: ProjectPaths, config: StudyConfig, staging: None, jobs: int | None = None
+) -> list[Path]:
+    from kosovo_study.report import build
+
+    del config, staging
+    return build.build_html(paths, jobs=jobs)
+
+
+# --- the list ---------------------------------------------------------------------------
+
+_PROCESSED = "data/processed"
+_RESULTS = "data/processed/results"
+_FIGURES = "book/_build/figures"
 
 STAGES: tuple[Stage, ...] = (
     Stage(
@@ -303,56 +310,299 @@ STAGES: tuple[Stage, ...] = (
         "clean: raw data -> validated tables",
         _clean_inputs,
         (
-            (
-                "data/processed/{municipalities,mosaic_top_problems,countries,kosovo_national,"
-                "rejects,cleaning_report,variables}.{csv,parquet}"
+            Output(
+                f"{_PROCESSED}/municipalities.{{csv,parquet}}",
+                "table",
+                "kosovo_study.clean.municipal_table.build",
+                "38 municipalities: census, Mosaic unemployment concern, mosques, charity "
+                "presence, area, confirmed fighters",
             ),
-            "data/processed/municipality_polygons.parquet",
+            Output(
+                f"{_PROCESSED}/mosaic_top_problems.{{csv,parquet}}",
+                "table",
+                "kosovo_study.clean.mosaic.top_problems",
+                "every cell of the Mosaic '3 main problems' sheets, 2012 and 2015, tidy",
+            ),
+            Output(
+                f"{_PROCESSED}/countries.{{csv,parquet}}",
+                "table",
+                "kosovo_study.clean.countries.build",
+                "ICSR 2013/2015 figures, WDI, Pew, fractionalisation, HDI and the D&S outcome "
+                "by ISO3",
+            ),
+            Output(
+                f"{_PROCESSED}/kosovo_national.{{csv,parquet}}",
+                "table",
+                "kosovo_study.clean.fighters.national",
+                "published national figures on Kosovo's fighters, plus the harmonised total series",
+            ),
+            Output(
+                f"{_PROCESSED}/municipality_polygons.parquet",
+                "GeoParquet",
+                "kosovo_study.clean.boundaries.write_polygons",
+                "the 38 municipality polygons (WGS84) the book's maps read",
+            ),
+            Output(
+                f"{_PROCESSED}/rejects.{{csv,parquet}}",
+                "table",
+                "kosovo_study.clean.io.Ledger.rejects_frame",
+                "every raw row set aside, with file, line and reason",
+            ),
+            Output(
+                f"{_PROCESSED}/cleaning_report.{{csv,parquet}}",
+                "table",
+                "kosovo_study.clean.io.Ledger.report",
+                "rows read, out of scope, rejected and used, per table and file",
+            ),
+            Output(
+                f"{_PROCESSED}/variables.{{csv,parquet}}",
+                "table",
+                "kosovo_study.clean.municipal_table.coverage",
+                "unit, year, source and coverage (e.g. 34/38) of every variable",
+            ),
         ),
         ("kosovo_study.clean",),
         _no_parameters,
-        run_clean,
+        _clean_build,
+        staged=True,
     ),
     Stage(
         "models",
         "models: municipal and cross-national analyses",
         _model_inputs,
-        ("data/processed/results/{municipal,crossnational}_*.{csv,parquet}", "metadata.json"),
+        (
+            Output(
+                f"{_RESULTS}/municipal_*.csv",
+                "results",
+                "kosovo_study.models.municipal.analyse",
+                "municipal Poisson/NB2 IRRs, permutation p-values, bootstrap intervals, "
+                "leave-one-out, confirmed vs fitted, power and MDE (SYNTHETIC unless "
+                "restricted data)",
+            ),
+            Output(
+                f"{_RESULTS}/crossnational_*.csv",
+                "results",
+                "kosovo_study.models.crossnational.analyse",
+                "cross-national count models: model choice by cross-validated log score, "
+                "calibration and rootograms, multiple-imputation estimates and AMEs, Kosovo "
+                "and Western Balkans predictions, point-rule sensitivity, verdicts against "
+                "published results",
+            ),
+            Output(
+                f"{_RESULTS}/metadata.json",
+                "metadata",
+                "kosovo_study.models.build_results",
+                "outcome source (restricted or synthetic); the restricted file's sha256, "
+                "source keys, definition and period; input sha256; every seed and "
+                "simulation size",
+            ),
+        ),
         ("kosovo_study.models", "kosovo_study.validation"),
-        StudyConfig.models_parameters,
-        run_models,
-        outcome_notice,
+        _models_parameters,
+        _models_build,
+        staged=True,
+        needs=("clean",),
+        notice=outcome_notice,
     ),
     Stage(
         "multiverse",
         "multiverse: every specification with randomization inference",
-        _model_inputs,
-        ("data/processed/results/multiverse_*.{csv,parquet,json}",),
-        ("kosovo_study.models.multiverse", "kosovo_study.models.outcome"),
-        StudyConfig.multiverse_parameters,
-        run_multiverse,
-        outcome_notice,
+        _multiverse_inputs,
+        (
+            Output(
+                f"{_RESULTS}/multiverse_*.{{csv,parquet,json}}",
+                "results",
+                "kosovo_study.models.multiverse_stage.write_multiverse",
+                "every specification (estimate, interval, randomization p), joint tests, "
+                "summary; multiverse_null.parquet: each municipal specification's permuted "
+                "z statistics",
+            ),
+        ),
+        ("kosovo_study.models.multiverse_stage",),
+        _multiverse_parameters,
+        _multiverse_build,
+        staged=True,
+        needs=("clean",),
+        notice=outcome_notice,
     ),
     Stage(
         "interviews",
         "interviews: export (or synthetic study) -> pseudonymised tables",
         _interview_inputs,
-        ("data/processed/interview_*.{csv,parquet}", "data/processed/results/interview_model.csv"),
+        (
+            Output(
+                f"{_PROCESSED}/interview_*.{{csv,parquet}}",
+                "table",
+                "kosovo_study.interviews.pipeline.import_interviews",
+                "pseudonymised, redacted segments; respondent x code matrix; co-occurrence; "
+                "reliability; located import problems (SYNTHETIC unless a real export is "
+                "supplied)",
+            ),
+            Output(
+                f"{_RESULTS}/interview_model.csv",
+                "results",
+                "kosovo_study.interviews.model.fit",
+                "interviewee-level logistic model: odds ratios, municipality-clustered intervals",
+            ),
+        ),
         ("kosovo_study.interviews.stage",),
         _no_parameters,
-        run_interviews,
+        _interview_build,
     ),
     Stage(
         "book",
         "book: executing pages and building HTML (jupyter-book)",
         _book_inputs,
-        ("book/_build/html",),
-        ("kosovo_study.report",),
+        (
+            Output(
+                "book/_build/html",
+                "book",
+                "kosovo_study.report.build.build_html",
+                "the Jupyter Book; every number glued from results",
+            ),
+            Output(
+                f"{_FIGURES}/fighters-over-time.{{png,svg}}; data: fighters-over-time.csv",
+                "figure",
+                "kosovo_study.report.figures.fighters_over_time",
+                "published national totals by date; undated totals apart",
+            ),
+            Output(
+                f"{_FIGURES}/fighters-composition.{{png,svg}}; data: fighters-composition.csv",
+                "figure",
+                "kosovo_study.report.figures.composition",
+                "men, women and children by source",
+            ),
+            Output(
+                f"{_FIGURES}/map-unemployment-concern.{{png,svg}}; data: "
+                "map-unemployment-concern.csv",
+                "figure",
+                "kosovo_study.report.figures.choropleth",
+                "municipal map: unemployment concern 2012 (also map-charities, map-mosques, "
+                "map-muslim-share, map-youth-share)",
+            ),
+            Output(
+                f"{_FIGURES}/design-power-curves.{{png,svg}}; data: design-power-curves.csv",
+                "figure",
+                "kosovo_study.report.figures.design_power_curves",
+                "design analysis under stated assumptions: power of the permutation and "
+                "size-corrected Wald tests against the true IRR, by assumed overdispersion",
+            ),
+            Output(
+                f"{_FIGURES}/municipal-irr.{{png,svg}}; data: municipal-irr.csv",
+                "figure",
+                "kosovo_study.report.figures.irr_forest",
+                "municipal incidence-rate ratios with 95% intervals (SYNTHETIC outcome unless "
+                "restricted counts are supplied)",
+            ),
+            Output(
+                f"{_FIGURES}/spec-curve-unemployment.{{png,svg}}; data: "
+                "spec-curve-unemployment.csv",
+                "figure",
+                "kosovo_study.report.figures.specification_curve",
+                "specification curve of unemployment concern (also spec-curve-charity with "
+                "placebos apart, spec-curve-crossnational)",
+            ),
+            Output(
+                f"{_FIGURES}/<table>.csv",
+                "table data",
+                "kosovo_study.report.book.show_table",
+                "the values of every table the book shows (linked as 'data' beside it); "
+                "tables are rendered to HTML and LaTeX by kosovo_study.report.tables",
+            ),
+        ),
+        # the pages' helpers, the build itself and the Sphinx extension the book loads
+        ("kosovo_study.report", "kosovo_study.report.build", "kosovo_study.report.sphinx_ext"),
         _no_parameters,
-        run_book,
+        _book_build,
+        needs=("clean", "models", "multiverse", "interviews"),
+        page_modules=book_page_modules,
+        prepare=_book_prepare,
     ),
 )
 STAGE_BY_NAME: dict[str, Stage] = {stage.name: stage for stage in STAGES}
+
+
+def _stage(name: str) -> Stage:
+    if name not in STAGE_BY_NAME:
+        raise KosovoStudyError(f"No stage {name!r}; the stages are {[s.name for s in STAGES]}.")
+    return STAGE_BY_NAME[name]
+
+
+def _expand(pattern: str) -> list[str]:
+    """``a/{b,c}.{csv,parquet}`` -> the four paths (shell-style braces, one level)."""
+    found = re.search(r"\{([^{}]*)\}", pattern)
+    if found is None:
+        return [pattern]
+    return [
+        expanded
+        for option in found.group(1).split(",")
+        for expanded in _expand(pattern[: found.start()] + option + pattern[found.end() :])
+    ]
+
+
+def output_files_present(name: str, paths: ProjectPaths) -> bool:
+    """True when every output the stage lists (each pattern) matches at least one file."""
+    for output in _stage(name).outputs:
+        for pattern in _expand(output.path.split(";")[0].strip()):
+            if "<" in pattern:
+                continue  # a placeholder (one file per table), not a pattern
+            if next(paths.root.glob(pattern), None) is None:
+                return False
+    return True
+
+
+def upstream(name: str) -> tuple[str, ...]:
+    """Every stage whose outputs ``name`` reads, directly or through another (in order)."""
+    found: set[str] = set()
+    pending = list(_stage(name).needs)
+    while pending:
+        need = pending.pop()
+        if need not in found:
+            found.add(need)
+            pending.extend(_stage(need).needs)
+    return tuple(stage.name for stage in STAGES if stage.name in found)
+
+
+def missing_needs(name: str, paths: ProjectPaths) -> list[str]:
+    """Stages (in pipeline order) whose outputs ``name`` reads and which are missing."""
+    pending: set[str] = set()
+
+    def visit(stage: str) -> None:
+        for need in _stage(stage).needs:
+            if need not in pending and not output_files_present(need, paths):
+                pending.add(need)
+                visit(need)
+
+    visit(name)
+    return [stage.name for stage in STAGES if stage.name in pending]
+
+
+def uses_parameter(name: str, parameter: str, config: StudyConfig | None = None) -> bool:
+    """True when the stage ``name`` uses the configuration field ``parameter``: changing
+    it changes the stage's parameters (its key).  The lock timeout concerns every stage."""
+    import dataclasses
+
+    config = config or StudyConfig()
+    if parameter == "lock_timeout_seconds":
+        return True
+    value = getattr(config, parameter)
+    changed = dataclasses.replace(config, **{parameter: value + 1})
+    stage = _stage(name)
+    return bool(stage.parameters(config) != stage.parameters(changed))
+
+
+def key(
+    name: str, paths: ProjectPaths, config: StudyConfig | None = None, **options: Any
+) -> dict[str, Any]:
+    """What decides whether the stage ``name`` reruns, as :func:`run` computes it: the
+    sha256 of every input, of the parameters and of the code (without running it)."""
+    stage = _stage(name)
+    config = config or load_config(paths.root)
+    return {
+        "inputs": hash_files(stage.inputs(paths, **options), paths.root),
+        "parameters_sha256": parameters_sha256(stage.parameters(config, **options)),
+        "code_fingerprint": stage_fingerprint(stage.code_roots(paths)),
+    }
 
 
 def run(
@@ -360,11 +610,45 @@ def run(
     paths: ProjectPaths | None = None,
     config: StudyConfig | None = None,
     force: bool = False,
+    *,
+    run_needs: bool = True,
     **options: Any,
 ) -> StageResult:
-    """Run the stage called ``name`` (see :data:`STAGES`)."""
-    if name not in STAGE_BY_NAME:
-        from kosovo_study.errors import KosovoStudyError
+    """Run the stage called ``name`` (see :data:`STAGES`); skipped when up to date.
 
-        raise KosovoStudyError(f"No stage {name!r}; the stages are {[s.name for s in STAGES]}.")
-    return STAGE_BY_NAME[name].run(paths, config, force, **options)
+    With ``run_needs``, the stages whose outputs it reads are run first when their
+    outputs are missing (with their default options); otherwise a missing one is named
+    in the error.  ``options`` are the stage's own (the multiverse's ``n_jobs``,
+    ``scheduler`` and ``grid``; the interviews' ``export`` and ``synthetic``).  Passing
+    an interview ``export`` always reruns that stage.
+    """
+    stage = _stage(name)
+    paths = paths or project_paths()
+    config = config or load_config(paths.root)
+    missing = missing_needs(name, paths)
+    if missing and not run_needs:
+        raise KosovoStudyError(
+            f"The {name} stage reads the outputs of {', '.join(missing)}, which are missing. "
+            f"Run `kosovo-study report --to {name}` (it runs the stages in order)."
+        )
+    for need in missing:
+        run(need, paths, config, run_needs=False)
+    if name == "interviews" and options.get("export") is not None:
+        force = True
+    stage.prepare(paths)
+
+    def build(staging: Staging | None = None) -> list[Path]:
+        return [Path(p) for p in stage.build(paths, config, staging, **options)]
+
+    return run_stage(
+        name,
+        stage.inputs(paths, **options),
+        build,
+        paths,
+        force,
+        parameters=stage.parameters(config, **options),
+        modules=stage.code_roots(paths),
+        staged=stage.staged,
+        lock_timeout=config.lock_timeout_seconds,
+        reads=upstream(name),
+    )

@@ -10,7 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from kosovo_study import clean
+from kosovo_study import clean, stages
 from kosovo_study.clean import mosaic
 from kosovo_study.clean.io import Ledger
 from kosovo_study.errors import KosovoStudyError, ValidationError
@@ -229,11 +229,11 @@ def test_zero_filled_boycott_is_refused(scratch_project: ProjectPaths) -> None:
 
 
 def test_failed_run_leaves_no_partial_output(scratch_project: ProjectPaths) -> None:
-    clean.run(scratch_project)
+    stages.run("clean", scratch_project)
     before = {p.name: p.read_bytes() for p in scratch_project.processed.rglob("*") if p.is_file()}
     _edit(scratch_project, MOSQUES, lambda text: text.replace("Prizren,98", "Prizren,-1", 1))
     with pytest.raises(ValidationError):
-        clean.run(scratch_project)
+        stages.run("clean", scratch_project)
     after = {p.name: p.read_bytes() for p in scratch_project.processed.rglob("*") if p.is_file()}
     assert after == before
     assert not list(scratch_project.processed.rglob("*.partial"))
@@ -250,6 +250,6 @@ def test_two_runs_give_byte_identical_csvs(scratch_project: ProjectPaths, tmp_pa
 
 
 def test_stage_is_skipped_when_nothing_changed(scratch_project: ProjectPaths) -> None:
-    assert not clean.run(scratch_project).skipped
-    assert clean.run(scratch_project).skipped
-    assert not clean.run(scratch_project, force=True).skipped
+    assert not stages.run("clean", scratch_project).skipped
+    assert stages.run("clean", scratch_project).skipped
+    assert not stages.run("clean", scratch_project, force=True).skipped

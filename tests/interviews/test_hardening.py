@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kosovo_study import stages
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.interviews import privacy, synthetic
-from kosovo_study.interviews import stage as interview_stage
 from kosovo_study.interviews.importers import ArchiveLimits, read_export, read_qdpx
 from kosovo_study.interviews.pipeline import (
     escape_formula,
@@ -334,12 +334,12 @@ def test_cohen_kappa_matches_a_published_example() -> None:
 
 @pytest.mark.slow
 def test_a_real_import_runs_the_stage_to_the_end(tmp_path: Path, project: ProjectPaths) -> None:
-    interview_stage.run(project)  # synthetic: a computed model
+    stages.run("interviews", project)  # synthetic: a computed model
     model = pd.read_csv(project.results / "interview_model.csv")
     assert model["synthetic"].all()
     assert (model["status"] == "computed").all()
     real = _csv(tmp_path, "d,r1,belonging,x,c\nd,r2,poverty,y,c\n", "real.csv")
-    result = interview_stage.run(project, export=real)
+    result = stages.run("interviews", project, export=real)
     model = pd.read_csv(project.results / "interview_model.csv")
     assert not model["synthetic"].any()
     assert model["status"].iloc[0].startswith("not computable (the export has no respondent")

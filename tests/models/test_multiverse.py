@@ -228,6 +228,7 @@ def test_large_grid_is_twenty_labelled_synthetic_draws(scratch_project: object) 
     from kosovo_study import stages
     from kosovo_study.cli import build_parser
     from kosovo_study.config import StudyConfig
+    from kosovo_study.models import multiverse_stage
 
     standard, large = mv.expand(mv.grid("standard")), mv.expand(mv.grid("large"))
     assert len(large) == mv.LARGE_OUTCOME_DRAWS * len(standard)
@@ -244,8 +245,8 @@ def test_large_grid_is_twenty_labelled_synthetic_draws(scratch_project: object) 
     assert args.grid == "large"
 
     paths = scratch_project
-    stages.run_clean(paths)  # type: ignore[arg-type]
-    draws = stages.multiverse_inputs(paths, 9, 1, "large")
+    stages.run("clean", paths)  # type: ignore[arg-type]
+    draws = multiverse_stage.multiverse_inputs(paths, 9, 1, "large")
     assert sorted(draws.outcomes) == outcomes
     assert set(draws.outcome_source.values()) == {"synthetic"}
     # Every draw has the national total and differs from the main outcome.

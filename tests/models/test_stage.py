@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from kosovo_study import clean, models
+from kosovo_study import models, stages
 from kosovo_study.models.municipal import Settings
 from kosovo_study.paths import ProjectPaths
 
@@ -21,7 +21,7 @@ SMALL = Settings(
 
 @pytest.mark.slow
 def test_results_are_written_with_metadata_and_labelled(scratch_project: ProjectPaths) -> None:
-    clean.run(scratch_project)
+    stages.run("clean", scratch_project)
     results, metadata = models.build_results(scratch_project, SMALL, bootstrap_replicates=5)
     written = models.write_results(results, metadata, scratch_project.results)
     assert (scratch_project.results / "metadata.json") in written

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kosovo_study import clean, models
-from kosovo_study.interviews import stage as interview_stage
+from kosovo_study import models, stages
+from kosovo_study.config import load_config
 from kosovo_study.models.municipal import Settings
 from kosovo_study.paths import ProjectPaths
 from kosovo_study.report import build, check, style, tables
@@ -30,12 +30,13 @@ def _text(page: Path) -> str:
 
 
 def _pipeline(paths: ProjectPaths) -> None:
-    clean.run(paths)
+    stages.run("clean", paths)
     results, metadata = models.build_results(paths, SMALL, bootstrap_replicates=3)
     models.write_results(results, metadata, paths.results)
-    models.run_multiverse(paths, permutations=9, n_jobs=1)
-    interview_stage.run(paths)
-    build.build(paths)
+    config = load_config(paths.root, {"multiverse_permutations": 9})
+    stages.run("multiverse", paths, config, n_jobs=1)
+    stages.run("interviews", paths)
+    stages.run("book", paths)
 
 
 def _require_jupyter_book() -> None:

@@ -21,7 +21,6 @@ from kosovo_study.clean import (
     municipal_table,
 )
 from kosovo_study.clean.io import Ledger
-from kosovo_study.manifest import StageResult
 from kosovo_study.municipalities import CROSSWALK_FILE, load_register
 from kosovo_study.paths import ProjectPaths, project_paths
 from kosovo_study.registry import raw_path
@@ -151,10 +150,3 @@ def write_outputs(paths: ProjectPaths, folder: Path) -> list[Path]:
         raw_path("geoboundaries_xkx_adm2", paths), load_register(paths.transcribed)
     )
     return [*write_tables(tables, folder), boundaries.write_polygons(polygons, folder)]
-
-
-def run(paths: ProjectPaths | None = None, force: bool = False) -> StageResult:
-    """The clean stage (defined in :mod:`kosovo_study.stages`): skipped when unchanged."""
-    from kosovo_study import stages
-
-    return stages.run_clean(paths, force=force)

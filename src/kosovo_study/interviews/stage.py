@@ -5,9 +5,9 @@ A real export is looked for at ``data/raw/restricted/interviews.{qdpx,csv,xlsx}`
 needs a pseudonymisation key; without an export, a synthetic study (seed
 :data:`SEED`) is generated into ``data/processed/synthetic_interviews/`` and every
 table says ``synthetic``.  ``kosovo-study interviews import PATH`` runs the same
-stage on PATH: import, refit of the model, and the stage manifest, all under the
-interviews lock, so that the tables, the model and the manifest always describe the
-same export (the book never shows a model of other data).
+stage on PATH (``stages.run("interviews", export=PATH)``): import, refit of the model,
+and the stage manifest, all under the stage lock, so that the tables, the model and the
+manifest always describe the same export (the book never shows a model of other data).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from kosovo_study.interviews.pipeline import (
     write_tables,
 )
 from kosovo_study.interviews.synthetic import write_study
-from kosovo_study.manifest import StageResult, run_stage
 from kosovo_study.paths import ProjectPaths, project_paths
 
 SEED = 2012
@@ -40,21 +39,21 @@ def real_export(paths: ProjectPaths) -> Path | None:
     return None
 
 
-def run(
-    paths: ProjectPaths | None = None,
-    force: bool = False,
+def build(
+    paths: ProjectPaths,
     export: Path | None = None,
     synthetic: bool = False,
     limits: ArchiveLimits | None = None,
-) -> StageResult:
-    """Run the stage on ``export`` (default: the restricted export, else the synthetic
-    study).  Passing ``export`` always reruns the stage."""
-    paths = paths or project_paths()
+) -> list[Path]:
+    """Import ``export`` (default: the restricted export, else the synthetic study) and
+    refit the interviewee model; returns the files written.  Run through
+    ``kosovo_study.stages.run("interviews", ...)``, which records the stage manifest
+    under the stage lock; the import lock is held here as well, for any other importer."""
     # An export given on the command line is kept as data/raw/restricted/interviews.<ext>:
     # the manifest records that neutral path and its sha256 (never the file's name).
     source = adopt_export(Path(export), paths) if export is not None else real_export(paths)
-
-    def build() -> list[Path]:
+    with interviews_lock(paths):
+        remove_partial_files(paths)
         if source is None:
             generated = write_study(SEED, paths.processed / "synthetic_interviews")["qdpx"]
             tables = import_interviews(generated, paths, synthetic=True, limits=limits)
@@ -68,16 +67,6 @@ def run(
             paths.processed / f"{name}.{ext}" for name in OUTPUTS for ext in ("csv", "parquet")
         ]
         return written + write_tables({"interview_model": estimates}, paths.results)
-
-    with interviews_lock(paths):
-        remove_partial_files(paths)
-        return run_stage(
-            "interviews",
-            [source] if source else [],
-            build,
-            paths,
-            force=force or export is not None,
-        )
 
 
 def summary(paths: ProjectPaths | None = None) -> str:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from kosovo_study import __version__
-from kosovo_study.manifest import StageResult, hash_files
+from kosovo_study.manifest import hash_files
 from kosovo_study.models.design import municipal_design
 from kosovo_study.models.outcome import (
     FIGHTERS_TOTAL,
@@ -51,6 +51,10 @@ MUNICIPAL_TABLES = (
 )
 
 
+#: The processed tables (written by the clean stage) the models stage reads.
+PROCESSED_TABLES = ("municipalities", "countries", "kosovo_national")
+
+
 def input_files(paths: ProjectPaths) -> list[Path]:
     """Processed tables, published results, the cross-national comparison's files, and
     the restricted file when it is there.
@@ -71,6 +75,15 @@ def input_files(paths: ProjectPaths) -> list[Path]:
         *evidence.input_files(paths),
     ]
     return [*files, restricted] if restricted is not None else files
+
+
+def stage_input_files(paths: ProjectPaths) -> list[Path]:
+    """Every file the models stage reads: :func:`input_files` (recorded in the results'
+    metadata, the processed tables in their CSV form) and the Parquet form of each
+    processed table, which is what :func:`read_processed` reads."""
+    files = input_files(paths)  # first: an odd restricted path stops the run
+    read = [paths.processed / f"{name}.parquet" for name in PROCESSED_TABLES]
+    return [*read, *files]
 
 
 def read_processed(paths: ProjectPaths, name: str) -> pd.DataFrame:
@@ -163,13 +176,6 @@ def write_results(
     return [*written, meta_path]
 
 
-def run(paths: ProjectPaths | None = None, force: bool = False) -> StageResult:
-    """The models stage (defined in :mod:`kosovo_study.stages`)."""
-    from kosovo_study import stages
-
-    return stages.run_models(paths, force=force)
-
-
 def load_results(
     paths: ProjectPaths | None = None,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
@@ -178,41 +184,3 @@ def load_results(
     metadata: dict[str, Any] = json.loads((paths.results / "metadata.json").read_text("utf-8"))
     tables = {p.stem: pd.read_csv(p) for p in sorted(paths.results.glob("*.csv"))}
     return tables, metadata
-
-
-def multiverse_inputs(
-    paths: ProjectPaths, permutations: int, seed: int, grid: str = "standard"
-) -> Any:
-    """The multiverse's inputs (defined in :mod:`kosovo_study.stages`)."""
-    from kosovo_study import stages
-
-    return stages.multiverse_inputs(paths, permutations, seed, grid)
-
-
-def run_multiverse(
-    paths: ProjectPaths | None = None,
-    force: bool = False,
-    permutations: int | None = None,
-    seed: int | None = None,
-    n_jobs: int = 2,
-    scheduler: str | None = None,
-    grid: str = "standard",
-) -> StageResult:
-    """The multiverse stage (defined in :mod:`kosovo_study.stages`).
-
-    ``permutations`` and ``seed`` override the configuration and, with ``grid``
-    (``standard`` or ``large``), enter the stage key.
-    """
-    from kosovo_study import stages
-    from kosovo_study.config import load_config
-
-    paths = paths or project_paths()
-    overrides = {
-        name: value
-        for name, value in (("multiverse_permutations", permutations), ("multiverse_seed", seed))
-        if value is not None
-    }
-    config = load_config(paths.root, overrides)
-    return stages.run_multiverse(
-        paths, config, force, n_jobs=n_jobs, scheduler=scheduler, grid=grid
-    )

@@ -23,7 +23,8 @@ from matplotlib.figure import Figure
 
 from kosovo_study import __version__
 from kosovo_study.clean.boundaries import read_processed_polygons
-from kosovo_study.manifest import git_commit, read_manifest
+from kosovo_study.errors import KosovoStudyError
+from kosovo_study.manifest import complete_pending, git_commit, read_manifest
 from kosovo_study.models import load_results
 from kosovo_study.paths import ProjectPaths, project_paths
 from kosovo_study.registry import load_registry
@@ -44,27 +45,54 @@ class BookData:
         return read_processed_polygons(self.paths.processed)
 
 
+#: The processed tables the pages read, with the stage that writes each (checked
+#: against ``kosovo_study.stages.STAGES`` by the tests).
+BOOK_TABLES: dict[str, str] = {
+    "municipalities": "clean",
+    "countries": "clean",
+    "kosovo_national": "clean",
+    "variables": "clean",
+    "cleaning_report": "clean",
+    "interview_segments": "interviews",
+    "interview_respondents": "interviews",
+    "interview_cooccurrence": "interviews",
+    "interview_reliability": "interviews",
+    "interview_import_problems": "interviews",
+}
+#: The result files the pages read, with the stage that writes each.
+BOOK_RESULTS: dict[str, str] = {"metadata.json": "models", "multiverse_summary.json": "multiverse"}
+
+
 def load(paths: ProjectPaths | None = None) -> BookData:
+    """Every table, result and metadata the pages read.
+
+    An interrupted commit of any stage is first completed or rolled back, so the pages
+    see whole runs only; a missing file is named with the stage that writes it.
+    """
     paths = paths or project_paths()
-    processed = {
-        name: pd.read_parquet(paths.processed / f"{name}.parquet")
-        for name in (
-            "municipalities",
-            "countries",
-            "kosovo_national",
-            "variables",
-            "cleaning_report",
-            "interview_segments",
-            "interview_respondents",
-            "interview_cooccurrence",
-            "interview_reliability",
-            "interview_import_problems",
+    # Only the stages read here: the book's own run (which executes these pages) holds
+    # its lock and keeps a backup until it ends.
+    complete_pending(paths, sorted({*BOOK_TABLES.values(), *BOOK_RESULTS.values()}))
+    wanted = [
+        *((paths.processed / f"{name}.parquet", stage) for name, stage in BOOK_TABLES.items()),
+        *((paths.results / name, stage) for name, stage in BOOK_RESULTS.items()),
+    ]
+    missing = [(path, stage) for path, stage in wanted if not path.is_file()]
+    if missing:
+        first = {stage: path for path, stage in reversed(missing)}  # the first per stage
+        named = "; ".join(
+            f"{path.relative_to(paths.root).as_posix()} (the {stage} stage)"
+            for stage, path in sorted(first.items())
         )
-    }
+        raise KosovoStudyError(
+            f"The book reads {len(missing)} files that are missing, e.g. {named}. Run "
+            "`kosovo-study report` (every stage in order), or `kosovo-study book`, which "
+            "runs the missing stages first."
+        )
+    processed = {name: pd.read_parquet(paths.processed / f"{name}.parquet") for name in BOOK_TABLES}
     results, meta = load_results(paths)
     summary = paths.results / "multiverse_summary.json"
-    if summary.exists():
-        meta["multiverse"] = json.loads(summary.read_text(encoding="utf-8"))
+    meta["multiverse"] = json.loads(summary.read_text(encoding="utf-8"))
     return BookData(paths, processed, results, meta)
 
 

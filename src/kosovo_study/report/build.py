@@ -34,7 +34,7 @@ import yaml
 from kosovo_study.citation import write_bibliography
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.interviews.privacy import guard_book
-from kosovo_study.manifest import StageResult, code_fingerprint, run_stage
+from kosovo_study.manifest import code_fingerprint
 from kosovo_study.paths import ProjectPaths, project_paths
 from kosovo_study.report.check import run_chromium
 from kosovo_study.storage import write_text_atomic
@@ -423,34 +423,45 @@ def jupyter_book(paths: ProjectPaths, builder: str = "html", everything: bool = 
         )
 
 
-def build(
-    paths: ProjectPaths | None = None, force: bool = False, jobs: int | None = None
-) -> StageResult:
-    """Build the HTML book (skipped when sources, data and code are unchanged).
+def built_files(paths: ProjectPaths) -> list[Path]:
+    """Every built page (HTML), every image the pages show, and every figure and table
+    file beside them (``_build/figures``): the book stage's outputs, all in its manifest,
+    so that a deleted or edited page or figure reruns the stage."""
+    html = paths.book_build / "html"
+    figures = paths.book_build / "figures"
+    pages = sorted(html.rglob("*.html")) if html.is_dir() else []
+    images = sorted(p for p in (html / "_images").glob("*") if p.is_file())
+    saved = sorted(p for p in figures.glob("*") if p.is_file()) if figures.is_dir() else []
+    return [*pages, *images, *saved]
+
+
+def prepare(paths: ProjectPaths) -> None:
+    """Regenerate ``book/references.bib`` (a page source: before the stage key is taken)."""
+    write_bibliography(paths)
+
+
+def build_html(paths: ProjectPaths | None = None, jobs: int | None = None) -> list[Path]:
+    """Build the HTML book; returns :func:`built_files`.  Run it as the ``book`` stage
+    (``kosovo_study.stages.run("book")``), which skips it when nothing changed.
 
     ``jobs`` pages are executed at a time (default: the number of processors, at most 4).
     """
     jobs = jobs or min(4, os.cpu_count() or 1)
     paths = paths or project_paths()
-    write_bibliography(paths)
-
-    def run() -> list[Path]:
-        clock = _Clock()
-        everything = refresh_cache(paths)
-        clock.lap("fingerprint")
-        executed = execute_pages(paths, jobs=jobs)
-        clock.lap(f"execute ({len(executed)} pages, {jobs} kernels)")
-        jupyter_book(paths, "html", everything=everything)
-        clock.lap("sphinx (jupyter-book build)")
-        prune_unreferenced(paths.book_build / "html")
-        prune_executed_images(paths, paths.book_build / "html")
-        clock.lap("prune")
-        guard_book(paths.book_build / "html")
-        clock.lap("privacy guard")
-        clock.write(paths.book_build / TIMINGS)
-        return [paths.book_build / "html" / "index.html"]
-
-    return run_stage("book", [*data_inputs(paths), *book_sources(paths)], run, paths, force=force)
+    clock = _Clock()
+    everything = refresh_cache(paths)
+    clock.lap("fingerprint")
+    executed = execute_pages(paths, jobs=jobs)
+    clock.lap(f"execute ({len(executed)} pages, {jobs} kernels)")
+    jupyter_book(paths, "html", everything=everything)
+    clock.lap("sphinx (jupyter-book build)")
+    prune_unreferenced(paths.book_build / "html")
+    prune_executed_images(paths, paths.book_build / "html")
+    clock.lap("prune")
+    guard_book(paths.book_build / "html")
+    clock.lap("privacy guard")
+    clock.write(paths.book_build / TIMINGS)
+    return built_files(paths)
 
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
