@@ -133,7 +133,7 @@ def run_models(
     def build(staging: Staging) -> list[Path]:
         results, metadata = models.build_results(
             paths,
-            config.municipal_settings(),
+            config,
             config.crossnational_simulation_draws,
             crossnational_seed=config.crossnational_seed,
         )
@@ -207,6 +207,7 @@ def run_multiverse(
     import pandas as pd
 
     from kosovo_study.models import multiverse, read_processed
+    from kosovo_study.models.crossnational import multiverse as crossnational_multiverse
     from kosovo_study.storage import write_table, write_text_atomic
 
     paths = paths or project_paths()
@@ -227,7 +228,7 @@ def run_multiverse(
             n_jobs=n_jobs,
             scheduler=scheduler,
         )
-        analogue, analogue_null = multiverse.crossnational_multiverse(
+        analogue, analogue_null = crossnational_multiverse.run(
             read_processed(paths, "countries"), permutations, seed, n_jobs=n_jobs
         )
         # Outcomes differ, so the joint tests of the two parts are those of the whole;
@@ -328,7 +329,11 @@ STAGES: tuple[Stage, ...] = (
         "multiverse: every specification with randomization inference",
         _model_inputs,
         ("data/processed/results/multiverse_*.{csv,parquet,json}",),
-        ("kosovo_study.models.multiverse", "kosovo_study.models.outcome"),
+        (
+            "kosovo_study.models.multiverse",
+            "kosovo_study.models.crossnational.multiverse",
+            "kosovo_study.models.outcome",
+        ),
         StudyConfig.multiverse_parameters,
         run_multiverse,
         outcome_notice,

@@ -7,10 +7,10 @@ import json
 import pandas as pd
 
 from kosovo_study import clean, models
-from kosovo_study.models.municipal import Settings
+from kosovo_study.config import StudyConfig
 from kosovo_study.paths import ProjectPaths
 
-SMALL = Settings(
+SMALL = StudyConfig(
     permutations=49,
     bootstrap_replicates=49,
     power_simulations=20,

@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 
 from kosovo_study import clean, models
+from kosovo_study.config import StudyConfig
 from kosovo_study.interviews import stage as interview_stage
-from kosovo_study.models.municipal import Settings
 from kosovo_study.paths import ProjectPaths
 from kosovo_study.report import build, check, tables
 from kosovo_study.report.labels import citation_text
 
 from ..conftest import REPO
 
-SMALL = Settings(
+SMALL = StudyConfig(
     permutations=19, bootstrap_replicates=19, power_simulations=10, power_permutations=9
 )
 
