@@ -8,15 +8,17 @@ import numpy as np
 import pytest
 
 from kosovo_study import models, stages
+from kosovo_study.config import StudyConfig
 from kosovo_study.errors import ValidationError
 from kosovo_study.models.design import municipal_design
-from kosovo_study.models.municipal import Settings
 from kosovo_study.models.outcome import load_outcome, restricted_path
 from kosovo_study.municipalities import load_register
 from kosovo_study.paths import ProjectPaths
 from kosovo_study.report import numbers
 
-SMALL = Settings(permutations=9, bootstrap_replicates=9, power_simulations=4, power_permutations=9)
+SMALL = StudyConfig(
+    permutations=9, bootstrap_replicates=9, power_simulations=4, power_permutations=9
+)
 HEADER = "municipality,fighters,definition,period_start,period_end,source_key\n"
 
 

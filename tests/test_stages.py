@@ -118,7 +118,7 @@ def test_config_from_pyproject_and_command_line(tmp_path: Path) -> None:
     )
     config = load_config(tmp_path, parse_assignments(["power_seed=8"]))
     assert (config.multiverse_permutations, config.power_seed) == (199, 8)
-    assert config.municipal_settings().power_seed == 8
+    assert config.municipal_parameters()["power_seed"] == 8
 
 
 @pytest.mark.parametrize(

@@ -30,14 +30,26 @@ MAX_SEED = 2**64 - 1
 #: and other scripts' digits (Devanagari or full-width digits); a parameter recorded in metadata.json must
 #: read the same to every reader, so those are refused.
 _ASCII_INTEGER = re.compile(r"[0-9]+", re.ASCII)
+#: The parameters of the municipal analysis (:mod:`kosovo_study.models.municipal`).
+MUNICIPAL_PARAMETERS = (
+    "permutations",
+    "permutation_seed",
+    "bootstrap_replicates",
+    "bootstrap_seed",
+    "power_wald_simulations",
+    "power_permutation_simulations",
+    "power_permutations",
+    "power_seed",
+    "power_simulations",
+)
 
 
 @dataclass(frozen=True)
 class StudyConfig:
     """Simulation sizes (counts of draws) and seeds (integers for numpy's default_rng).
 
-    The municipal values are those of :class:`kosovo_study.models.municipal.Settings`;
-    the cross-national draws are the parameter draws behind the intervals of average
+    The municipal values are read by :mod:`kosovo_study.models.municipal`; the
+    cross-national draws are the parameter draws behind the intervals of average
     marginal effects and predictions in :mod:`kosovo_study.models.crossnational`.
     """
 
@@ -67,11 +79,23 @@ class StudyConfig:
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    def municipal_settings(self) -> Any:
-        """The :class:`~kosovo_study.models.municipal.Settings` these values describe."""
-        from kosovo_study.models.municipal import Settings
+    @property
+    def wald_simulations(self) -> int:
+        """Simulated data sets of the design analysis's Wald test (capped by
+        ``power_simulations`` when it is above 0)."""
+        cap = self.power_simulations
+        return min(self.power_wald_simulations, cap) if cap > 0 else self.power_wald_simulations
 
-        return Settings(**{f.name: getattr(self, f.name) for f in fields(Settings)})
+    @property
+    def permutation_simulations(self) -> int:
+        """Simulated data sets of the design analysis's permutation test (capped likewise)."""
+        cap = self.power_simulations
+        sims = self.power_permutation_simulations
+        return min(sims, cap) if cap > 0 else sims
+
+    def municipal_parameters(self) -> dict[str, Any]:
+        """The municipal analysis's sizes and seeds (``settings`` in ``metadata.json``)."""
+        return {name: getattr(self, name) for name in MUNICIPAL_PARAMETERS}
 
     def models_parameters(self) -> dict[str, Any]:
         """The parameters that enter the ``models`` stage key."""

@@ -183,7 +183,7 @@ def _models_build(
     del options
     results, metadata = models.build_results(
         paths,
-        config.municipal_settings(),
+        config,
         config.crossnational_simulation_draws,
         crossnational_seed=config.crossnational_seed,
     )

@@ -6,8 +6,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kosovo_study import stages
 from kosovo_study.interviews import disclosure
-from kosovo_study.interviews import stage as interview_stage
 from kosovo_study.paths import ProjectPaths
 
 AGES = ["15-19", "20-24", "25-29", "30-34", "35-44", "45+"]
@@ -79,7 +79,7 @@ def test_every_published_class_has_at_least_k_members(
 def test_the_synthetic_study_is_published_5_anonymous_with_a_risk_report(
     project: ProjectPaths,
 ) -> None:
-    interview_stage.run(project)
+    stages.run("interviews", project)
     respondents = pd.read_parquet(project.processed / "interview_respondents.parquet")
     smallest = disclosure.smallest_class(respondents)
     assert smallest is not None

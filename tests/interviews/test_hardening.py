@@ -354,12 +354,12 @@ def test_a_real_import_runs_the_stage_to_the_end(tmp_path: Path, project: Projec
     assert "data/processed/results/interview_model.csv" in manifest["outputs"]
     # `report` (the stage without an export) reruns the same export, never the synthetic
     # study in its place
-    interview_stage.run(project, force=True)
+    stages.run("interviews", project, force=True)
     assert not pd.read_csv(project.results / "interview_model.csv")["synthetic"].any()
     # a different export is not allowed to overwrite the kept one silently
     other = _csv(tmp_path, "d,r1,belonging,x,c\n", "other.csv")
     with pytest.raises(KosovoStudyError, match="already holds another interview export"):
-        interview_stage.run(project, export=other)
+        stages.run("interviews", project, export=other)
 
 
 def test_qdpx_case_names_that_look_like_names_are_redacted(tmp_path: Path) -> None:

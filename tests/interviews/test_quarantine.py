@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from kosovo_study import stages
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.interviews import privacy, quarantine
-from kosovo_study.interviews import stage as interview_stage
 from kosovo_study.interviews.pipeline import import_interviews
 from kosovo_study.paths import ProjectPaths
 
@@ -114,7 +114,7 @@ def test_the_file_name_and_folder_never_reach_an_output(
         "d1,r1,belonging,we talked,c1\nd1,r1,astrology,about work,c1\n",
         name="arben_krasniqi_2019.csv",
     )
-    interview_stage.run(project, export=export)
+    stages.run("interviews", project, export=export)
     written = [
         p
         for p in (*project.processed.rglob("*"), *project.manifests.rglob("*"))

@@ -21,9 +21,10 @@ import pandas as pd
 import pytest
 from scipy import special, stats
 
-from kosovo_study.models import countmodels as cm
 from kosovo_study.models import crossnational as cn
-from kosovo_study.models.imputation import ImputationSettings, impute, rubin
+from kosovo_study.models.crossnational import countmodels as cm
+from kosovo_study.models.crossnational.imputation import ImputationSettings, impute, rubin
+from kosovo_study.models.results import Fit
 
 N = 163  # countries in the main analysis
 LEVEL = 0.95
@@ -55,9 +56,7 @@ def draw_hurdle(X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def true_ame(X: np.ndarray, column: int) -> float:
     """The AME (persons per SD) at the true parameters, by the stage's finite difference."""
-    truth = cm.CountFit(
-        "hurdle_nb2", np.concatenate([GAMMA, BETA, [ALPHA]]), np.zeros((7, 7)), 3, 0.0, True
-    )
+    truth = Fit("hurdle_nb2", np.concatenate([GAMMA, BETA, [ALPHA]]), np.zeros(3), 0.0, 3, len(X))
     h = cn.FINITE_DIFFERENCE_STEP
     up, down = X.copy(), X.copy()
     up[:, column] += h
@@ -84,7 +83,7 @@ def test_coefficient_ame_and_prediction_intervals_cover() -> None:
         y = draw_hurdle(X, rng)
         fit = cm.fit_model("hurdle_nb2", y, X, np.zeros(N))
         assert fit.converged
-        se = np.sqrt(np.diag(fit.cov))[:6]
+        se = np.sqrt(np.diag(fit.covariance))[:6]
         covered_coef += np.abs(fit.params[:6] - np.concatenate([GAMMA, BETA])) <= z * se
         theta = cm.draw_params(fit, draws, rng)
         points, variances = cn.marginal_effects(fit, X, np.zeros(N), theta)["mean"]
@@ -132,7 +131,7 @@ def test_rubin_intervals_over_imputations_cover() -> None:
             completed = np.column_stack([np.ones(N), data["x1"], data["x2"]])
             fit = cm.fit_model("hurdle_nb2", y, completed, np.zeros(N))
             estimates.append(fit.params[[1, 4]])  # x1 in the logit and in the count part
-            variances.append(np.diag(fit.cov)[[1, 4]])
+            variances.append(np.diag(fit.covariance)[[1, 4]])
         for j, truth in enumerate((GAMMA[1], BETA[1])):
             pooled = rubin(np.array(estimates)[:, j], np.array(variances)[:, j])
             covered[j] += pooled.conf_low <= truth <= pooled.conf_high

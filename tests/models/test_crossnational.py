@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +13,11 @@ import statsmodels.api as sm
 from statsmodels.discrete.truncated_model import TruncatedLFNegativeBinomialP
 from statsmodels.imputation.mice import MICEData
 
-from kosovo_study.models import comparison as cmp
-from kosovo_study.models import countmodels as cm
 from kosovo_study.models import crossnational as cn
 from kosovo_study.models import engine
-from kosovo_study.models import imputation as im
+from kosovo_study.models.crossnational import comparison as cmp
+from kosovo_study.models.crossnational import countmodels as cm
+from kosovo_study.models.crossnational import imputation as im
 from kosovo_study.paths import ProjectPaths
 from kosovo_study.registry import raw_path
 
@@ -25,6 +26,50 @@ from ..conftest import REPO
 Tables = dict[str, pd.DataFrame]
 #: Small but valid settings: m = 20 imputations (the minimum), few folds and draws.
 QUICK = cn.Settings(cv_folds=3, simulation_draws=40)
+
+
+@dataclass(frozen=True)
+class CountrySample:
+    """Outcome, standardised covariates and offset for one specification (complete
+    cases); the tests' independent sample builder."""
+
+    iso3: list[str]
+    fighters: np.ndarray
+    covariates: pd.DataFrame  # standardised, no constant
+    log_population: np.ndarray
+    point_rule: str
+
+    @property
+    def n(self) -> int:
+        return len(self.iso3)
+
+    def exog(self, with_population: bool = False) -> np.ndarray:
+        columns = self.covariates.copy()
+        if with_population:
+            z = (self.log_population - self.log_population.mean()) / self.log_population.std(ddof=1)
+            columns[cn.LOG_POPULATION] = z
+        return np.asarray(sm.add_constant(columns.to_numpy(), has_constant="add"))
+
+
+def country_sample(
+    countries: pd.DataFrame, covariates: tuple[str, ...], point_rule: str = "mid"
+) -> CountrySample:
+    """Complete cases of the D&S sample for ``covariates``."""
+    frame = countries[countries["in_ds2016_sample"]].copy()
+    frame["fighters"] = cn.outcome(frame, point_rule)
+    frame[cn.LOG_POPULATION] = np.log(frame["population_2014"])
+    frame = frame.dropna(subset=["fighters", cn.LOG_POPULATION, *covariates])
+    if len(frame) <= len(covariates) + 3:
+        raise ValueError(f"Only {len(frame)} countries have {covariates}.")
+    values = frame[list(covariates)].astype(float)
+    standardised = (values - values.mean()) / values.std(ddof=1)
+    return CountrySample(
+        iso3=frame["iso3"].tolist(),
+        fighters=frame["fighters"].to_numpy(dtype=float),
+        covariates=standardised.reset_index(drop=True),
+        log_population=frame[cn.LOG_POPULATION].to_numpy(dtype=float),
+        point_rule=point_rule,
+    )
 
 
 def test_point_rules_and_unlisted_countries(clean_tables: Tables) -> None:
@@ -40,8 +85,8 @@ def test_point_rules_and_unlisted_countries(clean_tables: Tables) -> None:
 
 
 def test_complete_case_sizes_include_kosovo(clean_tables: Tables) -> None:
-    youth = cn.country_sample(clean_tables["countries"], cn.SPECIFICATIONS["youth_unemployment"])
-    hdi = cn.country_sample(clean_tables["countries"], cn.SPECIFICATIONS["with_hdi"])
+    youth = country_sample(clean_tables["countries"], cn.SPECIFICATIONS["youth_unemployment"])
+    hdi = country_sample(clean_tables["countries"], cn.SPECIFICATIONS["with_hdi"])
     assert youth.n == 153  # 152 before Kosovo's survey figures were filled in
     assert "XKX" in youth.iso3
     assert hdi.n == 112  # Kosovo has no HDI 2015: it is imputed in the main analysis
@@ -52,7 +97,7 @@ def test_complete_case_sizes_include_kosovo(clean_tables: Tables) -> None:
 def test_nb2_matches_statsmodels(clean_tables: Tables, estimator: str) -> None:
     """The engine's NB2 estimates and the HC0 covariance are statsmodels' (``Newton``
     to a tight tolerance): coefficients to 1e-6, covariance to 1e-6 relative."""
-    sample = cn.country_sample(clean_tables["countries"], cn.SPECIFICATIONS["youth_unemployment"])
+    sample = country_sample(clean_tables["countries"], cn.SPECIFICATIONS["youth_unemployment"])
     X = sample.exog(with_population=estimator == "nb2")
     offset = sample.log_population if estimator == "nb2_offset" else None
     fit = cm.fit_model(estimator, sample.fighters, X, sample.log_population)
@@ -69,13 +114,13 @@ def test_nb2_matches_statsmodels(clean_tables: Tables, estimator: str) -> None:
             cov_type="HC0",
         )
     np.testing.assert_allclose(fit.params, reference.params, rtol=0, atol=1e-6)
-    np.testing.assert_allclose(fit.cov, reference.cov_params(), rtol=1e-6, atol=1e-12)
-    assert fit.loglik == pytest.approx(reference.llf, rel=1e-10)
+    np.testing.assert_allclose(fit.covariance, reference.cov_params(), rtol=1e-6, atol=1e-12)
+    assert fit.llf == pytest.approx(reference.llf, rel=1e-10)
     assert fit.converged
 
 
 def test_nb2_average_marginal_effect_equals_the_analytic_formula(clean_tables: Tables) -> None:
-    sample = cn.country_sample(clean_tables["countries"], cn.SPECIFICATIONS["youth_unemployment"])
+    sample = country_sample(clean_tables["countries"], cn.SPECIFICATIONS["youth_unemployment"])
     X = sample.exog(with_population=True)
     fit = cm.fit_model("nb2", sample.fighters, X, sample.log_population)
     beta = fit.params[:-1]
@@ -90,7 +135,7 @@ def test_hurdle_pieces_agree_with_statsmodels(clean_tables: Tables) -> None:
     """Both hurdle parts are statsmodels' estimators (Logit, TruncatedLFNegativeBinomialP
     with p=2) fitted to a tight tolerance: coefficients to 1e-6 (statsmodels' default
     BFGS stops about 1e-5 short, with a lower log-likelihood)."""
-    sample = cn.country_sample(clean_tables["countries"], cn.SPECIFICATIONS["youth_unemployment"])
+    sample = country_sample(clean_tables["countries"], cn.SPECIFICATIONS["youth_unemployment"])
     X, y = sample.exog(with_population=True), sample.fighters
     fit = cm.fit_model("hurdle_nb2", y, X, sample.log_population)
     positive = y > 0
@@ -110,21 +155,21 @@ def test_hurdle_pieces_agree_with_statsmodels(clean_tables: Tables) -> None:
             cov_type="HC0",
         )
     np.testing.assert_allclose(fit.params[:k], logit.params, rtol=0, atol=1e-8)
-    np.testing.assert_allclose(fit.cov[:k, :k], logit.cov_params(), rtol=1e-6)
+    np.testing.assert_allclose(fit.covariance[:k, :k], logit.cov_params(), rtol=1e-6)
     np.testing.assert_allclose(fit.params[k:], reference.params, rtol=0, atol=1e-6)
-    assert fit.loglik == pytest.approx(logit.llf + reference.llf, abs=1e-8)
-    assert fit.loglik >= logit.llf + default.llf - 1e-12  # at least as good as the default
+    assert fit.llf == pytest.approx(logit.llf + reference.llf, abs=1e-8)
+    assert fit.llf >= logit.llf + default.llf - 1e-12  # at least as good as the default
     np.testing.assert_allclose(
         cm._truncated_loglikeobs(fit.params[k:], y[positive], X[positive]),
         model.loglikeobs(fit.params[k:]),
         atol=1e-9,
     )
     # Our sandwich (NumPy log-likelihood, statsmodels' numerical derivatives) = HC0.
-    np.testing.assert_allclose(fit.cov[k:, k:], reference.cov_params(), rtol=0.02)
-    assert (fit.cov[:k, k:] == 0).all()  # separate likelihoods: block-diagonal
+    np.testing.assert_allclose(fit.covariance[k:, k:], reference.cov_params(), rtol=0.02)
+    assert (fit.covariance[:k, k:] == 0).all()  # separate likelihoods: block-diagonal
     # Log densities add up to the log-likelihood; probabilities add up to one.
     density = cm.log_density(fit, y, X, sample.log_population)
-    assert density.sum() == pytest.approx(fit.loglik, rel=1e-8)
+    assert density.sum() == pytest.approx(fit.llf, rel=1e-8)
     expected = cn.rootogram_expected(fit, X, sample.log_population)
     assert expected.sum() == pytest.approx(len(y), rel=1e-9)
     # The hurdle reproduces the share of zeros exactly (a logit with a constant).
@@ -383,7 +428,7 @@ def test_each_model_is_a_result_object(clean_tables: Tables) -> None:
 def test_read_only_inputs_compile_nothing_new(clean_tables: Tables) -> None:
     """pandas hands out read-only arrays; a read-only argument would make Numba compile
     the engine once more (about 20 CPU-seconds on a fresh install)."""
-    sample = cn.country_sample(clean_tables["countries"], cn.SPECIFICATIONS["youth_unemployment"])
+    sample = country_sample(clean_tables["countries"], cn.SPECIFICATIONS["youth_unemployment"])
     X, y, offset = sample.exog(with_population=True), sample.fighters, sample.log_population
     for estimator in cm.ESTIMATORS:
         cm.fit_model(estimator, y.copy(), X.copy(), offset.copy())  # writable

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import statsmodels.api as sm
-from statsmodels.discrete.truncated_model import HurdleCountModel, TruncatedLFNegativeBinomialP
+from statsmodels.discrete.truncated_model import TruncatedLFNegativeBinomialP
 
 from kosovo_study.models import engine
 from kosovo_study.models.engine import fit
@@ -164,30 +164,17 @@ def _hurdle_data(seed: int, n: int = 120) -> tuple[np.ndarray, np.ndarray]:
     return y, X
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_hurdle_matches_statsmodels_hurdle_count_model(seed: int) -> None:
-    y, X = _hurdle_data(seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = HurdleCountModel(y, X, dist="negbin", zerodist="poisson")
-        rough = model.fit(disp=0, maxiter=1000)
-        expected = model.fit(start_params=rough.params, method="newton", disp=0, maxiter=100)
-    zero, count = engine.fit_hurdle_nb2(y[None], X)
-    assert zero.converged.all()
-    assert count.converged.all()
-    k = X.shape[1]
-    params, bse = np.asarray(expected.params), np.asarray(expected.bse)
-    np.testing.assert_allclose(zero.beta[0], params[:k], atol=1e-6)
-    np.testing.assert_allclose(count.beta[0], params[k : 2 * k], atol=1e-6)
-    np.testing.assert_allclose(count.alpha[0], params[-1], atol=1e-6)
-    # statsmodels' standard errors come from a numerical Hessian (approx_hess): about
-    # 1e-6 relative is all they carry.
-    np.testing.assert_allclose(zero.se[0], bse[:k], rtol=1e-5)
-    np.testing.assert_allclose(count.se[0], bse[k : 2 * k], rtol=1e-5)
-    np.testing.assert_allclose(zero.llf[0] + count.llf[0], expected.llf, rtol=1e-10)
-    np.testing.assert_allclose(
-        engine.hurdle_mean(zero, count, X)[0], expected.predict(X, which="mean"), rtol=1e-6
-    )
+def _fit_hurdle(
+    y: np.ndarray, X: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[engine.BatchFit, engine.BatchFit]:
+    """The logit-hurdle NB2 of the cross-national models: (zero part, count part)."""
+    y = np.atleast_2d(y)
+    return engine.fit_logit(y, X, weights=weights), engine.fit_truncated_nb2(y, X, weights=weights)
+
+
+def _resample_weights(rows: np.ndarray, n: int) -> np.ndarray:
+    """Bootstrap resamples (row indices, B x m) as frequency weights (B x n)."""
+    return np.stack([np.bincount(r, minlength=n).astype(float) for r in rows])
 
 
 def test_logit_and_truncated_nb2_match_statsmodels() -> None:
@@ -198,7 +185,7 @@ def test_logit_and_truncated_nb2_match_statsmodels() -> None:
         truncated = TruncatedLFNegativeBinomialP(y, X, p=2).fit(
             method="newton", disp=0, maxiter=200
         )
-    zero = engine.fit_hurdle_zero(y[None], X, link="logit")
+    zero = engine.fit_logit(y[None], X)
     np.testing.assert_allclose(zero.beta[0], logit.params, atol=1e-8)
     np.testing.assert_allclose(zero.se[0], logit.bse, rtol=1e-8)
     np.testing.assert_allclose(zero.llf[0], logit.llf, rtol=1e-12)
@@ -212,11 +199,11 @@ def test_bootstrap_weights_equal_refitting_the_resampled_rows() -> None:
     y, X = _hurdle_data(1)
     rng = np.random.default_rng(9)
     rows = rng.integers(0, len(y), size=(4, len(y)))
-    weights = engine.resample_weights(rows, len(y))
+    weights = _resample_weights(rows, len(y))
     assert weights.sum(1).tolist() == [len(y)] * 4
-    zero, count = engine.fit_hurdle_nb2(np.broadcast_to(y, weights.shape), X, weights=weights)
+    zero, count = _fit_hurdle(np.broadcast_to(y, weights.shape), X, weights=weights)
     for b in range(4):
-        z1, c1 = engine.fit_hurdle_nb2(y[rows[b]][None], X[rows[b]])
+        z1, c1 = _fit_hurdle(y[rows[b]], X[rows[b]])
         np.testing.assert_allclose(zero.beta[b], z1.beta[0], atol=1e-8)
         np.testing.assert_allclose(count.beta[b], c1.beta[0], atol=1e-7)
         np.testing.assert_allclose(count.alpha[b], c1.alpha[0], atol=1e-7)
@@ -230,13 +217,11 @@ def test_bootstrap_weights_equal_refitting_the_resampled_rows() -> None:
 def test_hurdle_parts_flag_data_sets_without_zeros_or_positives() -> None:
     y, X = _hurdle_data(2)
     batch = np.stack([y, y + 1.0, np.zeros_like(y)])
-    zero, count = engine.fit_hurdle_nb2(batch, X)
+    zero, count = _fit_hurdle(batch, X)
     assert zero.converged.tolist() == [True, False, False]
     assert count.converged.tolist() == [True, True, False]
     assert np.isnan(zero.beta[1:]).all()
     assert np.isnan(count.beta[2]).all()
-    with pytest.raises(ValueError, match="unknown link"):
-        engine.fit_hurdle_zero(y[None], X, link="probit")
 
 
 def test_large_counts_use_exact_asymptotic_differences() -> None:

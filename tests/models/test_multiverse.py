@@ -11,7 +11,9 @@ import pytest
 import statsmodels.api as sm
 
 from kosovo_study.errors import KosovoStudyError
+from kosovo_study.models import inference
 from kosovo_study.models import multiverse as mv
+from kosovo_study.models.crossnational import multiverse as crossnational_multiverse
 from kosovo_study.models.design import municipal_design
 from kosovo_study.models.outcome import national_total, synthetic_outcome
 
@@ -105,7 +107,9 @@ def test_tiny_multiverse_with_a_known_answer(inputs: mv.Inputs) -> None:
         municipalities=inputs.municipalities,
         outcomes={"main": expected.round().astype(float)},
         outcome_source={"main": "synthetic"},
-        orderings=mv.shared_orderings(199, 3),
+        orderings=inference.random_orderings(
+            199, len(inputs.orderings[0]), np.random.default_rng(3)
+        ),
     )
     grid = dict(
         SMALL_GRID,
@@ -169,7 +173,7 @@ def test_confirmed_subset_is_refused(inputs: mv.Inputs) -> None:
 
 
 def test_crossnational_analogue_is_real_and_complete(clean_tables: Tables) -> None:
-    table, null = mv.crossnational_multiverse(clean_tables["countries"], 19, 5)
+    table, null = crossnational_multiverse.run(clean_tables["countries"], 19, 5)
     assert len(table) == 3 * 2 * 2 * 4 * 4
     assert not table["synthetic"].any()
     assert null.shape == (192, 19)
@@ -196,7 +200,9 @@ def test_few_arrangements_are_enumerated_exactly() -> None:
     offset = np.log(rng.integers(5_000, 50_000, size=20).astype(float))
     y = rng.poisson(np.exp(offset) * 1e-3).astype(float)
     data = mv.SpecData(np.arange(20), y, np.column_stack([np.ones(20), x]), offset, 1)
-    estimate, null = mv._estimate("poisson", data, mv.shared_orderings(99, 1))
+    estimate, null = mv._estimate(
+        "poisson", data, inference.random_orderings(99, 20, np.random.default_rng(1))
+    )
     assert estimate["randomization_exact"]
     assert estimate["valid_permutations"] == 20
     assert null.shape == (99,)  # the shared draws, for the joint test

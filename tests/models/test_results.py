@@ -1,5 +1,8 @@
 """The shared result object: tidy() columns and order, summary text, validation."""
 
+from dataclasses import replace
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -43,3 +46,17 @@ def test_terms_table_must_carry_intervals() -> None:
 def test_stack_tidy() -> None:
     assert len(stack_tidy([_result(), _result()])) == 4
     assert list(stack_tidy([]).columns) == list(TIDY_COLUMNS)
+
+
+def test_from_tidy_rebuilds_a_saved_result(tmp_path: Path) -> None:
+    saved = stack_tidy([_result(synthetic=True), replace(_result(), model="m2")], extra=True)
+    saved.to_csv(tmp_path / "tidy.csv", index=False)
+    table = pd.read_csv(tmp_path / "tidy.csv")
+    rebuilt = ModelResult.from_tidy(table, "m1")
+    assert rebuilt.n == 34
+    assert rebuilt.synthetic
+    assert rebuilt.scale == "IRR"
+    pd.testing.assert_frame_equal(rebuilt.tidy(extra=True), table[table["model"] == "m1"])
+    assert "SYNTHETIC" in rebuilt.summary()
+    with pytest.raises(ValueError, match="one model"):
+        ModelResult.from_tidy(table)

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from kosovo_study import models, stages
-from kosovo_study.models.municipal import Settings
+from kosovo_study.config import StudyConfig
 from kosovo_study.paths import ProjectPaths
 
-SMALL = Settings(
+SMALL = StudyConfig(
     permutations=49,
     bootstrap_replicates=49,
     power_simulations=20,

@@ -11,15 +11,14 @@ import pandas as pd
 import pytest
 
 from kosovo_study import models, stages
-from kosovo_study.config import load_config
-from kosovo_study.models.municipal import Settings
+from kosovo_study.config import StudyConfig, load_config
 from kosovo_study.paths import ProjectPaths
 from kosovo_study.report import build, check, style, tables
 from kosovo_study.report.labels import citation_text
 
 from ..conftest import REPO
 
-SMALL = Settings(
+SMALL = StudyConfig(
     permutations=19, bootstrap_replicates=19, power_simulations=10, power_permutations=9
 )
 
@@ -142,6 +141,6 @@ def test_changing_a_raw_value_changes_the_text(built_book: ProjectPaths, tmp_pat
         raw.read_text(encoding="utf-8").replace("total_travelled,232,", "total_travelled,231,", 1),
         encoding="utf-8",
     )
-    clean.run(paths)
-    build.build(paths)
+    stages.run("clean", paths)
+    stages.run("book", paths)
     assert "They range from 231 to 400" in _text(paths.book_build / "html" / "fighters.html")

@@ -12,11 +12,12 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from kosovo_study import __version__
+from kosovo_study.config import StudyConfig
 from kosovo_study.manifest import hash_files
 from kosovo_study.models.design import municipal_design
 from kosovo_study.models.outcome import (
@@ -32,9 +33,6 @@ from kosovo_study.models.outcome import (
 )
 from kosovo_study.paths import ProjectPaths, project_paths
 from kosovo_study.storage import write_table, write_text_atomic
-
-if TYPE_CHECKING:
-    from kosovo_study.models import municipal
 
 # The estimation modules (statsmodels, scipy, the compiled engine: about 4 s of imports)
 # are imported where a function needs them, not here: every ``kosovo_study.models.*``
@@ -92,19 +90,21 @@ def read_processed(paths: ProjectPaths, name: str) -> pd.DataFrame:
 
 def build_results(
     paths: ProjectPaths,
-    settings: municipal.Settings | None = None,
+    settings: StudyConfig | None = None,
     bootstrap_replicates: int = 199,
     crossnational_seed: int = 2015,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
-    """Every result table and the run's metadata, in memory (``settings``: the municipal
-    models' settings, :class:`kosovo_study.models.municipal.Settings` by default)."""
+    """Every result table and the run's metadata, in memory (``settings``: the study's
+    parameters, :class:`kosovo_study.config.StudyConfig` by default; the municipal
+    analysis reads its sizes and seeds)."""
     from kosovo_study.models import crossnational, evidence, municipal
+    from kosovo_study.models.crossnational import comparison
 
-    settings = settings if settings is not None else municipal.Settings()
+    settings = settings if settings is not None else StudyConfig()
     municipalities = read_processed(paths, "municipalities")
     national = read_processed(paths, "kosovo_national")
     countries = read_processed(paths, "countries")
-    published = pd.read_csv(paths.transcribed / "published_results.csv")
+    published = comparison.read_published(paths.transcribed / comparison.PUBLISHED_FILE)
     design = municipal_design(municipalities)
     outcome = load_outcome(paths, design, national)
     totals = national_totals(national)
@@ -152,7 +152,7 @@ def build_results(
             "alpha": GENERATOR_ALPHA,
             "seed": SYNTHETIC_SEED,
         },
-        "settings": settings.__dict__,
+        "settings": settings.municipal_parameters(),
         "crossnational_settings": cn_settings.record(),
         "crossnational_seed": crossnational_seed,
         "crossnational_inputs_sha256": hash_files(

@@ -85,18 +85,6 @@ class Design:
     def column(self, term: str) -> int:
         return self.terms.index(term)
 
-    def subset(self, keep: np.ndarray) -> Design:
-        """The same design on the units where ``keep`` is true (no re-standardising)."""
-        return Design(
-            municipality_id=self.municipality_id[keep],
-            municipality=[m for m, k in zip(self.municipality, keep, strict=True) if k],
-            X=self.X[keep],
-            offset=self.offset[keep],
-            terms=self.terms,
-            scale=self.scale,
-            notes=self.notes,
-        )
-
 
 def _status_notes(frame: pd.DataFrame, covariates: Iterable[str], names: str) -> tuple[str, ...]:
     notes = []
@@ -114,7 +102,7 @@ def _status_notes(frame: pd.DataFrame, covariates: Iterable[str], names: str) ->
 def build_design(
     frame: pd.DataFrame,
     covariates: tuple[str, ...],
-    population: str = POPULATION,
+    population: str | None = POPULATION,
     *,
     required: tuple[str, ...] = (),
     ids: str = "municipality_id",
@@ -125,16 +113,17 @@ def build_design(
 ) -> Design:
     """The design matrix (constant first) over the units with every input present.
 
-    ``population`` (persons) gives the offset log(population); ``required`` names
-    further columns (e.g. the outcome) that must be present; ``ids`` orders the units.
+    ``population`` (persons) gives the offset log(population), None no offset (zero);
+    ``required`` names further columns (e.g. the outcome) that must be present; ``ids``
+    orders the units.
     """
-    needed = [population, *covariates, *required]
+    needed = [*([population] if population else []), *covariates, *required]
     unknown = [c for c in dict.fromkeys([ids, names, *needed]) if c not in frame.columns]
     if unknown:
         raise KosovoStudyError(f"Unknown variables {unknown} in {context}.")
     complete = frame.dropna(subset=needed).sort_values(ids)
     require_units(len(complete), context, min_units)
-    if (complete[population].astype(float) <= 0).any():
+    if population and (complete[population].astype(float) <= 0).any():
         raise KosovoStudyError(f"{context}: {population} must be positive for the offset.")
     columns: list[np.ndarray] = [np.ones(len(complete))]
     scale: dict[str, float] = {}
@@ -155,7 +144,9 @@ def build_design(
         municipality_id=complete[ids].to_numpy(),
         municipality=complete[names].astype(str).tolist(),
         X=np.column_stack(columns),
-        offset=np.log(complete[population].astype(float).to_numpy()),
+        offset=np.log(complete[population].astype(float).to_numpy())
+        if population
+        else np.zeros(len(complete)),
         terms=["const", *covariates],
         scale=scale,
         notes=_status_notes(complete, covariates, names),

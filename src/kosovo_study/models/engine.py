@@ -17,8 +17,7 @@ Public API (stable; other modules and the book rely on it):
   hurdle model (statsmodels ``Logit``).
 * :func:`fit_truncated_nb2` ``(y, X, offset, weights=None) -> BatchFit``: zero-truncated
   NB2, the count part of a hurdle model (statsmodels ``TruncatedLFNegativeBinomialP``
-  with ``p=2``); :func:`fit_hurdle_nb2` fits both parts.
-* :func:`nb2_loglike` ``(y, mu, alpha)``: NB2 log-likelihood summed over units.
+  with ``p=2``).
 * :func:`warm_up` ``()``: compile (or load) the code behind ``fit`` and ``fit_ols``.
 
 Conventions: ``y`` has shape (B, n) (a batch of B outcome vectors on n units), ``X``
@@ -67,7 +66,6 @@ from typing import Any, TypeVar, cast
 import numba
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import gammaln
 
 Array = NDArray[Any]
 Buf = Any  # arrays inside compiled code (Numba types them; mypy cannot)
@@ -357,6 +355,22 @@ def _sandwich_se(inverse: Buf, scores: Buf, n: int, q: int, p: int, se: Buf, rob
                 projected += inverse[j, a] * scores[i, a]
             total += projected * projected
         robust[j] = math.sqrt(total)
+
+
+@_compiled
+def _standard_errors(
+    negative: Buf, L: Buf, inverse: Buf, scores: Buf, n: int, q: int, p: int, se: Buf, robust: Buf
+) -> bool:
+    """Model-based and HC0 standard errors of the first p parameters from the q x q
+    information ``negative`` (minus the Hessian) and the per-unit ``scores``; False, and
+    NaN errors, where the information is not positive definite."""
+    if not _cholesky(negative, L, q):
+        se[:] = np.nan
+        robust[:] = np.nan
+        return False
+    _cholesky_inverse(L, inverse, q)
+    _sandwich_se(inverse, scores, n, q, p, se, robust)
+    return True
 
 
 # ----------------------------------------------------------------------------------
@@ -775,12 +789,7 @@ def _fit_batch(
                     scores[i, a] = X[xi, i, a] * resid
                     for c in range(p):
                         negative[a, c] += weight * X[xi, i, a] * X[xi, i, c]
-        if _cholesky(negative, L, q):
-            _cholesky_inverse(L, inverse, q)
-            _sandwich_se(inverse, scores, n, q, p, se[b], robust[b])
-        else:
-            se[b, :] = np.nan
-            robust[b, :] = np.nan
+        if not _standard_errors(negative, L, inverse, scores, n, q, p, se[b], robust[b]):
             converged[b] = False
 
 
@@ -788,7 +797,6 @@ def _fit_batch(
 # Hurdle parts (compiled): a binary zero part and a zero-truncated NB2 count part
 
 _LOGIT = 0  # P(y > 0) = 1 / (1 + exp(-eta))
-_CLOGLOG = 1  # P(y > 0) = 1 - exp(-exp(eta)): statsmodels' zerodist="poisson"
 _TRUNCATED_NB2 = 2
 
 
@@ -840,17 +848,6 @@ def _part_eval(
             prob = 1.0 / (1.0 + math.exp(-eta))
             d_eta = positive - prob
             dd_eta = -prob * (1.0 - prob)
-        elif model == _CLOGLOG:
-            mu = math.exp(eta)
-            if yi > 0.0:
-                total += wi * math.log(-math.expm1(-mu))
-                s = mu / math.expm1(mu) if mu < 700.0 else 0.0
-                d_eta = s
-                dd_eta = s * (1.0 - mu - s)
-            else:
-                total += -wi * mu
-                d_eta = -mu
-                dd_eta = -mu
         else:
             mu = math.exp(eta)
             ratio = r + mu
@@ -1022,16 +1019,14 @@ def _part_batch(
         ok, done = _part_newton(model, yb, wb, X, xi, off, oi, theta[b], max_iter, tol)
         if model == _TRUNCATED_NB2 and theta[b, p] <= _MIN_LOG_R:
             ok = False  # alpha diverging
-        # Separation: fitted probabilities of exactly 0 or 1 (see fit_hurdle_zero).
+        # Separation: fitted probabilities of exactly 0 or 1 (see fit_logit).
         for i in range(n):
             if wb[i] == 0.0 or model == _TRUNCATED_NB2:
                 continue
             eta = off[oi, i]
             for j in range(p):
                 eta += X[xi, i, j] * theta[b, j]
-            if model == _LOGIT and abs(eta) >= -_DIVERGED:
-                ok = False
-            if model == _CLOGLOG and (eta <= _DIVERGED or eta >= 5.0):
+            if abs(eta) >= -_DIVERGED:
                 ok = False
         total = _part_eval(model, yb, wb, X, xi, off, oi, theta[b], True, gradient, hessian, scores)
         if model == _TRUNCATED_NB2:
@@ -1044,12 +1039,7 @@ def _part_batch(
         for a in range(q):
             for c in range(q):
                 negative[a, c] = -hessian[a, c]
-        if _cholesky(negative, L, q):
-            _cholesky_inverse(L, inverse, q)
-            _sandwich_se(inverse, scores, n, q, p, se[b], robust[b])
-        else:
-            se[b, :] = np.nan
-            robust[b, :] = np.nan
+        if not _standard_errors(negative, L, inverse, scores, n, q, p, se[b], robust[b]):
             converged[b] = False
 
 
@@ -1075,22 +1065,6 @@ def _broadcast(
     if w.shape[0] not in {1, batch} or w.shape[1] != n:
         raise ValueError(f"weights have shape {w.shape}; expected ({n},) or ({batch}, {n})")
     return y, np.ascontiguousarray(X), np.ascontiguousarray(offset), np.ascontiguousarray(w)
-
-
-def nb2_loglike(y: Array, mu: Array, alpha: Array) -> Array:
-    """NB2 log-likelihood summed over units; alpha (B,), 0 gives Poisson."""
-    alpha = np.asarray(alpha, dtype=float)[..., None]
-    poisson = y * np.log(mu) - mu - gammaln(y + 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = 1.0 / alpha
-        nb = (
-            gammaln(y + r)
-            - gammaln(r)
-            - gammaln(y + 1)
-            - r * np.log1p(mu / r)
-            + y * np.log(mu / (r + mu))
-        )
-    return np.asarray(np.where(alpha > 0, nb, poisson).sum(axis=-1))
 
 
 def rate_start(y: Array, X: Array, offset: Array) -> Array:
@@ -1288,16 +1262,6 @@ def warm_up() -> None:
     fit_ols(y, X)
 
 
-def resample_weights(indices: Array, n: int) -> Array:
-    """Bootstrap resamples given as row indices (B, m) -> frequency weights (B, n):
-    how often each of the n units was drawn.  Fitting with these weights gives the
-    same estimates as fitting the resampled rows."""
-    indices = np.atleast_2d(np.asarray(indices, dtype=np.int64))
-    weights = np.zeros((indices.shape[0], n))
-    np.add.at(weights, (np.arange(indices.shape[0])[:, None], indices), 1.0)
-    return weights
-
-
 def _part(
     model: int,
     y: Array,
@@ -1342,40 +1306,30 @@ def _part(
     )
 
 
-def fit_hurdle_zero(
+def fit_logit(
     y: Array,
     X: Array,
     offset: Array | None = None,
-    link: str = "cloglog",
     weights: Array | None = None,
     max_iter: int = 200,
     tol: float = 1e-9,
 ) -> BatchFit:
-    """The zero part of a hurdle model: a binary model of y > 0, batched.
+    """The zero part of a hurdle model: a logit of y > 0 (statsmodels ``Logit``), batched.
 
-    ``link="cloglog"``: P(y > 0) = 1 - exp(-exp(x'b)), the Poisson zero hurdle that
-    statsmodels ``HurdleCountModel(zerodist="poisson")`` fits (its ``_RCensored``
-    Poisson); ``link="logit"``: statsmodels ``Logit``.  ``y`` (B, n) counts (only
-    y > 0 matters), ``X`` (n, p) or (B, n, p), ``offset`` optional, ``weights``
-    frequency weights (see :func:`resample_weights`).  Newton-Raphson with
-    step-halving from the constant-only estimate.  ``converged`` is False where a
-    data set has no zeros or no positives (NaN estimates), or separation drives a
-    fitted probability to 0 or 1 (|x'b| >= 30 for the logit; exp(x'b) < 1e-13 or
-    > e**5 for the cloglog, i.e. P(y = 0) < 1e-64).  ``se`` inverse observed
-    information, ``robust_se`` HC0.
+    ``y`` (B, n) counts (only y > 0 matters), ``X`` (n, p) or (B, n, p), ``offset``
+    optional, ``weights`` frequency weights (bootstrap counts).  Newton-Raphson with
+    step-halving from the constant-only estimate.  ``converged`` is False where a data
+    set has no zeros or no positives (NaN estimates), or separation drives a fitted
+    probability to 0 or 1 (|x'b| >= 30).  ``se`` inverse observed information,
+    ``robust_se`` HC0.
     """
-    if link not in {"cloglog", "logit"}:
-        raise ValueError(f"unknown link {link!r}: use 'cloglog' or 'logit'")
-    model = _CLOGLOG if link == "cloglog" else _LOGIT
     y2, X2, _, w = _broadcast(y, X, np.zeros(np.atleast_2d(y).shape[-1]), weights)
     share = (np.broadcast_to(w, y2.shape) * (y2 > 0)).sum(1) / np.broadcast_to(w, y2.shape).sum(1)
     share = np.clip(share, 1e-6, 1 - 1e-6)
     start = np.zeros((y2.shape[0], X2.shape[2]))
     if np.all(X2[:, :, 0] == 1.0):
-        start[:, 0] = (
-            np.log(-np.log1p(-share)) if model == _CLOGLOG else np.log(share / (1 - share))
-        )
-    return _part(model, y2, X2, offset, w, start, max_iter, tol)
+        start[:, 0] = np.log(share / (1 - share))
+    return _part(_LOGIT, y2, X2, offset, w, start, max_iter, tol)
 
 
 def fit_truncated_nb2(
@@ -1412,47 +1366,3 @@ def fit_truncated_nb2(
         alpha0 = np.broadcast_to(np.asarray(start[1], dtype=float), (y2.shape[0],))
     theta = np.column_stack([beta0, -np.log(alpha0)])
     return _part(_TRUNCATED_NB2, y2, X2, off, positive, theta, max_iter, tol)
-
-
-def fit_hurdle_nb2(
-    y: Array,
-    X: Array,
-    offset: Array | None = None,
-    zero_link: str = "cloglog",
-    weights: Array | None = None,
-) -> tuple[BatchFit, BatchFit]:
-    """A hurdle NB2 model, batched: (zero part, count part).
-
-    With ``zero_link="cloglog"`` this is statsmodels ``HurdleCountModel(y, X,
-    dist="negbin", zerodist="poisson")`` (its parameters are the zero part's beta, then
-    the count part's beta and alpha); with ``"logit"`` a logit hurdle.  The two parts
-    have separate likelihoods, so they are fitted apart.  E[y | x] = P(y > 0 | x) *
-    mu / (1 - P0(mu)) with mu from the count part; bootstrap over units by passing
-    :func:`resample_weights` as ``weights``.
-    """
-    zero = fit_hurdle_zero(y, X, offset, link=zero_link, weights=weights)
-    count = fit_truncated_nb2(y, X, offset, weights=weights)
-    return zero, count
-
-
-def hurdle_mean(
-    zero: BatchFit,
-    count: BatchFit,
-    X: Array,
-    offset: Array | None = None,
-    zero_link: str = "cloglog",
-) -> Array:
-    """E[y | x] (B, n) of a fitted hurdle NB2 at the rows of X (n, p) or (B, n, p)."""
-    X = np.asarray(X, dtype=float)
-    X = X[None] if X.ndim == 2 else X
-    off = 0.0 if offset is None else np.asarray(offset, dtype=float)
-    eta_zero = (X @ zero.beta[..., None])[..., 0] + off
-    if zero_link == "cloglog":
-        positive = -np.expm1(-np.exp(eta_zero))
-    else:
-        positive = 1.0 / (1.0 + np.exp(-eta_zero))
-    mu = np.exp((X @ count.beta[..., None])[..., 0] + off)
-    alpha = count.alpha[:, None]
-    p_zero = np.exp(-np.log1p(alpha * mu) / alpha)
-    mean: Array = positive * mu / (1.0 - p_zero)
-    return mean

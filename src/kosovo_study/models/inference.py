@@ -38,12 +38,11 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from kosovo_study.models import engine
 
 Array = NDArray[Any]
-#: Families of :func:`focal_statistics`.
+#: Families of the focal statistic (:func:`focal`), the multiverse's model families.
 FAMILIES = frozenset({"poisson", "nb2", "quasi_poisson", "ols_log_rate"})
 #: Residuals equal to this many decimals count as tied (one arrangement).
 TIE_DECIMALS = 10
@@ -122,6 +121,12 @@ def enumerate_arrangements(values: Array) -> Array:
     return np.asarray(rows, dtype=int)
 
 
+def random_orderings(draws: int, n: int, rng: np.random.Generator) -> Array:
+    """``draws`` uniformly random permutations of ``range(n)``, shape (draws, n): the one
+    way the package draws random orderings."""
+    return np.stack([rng.permutation(n) for _ in range(draws)])
+
+
 def orderings(residuals: Array, draws: int, rng: np.random.Generator) -> tuple[Array, bool]:
     """Index orders to permute ``residuals`` by, and whether they are exhaustive.
 
@@ -130,8 +135,7 @@ def orderings(residuals: Array, draws: int, rng: np.random.Generator) -> tuple[A
     """
     if distinct_arrangements(residuals) <= draws:
         return enumerate_arrangements(residuals), True
-    n = len(residuals)
-    return np.stack([rng.permutation(n) for _ in range(draws)]), False
+    return random_orderings(draws, len(residuals), rng), False
 
 
 def permuted_designs(X: Array, column: int, orders: Array) -> Array:
@@ -142,33 +146,86 @@ def permuted_designs(X: Array, column: int, orders: Array) -> Array:
     return designs
 
 
-def _ols_log_rate(y: Array, X: Array, offset: Array) -> tuple[Array, Array]:
-    """OLS of log((y + 0.5) / exp(offset)) with HC1 standard errors, batched."""
-    target = np.log((y + 0.5) / np.exp(offset))
-    X = np.broadcast_to(X, (y.shape[0], *X.shape[-2:])) if X.ndim == 2 else X
-    n, p = X.shape[1], X.shape[2]
-    bread = np.linalg.inv(np.einsum("bnp,bnq->bpq", X, X))
-    beta = np.einsum("bpq,bq->bp", bread, np.einsum("bnp,bn->bp", X, target))
-    residual = target - np.einsum("bnp,bp->bn", X, beta)
-    meat = np.einsum("bnp,bn,bnq->bpq", X, residual**2, X)
-    cov = bread @ meat @ bread * n / (n - p)
-    return beta, np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+def leave_one_out(y: Array, X: Array, offset: Array) -> tuple[Array, Array, Array]:
+    """The data with each unit left out in turn, as one batch: y (n, n - 1), X (n, n - 1,
+    p) and offset (n, n - 1); member i lacks unit i."""
+    keep = ~np.eye(len(y), dtype=bool)
+    return (
+        np.stack([y[row] for row in keep]),
+        np.stack([X[row] for row in keep]),
+        np.stack([offset[row] for row in keep]),
+    )
+
+
+def engine_family(family: str) -> str:
+    """The engine fit behind a family: quasi-Poisson shares Poisson's estimates."""
+    return {"quasi_poisson": "poisson", "ols_log_rate": "ols"}.get(family, family)
+
+
+def fit_batch(
+    family: str,
+    y: Array,
+    X: Array,
+    offset: Array,
+    start: tuple[Array, Array] | None = None,
+) -> engine.BatchFit:
+    """One engine call for a batch ``y`` (B, n): OLS of the log rate
+    ``log((y + 0.5) / population)``, or Poisson / NB2 maximum likelihood.
+
+    With ``start`` (e.g. the estimates on the observed data) the iterations are
+    warm-started; members that do not converge from it are refitted from the engine's
+    default start, so a warm start never loses a member the default start would keep.
+    """
+    if family not in FAMILIES:
+        raise ValueError(f"unknown family {family!r}: use one of {sorted(FAMILIES)}")
+    y = np.atleast_2d(np.asarray(y, dtype=float))
+    base = engine_family(family)
+    if base == "ols":
+        return engine.fit_ols(np.log((y + 0.5) / np.exp(offset)), X)
+    result = engine.fit(y, X, offset, family=base, start=start)
+    failed = np.flatnonzero(~result.converged)
+    if start is not None and len(failed):
+        cold = engine.fit(
+            y[failed], X[failed] if X.ndim == 3 else X, offset, family=base, start=None
+        )
+        for name in ("beta", "alpha", "se", "robust_se", "llf", "converged", "iterations"):
+            getattr(result, name)[failed] = getattr(cold, name)
+    return result
 
 
 @dataclass(frozen=True)
 class FocalFit:
-    """Batched focal estimates: coefficient, standard error, z and convergence, each (B,)."""
+    """Batched focal estimates: coefficient, standard error and convergence, each (B,)."""
 
     coef: Array
     se: Array
     converged: Array
-    beta: Array  # (B, p) every coefficient
-    alpha: Array  # (B,) NB2 alpha (0 for the other families)
 
     @property
     def z(self) -> Array:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.asarray(self.coef / self.se)
+
+
+def focal(
+    family: str, fit: engine.BatchFit, y: Array, X: Array, offset: Array, column: int
+) -> FocalFit:
+    """The focal coefficient and its standard error, the one definition per family:
+    ``poisson`` and ``nb2``: ML with robust (HC0 sandwich) SE; ``quasi_poisson``:
+    Poisson estimates with model SE scaled by the Pearson dispersion
+    ``sum((y - mu)^2 / mu) / (n - p)``; ``ols_log_rate``: OLS of the log rate with HC1 SE.
+    """
+    coef = fit.beta[:, column]
+    if family == "ols_log_rate":
+        n, p = X.shape[-2], X.shape[-1]
+        return FocalFit(coef, fit.robust_se[:, column] * np.sqrt(n / (n - p)), fit.converged)
+    if family == "quasi_poisson":
+        design = np.broadcast_to(X, (len(y), *np.shape(X)[-2:]))
+        n, p = design.shape[1], design.shape[2]
+        mu = np.exp(np.einsum("bnp,bp->bn", design, fit.beta) + offset)
+        dispersion = np.sum((y - mu) ** 2 / mu, axis=1) / (n - p)
+        return FocalFit(coef, fit.se[:, column] * np.sqrt(dispersion), fit.converged)
+    return FocalFit(coef, fit.robust_se[:, column], fit.converged)
 
 
 def focal_statistics(
@@ -179,31 +236,9 @@ def focal_statistics(
     column: int,
     start: tuple[Array, Array] | None = None,
 ) -> FocalFit:
-    """The focal coefficient and its standard error for a batch ``y`` (B, n).
-
-    ``poisson`` and ``nb2``: ML with robust (HC0 sandwich) SE; ``quasi_poisson``:
-    Poisson estimates with model SE scaled by the Pearson dispersion
-    ``sum((y - mu)^2 / mu) / (n - p)``; ``ols_log_rate``: OLS of the log rate
-    ``log((y + 0.5) / population)`` with HC1 SE.
-    """
-    if family not in FAMILIES:
-        raise ValueError(f"unknown family {family!r}: use one of {sorted(FAMILIES)}")
+    """:func:`focal` of :func:`fit_batch`: the focal statistic for a batch ``y`` (B, n)."""
     y = np.atleast_2d(np.asarray(y, dtype=float))
-    if family == "ols_log_rate":
-        beta, se = _ols_log_rate(y, np.asarray(X, dtype=float), np.broadcast_to(offset, y.shape))
-        ok = np.ones(len(y), dtype=bool)
-        return FocalFit(beta[:, column], se[:, column], ok, beta, np.zeros(len(y)))
-    engine_family = "nb2" if family == "nb2" else "poisson"
-    result = engine.fit(y, X, offset, family=engine_family, start=start)
-    if family == "quasi_poisson":
-        design = np.broadcast_to(X, (len(y), *np.shape(X)[-2:]))
-        n, p = design.shape[1], design.shape[2]
-        mu = np.exp(np.einsum("bnp,bp->bn", design, result.beta) + offset)
-        dispersion = np.sum((y - mu) ** 2 / mu, axis=1) / (n - p)
-        se = result.se[:, column] * np.sqrt(dispersion)
-    else:
-        se = result.robust_se[:, column]
-    return FocalFit(result.beta[:, column], se, result.converged, result.beta, result.alpha)
+    return focal(family, fit_batch(family, y, X, offset, start), y, X, offset, column)
 
 
 @dataclass(frozen=True)
@@ -220,12 +255,6 @@ class RandomizationTest:
     not_converged: int
     null_z: Array  # the permuted statistics, one per draw
 
-    @property
-    def method(self) -> str:
-        if self.exact:
-            return f"exact: all {self.draws} distinct arrangements"
-        return f"Monte Carlo: {self.draws} random permutations"
-
     def as_row(self) -> dict[str, Any]:
         return {
             "observed_coef": self.observed_coef,
@@ -238,6 +267,11 @@ class RandomizationTest:
         }
 
 
+#: Engine fits of one data set and focal column, shared by the families that share an
+#: engine fit (Poisson and quasi-Poisson): (engine family, exact) -> fits.
+Memo = dict[Any, Any]
+
+
 def randomization_test(
     family: str,
     y: Array,
@@ -246,29 +280,44 @@ def randomization_test(
     column: int,
     orders: Array,
     exact: bool = False,
+    memo: Memo | None = None,
 ) -> RandomizationTest:
     """Test coefficient ``column`` by permuting its residual on the other covariates.
 
     ``orders`` (R, n) are index orders (from :func:`orderings`, or induced from
     orderings shared across specifications); ``exact`` says they enumerate every
-    distinct arrangement.
+    distinct arrangement.  The permuted refits are warm-started from the observed-data
+    estimates (see :func:`fit_batch`); ``memo`` shares the engine fits between the
+    families that share one (Poisson and quasi-Poisson: same estimates, different
+    standard errors).
     """
-    observed = focal_statistics(family, y[None], X, offset, column)
-    designs = permuted_designs(X, column, orders)
-    batch = np.repeat(np.asarray(y, dtype=float)[None], len(orders), axis=0)
-    permuted = focal_statistics(family, batch, designs, offset, column)
-    null = np.where(permuted.converged, permuted.z, np.nan)
-    z = float(observed.z[0])
+    y = np.asarray(y, dtype=float)
+    base = engine_family(family)
+    key = (base, exact)
+    if memo is not None and key in memo:
+        observed, permuted, designs, batch = memo[key]
+    else:
+        observed = fit_batch(family, y[None], X, offset)
+        designs = permuted_designs(X, column, orders)
+        batch = np.repeat(y[None], len(orders), axis=0)
+        start = None if base == "ols" else (observed.beta[0], observed.alpha[0])
+        permuted = fit_batch(family, batch, designs, offset, start)
+        if memo is not None:
+            memo[key] = (observed, permuted, designs, batch)
+    test = focal(family, observed, y[None], X, offset, column)
+    null_fit = focal(family, permuted, batch, designs, offset, column)
+    null = np.where(null_fit.converged, null_fit.z, np.nan)
+    z = float(test.z[0])
     p_value, draws = exact_p(null, z) if exact else randomization_p(null, z)
     return RandomizationTest(
-        observed_coef=float(observed.coef[0]),
-        observed_se=float(observed.se[0]),
+        observed_coef=float(test.coef[0]),
+        observed_se=float(test.se[0]),
         observed_z=z,
         p_value=p_value,
         draws=draws,
         exact=exact,
         monte_carlo_se=monte_carlo_se(p_value, draws, exact),
-        not_converged=int((~permuted.converged).sum()),
+        not_converged=int((~null_fit.converged).sum()),
         null_z=null,
     )
 
@@ -312,8 +361,3 @@ def batched_permutation_p(
         valid = np.isfinite(z).sum(axis=1)
         p_values[rows] = (1 + extreme.sum(axis=1)) / (valid + 1)
     return p_values
-
-
-def wald_p(z: Array) -> Array:
-    """Two-sided normal p-value of a z statistic."""
-    return np.asarray(2 * stats.norm.sf(np.abs(z)))

@@ -16,7 +16,7 @@ nothing; they stay a descriptive table (``municipal_confirmed_vs_fitted``).
 Randomization inference uses the construction of :mod:`kosovo_study.models.inference`
 (the focal covariate's residual on the specification's other covariates is permuted;
 the offset is never residualised on; the statistic is the robust z) and shares one
-set of random orderings of the 39 municipality ids (:func:`shared_orderings`) across
+set of random orderings of the register's municipality ids (:attr:`Inputs.orderings`) across
 all specifications: a specification on units S permutes its residual by the order
 the shared ordering induces on S.  Each induced permutation is uniform on S, and the
 same draw r is one "null world" for every specification, which is what the joint
@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import tempfile
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -54,13 +55,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.models import engine, inference
-from kosovo_study.models.design import build_design, require_units
-
-Z95 = stats.norm.ppf(0.975)
+from kosovo_study.models.design import BINARY, build_design, require_units
+from kosovo_study.models.inference import FAMILIES
+from kosovo_study.models.results import Z95
 
 #: The municipal multiverse, each choice documented here and nowhere else.
 GRID: dict[str, tuple[Any, ...]] = {
@@ -119,8 +119,6 @@ CONTROL_SETS: dict[str, tuple[str, ...]] = {
     "muslim+youth+density": ("muslim_share_2011", "youth_share_2011", "log_density"),
 }
 PLACEBO = frozenset({"charity_evidence_post2014", "charity_organisations_post2014"})
-BINARY = frozenset({"charity_evidence_pre2014", "charity_evidence_post2014"})
-FAMILIES = frozenset({"poisson", "nb2", "quasi_poisson", "ols_log_rate"})
 
 
 @dataclass(frozen=True)
@@ -187,13 +185,7 @@ class Inputs:
     municipalities: pd.DataFrame  # indexed by municipality_id
     outcomes: dict[str, pd.Series]  # outcome name -> counts by municipality_id
     outcome_source: dict[str, str]  # outcome name -> "synthetic" | "restricted"
-    orderings: np.ndarray  # (R, 39): random ranks of municipality ids 0..38
-
-
-def shared_orderings(permutations: int, seed: int) -> np.ndarray:
-    """Random ranks of the municipality ids, one row per randomization draw."""
-    rng = np.random.default_rng(seed)
-    return np.stack([rng.permutation(39) for _ in range(permutations)])
+    orderings: np.ndarray  # (R, largest id + 1): random ranks of the ids 0..largest
 
 
 def prepare_inputs(
@@ -216,7 +208,10 @@ def prepare_inputs(
         municipalities=table,
         outcomes=outcomes,
         outcome_source=sources,
-        orderings=shared_orderings(permutations, seed),
+        # one rank per id of the register (ids 1-38, and 0 unused)
+        orderings=inference.random_orderings(
+            permutations, int(table.index.max()) + 1, np.random.default_rng(seed)
+        ),
     )
 
 
@@ -289,122 +284,32 @@ def _subset(data: SpecData, keep: np.ndarray) -> SpecData:
     return SpecData(data.ids[keep], data.y[keep], data.X[keep], data.offset[keep], data.column)
 
 
-def _base_family(family: str) -> str:
-    """The engine fit behind a family: quasi-Poisson shares Poisson's estimates."""
-    return {"quasi_poisson": "poisson", "ols_log_rate": "ols"}.get(family, family)
-
-
-def _engine_fit(
-    base: str,
-    y: np.ndarray,
-    X: np.ndarray,
-    offset: np.ndarray,
-    start: tuple[np.ndarray, np.ndarray] | None = None,
-) -> engine.BatchFit:
-    """One engine call for a batch: OLS of the log rate, or Poisson / NB2 ML.
-
-    With ``start`` (the estimates on the observed data) the permuted refits are
-    warm-started; members that do not converge from it are refitted from the engine's
-    default start, so a warm start never loses a draw the default start would keep.
-    """
-    if base == "ols":
-        return engine.fit_ols(np.log((y + 0.5) / np.exp(offset)), X)
-    result = engine.fit(y, X, offset, family=base, start=start)
-    failed = np.flatnonzero(~result.converged)
-    if start is not None and len(failed):
-        cold = engine.fit(
-            y[failed], X[failed] if X.ndim == 3 else X, offset, family=base, start=None
-        )
-        for name in ("beta", "alpha", "se", "robust_se", "llf", "converged", "iterations"):
-            getattr(result, name)[failed] = getattr(cold, name)
-    return result
-
-
-def _focal(
-    family: str, fit: engine.BatchFit, y: np.ndarray, X: np.ndarray, offset: np.ndarray, column: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Focal coefficient, standard error and convergence of an engine fit, as
-    :func:`kosovo_study.models.inference.focal_statistics` defines them: HC0 robust for
-    Poisson and NB2, Pearson-scaled model errors for quasi-Poisson, HC1 for OLS."""
-    coef = fit.beta[:, column]
-    if family == "ols_log_rate":
-        n, p = X.shape[-2], X.shape[-1]
-        return coef, fit.robust_se[:, column] * np.sqrt(n / (n - p)), fit.converged
-    if family == "quasi_poisson":
-        design = np.broadcast_to(X, (len(y), *np.shape(X)[-2:]))
-        n, p = design.shape[1], design.shape[2]
-        mu = np.exp(np.einsum("bnp,bp->bn", design, fit.beta) + offset)
-        dispersion = np.sum((y - mu) ** 2 / mu, axis=1) / (n - p)
-        return coef, fit.se[:, column] * np.sqrt(dispersion), fit.converged
-    return coef, fit.robust_se[:, column], fit.converged
-
-
-#: Fits shared by the specifications of one design, focal term and exclusion whose
-#: families share an engine fit (Poisson and quasi-Poisson): key -> stored results.
-Memo = dict[Any, Any]
-
-
 def _most_influential(family: str, data: SpecData) -> int:
     """Index of the unit whose removal moves the focal coefficient most."""
-    keep = ~np.eye(len(data.y), dtype=bool)
-    y = np.stack([data.y[row] for row in keep])
-    X = np.stack([data.X[row] for row in keep])
-    offset = np.stack([data.offset[row] for row in keep])
+    y, X, offset = inference.leave_one_out(data.y, data.X, data.offset)
     full = inference.focal_statistics(family, data.y[None], data.X, data.offset, data.column)
     dropped = inference.focal_statistics(family, y, X, offset, data.column).coef
     return int(np.nanargmax(np.abs(dropped - full.coef[0])))
 
 
-def _randomization_test(
-    family: str, data: SpecData, orders: np.ndarray, exact: bool, memo: Memo | None
-) -> inference.RandomizationTest:
-    """:func:`kosovo_study.models.inference.randomization_test` on the engine, with the
-    permuted refits warm-started from the observed-data estimates and (``memo``)
-    shared between families that share an engine fit."""
-    base = _base_family(family)
-    key = (base, exact)
-    if memo is not None and key in memo:
-        observed, permuted, designs, batch = memo[key]
-    else:
-        observed = _engine_fit(base, data.y[None], data.X, data.offset)
-        designs = inference.permuted_designs(data.X, data.column, orders)
-        batch = np.repeat(data.y[None], len(orders), axis=0)
-        start = None if base == "ols" else (observed.beta[0], observed.alpha[0])
-        permuted = _engine_fit(base, batch, designs, data.offset, start)
-        if memo is not None:
-            memo[key] = (observed, permuted, designs, batch)
-    coef, se, _ = _focal(family, observed, data.y[None], data.X, data.offset, data.column)
-    null_coef, null_se, ok = _focal(family, permuted, batch, designs, data.offset, data.column)
-    null = np.where(ok, null_coef / null_se, np.nan)
-    z = float(coef[0] / se[0])
-    p_value, draws = inference.exact_p(null, z) if exact else inference.randomization_p(null, z)
-    return inference.RandomizationTest(
-        observed_coef=float(coef[0]),
-        observed_se=float(se[0]),
-        observed_z=z,
-        p_value=p_value,
-        draws=draws,
-        exact=exact,
-        monte_carlo_se=inference.monte_carlo_se(p_value, draws, exact),
-        not_converged=int((~ok).sum()),
-        null_z=null,
-    )
-
-
 def _estimate(
-    family: str, data: SpecData, orderings: np.ndarray, memo: Memo | None = None
+    family: str, data: SpecData, orderings: np.ndarray, memo: inference.Memo | None = None
 ) -> tuple[dict[str, Any], np.ndarray]:
     """Focal estimate, 95% interval and randomization p; and the permuted statistics
     under the shared orderings (for the joint test).  ``memo`` (one per data set and
     focal column) shares the engine fits of Poisson and quasi-Poisson."""
     require_units(len(data.y), "Multiverse specification")
     order = np.argsort(orderings[:, data.ids], axis=1)  # induced permutation of these units
-    shared = _randomization_test(family, data, order, False, memo)
+    shared = inference.randomization_test(
+        family, data.y, data.X, data.offset, data.column, order, memo=memo
+    )
     test = shared
     _, residuals = inference.residual_split(data.X, data.column)
     if inference.distinct_arrangements(residuals) <= len(orderings):
         every = inference.enumerate_arrangements(residuals)
-        test = _randomization_test(family, data, every, True, memo)
+        test = inference.randomization_test(
+            family, data.y, data.X, data.offset, data.column, every, exact=True, memo=memo
+        )
     coef, se = test.observed_coef, test.observed_se
     estimate = {
         "coef": coef,
@@ -423,7 +328,7 @@ def run_specification(
     spec: Specification,
     inputs: Inputs,
     cache: dict[tuple[str, str, tuple[str, ...]], SpecData] | None = None,
-    fits: dict[Any, Memo] | None = None,
+    fits: dict[Any, inference.Memo] | None = None,
 ) -> tuple[dict[str, Any], np.ndarray]:
     """One specification: estimate, interval, randomization p and the permuted estimates.
 
@@ -432,7 +337,7 @@ def run_specification(
     estimates, different standard errors), so each such pair is fitted once.
     """
     data = spec_data(spec, inputs, cache)
-    base = _base_family(spec.family)
+    base = inference.engine_family(spec.family)
     memo = None
     if fits is not None:
         memo = fits.setdefault((design_key(spec), spec.focal, spec.exclude_influential, base), {})
@@ -479,7 +384,7 @@ def run_chunk(
         if quiet:
             warnings.simplefilter("ignore", RuntimeWarning)
         cache: dict[tuple[str, str, tuple[str, ...]], SpecData] = {}
-        fits: dict[Any, Memo] = {}
+        fits: dict[Any, inference.Memo] = {}
         return [run_specification(spec, inputs, cache, fits) for spec in specifications]
 
 
@@ -537,17 +442,11 @@ def run(
     scheduler: str | None = None,
     chunk_size: int = 32,
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """Every specification (joblib across cores, or a Dask cluster); rows in grid order."""
-    positions = list(_chunks(specifications, chunk_size))
-    chunks = [[specifications[i] for i in chunk] for chunk in positions]
-    # Back to grid order: every specification is computed independently of its chunk.
-    results: list[Any] = [None] * len(specifications)
-    for chunk, part in zip(positions, _parts(chunks, inputs, n_jobs, scheduler), strict=True):
-        for position, item in zip(chunk, part, strict=True):
-            results[position] = item
-    table = pd.DataFrame([row for row, _ in results])
-    null = np.stack([draws for _, draws in results])
-    return table, null
+    """:func:`run_streamed` with the permuted statistics returned in memory, (S, R)."""
+    with tempfile.TemporaryDirectory() as folder:
+        null_path = Path(folder) / "multiverse_null.parquet"
+        table = run_streamed(specifications, inputs, null_path, n_jobs, scheduler, chunk_size)
+        return table, read_null(null_path)
 
 
 def run_streamed(
@@ -696,111 +595,3 @@ def summary(table: pd.DataFrame, joint: pd.DataFrame) -> dict[str, Any]:
         ),
         "joint_tests": joint.to_dict(orient="records"),
     }
-
-
-#: Cross-national analogues: ICSR January 2015 on unemployment, all real data.
-CROSSNATIONAL_GRID: dict[str, tuple[str, ...]] = {
-    "point_rule": ("low", "mid", "high"),
-    # log population 2014 as the offset, or as a covariate (Derpanopoulos & Sonnet's
-    # choice; the offset model is badly miscalibrated across countries, see issue 10).
-    "population": ("offset", "covariate"),
-    "unemployment": ("youth_unemployment_pct_2010_2013", "unemployment_pct_2010_2013"),
-    "family": ("poisson", "nb2", "quasi_poisson", "ols_log_rate"),
-    "controls": ("none", "gdp", "gdp+muslim", "gdp+muslim+fractionalisation"),
-}
-CROSSNATIONAL_CONTROLS: dict[str, tuple[str, ...]] = {
-    "none": (),
-    "gdp": ("log_gdp_per_capita_ppp_2010_2013",),
-    "gdp+muslim": ("log_gdp_per_capita_ppp_2010_2013", "muslim_share_2010"),
-    "gdp+muslim+fractionalisation": (
-        "log_gdp_per_capita_ppp_2010_2013",
-        "muslim_share_2010",
-        "ethnic_fractionalisation",
-    ),
-}
-
-
-def crossnational_multiverse(
-    countries: pd.DataFrame, permutations: int, seed: int, n_jobs: int = 2
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """The cross-national analogue: every point rule x population handling (offset or
-    covariate) x unemployment measure x family x control set, on the Derpanopoulos &
-    Sonnet sample, with the same randomization construction as the municipal
-    specifications (log population, when a covariate, is one of the "other
-    covariates" the focal residual is taken on); its own shared orderings of the
-    sample's countries.  The designs are built here; the refits run on ``n_jobs``
-    threads (results do not depend on it), Poisson and quasi-Poisson sharing theirs."""
-    from joblib import Parallel, delayed
-
-    from kosovo_study.models.crossnational import outcome
-
-    sample_all = countries[countries["in_ds2016_sample"]].reset_index(drop=True)
-    rng = np.random.default_rng(seed)
-    orderings = np.stack([rng.permutation(len(sample_all)) for _ in range(permutations)])
-    position = {iso3: i for i, iso3 in enumerate(sample_all["iso3"])}
-    rows: list[dict[str, Any]] = []
-    tasks: dict[Any, list[tuple[int, str, SpecData]]] = {}
-    combinations = itertools.product(*CROSSNATIONAL_GRID.values())
-    for rule, population, unemployment, family, controls in combinations:
-        covariates: tuple[str, ...] = (unemployment, *CROSSNATIONAL_CONTROLS[controls])
-        frame = sample_all.assign(fighters=outcome(sample_all, rule), no_offset=1.0)
-        if population == "covariate":
-            frame["log_population_2014"] = np.log(frame["population_2014"])
-            covariates = (*covariates, "log_population_2014")
-        design = build_design(
-            frame,
-            covariates,
-            "population_2014" if population == "offset" else "no_offset",
-            required=("fighters",),
-            ids="iso3",
-            names="iso3",
-            binary=frozenset(),
-            context=f"Cross-national analogue ({rule}, {population}, {unemployment}, "
-            f"{family}, {controls})",
-        )
-        fighters = frame.set_index("iso3").loc[design.ids, "fighters"].to_numpy(dtype=float)
-        data = SpecData(
-            ids=np.array([position[c] for c in design.ids]),
-            y=fighters,
-            X=design.X,
-            offset=design.offset,
-            column=1,
-        )
-        # Specifications that share an engine fit (Poisson, quasi-Poisson) go together.
-        key = (rule, population, unemployment, controls, _base_family(family))
-        tasks.setdefault(key, []).append((len(rows), family, data))
-        rows.append(
-            {
-                "outcome": f"crossnational_{rule}",
-                "population": f"population_2014 ({population})",
-                "unemployment": unemployment,
-                "charity": "",
-                "family": family,
-                "controls": controls,
-                "exclude_influential": False,
-                "focal": "unemployment",
-                "focal_variable": unemployment,
-                "placebo": False,
-                "outcome_source": "published",
-                "synthetic": False,
-                "n": design.n,
-                "excluded_municipality_id": "",
-            }
-        )
-
-    def estimate(group: list[tuple[int, str, SpecData]]) -> list[tuple[int, dict[str, Any], Any]]:
-        memo: Memo = {}
-        with np.errstate(all="ignore"):
-            return [(row, *_estimate(family, data, orderings, memo)) for row, family, data in group]
-
-    nulls: list[Any] = [None] * len(rows)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        if n_jobs > 1:
-            engine.warm_up()
-        parallel = Parallel(n_jobs=n_jobs, backend="threading")
-        for done in parallel(delayed(estimate)(group) for group in tasks.values()):
-            for row, estimate_row, null in done:
-                rows[row].update(estimate_row)
-                nulls[row] = null
-    return pd.DataFrame(rows), np.stack(nulls)

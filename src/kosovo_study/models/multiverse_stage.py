@@ -15,6 +15,7 @@ import pandas as pd
 
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.models import multiverse, read_processed
+from kosovo_study.models.crossnational import multiverse as crossnational_multiverse
 from kosovo_study.models.design import municipal_design
 from kosovo_study.models.outcome import (
     SYNTHETIC_SEED,
@@ -89,7 +90,7 @@ def write_multiverse(
         n_jobs=n_jobs,
         scheduler=scheduler,
     )
-    analogue, analogue_null = multiverse.crossnational_multiverse(
+    analogue, analogue_null = crossnational_multiverse.run(
         read_processed(paths, "countries"), permutations, seed, n_jobs=n_jobs
     )
     # Outcomes differ, so the joint tests of the two parts are those of the whole;

@@ -32,7 +32,6 @@ from __future__ import annotations
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -44,10 +43,10 @@ from kosovo_study.config import StudyConfig
 from kosovo_study.models import engine, inference
 from kosovo_study.models.design import BINARY, CHARITY, UNEMPLOYMENT, Design, require_units
 from kosovo_study.models.outcome import TOTAL_DEFINITIONS, Outcome, draw_conditional_nb
-from kosovo_study.models.results import ModelResult, stack_tidy
+from kosovo_study.models.results import Z95, Fit, ModelResult, stack_tidy
 
-Z95 = stats.norm.ppf(0.975)
-FAMILIES = ("poisson", "nb2")
+#: The municipal models (both fitted by :func:`fit`).
+MODELS = ("poisson", "nb2")
 TESTED_TERMS = (UNEMPLOYMENT, CHARITY)
 #: True rate ratios of the design analysis.
 IRR_GRID = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
@@ -59,66 +58,23 @@ ALPHA_GRID = (0.25, 0.5, 1.0, 2.0)
 LEVEL = 0.05
 
 
-@dataclass(frozen=True)
-class Fit:
-    """A fitted model: parameters with robust (HC0) standard errors and fit statistics."""
-
-    family: str
-    terms: list[str]
-    params: np.ndarray
-    robust_se: np.ndarray
-    llf: float
-    llf_null: float
-    alpha: float
-    n: int
-
-    @property
-    def k(self) -> int:
-        return len(self.params) + (1 if self.family == "nb2" else 0)
-
-    @property
-    def aic(self) -> float:
-        return 2 * self.k - 2 * self.llf
-
-    @property
-    def pseudo_r2(self) -> float:
-        """McFadden's pseudo-R² against the constant-only model with the same offset."""
-        return 1 - self.llf / self.llf_null
-
-
 def fit(design: Design, fighters: np.ndarray, family: str) -> Fit:
     """Fit with the engine (checked against statsmodels in the tests)."""
     require_units(design.n, f"Municipal {family} model")
     result = engine.fit(fighters[None], design.X, design.offset, family=family)
     null = engine.fit(fighters[None], design.X[:, :1], design.offset, family=family)
+    params = result.beta[0] if family == "poisson" else np.append(result.beta[0], result.alpha[0])
     return Fit(
         family=family,
-        terms=design.terms,
-        params=result.beta[0],
+        params=params,
         robust_se=result.robust_se[0],
         llf=float(result.llf[0]),
-        llf_null=float(null.llf[0]),
-        alpha=float(result.alpha[0]),
+        k=design.X.shape[1],
         n=design.n,
+        converged=bool(result.converged[0]),
+        llf_null=float(null.llf[0]),
+        terms=tuple(design.terms),
     )
-
-
-def fit_statsmodels(design: Design, fighters: np.ndarray, family: str) -> np.ndarray:
-    """Independent estimate with statsmodels (coefficients; NB2 alpha last)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if family == "poisson":
-            glm = sm.GLM(fighters, design.X, family=sm.families.Poisson(), offset=design.offset)
-            return np.asarray(glm.fit(tol=1e-12, maxiter=200).params)
-        # statsmodels' default start fails with large offsets: start from the Poisson fit.
-        poisson = sm.GLM(fighters, design.X, family=sm.families.Poisson(), offset=design.offset)
-        start = np.append(poisson.fit().params, 0.5)
-        model = sm.NegativeBinomial(fighters, design.X, offset=design.offset)
-        rough = model.fit(start_params=start, method="bfgs", maxiter=2000, disp=0).params
-        polished = model.fit(
-            start_params=rough, method="newton", tol=1e-14, maxiter=200, disp=0
-        ).params
-        return np.asarray(polished if np.all(np.isfinite(polished)) else rough)
 
 
 def _scale(term: str) -> str:
@@ -127,20 +83,20 @@ def _scale(term: str) -> str:
 
 def coefficients(model: str, fitted: Fit, outcome: Outcome) -> pd.DataFrame:
     """One row per term: coefficient, robust SE, z, p, IRR and its 95% interval."""
-    z = fitted.params / fitted.robust_se
+    z = fitted.beta / fitted.robust_se
     return pd.DataFrame(
         {
             "model": model,
             "family": fitted.family,
-            "term": fitted.terms,
+            "term": list(fitted.terms),
             "scale": ["" if t == "const" else _scale(t) for t in fitted.terms],
-            "coef": fitted.params,
+            "coef": fitted.beta,
             "robust_se": fitted.robust_se,
             "z": z,
             "p_value": 2 * stats.norm.sf(np.abs(z)),
-            "incidence_rate_ratio": np.exp(fitted.params),
-            "irr_low": np.exp(fitted.params - Z95 * fitted.robust_se),
-            "irr_high": np.exp(fitted.params + Z95 * fitted.robust_se),
+            "incidence_rate_ratio": np.exp(fitted.beta),
+            "irr_low": np.exp(fitted.beta - Z95 * fitted.robust_se),
+            "irr_high": np.exp(fitted.beta + Z95 * fitted.robust_se),
             "outcome_source": outcome.source,
             "synthetic": outcome.synthetic,
         }
@@ -167,7 +123,7 @@ def overdispersion(
     * the Pearson dispersion sum((y - mu)^2 / mu) / (n - p) of the Poisson fit (1
       under the Poisson model).
     """
-    mu = np.exp(design.offset + design.X @ poisson.params)
+    mu = np.exp(design.offset + design.X @ poisson.beta)
     auxiliary = ((fighters - mu) ** 2 - fighters) / mu
     ols = sm.OLS(auxiliary, mu).fit()
     ct_p = float(stats.t.sf(ols.tvalues[0], ols.df_resid))
@@ -230,7 +186,7 @@ def influence(design: Design, fighters: np.ndarray, nb2: Fit, outcome: Outcome) 
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fitted = glm.fit(start_params=nb2.params, tol=1e-12, maxiter=100)
+        fitted = glm.fit(start_params=nb2.beta, tol=1e-12, maxiter=100)
         summary = fitted.get_influence().summary_frame()
     # No count and no fitted value: with restricted counts either one (the count, or the
     # fitted value beside its residual) would disclose a cell (kosovo_study.disclosure).
@@ -264,11 +220,7 @@ def fit_statistics(model: str, fitted: Fit, outcome: Outcome) -> dict[str, objec
 
 def leave_one_out(design: Design, fighters: np.ndarray, terms: tuple[str, ...]) -> pd.DataFrame:
     """NB2 IRRs with each municipality left out in turn (all refits in one batch)."""
-    keep = ~np.eye(design.n, dtype=bool)
-    X = np.stack([design.X[row] for row in keep])
-    y = np.stack([fighters[row] for row in keep])
-    offset = np.stack([design.offset[row] for row in keep])
-    result = engine.fit(y, X, offset, family="nb2")
+    result = engine.fit(*inference.leave_one_out(fighters, design.X, design.offset), family="nb2")
     table = pd.DataFrame(
         {"municipality_id": design.municipality_id, "left_out": design.municipality}
     )
@@ -296,7 +248,7 @@ def permutation_test(
 def parametric_bootstrap(design: Design, fitted: Fit, replicates: int, seed: int) -> pd.DataFrame:
     """Percentile 95% intervals of the NB2 IRRs from outcomes drawn from the fitted model."""
     rng = np.random.default_rng(seed)
-    mu = np.exp(design.offset + design.X @ fitted.params)
+    mu = np.exp(design.offset + design.X @ fitted.beta)
     r = 1 / max(fitted.alpha, 1e-8)
     draws = rng.negative_binomial(r, r / (r + mu), size=(replicates, design.n)).astype(float)
     refit = engine.fit(draws, design.X, design.offset)
@@ -497,7 +449,7 @@ def confirmed_versus_fitted(
 ) -> pd.DataFrame:
     """Published confirmed counts beside the NB2 fitted means: a plausibility check on a
     small sample selected on the outcome (hot spots and 'resilient' contrasts)."""
-    mean = np.exp(design.offset + design.X @ fitted.params)
+    mean = np.exp(design.offset + design.X @ fitted.beta)
     fitted_by_id = dict(zip(design.municipality_id, mean, strict=True))
     confirmed = municipalities.dropna(subset=["fighters_confirmed"])
     return pd.DataFrame(
@@ -515,42 +467,7 @@ def confirmed_versus_fitted(
     )
 
 
-#: The study's default seeds and sizes (one definition, in kosovo_study.config).
-_DEFAULTS = StudyConfig()
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Simulation sizes and seeds of the municipal analysis (all explicit).
-
-    The defaults are :class:`kosovo_study.config.StudyConfig`'s, the one place where
-    every seed and size is written (documented there).
-    """
-
-    permutations: int = _DEFAULTS.permutations
-    permutation_seed: int = _DEFAULTS.permutation_seed
-    bootstrap_replicates: int = _DEFAULTS.bootstrap_replicates
-    bootstrap_seed: int = _DEFAULTS.bootstrap_seed
-    power_wald_simulations: int = _DEFAULTS.power_wald_simulations
-    power_permutation_simulations: int = _DEFAULTS.power_permutation_simulations
-    power_permutations: int = _DEFAULTS.power_permutations
-    power_seed: int = _DEFAULTS.power_seed
-    #: When > 0, caps both power simulation counts (short runs, e.g. in tests).
-    power_simulations: int = _DEFAULTS.power_simulations
-
-    @property
-    def wald_simulations(self) -> int:
-        cap = self.power_simulations
-        return min(self.power_wald_simulations, cap) if cap > 0 else self.power_wald_simulations
-
-    @property
-    def permutation_simulations(self) -> int:
-        cap = self.power_simulations
-        sims = self.power_permutation_simulations
-        return min(sims, cap) if cap > 0 else sims
-
-
-def power_analysis(design: Design, totals: dict[str, int], settings: Settings) -> pd.DataFrame:
+def power_analysis(design: Design, totals: dict[str, int], settings: StudyConfig) -> pd.DataFrame:
     """The design analysis with the sizes and seed of ``settings``."""
     return design_analysis(
         design,
@@ -568,7 +485,7 @@ def model_results(
     """The Poisson and NB2 models as result objects (IRRs with robust 95% intervals; the
     NB2 rows also carry the randomization p-value and bootstrap interval)."""
     results = []
-    for family in FAMILIES:
+    for family in MODELS:
         rows = table[(table["family"] == family) & (table["term"] != "const")]
         terms = pd.DataFrame(
             {
@@ -613,17 +530,18 @@ def analyse(
     outcome: Outcome,
     municipalities: pd.DataFrame,
     totals: dict[str, int],
-    settings: Settings = Settings(),
+    settings: StudyConfig | None = None,
     power: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every municipal result table.  ``totals``: the national totals of the design
     analysis, keyed by definition (see :data:`~kosovo_study.models.outcome.TOTAL_DEFINITIONS`);
     ``power``: the design analysis when it was computed already (by
     :func:`power_analysis` with the same arguments, e.g. in a background thread)."""
+    settings = settings if settings is not None else StudyConfig()
     y = outcome.fighters
-    fits = {family: fit(design, y, family) for family in FAMILIES}
+    fits = {family: fit(design, y, family) for family in MODELS}
     table = pd.concat(
-        [coefficients(family, fits[family], outcome) for family in FAMILIES], ignore_index=True
+        [coefficients(family, fits[family], outcome) for family in MODELS], ignore_index=True
     )
     bootstrap = parametric_bootstrap(
         design, fits["nb2"], settings.bootstrap_replicates, settings.bootstrap_seed
@@ -651,7 +569,7 @@ def analyse(
         on=["family", "term"],
         how="left",
     )
-    statistics = pd.DataFrame([fit_statistics(f, fits[f], outcome) for f in FAMILIES])
+    statistics = pd.DataFrame([fit_statistics(f, fits[f], outcome) for f in MODELS])
     tests = overdispersion(design, y, fits["poisson"], fits["nb2"])
     for name, value in tests.items():
         statistics[name] = pd.Series([value] * len(statistics), dtype=object)

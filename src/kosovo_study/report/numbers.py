@@ -485,7 +485,7 @@ def crossnational_findings(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
     multiple-imputation estimates, Kosovo and the Western Balkans, and the verdicts
     against published results (all from the ``crossnational_*`` result tables)."""
     from kosovo_study.models import crossnational as cn
-    from kosovo_study.models.countmodels import ESTIMATOR_LABELS
+    from kosovo_study.models.crossnational.countmodels import ESTIMATOR_LABELS
 
     fit: Any = tables["crossnational_fit"].set_index("model")
     main_rows = fit[fit["main_estimator"]]

@@ -22,8 +22,6 @@ likelihood uses, so they are defined for any non-negative value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import statsmodels.api as sm
 from scipy import special, stats
@@ -31,6 +29,7 @@ from statsmodels.tools.numdiff import approx_fprime, approx_hess3
 
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.models import engine
+from kosovo_study.models.results import Fit
 
 ESTIMATORS = ("nb2_offset", "nb2", "hurdle_nb2")
 ESTIMATOR_LABELS = {
@@ -42,35 +41,11 @@ ESTIMATOR_LABELS = {
 MIN_ALPHA = 1e-8
 
 
-@dataclass(frozen=True)
-class CountFit:
-    """A fitted count model: parameters, robust covariance and log-likelihood.
-
-    ``params`` for NB2 is ``(beta, alpha)``; for the hurdle ``(gamma, beta, alpha)``
-    with ``gamma`` the logit coefficients.  ``k`` is the number of columns of X.
-    """
-
-    estimator: str
-    params: np.ndarray
-    cov: np.ndarray
-    k: int
-    loglik: float
-    converged: bool
-
-    @property
-    def n_params(self) -> int:
-        return len(self.params)
-
-    @property
-    def uses_offset(self) -> bool:
-        return self.estimator == "nb2_offset"
-
-
-def _pieces(fit: CountFit, params: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+def _pieces(fit: Fit, params: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """(logit coefficients or None, count coefficients, alpha) from a (S, p) array."""
     k = fit.k
     alpha = np.maximum(params[..., -1], MIN_ALPHA)
-    if fit.estimator == "hurdle_nb2":
+    if fit.family == "hurdle_nb2":
         return params[..., :k], params[..., k : 2 * k], alpha
     return None, params[..., :k], alpha
 
@@ -82,7 +57,7 @@ def _zero_probability(mu: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
 
 
 def linear_predictors(
-    fit: CountFit,
+    fit: Fit,
     X: np.ndarray,
     offset: np.ndarray | None = None,
     params: np.ndarray | None = None,
@@ -99,7 +74,7 @@ def linear_predictors(
 
 
 def parts_from_linear(
-    fit: CountFit,
+    fit: Fit,
     zero: np.ndarray | None,
     eta: np.ndarray,
     params: np.ndarray | None = None,
@@ -121,7 +96,7 @@ def parts_from_linear(
 
 
 def predict_parts(
-    fit: CountFit,
+    fit: Fit,
     X: np.ndarray,
     offset: np.ndarray | None = None,
     params: np.ndarray | None = None,
@@ -132,7 +107,7 @@ def predict_parts(
 
 
 def predict(
-    fit: CountFit,
+    fit: Fit,
     X: np.ndarray,
     offset: np.ndarray | None = None,
     params: np.ndarray | None = None,
@@ -160,7 +135,7 @@ def _nb2_logpmf(y: np.ndarray, mu: np.ndarray, alpha: float) -> np.ndarray:
     return result
 
 
-def log_density(fit: CountFit, y: np.ndarray, X: np.ndarray, offset: np.ndarray) -> np.ndarray:
+def log_density(fit: Fit, y: np.ndarray, X: np.ndarray, offset: np.ndarray) -> np.ndarray:
     """Log predictive density of each observed count under the fitted model."""
     gamma, beta, alpha = _pieces(fit, fit.params)
     eta = X @ beta + (offset if fit.uses_offset else 0.0)
@@ -177,7 +152,7 @@ def log_density(fit: CountFit, y: np.ndarray, X: np.ndarray, offset: np.ndarray)
     return result
 
 
-def cdf(fit: CountFit, c: float, X: np.ndarray, offset: np.ndarray) -> np.ndarray:
+def cdf(fit: Fit, c: float, X: np.ndarray, offset: np.ndarray) -> np.ndarray:
     """P(Y <= c) for every country (c a whole number >= 0, or inf)."""
     if np.isinf(c):
         return np.ones(len(X))
@@ -196,16 +171,16 @@ def cdf(fit: CountFit, c: float, X: np.ndarray, offset: np.ndarray) -> np.ndarra
     return np.asarray((1 - any_) + any_ * (nb_cdf - p0) / np.maximum(1 - p0, 1e-300))
 
 
-def draw_params(fit: CountFit, draws: int, rng: np.random.Generator) -> np.ndarray:
+def draw_params(fit: Fit, draws: int, rng: np.random.Generator) -> np.ndarray:
     """Parameter draws from the asymptotic normal N(params, robust cov) (King, Tomz &
     Wittenberg 2000); used for intervals of marginal effects and predictions."""
-    cov = (fit.cov + fit.cov.T) / 2
+    cov = (fit.covariance + fit.covariance.T) / 2
     result: np.ndarray = rng.multivariate_normal(fit.params, cov, size=draws, method="eigh")
     return result
 
 
 def simulate_counts(
-    fit: CountFit, X: np.ndarray, offset: np.ndarray, params: np.ndarray, rng: np.random.Generator
+    fit: Fit, X: np.ndarray, offset: np.ndarray, params: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
     """One simulated count per parameter draw and row: (S, n)."""
     gamma, beta, alpha = _pieces(fit, params)
@@ -283,7 +258,7 @@ def fit_model(
     offset: np.ndarray,
     start: np.ndarray | None = None,
     covariance: bool = True,
-) -> CountFit:
+) -> Fit:
     """Fit one estimator; ``X`` has a constant first (and log population for the
     covariate forms).  ``start`` (e.g. the full-sample fit) speeds up refits;
     ``covariance=False`` skips the sandwich where only the point estimate is needed
@@ -291,7 +266,7 @@ def fit_model(
 
     The estimates come from the package's compiled engine
     (:mod:`kosovo_study.models.engine`: :func:`~kosovo_study.models.engine.fit` for NB2,
-    :func:`~kosovo_study.models.engine.fit_hurdle_zero` with the logit link and
+    :func:`~kosovo_study.models.engine.fit_logit` and
     :func:`~kosovo_study.models.engine.fit_truncated_nb2` for the hurdle), Newton
     iterations to a parameter change below 1e-9: the maximum-likelihood estimates of
     statsmodels' ``NegativeBinomial``, ``Logit`` and ``TruncatedLFNegativeBinomialP(p=2)``
@@ -322,13 +297,16 @@ def fit_model(
                 if covariance and ok
                 else np.full((k + 1, k + 1), np.nan)
             )
-            return CountFit(
-                estimator=estimator,
+            return Fit(
+                family=estimator,
                 params=params,
-                cov=nb_cov,
+                robust_se=np.sqrt(np.diag(nb_cov))[:k],
+                llf=float(result.llf[0]),
                 k=k,
-                loglik=float(result.llf[0]),
+                n=len(y),
                 converged=ok,
+                uses_offset=use is not None,
+                cov=nb_cov,
             )
         positive = y > 0
         if positive.sum() <= k + 1 or (~positive).sum() < 1:
@@ -336,7 +314,7 @@ def fit_model(
                 f"Hurdle needs more than {k + 1} countries with fighters and one without; "
                 f"got {int(positive.sum())} and {int((~positive).sum())}."
             )
-        logit = engine.fit_hurdle_zero(y[None], X, link="logit")
+        logit = engine.fit_logit(y[None], X)
         count_start = None if start is None else (start[k : 2 * k], start[2 * k])
         count = engine.fit_truncated_nb2(y[None], X, start=count_start)
         count_params = np.append(count.beta[0], count.alpha[0])
@@ -349,11 +327,14 @@ def fit_model(
             cov[k:, k:] = truncated_sandwich(count_params, y[positive], X[positive])
         elif covariance:
             cov[:k, k:] = cov[k:, :k] = 0.0
-        return CountFit(
-            estimator=estimator,
+        return Fit(
+            family=estimator,
             params=params,
-            cov=cov,
+            robust_se=np.sqrt(np.diag(cov))[k : 2 * k],
+            llf=float(logit.llf[0] + count.llf[0]),
             k=k,
-            loglik=float(logit.llf[0] + count.llf[0]),
+            n=len(y),
             converged=ok,
+            uses_offset=False,
+            cov=cov,
         )

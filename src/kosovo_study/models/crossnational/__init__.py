@@ -10,7 +10,7 @@ shared with the Palestinian territories (:data:`kosovo_study.clean.countries.SHA
 Steps (:func:`run_analysis`):
 
 1. **Model choice** on complete cases, for every specification: the estimators of
-   :mod:`kosovo_study.models.countmodels` are compared by their out-of-sample log score
+   :mod:`kosovo_study.models.crossnational.countmodels` are compared by their out-of-sample log score
    (seeded ``cv_folds``-fold cross-validation: the mean log predictive density of each
    held-out country; Gneiting & Raftery 2007), not by AIC alone.  The estimator with
    the best score on the main specification is the main estimator, provided it passes
@@ -23,7 +23,7 @@ Steps (:func:`run_analysis`):
    (25%), or whose widest average-marginal-effect interval is wider than the observed
    total of fighters of its sample (the "world total"), is not used for marginal
    effects; the results say which condition failed.
-4. **Main analysis** with multiple imputation (:mod:`kosovo_study.models.imputation`,
+4. **Main analysis** with multiple imputation (:mod:`kosovo_study.models.crossnational.imputation`,
    chained equations, ``m >= 20``, Rubin's rules) over all 163 countries; complete
    cases are the sensitivity check.  N is stated for every model.
 5. **Kosovo and the Western Balkans**: each country's observed count against the
@@ -50,15 +50,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats
 
-from kosovo_study.errors import KosovoStudyError
-from kosovo_study.models import countmodels as cm
-from kosovo_study.models.imputation import ImputationSettings, impute, rubin
-from kosovo_study.models.results import ModelResult
+from kosovo_study.errors import KosovoStudyError, ValidationError
+from kosovo_study.models.crossnational import comparison
+from kosovo_study.models.crossnational import countmodels as cm
+from kosovo_study.models.crossnational.imputation import ImputationSettings, impute, rubin
+from kosovo_study.models.results import Fit, ModelResult
 
-Z95 = stats.norm.ppf(0.975)
 YOUTH = "youth_unemployment_pct_2010_2013"
 UNEMPLOYMENT = "unemployment_pct_2010_2013"
 LOG_GDP = "log_gdp_per_capita_ppp_2010_2013"
@@ -136,50 +134,6 @@ def outcome(countries: pd.DataFrame, point_rule: str = "mid") -> pd.Series:
     return point.where(countries["icsr_2015_listed"], 0.0)
 
 
-@dataclass(frozen=True)
-class CountrySample:
-    """Outcome, standardised covariates and offset for one specification (complete
-    cases); used by the cross-national multiverse."""
-
-    iso3: list[str]
-    fighters: np.ndarray
-    covariates: pd.DataFrame  # standardised, no constant
-    log_population: np.ndarray
-    point_rule: str
-
-    @property
-    def n(self) -> int:
-        return len(self.iso3)
-
-    def exog(self, with_population: bool = False) -> np.ndarray:
-        columns = self.covariates.copy()
-        if with_population:
-            z = (self.log_population - self.log_population.mean()) / self.log_population.std(ddof=1)
-            columns[LOG_POPULATION] = z
-        return np.asarray(sm.add_constant(columns.to_numpy(), has_constant="add"))
-
-
-def country_sample(
-    countries: pd.DataFrame, covariates: tuple[str, ...], point_rule: str = "mid"
-) -> CountrySample:
-    """Complete cases of the D&S sample for ``covariates``."""
-    frame = countries[countries["in_ds2016_sample"]].copy()
-    frame["fighters"] = outcome(frame, point_rule)
-    frame[LOG_POPULATION] = np.log(frame["population_2014"])
-    frame = frame.dropna(subset=["fighters", LOG_POPULATION, *covariates])
-    if len(frame) <= len(covariates) + 3:
-        raise KosovoStudyError(f"Only {len(frame)} countries have {covariates}.")
-    values = frame[list(covariates)].astype(float)
-    standardised = (values - values.mean()) / values.std(ddof=1)
-    return CountrySample(
-        iso3=frame["iso3"].tolist(),
-        fighters=frame["fighters"].to_numpy(dtype=float),
-        covariates=standardised.reset_index(drop=True),
-        log_population=frame[LOG_POPULATION].to_numpy(dtype=float),
-        point_rule=point_rule,
-    )
-
-
 def _number(value: Any) -> float:
     """A table cell as a float (pandas-stubs type cells as a union of every scalar)."""
     return float(value)
@@ -237,7 +191,7 @@ def design(
 
 
 def marginal_effects(
-    fit: cm.CountFit,
+    fit: Fit,
     X: np.ndarray,
     offset: np.ndarray,
     draws: np.ndarray,
@@ -254,7 +208,7 @@ def marginal_effects(
     at_zero, at_eta = cm.linear_predictors(fit, X, offset)
     sim_zero, sim_eta = cm.linear_predictors(fit, X, offset, draws)
     k = X.shape[1]
-    hurdle = fit.estimator == "hurdle_nb2"
+    hurdle = fit.family == "hurdle_nb2"
     for j in range(1, k):
         shift = h * fit.params[k + j if hurdle else j]
         sim_shift = h * draws[:, k + j if hurdle else j, None]
@@ -279,7 +233,7 @@ def marginal_effects(
     return {part: (np.array(points[part]), np.array(variances[part])) for part in parts}
 
 
-def rootogram_expected(fit: cm.CountFit, X: np.ndarray, offset: np.ndarray) -> np.ndarray:
+def rootogram_expected(fit: Fit, X: np.ndarray, offset: np.ndarray) -> np.ndarray:
     """Expected number of countries in each :data:`ROOTOGRAM_BINS` bin."""
     expected = []
     for _, lower, upper in ROOTOGRAM_BINS:
@@ -365,7 +319,7 @@ class _Accumulator:
     loglik: list[float] = field(default_factory=list)
     alpha: list[float] = field(default_factory=list)
     converged: list[bool] = field(default_factory=list)
-    fits: list[cm.CountFit] = field(default_factory=list)
+    fits: list[Fit] = field(default_factory=list)
 
 
 AME_PARTS = {
@@ -385,20 +339,20 @@ def _fit_one(
     draws: int,
     parts: tuple[str, ...],
     start: np.ndarray | None,
-) -> cm.CountFit:
+) -> Fit:
     y, X, offset = design(frame, covariates, estimator, scale)
     fit = cm.fit_model(estimator, y, X, offset, start=start)
     theta = cm.draw_params(fit, draws, rng)
     acc.fits.append(fit)
     acc.coef.append(fit.params)
-    acc.coef_var.append(np.diag(fit.cov))
+    acc.coef_var.append(np.diag(fit.covariance))
     for part, (point, variance) in marginal_effects(fit, X, offset, theta, parts).items():
         acc.ame.setdefault(part, []).append(point)
         acc.ame_var.setdefault(part, []).append(variance)
     acc.predicted_total.append(float(cm.predict(fit, X, offset).sum()))
     acc.predicted_zero_share.append(float(cm.cdf(fit, 0, X, offset).mean()))
     acc.rootogram.append(rootogram_expected(fit, X, offset))
-    acc.loglik.append(fit.loglik)
+    acc.loglik.append(fit.llf)
     acc.alpha.append(float(fit.params[-1]))
     acc.converged.append(fit.converged)
     return fit
@@ -491,7 +445,7 @@ def fit_specification(
     cv_scores: np.ndarray | None = None,
     cv_failed: int = 0,
     parts: tuple[str, ...] = ("mean",),
-    keep_fits: list[cm.CountFit] | None = None,
+    keep_fits: list[Fit] | None = None,
 ) -> ModelResult:
     """One model on one (complete cases) or several (imputed) data sets, as a result.
 
@@ -613,8 +567,8 @@ def leave_one_out_fits(
     covariates: tuple[str, ...],
     scale: dict[str, tuple[float, float]],
     iso3: str,
-    full_fits: list[cm.CountFit],
-) -> list[cm.CountFit]:
+    full_fits: list[Fit],
+) -> list[Fit]:
     """The model refitted without ``iso3`` on every completed data set.
 
     Each refit starts from the full-sample fit of the same data set and borrows its
@@ -629,7 +583,7 @@ def leave_one_out_fits(
 
 
 def predictive_draws(
-    fits: list[cm.CountFit],
+    fits: list[Fit],
     rows: list[pd.DataFrame],
     covariates: tuple[str, ...],
     scale: dict[str, tuple[float, float]],
@@ -641,7 +595,7 @@ def predictive_draws(
     means, counts = [], []
     for fit, row in zip(fits, rows, strict=True):
         theta = cm.draw_params(fit, draws, rng)
-        _, x_row, offset_row = design(row, covariates, fit.estimator, scale)
+        _, x_row, offset_row = design(row, covariates, fit.family, scale)
         means.append(cm.predict(fit, x_row, offset_row, theta)[:, 0])
         counts.append(cm.simulate_counts(fit, x_row, offset_row, theta, rng)[:, 0])
     return np.concatenate(means), np.concatenate(counts)
@@ -673,8 +627,8 @@ def western_balkans(
     estimator: str,
     scale: dict[str, tuple[float, float]],
     settings: Settings,
-    full_fits: dict[str, list[cm.CountFit]],
-    kosovo_fits: dict[str, list[cm.CountFit]],
+    full_fits: dict[str, list[Fit]],
+    kosovo_fits: dict[str, list[Fit]],
 ) -> pd.DataFrame:
     """Observed vs predicted (left out of the fit) for the Western Balkan countries,
     and their rank by observed fighters per million inhabitants (1 = most)."""
@@ -736,7 +690,7 @@ def kosovo_sensitivity(
     completed_without_kosovo_labour: list[pd.DataFrame],
     scale: dict[str, tuple[float, float]],
     settings: Settings,
-    kosovo_fits: dict[str, list[cm.CountFit]],
+    kosovo_fits: dict[str, list[Fit]],
 ) -> pd.DataFrame:
     """Kosovo's predicted count under other readings of its labour-market figures.
 
@@ -897,7 +851,7 @@ def run_analysis(
     imputation_columns = [*ALL_COVARIATES, LOG_POPULATION, OUTCOME_LOG]
     completed = _completed(frame, imputation_columns, settings.imputation)
     parts = ("mean", "any", "positive") if main_estimator == "hurdle_nb2" else ("mean",)
-    full_fits: dict[str, list[cm.CountFit]] = {}
+    full_fits: dict[str, list[Fit]] = {}
     for specification, covariates in {
         **SPECIFICATIONS,
         WITHOUT_LABOUR: WITHOUT_LABOUR_COVARIATES,
@@ -983,6 +937,57 @@ def point_rule_sensitivity(countries: pd.DataFrame, estimator: str) -> pd.DataFr
     return table.reset_index()[["model", "term", *POINT_RULES]].assign(estimator=estimator)
 
 
+# --- Derpanopoulos & Sonnet (2016) rebuilt -------------------------------------------------
+
+#: Column of the D&S imputed file holding their outcome, and columns that are not features
+#: (``lnarea`` is in the file but not among the features of their Table A).
+DS2016_OUTCOME = "icsrMean"
+DS2016_NOT_FEATURES = ("ctryCode", "ctryName", DS2016_OUTCOME, "lnarea")
+DS2016_POPULATION = "lnpop"
+
+
+def ds2016_frame(features: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Their imputed data as an analysis frame (index ISO-like code) and feature names."""
+    if DS2016_OUTCOME not in features or DS2016_POPULATION not in features:
+        raise ValidationError(
+            f"Derpanopoulos & Sonnet imputed file lacks {DS2016_OUTCOME!r} or "
+            f"{DS2016_POPULATION!r}: re-fetch it (kosovo-study fetch)."
+        )
+    columns = [c for c in features.columns if c not in DS2016_NOT_FEATURES]
+    frame = features.set_index("ctryCode")[columns].astype(float)
+    frame = frame.rename(columns={DS2016_POPULATION: LOG_POPULATION})
+    frame["fighters"] = features.set_index("ctryCode")[DS2016_OUTCOME].astype(float)
+    if frame.isna().any().any():
+        raise ValidationError("Derpanopoulos & Sonnet imputed file has missing values.")
+    covariates = tuple(c for c in frame.columns if c not in ("fighters", LOG_POPULATION))
+    return frame, covariates
+
+
+def rebuild_ds2016(features: pd.DataFrame, settings: Settings) -> ModelResult:
+    """Derpanopoulos & Sonnet (2016) rebuilt (model ``ds2016_rebuild``): their own
+    imputed file (163 countries, their imputation), their outcome (``icsrMean``: ICSR
+    Jan 2015 midpoints, Israel's figure shared with the Palestinian territories) and all
+    23 of their features, standardised.  Their estimator is a kernel-regularised hurdle NB
+    (KRHNB) that has no Python implementation; the closest parametric specification the
+    data allow is the logit/zero-truncated NB2 hurdle with the same features entering
+    linearly.  AMEs per SD of the three components they report (both components, the
+    hurdle P(any), the count component) stand beside theirs.
+    """
+    frame, covariates = ds2016_frame(features)
+    scale = standardisation(frame, (*covariates, LOG_POPULATION))
+    return fit_specification(
+        comparison.REBUILD_MODEL,
+        covariates,
+        "hurdle_nb2",
+        [frame],
+        scale,
+        settings,
+        "ds2016_imputed",
+        len(frame),
+        parts=("mean", "any", "positive"),
+    )
+
+
 # --- the stage's tables ---------------------------------------------------------------------
 
 
@@ -999,15 +1004,14 @@ def analyse(
     *,
     settings: Settings | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every cross-national result table, validated (see ``crossnational_schemas``)."""
-    from kosovo_study.models import comparison
-    from kosovo_study.models.crossnational_schemas import SCHEMAS
+    """Every cross-national result table, validated (see :mod:`.schemas`)."""
+    from kosovo_study.models.crossnational.schemas import SCHEMAS
     from kosovo_study.models.results import stack_tidy
     from kosovo_study.validation import check
 
     settings = settings or Settings()
     analysis = run_analysis(countries, settings)
-    models = [*analysis.models, comparison.rebuild_ds2016(ds2016_features, settings)]
+    models = [*analysis.models, rebuild_ds2016(ds2016_features, settings)]
     estimates = _split_model_id(stack_tidy(models, extra=True))
     estimates["usable_for_marginal_effects"] = estimates["usable_for_marginal_effects"].astype(
         "boolean"
@@ -1058,7 +1062,6 @@ def analyse_from(
 def extra_input_files(paths: Any) -> list[Any]:
     """Files the analysis reads besides the models stage's listed inputs (their hashes
     go into the results metadata)."""
-    from kosovo_study.models import comparison
     from kosovo_study.registry import raw_path
 
     return [
@@ -1070,7 +1073,6 @@ def extra_input_files(paths: Any) -> list[Any]:
 def stage_inputs(paths: Any) -> dict[str, pd.DataFrame]:
     """The inputs :func:`analyse` needs besides the countries table and published
     results: the D&S imputed features (raw file) and the published-term map."""
-    from kosovo_study.models import comparison
     from kosovo_study.registry import raw_path
 
     return {

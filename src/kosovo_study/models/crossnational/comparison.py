@@ -20,15 +20,6 @@ Verdict rule (:func:`verdict`), after aligning directions:
 * published "no positive effect" (a null claim): **disagree** when our interval lies
   above zero, **agree** when it lies below zero, **inconclusive** when it includes zero
   (absence of evidence is not counted as agreement).
-
-Derpanopoulos & Sonnet (2016) are also rebuilt (:func:`rebuild_ds2016`): their own
-imputed file (163 countries, their imputation), their outcome (``icsrMean``: ICSR Jan
-2015 midpoints, Israel's figure shared with the Palestinian territories) and all 23 of
-their features, standardised.  Their estimator is a kernel-regularised hurdle NB
-(KRHNB) that has no Python implementation; the closest parametric specification the
-data allow is the logit/zero-truncated NB2 hurdle with the same features entering
-linearly.  AMEs per SD of the three components they report (both components, the
-hurdle P(any), the count component) stand beside theirs.
 """
 
 from __future__ import annotations
@@ -40,7 +31,6 @@ import numpy as np
 import pandas as pd
 
 from kosovo_study.errors import ValidationError
-from kosovo_study.models.results import ModelResult
 
 TERM_MAP_FILE = "published_term_mapping.csv"
 PUBLISHED_FILE = "published_results.csv"
@@ -52,11 +42,6 @@ COMPONENTS = {
     "count_component": "positive",
     "": "mean",
 }
-#: Column of the D&S imputed file holding their outcome, and columns that are not features
-#: (``lnarea`` is in the file but not among the features of their Table A).
-DS2016_OUTCOME = "icsrMean"
-DS2016_NOT_FEATURES = ("ctryCode", "ctryName", DS2016_OUTCOME, "lnarea")
-DS2016_POPULATION = "lnpop"
 VERDICT_RULES = {
     "interval": "agree: same sign and both intervals exclude 0; disagree: opposite signs and "
     "both exclude 0; otherwise inconclusive",
@@ -255,41 +240,3 @@ def compare(
                 }
             )
     return pd.DataFrame(rows)
-
-
-def ds2016_frame(features: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """Their imputed data as an analysis frame (index ISO-like code) and feature names."""
-    from kosovo_study.models.crossnational import LOG_POPULATION
-
-    if DS2016_OUTCOME not in features or DS2016_POPULATION not in features:
-        raise ValidationError(
-            f"Derpanopoulos & Sonnet imputed file lacks {DS2016_OUTCOME!r} or "
-            f"{DS2016_POPULATION!r}: re-fetch it (kosovo-study fetch)."
-        )
-    columns = [c for c in features.columns if c not in DS2016_NOT_FEATURES]
-    frame = features.set_index("ctryCode")[columns].astype(float)
-    frame = frame.rename(columns={DS2016_POPULATION: LOG_POPULATION})
-    frame["fighters"] = features.set_index("ctryCode")[DS2016_OUTCOME].astype(float)
-    if frame.isna().any().any():
-        raise ValidationError("Derpanopoulos & Sonnet imputed file has missing values.")
-    covariates = tuple(c for c in frame.columns if c not in ("fighters", LOG_POPULATION))
-    return frame, covariates
-
-
-def rebuild_ds2016(features: pd.DataFrame, settings: Any) -> ModelResult:
-    """The closest specification to their KRHNB that the data allow (see module doc)."""
-    from kosovo_study.models import crossnational as cn
-
-    frame, covariates = ds2016_frame(features)
-    scale = cn.standardisation(frame, (*covariates, cn.LOG_POPULATION))
-    return cn.fit_specification(
-        REBUILD_MODEL,
-        covariates,
-        "hurdle_nb2",
-        [frame],
-        scale,
-        settings,
-        "ds2016_imputed",
-        len(frame),
-        parts=("mean", "any", "positive"),
-    )
