@@ -27,7 +27,8 @@ import yaml
 from kosovo_study import __version__
 from kosovo_study.errors import ValidationError
 from kosovo_study.paths import ProjectPaths, project_paths
-from kosovo_study.storage import string_records, write_text_atomic
+from kosovo_study.storage import write_text_atomic
+from kosovo_study.tablefile import string_records
 
 #: How a .bib text field writes each character LaTeX treats specially (the ten of the
 #: LaTeX manual, section 2.1).  Braces are not escaped but turned into parentheses by the

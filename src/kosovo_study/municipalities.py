@@ -32,7 +32,7 @@ import pandas as pd
 
 from kosovo_study.errors import AmbiguousMunicipalityError, UnknownMunicipalityError
 from kosovo_study.paths import project_paths
-from kosovo_study.storage import string_records
+from kosovo_study.tablefile import string_records
 
 CROSSWALK_FILE = "municipality_name_crosswalk.csv"
 FORMER_FILE = "former_municipalities.csv"

@@ -75,11 +75,3 @@ def write_table(table: pd.DataFrame, folder: Path, name: str) -> list[Path]:
     )
     write_with(parquet_path, lambda path: table.to_parquet(path, index=False))
     return [csv_path, parquet_path]
-
-
-def string_records(table: pd.DataFrame) -> list[dict[str, str]]:
-    """Rows of a table read with ``dtype=str`` as plain ``{column: text}`` dicts."""
-    return [
-        {str(key): str(value) for key, value in record.items()}
-        for record in table.to_dict(orient="records")
-    ]

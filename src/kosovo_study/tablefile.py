@@ -36,8 +36,12 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kosovo_study.errors import ValidationError
+
+if TYPE_CHECKING:  # pandas only for the annotation: this module reads CSV without it
+    import pandas as pd
 
 #: Problems listed in one error message; the rest are counted, not shown.
 MAX_PROBLEMS = 50
@@ -553,3 +557,11 @@ def read_csv_text(
             )
     problems.raise_if_any(path, name, hint)
     return CsvText(path, tuple(header), tuple(records), digest, size, encoding, notes)
+
+
+def string_records(table: pd.DataFrame) -> list[dict[str, str]]:
+    """Rows of a table read with ``dtype=str`` as plain ``{column: text}`` dicts."""
+    return [
+        {str(key): str(value) for key, value in record.items()}
+        for record in table.to_dict(orient="records")
+    ]

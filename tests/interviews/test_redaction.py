@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kosovo_study.errors import KosovoStudyError
-from kosovo_study.interviews import privacy
+from kosovo_study.interviews import gazetteer, privacy
 from kosovo_study.interviews.privacy import redact
 
 SEED = 20240613
@@ -200,7 +200,7 @@ def _survives(item: Planted) -> bool:
     redacted = redact(item.text, item.names)
     secret = item.secret
     if item.kind.endswith("NAME"):  # every word of the name must be gone
-        return any(privacy.fold(w) in privacy.fold(redacted) for w in secret.split())
+        return any(gazetteer.fold(w) in gazetteer.fold(redacted) for w in secret.split())
     digits = "".join(ch for ch in secret if ch.isdigit())
     # any run of 3+ digits of the secret, or the secret itself, left in the text
     kept_digits = "".join(ch for ch in redacted if ch.isdigit())

@@ -57,7 +57,7 @@ import pyreadr
 from kosovo_study.clean.io import Ledger, parse_number, read_transcribed
 from kosovo_study.errors import ValidationError
 from kosovo_study.municipalities import name_key
-from kosovo_study.storage import string_records
+from kosovo_study.tablefile import string_records
 
 POINT_RULE = (
     "point = the published point figure where ICSR gave one; otherwise the midpoint of the "

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from functools import lru_cache
 from importlib import resources
 
@@ -75,10 +76,22 @@ COMMON_WORDS = frozenset(
 )
 
 
-def _fold(word: str) -> str:
-    from kosovo_study.interviews.privacy import fold
+# Folding lives here, not in privacy (which reads the gazetteer): one direction of import.
+NON_DECOMPOSING = str.maketrans({"đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O"})
 
-    return fold(word)
+
+@lru_cache(maxsize=8192)
+def _fold_char(ch: str) -> str:
+    ch = ch.translate(NON_DECOMPOSING)
+    base = unicodedata.normalize("NFD", ch)[:1] or ch
+    low = base.lower()
+    return low if len(low) == 1 else base
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics, *one character for one character* (so that a
+    match in the folded text has the same span in the original)."""
+    return "".join(map(_fold_char, text))
 
 
 @lru_cache(maxsize=1)
@@ -90,7 +103,7 @@ def name_gazetteer() -> tuple[frozenset[str], frozenset[str]]:
     source = resources.files("kosovo_study.interviews").joinpath("data/name_gazetteer.csv")
     with source.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            name = _fold(row["name"].strip())
+            name = fold(row["name"].strip())
             if len(name) < 4:
                 continue
             (given if row["kind"] == "given" else surnames).add(name)
@@ -101,7 +114,7 @@ def name_gazetteer() -> tuple[frozenset[str], frozenset[str]]:
 @lru_cache(maxsize=1)
 def place_words() -> frozenset[str]:
     """Folded words of every municipality label in the register and of :data:`PLACES`."""
-    words: set[str] = {_fold(p) for p in PLACES}
+    words: set[str] = {fold(p) for p in PLACES}
     try:
         from kosovo_study.municipalities import load_register
 
@@ -110,5 +123,5 @@ def place_words() -> frozenset[str]:
         return frozenset(words)
     for m in register.municipalities:
         for label in (m.name_sq, m.name_sr, m.geoboundaries_name, *m.labels):
-            words.update(_fold(w) for w in re.findall(r"[^\W\d_]+", label))
+            words.update(fold(w) for w in re.findall(r"[^\W\d_]+", label))
     return frozenset(words)

@@ -63,7 +63,13 @@ from pathlib import Path
 import pandas as pd
 
 from kosovo_study.errors import KosovoStudyError
-from kosovo_study.interviews.gazetteer import COMMON_WORDS, name_gazetteer, place_words
+from kosovo_study.interviews.gazetteer import (
+    COMMON_WORDS,
+    NON_DECOMPOSING,
+    fold,
+    name_gazetteer,
+    place_words,
+)
 
 KEY_ENV = "KOSOVO_STUDY_PSEUDONYM_KEY"
 KEY_FILE_ENV = "KOSOVO_STUDY_PSEUDONYM_KEY_FILE"
@@ -247,22 +253,6 @@ _ACCEPT: dict[str, Callable[[re.Match[str]], bool]] = {
 # ---------------------------------------------------------------------------------------
 # Names.
 
-_NON_DECOMPOSING = str.maketrans({"đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O"})
-
-
-@lru_cache(maxsize=8192)
-def _fold_char(ch: str) -> str:
-    ch = ch.translate(_NON_DECOMPOSING)
-    base = unicodedata.normalize("NFD", ch)[:1] or ch
-    low = base.lower()
-    return low if len(low) == 1 else base
-
-
-def fold(text: str) -> str:
-    """Lower case without diacritics, *one character for one character* (so that a
-    match in the folded text has the same span in the original)."""
-    return "".join(map(_fold_char, text))
-
 
 # Serbian Latin -> Cyrillic (digraphs first), to find listed names written in Cyrillic.
 _TO_CYRILLIC = [
@@ -272,7 +262,7 @@ _TO_CYRILLIC = [
 
 
 def _cyrillic(latin: str) -> str:
-    text = latin.lower().translate(_NON_DECOMPOSING)
+    text = latin.lower().translate(NON_DECOMPOSING)
     for a, b in _TO_CYRILLIC:
         text = text.replace(a, b)
     return text

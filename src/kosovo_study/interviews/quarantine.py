@@ -32,8 +32,7 @@ import pandas as pd
 
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.interviews.codebook import Codebook, load_codebook
-from kosovo_study.interviews.gazetteer import COMMON_WORDS, place_words
-from kosovo_study.interviews.privacy import fold
+from kosovo_study.interviews.gazetteer import COMMON_WORDS, fold, place_words
 from kosovo_study.paths import ProjectPaths
 from kosovo_study.storage import atomic_path
 
