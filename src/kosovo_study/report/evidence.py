@@ -95,7 +95,7 @@ def primary_table(plan: AnalysisPlan) -> Table:
     """The primary hypotheses at a glance: level, term tested and data, one row each."""
     frame = pd.DataFrame(plan.body["primary"])[["id", "level", "term", "data"]]
     frame["level"] = frame["level"].map(_level)
-    frame["term"] = [humanise(t) for t in frame["term"]]
+    frame["term"] = [_term(t) for t in frame["term"]]
     return table(
         frame,
         "Primary hypotheses of the analysis plan",
@@ -114,7 +114,7 @@ def secondary_table(plan: AnalysisPlan) -> Table:
     """The secondary analyses: level, term and what is analysed."""
     frame = pd.DataFrame(plan.body["secondary"])[["level", "term", "analysis"]]
     frame["level"] = frame["level"].map(_level)
-    frame["term"] = [t if t == "any" else humanise(t) for t in frame["term"]]
+    frame["term"] = [t if t == "any" else _term(t) for t in frame["term"]]
     return table(
         frame,
         "Secondary analyses of the analysis plan",
@@ -137,6 +137,10 @@ def amendments(plan: AnalysisPlan) -> Table:
             )
         ],
     )
+
+
+def _term(term: str) -> str:
+    return MEASURE_LABELS.get(term) or humanise(term)
 
 
 def _level(level: str) -> str:
