@@ -46,6 +46,11 @@ def test_evidence_page_glue_keys_resolve(results: dict[str, pd.DataFrame]) -> No
     assert glued["ev_top_recruits"] == 7  # the south-eastern cell (issue 19)
     assert glued["ev_arrangements"] == 120
     assert glued["ch_presence"] == 1
+    # permutation p 0.092 and 0.183 (tests/models/test_cells.py): neither below 0.05
+    assert glued["ev_covariate_verdict"].startswith("Neither covariate")
+    assert evidence.cell_numbers(results, alpha=0.1)["ev_covariate_verdict"].startswith(
+        "Of the two covariates, unemployment concern (2012) has"
+    )
 
 
 def test_plan_numbers_are_the_plan() -> None:

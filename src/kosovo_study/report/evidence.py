@@ -74,26 +74,32 @@ def plan_numbers(plan: AnalysisPlan) -> dict[str, Any]:
         "plan_inconclusive": rule["inconclusive"],
         "plan_exploratory": body["exploratory_note"],
         "plan_caveats": "\n".join(f"- {c}" for c in body["caveats"]),
+        "plan_hypotheses": hypotheses_markdown(plan),
     }
 
 
+def hypotheses_markdown(plan: AnalysisPlan) -> str:
+    """Each primary hypothesis as a MyST block: statement, estimand, test and data."""
+    blocks = []
+    for entry in plan.body["primary"]:
+        blocks.append(
+            f"**{entry['id']} ({_level(entry['level']).lower()}).** {entry['hypothesis']}\n\n"
+            f"- *Estimand:* {entry['estimand']}\n"
+            f"- *Primary test:* {entry['test']}\n"
+            f"- *Data:* {entry['data']}\n"
+        )
+    return "\n".join(blocks)
+
+
 def primary_table(plan: AnalysisPlan) -> Table:
-    """The primary hypotheses: estimand, test and data, one row each."""
-    frame = pd.DataFrame(plan.body["primary"])[
-        ["id", "level", "hypothesis", "estimand", "test", "data"]
-    ]
+    """The primary hypotheses at a glance: level, term tested and data, one row each."""
+    frame = pd.DataFrame(plan.body["primary"])[["id", "level", "term", "data"]]
     frame["level"] = frame["level"].map(_level)
+    frame["term"] = [_term(t) for t in frame["term"]]
     return table(
         frame,
         "Primary hypotheses of the analysis plan",
-        labels={
-            "id": "Hypothesis",
-            "level": "Level",
-            "hypothesis": "Statement",
-            "estimand": "Estimand",
-            "test": "Primary test",
-            "data": "Data",
-        },
+        labels={"id": "Hypothesis", "level": "Level", "term": "Term tested", "data": "Data"},
         notes=[
             (
                 f"From analysis_plan.yaml, sha256 {plan.sha256[:12]}..., in force since "
@@ -108,7 +114,7 @@ def secondary_table(plan: AnalysisPlan) -> Table:
     """The secondary analyses: level, term and what is analysed."""
     frame = pd.DataFrame(plan.body["secondary"])[["level", "term", "analysis"]]
     frame["level"] = frame["level"].map(_level)
-    frame["term"] = [t if t == "any" else humanise(t) for t in frame["term"]]
+    frame["term"] = [t if t == "any" else _term(t) for t in frame["term"]]
     return table(
         frame,
         "Secondary analyses of the analysis plan",
@@ -131,6 +137,10 @@ def amendments(plan: AnalysisPlan) -> Table:
             )
         ],
     )
+
+
+def _term(term: str) -> str:
+    return MEASURE_LABELS.get(term) or humanise(term)
 
 
 def _level(level: str) -> str:
@@ -318,8 +328,8 @@ def _records(frame: pd.DataFrame, key: str) -> dict[Any, dict[Any, Any]]:
     return {row[key]: row for row in frame.to_dict(orient="records")}
 
 
-def cell_numbers(results: dict[str, pd.DataFrame]) -> dict[str, Any]:
-    """The numbers the evidence page quotes (prefix ``ev_``)."""
+def cell_numbers(results: dict[str, pd.DataFrame], alpha: float = 0.05) -> dict[str, Any]:
+    """The numbers the evidence page quotes (prefix ``ev_``); ``alpha``: the plan's."""
     main = main_cells(results)
     cells = results["evidence_edgerton_cells"]
     tests = _records(results["evidence_edgerton_tests"], "term")
@@ -349,6 +359,14 @@ def cell_numbers(results: dict[str, pd.DataFrame]) -> dict[str, Any]:
         "ev_quoted_rr": QUOTED_RATE_RATIO,
         "ev_plan_label": str(shares["plan_label"]),
     }
+    significant = [humanise(t).lower() for t in FOCAL if float(tests[t]["p_value"]) < alpha]
+    values["ev_covariate_verdict"] = (
+        f"Of the two covariates, {' and '.join(significant)} "
+        f"{'has' if len(significant) == 1 else 'have'} a permutation p-value below the "
+        f"plan's alpha ({alpha:.2f})."
+        if significant
+        else f"Neither covariate has a permutation p-value below the plan's alpha ({alpha:.2f})."
+    )
     for short, term in zip(("unemp", "charity"), FOCAL, strict=True):
         values[f"ev_{short}_rr"] = float(tests[term]["estimate"])
         values[f"ev_{short}_p"] = float(tests[term]["p_value"])
