@@ -294,7 +294,7 @@ def run_book(
     from kosovo_study.report import build
 
     del config
-    return build.build(paths, force=force)
+    return build.build(paths, force=force, pdf=True)
 
 
 STAGES: tuple[Stage, ...] = (
