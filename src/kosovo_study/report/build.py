@@ -485,19 +485,22 @@ PRINT_OMITS = ("api",)
 PRINT_UNNUMBERED = ("references",)
 #: Width (pt) of the text column of a portrait page: A4 (595 pt) less the print
 #: stylesheet's side margins (12 mm each, book/_static/custom.css).  A figure wider
-#: than this is printed on a landscape page of its own rather than shrunk, so that its
-#: text keeps the size it was drawn at (report.style: at least 8 pt).
+#: than this is printed turned a quarter on a page of its own rather than shrunk, so
+#: that its text keeps the size it was drawn at (report.style: at least 8 pt).
 PRINT_COLUMN_PT = 595.0 - 2 * 12 / 25.4 * 72
 
 
-def _svg_width_pt(svg: Path) -> float:
-    """The width (pt) of a matplotlib SVG, from its root element."""
+def _svg_size_pt(svg: Path) -> tuple[float, float]:
+    """The width and height (pt) of a matplotlib SVG, from its root element."""
     head = svg.read_text(encoding="utf-8", errors="replace")[:4000]
-    match = re.search(r'<svg[^>]*\swidth="([\d.]+)(pt|px)?"', head)
-    if match is None:
-        raise KosovoStudyError(f"{svg}: no width on its <svg> element; rebuild the figures.")
-    value = float(match.group(1))
-    return value if match.group(2) in (None, "pt") else value * 0.75
+    sizes = []
+    for attribute in ("width", "height"):
+        match = re.search(rf'<svg[^>]*\s{attribute}="([\d.]+)(pt|px)?"', head)
+        if match is None:
+            raise KosovoStudyError(f"{svg}: no {attribute} on its <svg> element; rebuild it.")
+        value = float(match.group(1))
+        sizes.append(value if match.group(2) in (None, "pt") else value * 0.75)
+    return sizes[0], sizes[1]
 
 
 def print_edition(
@@ -510,7 +513,7 @@ def print_edition(
       starts on (``numbers``: chapter id -> page, from a first print) and linking to it;
     * the API reference left out (:data:`PRINT_OMITS`);
     * each figure printed from the SVG the report wrote, at the size it was drawn (a
-      figure wider than the text column on a landscape page);
+      figure wider than the text column turned a quarter on a page of its own);
     * no link to a file of the build folder: download chips (PNG, SVG, data) and links
       into the left-out API reference are dropped; links to other parts of the book are
       anchors inside the PDF.
@@ -580,13 +583,28 @@ def _print_figures(soup: Any, site: Path) -> None:
         svg = site / unquote(str(vector["href"]))
         if not svg.exists():
             continue
-        width = _svg_width_pt(svg)
+        width, height = _svg_size_pt(svg)
         image["src"] = str(vector["href"])
-        image["style"] = f"width: {width:.2f}pt; max-width: none; height: auto"
+        image["style"] = f"width: {width:.2f}pt; height: {height:.2f}pt; max-width: none"
         classes = list(figure.get("class") or [])
         classes.append("kosovo-print-figure")
         if width > PRINT_COLUMN_PT:
+            # Turned a quarter clockwise on a page of its own: a box as tall as the
+            # figure is wide, the image rotated about its top-left corner and moved
+            # right by its height (a rotation keeps the text size).
             classes.append("kosovo-wide")
+            box = soup.new_tag(
+                "div",
+                attrs={
+                    "class": "kosovo-turn",
+                    "style": f"position: relative; width: {height:.2f}pt; height: {width:.2f}pt",
+                },
+            )
+            image.wrap(box)
+            image["style"] += (
+                "; position: absolute; top: 0; left: 0; transform-origin: 0 0; "
+                f"transform: translateX({height:.2f}pt) rotate(90deg)"
+            )
         figure["class"] = classes
 
 
