@@ -452,6 +452,139 @@ def methods_papers(paths: ProjectPaths | None = None) -> list[dict[str, str]]:
     return string_records(_read_checked(paths.raw / "bibliography" / "methods.csv", METHODS_PAPERS))
 
 
+#: Hosts a reference may not cite: mirrors of Wikipedia and document-sharing, shop and
+#: blog hosts that republish other people's work (issue 21).  A fact read there is cited
+#: at its publisher; the copy read stays in sources.csv's ``accessed_via``.
+BANNED_HOSTS = (
+    "wikipedia.ddns.net",
+    "everyfhing.explained.today",
+    "wikisum.wiki",
+    "docslib.org",
+    "zofshop.com",
+    "blogspot.com",
+)
+
+#: Which fields each kind of record in publications.csv must have.
+PUBLICATION_FIELDS = {
+    "report": ("title", "publisher"),
+    "article": ("title", "journal", "volume", "pages"),
+    "dataset": ("title", "publisher"),
+}
+
+#: data/raw/bibliography/publications.csv: works cited as their authors published them
+#: (publisher, series, journal, DOI), each value copied from the stored page at
+#: ``verified_url``.  A record replaces the entry of the same key (a row of sources.csv,
+#: a study known through press reports, or a registry file) or adds one; ``covers``
+#: lists rows of sources.csv that are parts of the work (tables of one paper).
+PUBLICATIONS = pa.DataFrameSchema(
+    {
+        "key": pa.Column(str, pa.Check.str_matches(r"^[A-Za-z][A-Za-z0-9_]+$"), unique=True),
+        "type": pa.Column(str, pa.Check.isin(sorted(PUBLICATION_FIELDS))),
+        "authors": pa.Column(
+            str,
+            pa.Check(lambda s: s.eq("") | s.str.match(r"^[^;,]+, [^;,]+(?:; [^;,]+, [^;,]+)*$")),
+            description='"Last, First" separated by "; " (people); empty for organisations',
+        ),
+        "organisation": pa.Column(str),
+        "year": pa.Column(str, pa.Check.str_matches(r"^(?:19|20)\d\d$")),
+        "title": pa.Column(str, pa.Check.str_length(min_value=5)),
+        "publisher": pa.Column(str),
+        "series": pa.Column(str),
+        "journal": pa.Column(str),
+        "volume": pa.Column(str),
+        "number": pa.Column(str),
+        "pages": pa.Column(str, pa.Check.str_matches(r"^(\d+-\d+)?$")),
+        "doi": pa.Column(str, pa.Check(lambda s: s.eq("") | s.str.match(_DOI_PATTERN.pattern))),
+        "url": pa.Column(str, pa.Check.str_matches(r"^(https?://\S+\.\S+)?$")),
+        "covers": pa.Column(str),
+        "verified_url": pa.Column(str, pa.Check.str_matches(r"^https?://\S+\.\S+$")),
+        "note": pa.Column(str),
+    },
+    checks=[
+        pa.Check(
+            lambda df: (df["authors"] != "") | (df["organisation"] != ""),
+            error="a record needs authors or an organisation",
+        ),
+        *(
+            pa.Check(
+                lambda df, kind=kind, needed=needed: (
+                    (df["type"] != kind) | df[list(needed)].ne("").all(axis=1)
+                ),
+                error=f"a {kind} record needs {', '.join(needed)}",
+            )
+            for kind, needed in PUBLICATION_FIELDS.items()
+        ),
+    ],
+    strict=True,
+    ordered=True,
+)
+
+
+def banned_host(url: str) -> str | None:
+    """The banned host ``url`` points to (see :data:`BANNED_HOSTS`), or None."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url.strip()).hostname or "").lower()
+    return next((b for b in BANNED_HOSTS if host == b or host.endswith("." + b)), None)
+
+
+def publications(paths: ProjectPaths | None = None) -> dict[str, dict[str, str]]:
+    """``{key: record}`` from data/raw/bibliography/publications.csv, validated.
+
+    A record's ``url`` may not be on a banned host, and every key it ``covers`` must be
+    a row of sources.csv: an error names the file, the key and the fix.
+    """
+    paths = paths or project_paths()
+    path = paths.raw / "bibliography" / "publications.csv"
+    frame = _read_checked(path, PUBLICATIONS)
+    sources = pd.read_csv(paths.transcribed / "sources.csv", dtype=str, keep_default_na=False)
+    records = {str(row["key"]): row for row in string_records(frame)}
+    for key, row in records.items():
+        if (host := banned_host(row["url"])) is not None:
+            raise ValidationError(
+                f"{path}: {key}: url on {host}, a mirror or a shop/blog host; cite the "
+                "publisher's own page (the copy read goes in the note)"
+            )
+        unknown = sorted(set(_covered(row)) - set(sources["source_key"]))
+        if unknown:
+            raise ValidationError(
+                f"{path}: {key} covers {unknown}, not keys of sources.csv; fix the key"
+            )
+    return records
+
+
+def _covered(record: Mapping[str, str]) -> list[str]:
+    return [k.strip() for k in record["covers"].split(";") if k.strip()]
+
+
+def _publication_entry(record: Mapping[str, str], note: str) -> tuple[str, dict[str, str]]:
+    """(BibTeX type, fields) of a publications.csv record, in the form it was published."""
+    people = [p.strip() for p in record["authors"].split(";") if p.strip()]
+    organisations = [o.strip() for o in record["organisation"].split(";") if o.strip()]
+    author = " and ".join(
+        [_bib_text(p) for p in people] + [_brace(_bib_text(o)) for o in organisations]
+    )
+    fields = {"author": author, "year": record["year"], "title": _brace(_bib_text(record["title"]))}
+    if record["type"] == "article":
+        kind = "article"
+        fields |= {
+            "journal": record["journal"],
+            "volume": record["volume"],
+            "number": record["number"],
+            "pages": record["pages"].replace("-", "--"),
+        }
+    elif record["type"] == "report":
+        kind = "techreport"
+        fields |= {"institution": record["publisher"], "type": record["series"]}
+    else:
+        kind = "misc"
+        fields |= {
+            "howpublished": "; ".join(x for x in (record["publisher"], record["series"]) if x)
+        }
+    fields |= {"doi": record["doi"], "url": record["url"], "note": note}
+    return kind, fields
+
+
 def _read_checked(path: Path, schema: pa.DataFrameSchema) -> pd.DataFrame:
     """A committed bibliography file, read as text and validated: a missing file or a
     bad value is an error naming the file and the rows."""
@@ -532,8 +665,13 @@ def canonical_source_keys(paths: ProjectPaths | None = None) -> dict[str, str]:
     """``{source_key: key in references.bib}`` for every key of sources.csv."""
     paths = paths or project_paths()
     sources = pd.read_csv(paths.transcribed / "sources.csv", dtype=str, keep_default_na=False)
-    aliases = duplicate_keys(sources)
+    aliases = duplicate_keys(sources) | _covered_aliases(paths)
     return {key: aliases.get(key, key) for key in sources["source_key"]}
+
+
+def _covered_aliases(paths: ProjectPaths) -> dict[str, str]:
+    """``{row of sources.csv: publication key}`` for the parts a publication covers."""
+    return {part: key for key, rec in publications(paths).items() for part in _covered(rec)}
 
 
 def bibliography(paths: ProjectPaths | None = None) -> str:
@@ -549,8 +687,9 @@ def bibliography(paths: ProjectPaths | None = None) -> str:
     sources = pd.read_csv(
         paths.transcribed / "sources.csv", dtype=str, keep_default_na=False
     ).sort_values("source_key")
-    aliases = duplicate_keys(sources)
+    aliases = duplicate_keys(sources) | _covered_aliases(paths)
     checked = original_titles(paths)
+    published = publications(paths)
     entries: list[tuple[str, str, dict[str, str]]] = []
     for row in string_records(sources):
         if row["source_key"] in aliases:
@@ -600,6 +739,10 @@ def bibliography(paths: ProjectPaths | None = None) -> str:
     for work_key, (fields, cited_by) in sorted(_reported_works(sources).items()):
         # the reporting items as the list prints them (outlet and year), not their keys
         reporters = sorted({_cited_as(by_key[key]) for key in cited_by if key in by_key})
+        if work_key in published:  # the study as its authors published it
+            note = "Press reports of it: " + "; ".join(reporters)
+            entries.append(("misc", work_key, {**fields, "note": note}))
+            continue
         note = (
             "Known through the press reports " + "; ".join(reporters) + ", details as given there"
         )
@@ -635,11 +778,13 @@ def bibliography(paths: ProjectPaths | None = None) -> str:
                     "howpublished": record["venue"],
                     "doi": record["doi"],
                     # the checked page stays in methods.csv as provenance; the list
-                    # prints the DOI where one is stated
+                    # prints the DOI where one is stated, else the checked page
+                    "url": "" if record["doi"] else record["verified_url"],
                     "note": record["note"],
                 },
             )
         )
+    entries = _as_published(entries, published)
     disambiguate_years(entries)
     merged = "".join(f"%   {alias} -> {kept}\n" for alias, kept in sorted(aliases.items()))
     header = (
@@ -654,6 +799,29 @@ def bibliography(paths: ProjectPaths | None = None) -> str:
         + "\n"
     )
     return header + "\n".join(_entry(kind, key, fields) for kind, key, fields in entries)
+
+
+def _as_published(
+    entries: list[tuple[str, str, dict[str, str]]], published: Mapping[str, Mapping[str, str]]
+) -> list[tuple[str, str, dict[str, str]]]:
+    """``entries`` with each work of publications.csv in the form its authors published
+    it: its record replaces the entry of the same key (keeping that entry's note on the
+    press reports of it, if any) or is added."""
+    result = []
+    done = set()
+    for kind, key, fields in entries:
+        if key not in published:
+            result.append((kind, key, fields))
+            continue
+        press = fields.get("note", "") if fields.get("note", "").startswith("Press") else ""
+        new_kind, new_fields = _publication_entry(published[key], press)
+        result.append((new_kind, key, new_fields))
+        done.add(key)
+    for key, record in sorted(published.items()):
+        if key not in done:
+            kind, fields = _publication_entry(record, "")
+            result.append((kind, key, fields))
+    return result
 
 
 def write_bibliography(paths: ProjectPaths | None = None) -> Path:

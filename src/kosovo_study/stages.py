@@ -295,7 +295,9 @@ def _book_build(
     from kosovo_study.report import build
 
     del config, staging
-    return build.build_html(paths, jobs=jobs)
+    # The PDF is printed in the same run, so that the footer's "PDF of the whole book"
+    # link of every HTML page resolves (issue 21).
+    return build.build_html(paths, jobs=jobs, pdf=True)
 
 
 # --- the list ---------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from kosovo_study.interviews.privacy import guard_book
 from kosovo_study.manifest import code_fingerprint
 from kosovo_study.paths import ProjectPaths, project_paths
 from kosovo_study.report.check import run_chromium
+from kosovo_study.report.sphinx_ext import PDF_NAME
 from kosovo_study.storage import write_text_atomic
 
 CACHE = ".jupyter_cache"
@@ -432,7 +433,8 @@ def built_files(paths: ProjectPaths) -> list[Path]:
     pages = sorted(html.rglob("*.html")) if html.is_dir() else []
     images = sorted(p for p in (html / "_images").glob("*") if p.is_file())
     saved = sorted(p for p in figures.glob("*") if p.is_file()) if figures.is_dir() else []
-    return [*pages, *images, *saved]
+    printed = [p for p in (paths.book_build / "pdf" / PDF_NAME,) if p.is_file()]
+    return [*pages, *images, *saved, *printed]
 
 
 def prepare(paths: ProjectPaths) -> None:
@@ -440,11 +442,15 @@ def prepare(paths: ProjectPaths) -> None:
     write_bibliography(paths)
 
 
-def build_html(paths: ProjectPaths | None = None, jobs: int | None = None) -> list[Path]:
+def build_html(
+    paths: ProjectPaths | None = None, jobs: int | None = None, pdf: bool = False
+) -> list[Path]:
     """Build the HTML book; returns :func:`built_files`.  Run it as the ``book`` stage
     (``kosovo_study.stages.run("book")``), which skips it when nothing changed.
 
     ``jobs`` pages are executed at a time (default: the number of processors, at most 4).
+    With ``pdf`` (the report stage's book step) the PDF is printed in the same run, so
+    the footer's "PDF of the whole book" link of every HTML page resolves.
     """
     jobs = jobs or min(4, os.cpu_count() or 1)
     paths = paths or project_paths()
@@ -460,6 +466,11 @@ def build_html(paths: ProjectPaths | None = None, jobs: int | None = None) -> li
     clock.lap("prune")
     guard_book(paths.book_build / "html")
     clock.lap("privacy guard")
+    if pdf:
+        jupyter_book(paths, "singlehtml", everything=everything)
+        prune_unreferenced(paths.book_build / "singlehtml")
+        print_pdf(paths)
+        clock.lap("pdf (single-page build and Chromium print)")
     clock.write(paths.book_build / TIMINGS)
     return built_files(paths)
 
@@ -478,10 +489,269 @@ def find_chromium() -> str:
     )
 
 
+#: Chapters left out of the print edition: the API reference is for readers of the code
+#: and is published with the HTML book (issue 21: 17 of 72 printed pages).
+PRINT_OMITS = ("api",)
+#: Chapters printed without a number (the title page is the root document).
+PRINT_UNNUMBERED = ("references",)
+#: Width (pt) of the text column of a portrait page: A4 (595 pt) less the print
+#: stylesheet's side margins (12 mm each, book/_static/custom.css).  A figure wider
+#: than this is printed turned a quarter on a page of its own rather than shrunk, so
+#: that its text keeps the size it was drawn at (report.style: at least 8 pt).
+PRINT_COLUMN_PT = 595.0 - 2 * 12 / 25.4 * 72
+
+
+def _svg_size_pt(svg: Path) -> tuple[float, float]:
+    """The width and height (pt) of a matplotlib SVG, from its root element."""
+    head = svg.read_text(encoding="utf-8", errors="replace")[:4000]
+    sizes = []
+    for attribute in ("width", "height"):
+        match = re.search(rf'<svg[^>]*\s{attribute}="([\d.]+)(pt|px)?"', head)
+        if match is None:
+            raise KosovoStudyError(f"{svg}: no {attribute} on its <svg> element; rebuild it.")
+        value = float(match.group(1))
+        sizes.append(value if match.group(2) in (None, "pt") else value * 0.75)
+    return sizes[0], sizes[1]
+
+
+def print_edition(
+    page: Path, numbers: dict[str, int] | None = None
+) -> tuple[str, list[tuple[str, str, str]]]:
+    """The single-page book as the PDF prints it (HTML text), and its chapters as
+    (section id, number, title).
+
+    * chapters numbered (1, 2, ...), the contents page listing them with the page each
+      starts on (``numbers``: chapter id -> page, from a first print) and linking to it;
+    * the API reference left out (:data:`PRINT_OMITS`);
+    * each figure printed from the SVG the report wrote, at the size it was drawn (a
+      figure wider than the text column turned a quarter on a page of its own);
+    * no link to a file of the build folder: download chips (PNG, SVG, data) and links
+      into the left-out API reference are dropped; links to other parts of the book are
+      anchors inside the PDF.
+    """
+    from bs4 import BeautifulSoup
+    from bs4.element import NavigableString
+
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    # The printed book is one document: "intro.html#x" is "#x" (else Chromium writes a
+    # file:// link to the build folder).
+    for link in soup.find_all("a", href=True):
+        href = str(link["href"])
+        if href.startswith(f"{page.name}#"):
+            link["href"] = href[len(page.name) :]
+    for name in PRINT_OMITS:
+        anchor = soup.find("span", id=f"document-{name}")
+        if anchor is not None:
+            following = anchor.find_next_sibling("section")
+            if following is not None:
+                following.decompose()
+            anchor.decompose()
+    _print_figures(soup, page.parent)
+    known = {str(tag["id"]) for tag in soup.find_all(id=True)}
+    for link in soup.find_all("a", href=True):
+        if link.decomposed:  # dropped with a chip before it
+            continue
+        href = str(link["href"])
+        if "download" in (link.get("class") or []) or href.startswith("_downloads/"):
+            _drop_chip(link, NavigableString)
+        elif href.startswith("#") and href[1:] not in known:
+            link.unwrap()  # into the left-out API reference: the text stays
+    chapters = _number_chapters(soup)
+    _contents(soup, chapters, numbers or {})
+    return str(soup), chapters
+
+
+def _drop_chip(link: Any, text_type: Any) -> None:
+    """Remove a download link and the " · " that joins it to its neighbours; a
+    paragraph left with only a "code" link or nothing is removed too."""
+    parent = link.parent
+    for sibling in (link.previous_sibling, link.next_sibling):
+        if isinstance(sibling, text_type) and sibling.strip() in {"·", ""}:
+            sibling.extract()
+    link.decompose()
+    if parent is not None and parent.name == "p":
+        remaining = parent.get_text(" ", strip=True).replace("·", "").split()
+        if remaining in ([], ["code"]):
+            parent.decompose()
+    elif parent is not None:
+        # a caption: a "code" link left alone after the chips goes too
+        for code in parent.find_all("a", href=True):
+            if code.get_text(strip=True) == "code":
+                previous = code.previous_sibling
+                if isinstance(previous, text_type) and previous.strip() in {"·", ""}:
+                    previous.extract()
+                code.decompose()
+
+
+def _print_figures(soup: Any, site: Path) -> None:
+    """Point each figure at the SVG the report wrote (its caption's SVG download) and
+    give it its drawn width; a figure wider than the text column goes landscape."""
+    for figure in soup.find_all("figure"):
+        image = figure.find("img")
+        vector = figure.find("a", href=re.compile(r"\.svg$"))
+        if image is None or vector is None:
+            continue
+        svg = site / unquote(str(vector["href"]))
+        if not svg.exists():
+            continue
+        width, height = _svg_size_pt(svg)
+        image["src"] = str(vector["href"])
+        image["style"] = f"width: {width:.2f}pt; height: {height:.2f}pt; max-width: none"
+        classes = list(figure.get("class") or [])
+        classes.append("kosovo-print-figure")
+        if width > PRINT_COLUMN_PT:
+            # Turned a quarter clockwise on a page of its own: a box as tall as the
+            # figure is wide, the image rotated about its top-left corner and moved
+            # right by its height (a rotation keeps the text size).
+            classes.append("kosovo-wide")
+            box = soup.new_tag(
+                "div",
+                attrs={
+                    "class": "kosovo-turn",
+                    "style": f"position: relative; width: {height:.2f}pt; height: {width:.2f}pt",
+                },
+            )
+            image.wrap(box)
+            image["style"] += (
+                "; position: absolute; top: 0; left: 0; transform-origin: 0 0; "
+                f"transform: translateX({height:.2f}pt) rotate(90deg)"
+            )
+        figure["class"] = classes
+
+
+def _number_chapters(soup: Any) -> list[tuple[str, str, str]]:
+    """Number the chapters' headings; returns (id, number, title) per chapter."""
+    chapters = []
+    number = 0
+    for anchor in soup.select('span[id^="document-"]'):
+        section = anchor.find_next_sibling("section")
+        # the single-page build nests every chapter under the title: its heading is h2
+        heading = section.find(["h1", "h2"]) if section is not None else None
+        if heading is None:
+            continue
+        name = str(anchor["id"]).removeprefix("document-")
+        for mark in heading.select("a.headerlink"):
+            mark.decompose()
+        title = heading.get_text(" ", strip=True)
+        label = ""
+        if name not in PRINT_UNNUMBERED:
+            number += 1
+            label = str(number)
+            heading.insert(0, f"{label} ")
+        chapters.append((str(section.get("id") or name), label, title))
+    return chapters
+
+
+def _contents(soup: Any, chapters: list[tuple[str, str, str]], pages: dict[str, int]) -> None:
+    """The contents page: every printed chapter, its number and the page it starts on."""
+    box = soup.select_one(".kosovo-contents")
+    if box is None:
+        return
+    for old in box.find_all(["ol", "ul", "div"]):
+        old.decompose()
+    listing = soup.new_tag("ol", attrs={"class": "kosovo-print-contents"})
+    for ident, label, title in chapters:
+        item = soup.new_tag("li")
+        link = soup.new_tag("a", href=f"#{ident}")
+        link.append(f"{label} {title}".strip())
+        item.append(link)
+        page_number = soup.new_tag("span", attrs={"class": "kosovo-page"})
+        # A placeholder of the same width keeps the first print's pagination.
+        page_number.append(str(pages[ident]) if ident in pages else "00")
+        item.append(page_number)
+        listing.append(item)
+    box.append(listing)
+
+
+def outline_title(title: str) -> str:
+    """A bookmark's title as the heading reads: Chromium writes the text of some
+    headings twice ("Robustness: the multiverseRobustness: the multiverse"); the second
+    copy is kept."""
+    title = " ".join(title.split())
+    head = title[: min(12, len(title) // 2)]
+    if head:
+        again = title.find(head, 1)
+        if again > 0 and len(title) - again >= again:
+            return title[again:]
+    return title
+
+
+def _clean_outline(pdf: Path) -> None:
+    """Rewrite the PDF's bookmark titles with :func:`outline_title` (in place)."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject, TextStringObject
+
+    writer = PdfWriter(clone_from=PdfReader(pdf))
+    outlines = writer.root_object.get("/Outlines")
+    pending = [outlines.get_object().get("/First")] if outlines is not None else []
+    while pending:
+        node = pending.pop()
+        if node is None:
+            continue
+        item = node.get_object()
+        item[NameObject("/Title")] = TextStringObject(outline_title(str(item["/Title"])))
+        pending.extend([item.get("/Next"), item.get("/First")])
+    staged = pdf.with_suffix(".outline.pdf")
+    with staged.open("wb") as handle:
+        writer.write(handle)
+    staged.replace(pdf)
+
+
+def chapter_pages(pdf: Path, chapters: list[tuple[str, str, str]]) -> dict[str, int]:
+    """``{chapter id: first page (1-based)}`` from the PDF's outline (Chromium's
+    ``--generate-pdf-document-outline``), matching the numbered chapter headings (the
+    first bookmark of that title, at any level)."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(pdf)
+    top: dict[str, int] = {}
+    pending: list[Any] = list(reader.outline)
+    while pending:  # every level: chapters are nested under the title
+        item = pending.pop(0)
+        if isinstance(item, list):
+            pending[:0] = item
+            continue
+        title = outline_title(str(item.title))
+        top.setdefault(title, (reader.get_destination_page_number(item) or 0) + 1)
+    pages = {}
+    for ident, label, title in chapters:
+        heading = " ".join(f"{label} {title}".split())
+        if heading not in top:
+            raise KosovoStudyError(
+                f"{pdf}: no bookmark for the chapter {heading!r}; the PDF has "
+                f"{sorted(top)}. Rerun with a Chromium that writes a document outline."
+            )
+        pages[ident] = top[heading]
+    return pages
+
+
+def _print(chromium: str, page: Path, target: Path) -> None:
+    try:
+        run_chromium(
+            chromium,
+            "--no-pdf-header-footer",
+            "--generate-pdf-document-outline",
+            f"--print-to-pdf={target}",
+            page.as_uri(),
+            timeout=600,
+        )
+    except subprocess.CalledProcessError as error:
+        target.unlink(missing_ok=True)
+        raise KosovoStudyError(
+            f"Chromium could not print {page} to PDF: {error.stderr[-300:]}"
+        ) from None
+    if not target.exists() or target.read_bytes()[:4] != b"%PDF":
+        target.unlink(missing_ok=True)
+        raise KosovoStudyError(f"Chromium wrote no PDF for {page}. Rerun with a newer Chromium.")
+
+
 def build_pdf(paths: ProjectPaths | None = None) -> Path:
     """Print the single-page HTML book to ``book/_build/pdf/kosovo_study.pdf`` with Chromium.
 
     Offline: no LaTeX, no download; the single-page build reuses the execution cache.
+    The page is printed twice: the first print gives the page each chapter starts on
+    (from the PDF's bookmarks), which the second writes into the contents page; the
+    placeholders keep the pagination, and a third print runs if it moved all the same.
     """
     paths = paths or project_paths()
     chromium = find_chromium()
@@ -489,28 +759,35 @@ def build_pdf(paths: ProjectPaths | None = None) -> Path:
     execute_pages(paths)
     jupyter_book(paths, "singlehtml", everything=everything)
     prune_unreferenced(paths.book_build / "singlehtml")
+    return print_pdf(paths, chromium)
+
+
+def print_pdf(paths: ProjectPaths, chromium: str | None = None) -> Path:
+    """Print the built single-page book (``_build/singlehtml``) to the PDF; see
+    :func:`build_pdf` (this is its last step, which needs no Sphinx run)."""
+    chromium = chromium or find_chromium()
     # index.html is only a redirect to the root document named in _toc.yml.
     root = yaml.safe_load((paths.book / "_toc.yml").read_text(encoding="utf-8"))["root"]
     page = paths.book_build / "singlehtml" / f"{root}.html"
-    target = paths.book_build / "pdf" / "kosovo_study.pdf"
+    printable = page.with_name(f"{root}.print.html")
+    target = paths.book_build / "pdf" / PDF_NAME
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial.pdf")
-    try:
-        run_chromium(
-            chromium,
-            "--no-pdf-header-footer",
-            f"--print-to-pdf={partial}",
-            page.as_uri(),
-            timeout=600,
-        )
-    except subprocess.CalledProcessError as error:
-        partial.unlink(missing_ok=True)
+    pages: dict[str, int] = {}
+    for _ in range(3):
+        text, chapters = print_edition(page, pages)
+        write_text_atomic(printable, text)
+        _print(chromium, printable, partial)
+        found = chapter_pages(partial, chapters)
+        if found == pages:
+            break
+        pages = found
+    else:
         raise KosovoStudyError(
-            f"Chromium could not print {page} to PDF: {error.stderr[-300:]}"
-        ) from None
-    if not partial.exists() or partial.read_bytes()[:4] != b"%PDF":
-        partial.unlink(missing_ok=True)
-        raise KosovoStudyError(f"Chromium wrote no PDF for {page}. Rerun with a newer Chromium.")
+            f"The contents page numbers of {target} did not settle after three prints; "
+            "report it as a bug."
+        )
+    _clean_outline(partial)
     partial.replace(target)
     # Every HTML page's footer links _static/kosovo_study.pdf: publish the new PDF there
     # too, so the link works without another HTML build.

@@ -111,6 +111,30 @@ class AuthorYearStyle(UnsrtStyle):  # type: ignore[misc]
             self.format_web_refs(e),
         ]
 
+    def get_techreport_template(self, e: Any) -> Any:
+        """A report as its publisher issued it: "Author (Year). Title. Publisher, series."."""
+        return toplevel[
+            optional[self._author_year()],
+            self.format_title(e, "title"),
+            sentence[field("institution"), optional[field("type")]],
+            sentence[optional[field("note")]],
+            self.format_web_refs(e),
+        ]
+
+    def get_article_template(self, e: Any) -> Any:
+        """ "Author (Year). Title. Journal, volume(number), pages."."""
+        return toplevel[
+            optional[self._author_year()],
+            self.format_title(e, "title"),
+            sentence[
+                field("journal"),
+                optional[join[field("volume"), optional["(", field("number"), ")"]]],
+                optional[field("pages")],
+            ],
+            sentence[optional[field("note")]],
+            self.format_web_refs(e),
+        ]
+
     def format_url(self, e: Any) -> Any:
         del e
         from pybtex.style.template import href
