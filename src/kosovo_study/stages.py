@@ -238,9 +238,12 @@ def _interview_inputs(
     paths: ProjectPaths, export: Path | None = None, **options: Any
 ) -> list[Path]:
     from kosovo_study.interviews import stage
+    from kosovo_study.interviews.pipeline import adopt_export
 
     del options
-    source = Path(export) if export is not None else stage.real_export(paths)
+    # An export named on the command line is first kept under its neutral restricted
+    # name, so the manifest's inputs never hold the file's own name or folder.
+    source = adopt_export(Path(export), paths) if export is not None else stage.real_export(paths)
     return [*([source] if source else []), *environment_inputs(paths)]
 
 
