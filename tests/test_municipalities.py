@@ -24,6 +24,7 @@ from kosovo_study.municipalities import (
     name_key,
     normalise_municipality,
 )
+from kosovo_study.schemas import REGISTER_SIZE
 
 from .conftest import REPO
 
@@ -44,6 +45,8 @@ def test_register_has_38_municipalities_with_kas_ids() -> None:
     assert [m.municipality_id for m in register.municipalities] == list(range(1, 39))
     assert register.by_id(19).name_sq == "Prishtinë"
     assert register.by_id(38).geoboundaries_name == "Municipality of North Mitrovica"
+    # the schemas' declared size (they import nothing from the package) is the register's
+    assert len(register) == REGISTER_SIZE
 
 
 def test_boycott_and_decentralisation_flags() -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -373,9 +372,3 @@ def normalise_municipality(label: str, *, source: str | None = None) -> int:
             closest known names.
     """
     return load_register().normalise(label, source=source)
-
-
-def normalise_many(labels: Iterable[str], *, source: str | None = None) -> list[int]:
-    """Vectorised :func:`normalise_municipality` (stops at the first bad label)."""
-    register = load_register()
-    return [register.normalise(label, source=source) for label in labels]

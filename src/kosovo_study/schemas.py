@@ -14,6 +14,11 @@ from pandera.pandas import Check, Column
 #: UNDP 2017 or police data), placed by the researcher at
 #: ``data/raw/restricted/fighters_by_municipality.csv``.  These are the columns of the
 #: file, in any order.
+#: Municipalities in the register (rows of ``municipality_name_crosswalk.csv``, ids 1-38).
+#: Declared here because this module imports nothing from the package; a test checks it
+#: against the register (``tests/test_municipalities.py``).
+REGISTER_SIZE = 38
+
 RESTRICTED_COLUMNS = (
     "municipality",
     "fighters",
@@ -42,7 +47,7 @@ RESTRICTED_DEFINITIONS: dict[str, str] = {
 #: is the line of the CSV the row starts on.
 RESTRICTED_FIGHTERS = pa.DataFrameSchema(
     {
-        "municipality_id": Column(int, Check.in_range(1, 38), unique=True),
+        "municipality_id": Column(int, Check.in_range(1, REGISTER_SIZE), unique=True),
         "municipality": Column(str),
         "fighters": Column(int, Check.ge(0)),
         "definition": Column(str, Check.isin(list(RESTRICTED_DEFINITIONS))),
@@ -83,7 +88,7 @@ def _unemployment_columns() -> dict[str, Column]:
 
 MUNICIPALITIES = pa.DataFrameSchema(
     {
-        "municipality_id": Column(int, Check.in_range(1, 38), unique=True),
+        "municipality_id": Column(int, Check.in_range(1, REGISTER_SIZE), unique=True),
         "municipality": Column(str, unique=True),
         "boycotted_2011_census": Column(bool),
         "created_in_decentralisation_2008_2013": Column(bool),
@@ -106,7 +111,9 @@ MUNICIPALITIES = pa.DataFrameSchema(
         "fighters_confirmed_sources": Column(str, nullable=True),
     },
     checks=[
-        Check(lambda t: len(t) == 38, error="one row per municipality (38)"),
+        Check(
+            lambda t: len(t) == REGISTER_SIZE, error=f"one row per municipality ({REGISTER_SIZE})"
+        ),
         Check(
             lambda t: t.loc[t["boycotted_2011_census"], "population_2011"].isna().all(),
             error="boycotting municipalities have no 2011 population (never zero-filled)",
@@ -119,7 +126,7 @@ MUNICIPALITIES = pa.DataFrameSchema(
 
 MOSAIC_TOP_PROBLEMS = pa.DataFrameSchema(
     {
-        "municipality_id": Column(int, Check.in_range(1, 38)),
+        "municipality_id": Column(int, Check.in_range(1, REGISTER_SIZE)),
         "wave": Column(int, Check.isin([2012, 2015])),
         "problem": Column(str),
         "share": Column(float, _SHARE, nullable=True),

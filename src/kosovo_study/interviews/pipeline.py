@@ -54,6 +54,7 @@ from kosovo_study.interviews.privacy import (
 from kosovo_study.interviews.reliability import agreement
 from kosovo_study.municipalities import load_register, name_key
 from kosovo_study.paths import ProjectPaths, project_paths
+from kosovo_study.schemas import REGISTER_SIZE
 from kosovo_study.storage import atomic_path, sha256_file
 from kosovo_study.validation import check
 
@@ -74,7 +75,9 @@ SEGMENTS = pa.DataFrameSchema(
 RESPONDENTS = pa.DataFrameSchema(
     {
         "respondent": Column(str, Check.str_matches(PSEUDONYM), unique=True),
-        "municipality_id": Column("Int64", Check.in_range(1, 38), nullable=True, required=False),
+        "municipality_id": Column(
+            "Int64", Check.in_range(1, REGISTER_SIZE), nullable=True, required=False
+        ),
         "synthetic": Column(bool),
     },
     strict=False,
