@@ -124,7 +124,7 @@ def test_synth_never_overwrites_silently(tmp_path: Path) -> None:
     (out / "synthetic_interviews.csv").write_text("my own notes", encoding="utf-8")
     result = _run("synth", "interviews", "--seed", "7", "--out", str(out))
     assert result.returncode == 1
-    assert "already holds" in result.stderr
+    assert "already holds" in " ".join(result.stderr.split())  # wrapped at any width
     assert "--force" in result.stderr
     assert (out / "synthetic_interviews.csv").read_text(encoding="utf-8") == "my own notes"
     assert _run("synth", "interviews", "--out", str(out), "--force").returncode == 0

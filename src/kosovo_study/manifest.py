@@ -56,6 +56,12 @@ _ORCHESTRATION = frozenset({"kosovo_study.stages", "kosovo_study.cli", "kosovo_s
 #: stage's wiring) and the configuration (its defaults).  Not the CLI: editing its help
 #: text reruns nothing.
 _WIRING = ("stages.py", "config.py")
+#: Modules that only *refuse* a write (the disclosure guard, called by ``storage`` before
+#: every write): they never change a byte that is written, so their own source enters a
+#: key but what they import does not.  Otherwise every stage's key would hold the
+#: validator, the census cleaning and the model code that the guard uses to recognise
+#: restricted counts, and editing a model would rerun ``clean``.
+_GUARDS = frozenset({"kosovo_study.disclosure"})
 
 
 @lru_cache(maxsize=1)
@@ -140,7 +146,8 @@ def module_closure(roots: tuple[str, ...]) -> tuple[str, ...]:
         # Importing a.b.c runs a/__init__ and a/b/__init__ first.
         parts = module.split(".")
         pending.extend(".".join(parts[:i]) for i in range(1, len(parts)))
-        pending.extend(_imports(file, module))
+        if module not in _GUARDS:
+            pending.extend(_imports(file, module))
     return tuple(sorted(seen))
 
 
@@ -154,6 +161,9 @@ def stage_fingerprint(roots: Sequence[str]) -> str:
         files.add(file)
         # Package data (codebook.yaml, ...) read by the module's package.
         files.update(p for p in file.parent.iterdir() if p.suffix in _DATA_SUFFIXES)
+        # ... and in its data/ folder (the interviews' name gazetteer)
+        if (file.parent / "data").is_dir():
+            files.update(p for p in (file.parent / "data").rglob("*") if p.suffix in _DATA_SUFFIXES)
     files.update(PACKAGE_DIR / name for name in _WIRING)
     for file in sorted(f for f in files if f.is_file()):
         digest.update(file.relative_to(PACKAGE_DIR).as_posix().encode())

@@ -36,12 +36,11 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import pandas as pd
+import pandera.pandas as pa
 
 from kosovo_study.errors import ValidationError
-
-if TYPE_CHECKING:  # pandas only for the annotation: this module reads CSV without it
-    import pandas as pd
 
 #: Problems listed in one error message; the rest are counted, not shown.
 MAX_PROBLEMS = 50
@@ -565,3 +564,40 @@ def string_records(table: pd.DataFrame) -> list[dict[str, str]]:
         {str(key): str(value) for key, value in record.items()}
         for record in table.to_dict(orient="records")
     ]
+
+
+# --- schemas of tables the package builds (used by every stage; no model code) --------------------------------------------
+
+
+def schema_problems(table: pd.DataFrame, schema: pa.DataFrameSchema) -> list[str]:
+    """Every failure of ``table`` against ``schema``, each naming its CSV line and column."""
+    try:
+        schema.validate(table, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        problems = []
+        for case in errors.failure_cases.itertuples(index=False):
+            index = case.index
+            where = f"line {int(index) + 2}" if pd.notna(index) else "the table"
+            column = case.column if pd.notna(case.column) else "(table)"
+            problems.append(
+                f"{where}, column {column}: value {shorten(case.failure_case)} fails {case.check}"
+            )
+        return problems
+    return []
+
+
+def raise_problems(file: Path | str, name: str, problems: list[str], hint: str = "") -> None:
+    """Raise one error listing the problems, at most 50 shown (no-op when there are none)."""
+    collected = Problems()
+    for problem in problems:
+        collected.add(problem)
+    collected.raise_if_any(Path(file), name, hint or "Correct these rows and rerun.")
+
+
+def check(
+    table: pd.DataFrame, schema: pa.DataFrameSchema, *, file: Path | str, hint: str = ""
+) -> pd.DataFrame:
+    """Validate ``table`` against ``schema``; raise an error listing every problem."""
+    raise_problems(file, schema.name or "expected", schema_problems(table, schema), hint)
+    validated: pd.DataFrame = schema.validate(table)
+    return validated

@@ -40,11 +40,18 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pandera.pandas as pa
 
 from kosovo_study.errors import KosovoStudyError, MunicipalityNameError
 from kosovo_study.schemas import RESTRICTED_COLUMNS, RESTRICTED_DEFINITIONS, RESTRICTED_FIGHTERS
-from kosovo_study.tablefile import Problems, check_path, oddities, read_csv_text, shorten
+from kosovo_study.tablefile import (
+    Problems,
+    check,
+    check_path,
+    oddities,
+    raise_problems,
+    read_csv_text,
+    shorten,
+)
 
 RESTRICTED_FILE = "fighters_by_municipality.csv"
 #: Largest restricted file read (bytes).  38 rows take about 3 kB; 1 MB leaves room
@@ -135,43 +142,6 @@ def serbian_latin(label: str) -> str | None:
         latin = SERBIAN_LATIN.get(char.lower(), char)
         out.append(latin.capitalize() if char.isupper() else latin)
     return "".join(out)
-
-
-# --- schemas of tables the package builds --------------------------------------------
-
-
-def schema_problems(table: pd.DataFrame, schema: pa.DataFrameSchema) -> list[str]:
-    """Every failure of ``table`` against ``schema``, each naming its CSV line and column."""
-    try:
-        schema.validate(table, lazy=True)
-    except pa.errors.SchemaErrors as errors:
-        problems = []
-        for case in errors.failure_cases.itertuples(index=False):
-            index = case.index
-            where = f"line {int(index) + 2}" if pd.notna(index) else "the table"
-            column = case.column if pd.notna(case.column) else "(table)"
-            problems.append(
-                f"{where}, column {column}: value {shorten(case.failure_case)} fails {case.check}"
-            )
-        return problems
-    return []
-
-
-def raise_problems(file: Path | str, name: str, problems: list[str], hint: str = "") -> None:
-    """Raise one error listing the problems, at most 50 shown (no-op when there are none)."""
-    collected = Problems()
-    for problem in problems:
-        collected.add(problem)
-    collected.raise_if_any(Path(file), name, hint or "Correct these rows and rerun.")
-
-
-def check(
-    table: pd.DataFrame, schema: pa.DataFrameSchema, *, file: Path | str, hint: str = ""
-) -> pd.DataFrame:
-    """Validate ``table`` against ``schema``; raise an error listing every problem."""
-    raise_problems(file, schema.name or "expected", schema_problems(table, schema), hint)
-    validated: pd.DataFrame = schema.validate(table)
-    return validated
 
 
 # --- the restricted fighter counts ----------------------------------------------------

@@ -26,7 +26,7 @@ from kosovo_study.paths import ProjectPaths, project_paths
 from kosovo_study.registry import raw_path
 from kosovo_study.schemas import PROCESSED_SCHEMAS
 from kosovo_study.storage import write_table
-from kosovo_study.validation import check
+from kosovo_study.tablefile import check
 
 RAW_INPUTS = (
     "mosaic_indicators_19112015",

@@ -56,7 +56,7 @@ from kosovo_study.municipalities import load_register, name_key
 from kosovo_study.paths import ProjectPaths, project_paths
 from kosovo_study.schemas import REGISTER_SIZE
 from kosovo_study.storage import atomic_path, sha256_file
-from kosovo_study.validation import check
+from kosovo_study.tablefile import check
 
 PSEUDONYM = r"^[RDC][0-9a-f]{16}$"
 SEGMENTS = pa.DataFrameSchema(

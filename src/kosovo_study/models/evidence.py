@@ -38,7 +38,7 @@ from kosovo_study.clean import designations
 from kosovo_study.models import cells as model_cells
 from kosovo_study.paths import ProjectPaths
 from kosovo_study.plan import PLAN_FILE, AnalysisPlan, load_plan
-from kosovo_study.validation import check
+from kosovo_study.tablefile import check
 
 CHARITY_LABEL = (
     "REAL: designated Islamic charitable, relief or da'wa entities with an address or "

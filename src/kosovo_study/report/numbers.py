@@ -309,7 +309,8 @@ def data_status(metadata: dict[str, Any], segments: pd.DataFrame | None = None) 
     switched by the state: ``metadata.json``'s ``municipal_outcome_synthetic`` and the
     interview segments' ``synthetic`` column (``None``: no interview import).
 
-    Keys: ``status_title_note`` (title page), ``interview_status_sentence`` (intro),
+    Keys: ``status_title_note`` (title page), ``status_municipal_sentence`` (the evidence
+    page), ``interview_status_sentence`` (intro),
     ``status_restricted_paragraph`` and ``status_synthetic_paragraph`` (conclusion).
     A sentence says "synthetic" only about data that are synthetic in this build.
     """
@@ -378,8 +379,14 @@ def data_status(metadata: dict[str, Any], segments: pd.DataFrame | None = None) 
         restricted.append(
             "The coding, reliability and interviewee-level models describe the imported interviews."
         )
+    municipal_sentence = (
+        "The municipal chapter's outcome is synthetic until the restricted counts arrive."
+        if counts_synthetic
+        else "The municipal chapter analyses the restricted counts, which are not published."
+    )
     return {
         "status_title_note": title,
+        "status_municipal_sentence": municipal_sentence,
         "interview_status_sentence": interview_sentence,
         "status_restricted_paragraph": " ".join(restricted),
         "status_synthetic_paragraph": synthetic_paragraph,

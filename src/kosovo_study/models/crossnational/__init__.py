@@ -1007,7 +1007,7 @@ def analyse(
     """Every cross-national result table, validated (see :mod:`.schemas`)."""
     from kosovo_study.models.crossnational.schemas import SCHEMAS
     from kosovo_study.models.results import stack_tidy
-    from kosovo_study.validation import check
+    from kosovo_study.tablefile import check
 
     settings = settings or Settings()
     analysis = run_analysis(countries, settings)
