@@ -81,7 +81,9 @@ def book_sources(paths: ProjectPaths) -> list[Path]:
     return sorted(
         p
         for p in paths.book.rglob("*")
-        if p.is_file() and "_build" not in p.parts and p.suffix in {".md", ".yml", ".bib", ".css"}
+        if p.is_file()
+        and "_build" not in p.parts
+        and p.suffix in {".md", ".yml", ".bib", ".css", ".ipynb"}
     )
 
 
@@ -107,18 +109,24 @@ def refresh_cache(paths: ProjectPaths) -> bool:
 
 
 def _notebook_pages(paths: ProjectPaths) -> list[Path]:
-    """Book pages that are MyST notebooks (text with a jupytext/kernelspec header)."""
+    """Book pages that are MyST notebooks (text with a jupytext/kernelspec header), and
+    the research notebooks the Notebooks page includes (``book/notebooks/*.ipynb``, links
+    to ``notebooks/``), executed into the same cache."""
     from myst_nb.core.read import is_myst_markdown_notebook
 
     return [
         page
         for page in sorted(paths.book.glob("*.md"))
         if is_myst_markdown_notebook(page.read_text(encoding="utf-8"))
-    ]
+    ] + sorted((paths.book / "notebooks").glob("*.ipynb"))
 
 
 def _read_page(page: Path) -> Any:
     """The notebook myst-nb makes of a page (same reader and options as in the build)."""
+    if page.suffix == ".ipynb":
+        import nbformat
+
+        return nbformat.reads(page.read_text(encoding="utf-8"), as_version=4)
     from myst_nb.core.read import read_myst_markdown_notebook
     from myst_parser.config.main import MdParserConfig
 

@@ -1,0 +1,41 @@
+"""The book's Notebooks page: every notebook of ``notebooks/`` is listed, included in the
+table of contents (so the book executes it), and its links resolve."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from kosovo_study.replication.notebooks import notebook_index, notebooks_markdown
+
+from .conftest import REPO
+
+NOTEBOOKS = sorted(p.name for p in (REPO.root / "notebooks").glob("*.ipynb"))
+
+
+def test_every_notebook_is_in_the_book() -> None:
+    toc = yaml.safe_load((REPO.book / "_toc.yml").read_text(encoding="utf-8"))
+    (chapter,) = [c for c in toc["chapters"] if c["file"] == "notebooks"]
+    listed = [section["file"] for section in chapter["sections"]]
+    assert listed == [f"notebooks/{name.removesuffix('.ipynb')}" for name in NOTEBOOKS]
+    for name in NOTEBOOKS:
+        link = REPO.book / "notebooks" / name
+        # a link to the notebook itself, not a copy that could drift from it
+        assert link.is_symlink(), name
+        assert link.resolve() == (REPO.root / "notebooks" / name).resolve()
+
+
+def test_the_page_lists_each_notebook_with_what_it_shows_and_its_links() -> None:
+    entries = notebook_index(REPO.root)
+    assert [e["name"] for e in entries] == NOTEBOOKS
+    assert all(e["title"] and len(e["summary"]) > 40 for e in entries)
+    text = notebooks_markdown(REPO.root, "https://github.com/kosovo-study/kosovo_study")
+    for entry in entries:
+        assert f"{{doc}}`executed copy <notebooks/{entry['stem']}>`" in text
+        assert f"{{download}}`download <notebooks/{entry['name']}>`" in text
+        assert f"labpath=notebooks%2F{entry['name']}" in text
+    # every target the page names exists in the book's source folder
+    for target in re.findall(r"<(notebooks/[^>]+)>", text):
+        candidates = [REPO.book / target, REPO.book / f"{target}.ipynb"]
+        assert any(c.is_file() for c in candidates), target
