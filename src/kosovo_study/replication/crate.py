@@ -38,7 +38,6 @@ METADATA = "ro-crate-metadata.json"
 PROFILE = "https://w3id.org/ro/wfrun/process/0.5"
 #: defines ``sha256`` (and the other run-crate terms) for the JSON-LD context
 RUN_TERMS = "https://w3id.org/ro/terms/workflow-run"
-SOFTWARE_ID = "#kosovo_study"
 
 
 def crate_path(paths: ProjectPaths) -> Path:
@@ -77,6 +76,10 @@ def _input_entity(
                 },
             )
         )
+    if name.startswith("data/processed/"):
+        # an earlier stage's output (models reads what clean wrote): the same entity, so
+        # the crate links the stages
+        return _output_entity(crate, name, digest)
     entry = registry.get(name.removeprefix("data/raw/"))
     if entry is not None:
         entity_id = entry.url
@@ -154,15 +157,16 @@ def build_crate(paths: ProjectPaths) -> Any:
     )
     root["license"] = "MIT"
     root["conformsTo"] = [{"@id": profile.id}]
+    # Process Run Crate: software identified by an absolute URI, with softwareVersion
+    # (not also version).
     software = crate.add(
         ContextEntity(
             crate,
-            SOFTWARE_ID,
+            repository,
             properties={
                 "@type": "SoftwareApplication",
                 "name": "kosovo_study",
                 "softwareVersion": __version__,
-                "version": __version__,
                 "url": repository,
                 "identifier": commit or "unknown: built without git",
                 "codeRepository": repository,
@@ -180,10 +184,11 @@ def build_crate(paths: ProjectPaths) -> Any:
         instrument = crate.add(
             ContextEntity(
                 crate,
-                f"#stage-{stage.name}",
+                f"{repository}#stage-{stage.name}",
                 properties={
                     "@type": "SoftwareApplication",
                     "name": f"kosovo_study stage {stage.name}",
+                    "url": f"{repository}/blob/{ref}/src/kosovo_study/stages.py",
                     "description": stage.summary,
                     "softwareVersion": manifest.get("package_version"),
                     "identifier": f"sha256:{manifest.get('code_fingerprint')}",
@@ -218,6 +223,8 @@ def build_crate(paths: ProjectPaths) -> Any:
         properties: dict[str, Any] = {
             "@type": "CreateAction",
             "name": stage.summary,
+            "description": f"The {stage.name} stage of kosovo-study report, as its manifest "
+            f"(manifests/{stage.name}.json) records it.",
             "actionStatus": "http://schema.org/CompletedActionStatus",
         }
         if finished := manifest.get("finished_utc"):

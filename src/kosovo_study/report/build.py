@@ -338,6 +338,13 @@ def execute_pages(paths: ProjectPaths, jobs: int = 2, timeout: int = 600) -> lis
                     f"{error.strip().splitlines()[-1]} The traceback is in {log}. Fix the "
                     "page (or the results it reads) and rerun `kosovo-study book`."
                 )
+            if source.suffix == ".ipynb":
+                # A research notebook's stderr is library logging (Dask's nanny, solver
+                # warnings): shown when it runs, left out of its executed copy. The
+                # book's own pages keep `stderr_output: remove-warn` (an error).
+                for cell in notebook.cells:
+                    if "outputs" in cell:
+                        cell.outputs = [o for o in cell.outputs if o.get("name") != "stderr"]
             record = cache.cache_notebook_bundle(
                 CacheBundleIn(notebook, str(source), data={"execution_seconds": seconds}),
                 check_validity=False,
