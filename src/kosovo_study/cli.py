@@ -167,7 +167,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         from kosovo_study.replication import finish_report
 
         written = finish_report(project_paths())
-        _console.print("report: release record and run crate: " + ", ".join(map(str, written)))
+        _console.print(
+            "report: release record and run crate: " + ", ".join(map(str, written))
+            if written
+            else "report: no executed book pages, so no release record or run crate written"
+        )
     return 0
 
 

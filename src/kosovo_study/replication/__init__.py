@@ -17,9 +17,12 @@ from kosovo_study.paths import ProjectPaths
 def finish_report(paths: ProjectPaths) -> list[Path]:
     """Called when ``kosovo-study report`` has built the book: write the release record
     (every published number, the keyed digest of the restricted inputs) and the run
-    crate beside the manifests.  Returns the files written."""
+    crate beside the manifests.  Returns the files written: none when no book page has
+    been executed (the caller says so)."""
     from kosovo_study.replication import crate, record
 
+    if not (paths.book_build / ".jupyter_cache").is_dir():
+        return []
     written = [record.write_release_record(paths)]
     written.append(crate.write_crate(paths))
     return written
