@@ -1,5 +1,5 @@
 """The book's Notebooks page: every notebook of ``notebooks/`` is listed, included in the
-table of contents (so the book executes it), and its links resolve."""
+table of contents (a page each, shown without outputs), and its links resolve."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from .conftest import REPO
 NOTEBOOKS = sorted(p.name for p in (REPO.root / "notebooks").glob("*.ipynb"))
 
 
-def test_every_notebook_is_in_the_book() -> None:
+def test_every_notebook_is_in_the_book_and_not_executed_by_it() -> None:
+    config = yaml.safe_load((REPO.book / "_config.yml").read_text(encoding="utf-8"))
+    assert "notebooks/*" in config["execute"]["exclude_patterns"]
     toc = yaml.safe_load((REPO.book / "_toc.yml").read_text(encoding="utf-8"))
     (chapter,) = [c for c in toc["chapters"] if c["file"] == "notebooks"]
     listed = [section["file"] for section in chapter["sections"]]
@@ -32,7 +34,7 @@ def test_the_page_lists_each_notebook_with_what_it_shows_and_its_links() -> None
     assert all(e["title"] and len(e["summary"]) > 40 for e in entries)
     text = notebooks_markdown(REPO.root, "https://github.com/kosovo-study/kosovo_study")
     for entry in entries:
-        assert f"{{doc}}`executed copy <notebooks/{entry['stem']}>`" in text
+        assert f"{{doc}}`read it in the book <notebooks/{entry['stem']}>`" in text
         assert f"{{download}}`download <notebooks/{entry['name']}>`" in text
         assert f"labpath=notebooks%2F{entry['name']}" in text
     # every target the page names exists in the book's source folder

@@ -32,15 +32,15 @@ def notebook_index(root: Path) -> list[dict[str, str]]:
 
 
 def notebooks_markdown(root: Path, repository: str) -> str:
-    """The Notebooks page's list (MyST): title, what it shows, the executed copy in the
-    book, a download link (the ``.ipynb``) and a Binder launch link."""
+    """The Notebooks page's list (MyST): title, what it shows, its page in the book
+    (shown without outputs), a download link (the ``.ipynb``) and a Binder launch link."""
     owner_name = repository.removeprefix("https://github.com/").strip("/")
     items = []
     for entry in notebook_index(root):
         binder = BINDER.format(repository=owner_name, name=entry["name"])
         items.append(
             f"**{entry['title']}** (`{entry['name']}`). {entry['summary']}\n"
-            f"{{doc}}`executed copy <notebooks/{entry['stem']}>` · "
+            f"{{doc}}`read it in the book <notebooks/{entry['stem']}>` · "
             f"{{download}}`download <notebooks/{entry['name']}>` · "
             f"[launch on Binder]({binder})"
         )

@@ -109,24 +109,18 @@ def refresh_cache(paths: ProjectPaths) -> bool:
 
 
 def _notebook_pages(paths: ProjectPaths) -> list[Path]:
-    """Book pages that are MyST notebooks (text with a jupytext/kernelspec header), and
-    the research notebooks the Notebooks page includes (``book/notebooks/*.ipynb``, links
-    to ``notebooks/``), executed into the same cache."""
+    """Book pages that are MyST notebooks (text with a jupytext/kernelspec header)."""
     from myst_nb.core.read import is_myst_markdown_notebook
 
     return [
         page
         for page in sorted(paths.book.glob("*.md"))
         if is_myst_markdown_notebook(page.read_text(encoding="utf-8"))
-    ] + sorted((paths.book / "notebooks").glob("*.ipynb"))
+    ]
 
 
 def _read_page(page: Path) -> Any:
     """The notebook myst-nb makes of a page (same reader and options as in the build)."""
-    if page.suffix == ".ipynb":
-        import nbformat
-
-        return nbformat.reads(page.read_text(encoding="utf-8"), as_version=4)
     from myst_nb.core.read import read_myst_markdown_notebook
     from myst_parser.config.main import MdParserConfig
 
@@ -338,13 +332,6 @@ def execute_pages(paths: ProjectPaths, jobs: int = 2, timeout: int = 600) -> lis
                     f"{error.strip().splitlines()[-1]} The traceback is in {log}. Fix the "
                     "page (or the results it reads) and rerun `kosovo-study book`."
                 )
-            if source.suffix == ".ipynb":
-                # A research notebook's stderr is library logging (Dask's nanny, solver
-                # warnings): shown when it runs, left out of its executed copy. The
-                # book's own pages keep `stderr_output: remove-warn` (an error).
-                for cell in notebook.cells:
-                    if "outputs" in cell:
-                        cell.outputs = [o for o in cell.outputs if o.get("name") != "stderr"]
             record = cache.cache_notebook_bundle(
                 CacheBundleIn(notebook, str(source), data={"execution_seconds": seconds}),
                 check_validity=False,
