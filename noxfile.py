@@ -184,5 +184,13 @@ def report(session: nox.Session) -> None:
     session.run("kosovo-study", "report", *session.posargs)
 
 
+@nox.session(default=False)
+def verify(session: nox.Session) -> None:
+    """Rerun on the restricted data and compare every published number with the release
+    (`nox -s verify -- --restricted FILE --key-file KEY`); exit status 2 without the file."""
+    install_project(session, "docs")
+    session.run("kosovo-study", "verify", *session.posargs)
+
+
 if __name__ == "__main__":
     nox.main()

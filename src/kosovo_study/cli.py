@@ -195,7 +195,35 @@ def cmd_report(args: argparse.Namespace) -> int:
         _run_stage(stage.name, args, config, **options)
     if names[last] == "book":
         _console.print("report: the book is in book/_build/html/index.html")
+        from kosovo_study.paths import project_paths
+        from kosovo_study.replication import finish_report
+
+        written = finish_report(project_paths())
+        _console.print(
+            "report: release record and run crate: " + ", ".join(map(str, written))
+            if written
+            else "report: no executed book pages, so no release record or run crate written"
+        )
     return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Rerun on the restricted data in a scratch copy and compare every published number."""
+    from kosovo_study.paths import project_paths
+    from kosovo_study.replication import record, verify
+
+    paths = project_paths()
+    key = record.release_key(Path(args.key_file) if args.key_file else None)
+    result = verify.verify(
+        paths,
+        restricted=Path(args.restricted) if args.restricted else None,
+        key=key,
+        release=Path(args.release) if args.release else None,
+        out=Path(args.out) if args.out else None,
+        say=_console.print,
+    )
+    _console.print(verify.main_status(result))
+    return result.exit_status
 
 
 def cmd_interviews(args: argparse.Namespace) -> int:
@@ -284,6 +312,10 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "cite": (cmd_cite, "print BibTeX, APA and CSL-JSON for this version (and its DOI)"),
     "interviews": (cmd_interviews, "import a coded-interview export (interviews import PATH)"),
     "synth": (cmd_synth, "write a synthetic study (synth interviews --seed N --out DIR)"),
+    "verify": (
+        cmd_verify,
+        "rerun on the restricted data and compare every published number with the release",
+    ),
 }
 
 
@@ -378,6 +410,19 @@ def build_parser() -> argparse.ArgumentParser:
             help="multiverse grid: standard, or large (20x: the main outcome and 19 further "
             "synthetic draws, all labelled synthetic)",
         )
+    verify_command = sub.choices["verify"]
+    verify_command.add_argument(
+        "--restricted", help="the restricted counts (default: data/raw/restricted/...)"
+    )
+    verify_command.add_argument(
+        "--key-file", help="the data holder's release key (or $KOSOVO_STUDY_RELEASE_KEY[_FILE])"
+    )
+    verify_command.add_argument(
+        "--release", help="the release record (default: data/processed/release/...)"
+    )
+    verify_command.add_argument(
+        "--out", help="folder for the report (default: data/processed/verification)"
+    )
     sub.choices["cite"].add_argument(
         "--write-bib", action="store_true", help="regenerate book/references.bib"
     )

@@ -279,7 +279,11 @@ def write_qdpx(segments: pd.DataFrame, people: pd.DataFrame, path: Path, seed: i
 
     def writer(target: Path) -> None:
         with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("project.qde", '<?xml version="1.0" encoding="utf-8"?>\n' + xml)
+            # A fixed entry date (ZIP's earliest), not the clock: the same study gives
+            # the same bytes on every run (tests/test_release_archive.py).
+            entry = zipfile.ZipInfo("project.qde", date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, '<?xml version="1.0" encoding="utf-8"?>\n' + xml)
 
     write_with(path, writer)
     return path

@@ -82,7 +82,9 @@ def book_sources(paths: ProjectPaths) -> list[Path]:
     return sorted(
         p
         for p in paths.book.rglob("*")
-        if p.is_file() and "_build" not in p.parts and p.suffix in {".md", ".yml", ".bib", ".css"}
+        if p.is_file()
+        and "_build" not in p.parts
+        and p.suffix in {".md", ".yml", ".bib", ".css", ".ipynb"}
     )
 
 

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import html
+import posixpath
 import re
 import subprocess
 import tempfile
@@ -49,22 +50,33 @@ def _parse(page: Path) -> _Collector:
 
 
 def check_site(html_dir: Path) -> list[str]:
-    """Every problem found in the built HTML book (an empty list when all is well)."""
-    pages = {p.name: _parse(p) for p in sorted(html_dir.glob("*.html"))}
+    """Every problem found in the built HTML book (an empty list when all is well).
+
+    Pages in sub-folders (the executed notebooks, ``notebooks/*.html``) are checked too,
+    and their links read relative to their folder.
+    """
+    pages = {
+        p.relative_to(html_dir).as_posix(): _parse(p)
+        for p in sorted(html_dir.rglob("*.html"))
+        if not p.relative_to(html_dir).parts[0].startswith("_")
+    }
     problems: list[str] = []
     for name, page in pages.items():
+        folder = posixpath.dirname(name)
         text = (html_dir / name).read_text(encoding="utf-8")
         problems += [f"{name}: shows '{m}'" for m in ERROR_MARKERS if m in text]
         for source in page.images:
             if urlparse(source).scheme in {"http", "https", "data"}:
                 continue
-            if not (html_dir / unquote(source)).exists():
+            if not (html_dir / folder / unquote(source)).exists():
                 problems.append(f"{name}: image {source} is missing")
         for link in page.links:
             parsed = urlparse(link)
             if parsed.scheme or link.startswith(("mailto:", "javascript:")):
                 continue
-            target = parsed.path or name
+            target = (
+                posixpath.normpath(posixpath.join(folder, parsed.path)) if parsed.path else name
+            )
             if not target.endswith(".html"):
                 continue
             if target not in pages:
