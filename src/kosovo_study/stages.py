@@ -365,6 +365,34 @@ STAGES: tuple[Stage, ...] = (
                 "kosovo_study.clean.municipal_table.coverage",
                 "unit, year, source and coverage (e.g. 34/38) of every variable",
             ),
+            Output(
+                f"{_PROCESSED}/designated_charities.{{csv,parquet}}",
+                "table",
+                "kosovo_study.clean.designations.entity_table",
+                "designated Islamic charitable, relief or da'wa entities (OFAC SDN 2021, UN "
+                "Al-Qaida list 2014): class, countries, listing date, source; entities only",
+            ),
+            Output(
+                f"{_PROCESSED}/designated_charity_measures.{{csv,parquet}}",
+                "table",
+                "kosovo_study.clean.designations.country_measures",
+                "designated-charity presence before 2014 by ISO3: any, count, Gulf-only, "
+                "UN-only",
+            ),
+            Output(
+                f"{_PROCESSED}/edgerton_cells.{{csv,parquet}}",
+                "table",
+                "kosovo_study.clean.cells.cell_table",
+                "Edgerton (2023) recruits per PRIO-GRID cell holding part of Kosovo, with "
+                "population-weighted covariates (REAL; not committed: no licence upstream)",
+            ),
+            Output(
+                f"{_PROCESSED}/edgerton_cell_overlay.{{csv,parquet}}",
+                "table",
+                "kosovo_study.clean.cells.overlay",
+                "area of each municipality in each cell, the shares the covariates are "
+                "weighted by",
+            ),
         ),
         ("kosovo_study.clean",),
         _no_parameters,

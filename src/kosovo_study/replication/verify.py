@@ -188,6 +188,7 @@ def rerun(
     """Every stage from raw data, with ``config``, then the book pages (executed, not
     rendered: the published numbers are in the executed pages and the table files)."""
     from kosovo_study.report import build
+    from kosovo_study import stages
     from kosovo_study.stages import STAGES
 
     previous = os.environ.get(ROOT_ENV)
@@ -198,7 +199,7 @@ def rerun(
             if stage.name == "book":
                 continue
             say(f"verify: rerunning {stage.name}")
-            stage.run(paths, config, True)
+            stages.run(stage.name, paths, config, force=True)
         say("verify: executing the book pages")
         build.refresh_cache(paths)
         build.execute_pages(paths)
