@@ -376,8 +376,7 @@ STAGES: tuple[Stage, ...] = (
                 f"{_PROCESSED}/designated_charity_measures.{{csv,parquet}}",
                 "table",
                 "kosovo_study.clean.designations.country_measures",
-                "designated-charity presence before 2014 by ISO3: any, count, Gulf-only, "
-                "UN-only",
+                "designated-charity presence before 2014 by ISO3: any, count, Gulf-only, UN-only",
             ),
             Output(
                 f"{_PROCESSED}/edgerton_cells.{{csv,parquet}}",
@@ -390,8 +389,7 @@ STAGES: tuple[Stage, ...] = (
                 f"{_PROCESSED}/edgerton_cell_overlay.{{csv,parquet}}",
                 "table",
                 "kosovo_study.clean.cells.overlay",
-                "area of each municipality in each cell, the shares the covariates are "
-                "weighted by",
+                "area of each municipality in each cell, the shares the covariates are weighted by",
             ),
         ),
         ("kosovo_study.clean",),

@@ -187,8 +187,8 @@ def rerun(
 ) -> None:
     """Every stage from raw data, with ``config``, then the book pages (executed, not
     rendered: the published numbers are in the executed pages and the table files)."""
-    from kosovo_study.report import build
     from kosovo_study import stages
+    from kosovo_study.report import build
     from kosovo_study.stages import STAGES
 
     previous = os.environ.get(ROOT_ENV)
