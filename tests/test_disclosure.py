@@ -15,8 +15,8 @@ from kosovo_study.municipalities import load_register
 from kosovo_study.paths import ProjectPaths
 from kosovo_study.storage import write_table, write_text_atomic
 from tests.conftest import make_project
+from tests.restricted import write_restricted
 
-HEADER = "municipality,fighters,definition,period_start,period_end,source_key\n"
 #: Distinctive counts (37, 53, 71 ... never occur otherwise) on 8 municipalities, 0
 #: elsewhere: 37+53+71+29+43+19+23+31 = 306 persons, inside the published 232-400.
 DISTINCTIVE = dict(
@@ -24,23 +24,10 @@ DISTINCTIVE = dict(
 )
 
 
-def write_restricted(paths: ProjectPaths, counts: dict[int, int]) -> None:
-    register = load_register(paths.transcribed)
-    lines = [
-        f"{'Mitrovicë/a South' if m.municipality_id == 11 else m.name_sq},"
-        f"{counts.get(m.municipality_id, 0)},travelled,2012,2017,UNDP2017_DEMO\n"
-        for m in register.municipalities
-    ]
-    paths.restricted.mkdir(parents=True, exist_ok=True)
-    (paths.restricted / "fighters_by_municipality.csv").write_text(
-        HEADER + "".join(lines), encoding="utf-8"
-    )
-
-
 @pytest.fixture
 def restricted(tmp_path: Path) -> ProjectPaths:
     paths = make_project(tmp_path / "project")
-    write_restricted(paths, DISTINCTIVE)
+    write_restricted(paths, DISTINCTIVE, definition="travelled")
     return paths
 
 

@@ -27,7 +27,7 @@ from kosovo_study.municipalities import load_register
 from kosovo_study.paths import ProjectPaths
 from kosovo_study.validation import estimability_problem
 from tests.conftest import REPO
-from tests.test_disclosure import write_restricted
+from tests.restricted import write_restricted
 
 #: Distinctive counts (persons), 336 in all: inside the published range 232-400.
 VALUES = (71, 53, 43, 37, 31, 29, 23, 19, 17, 13)
@@ -173,7 +173,7 @@ def test_the_report_on_restricted_counts_publishes_none_of_them(
     counts = _choose_counts(paths)
     design = municipal_design(pd.read_parquet(paths.processed / "municipalities.parquet"))
     assert estimability_problem(design, [counts.get(i, 0) for i in design.municipality_id]) is None
-    write_restricted(paths, counts)
+    write_restricted(paths, counts, definition="travelled")
     for name in ("models", "multiverse", "interviews", "book"):
         stages.run(name, paths, config)
 

@@ -11,26 +11,14 @@ from kosovo_study import models, stages
 from kosovo_study.config import StudyConfig
 from kosovo_study.errors import ValidationError
 from kosovo_study.models.design import municipal_design
-from kosovo_study.models.outcome import load_outcome, restricted_path
-from kosovo_study.municipalities import load_register
+from kosovo_study.models.outcome import load_outcome
 from kosovo_study.paths import ProjectPaths
 from kosovo_study.report import numbers
+from tests.restricted import write_restricted
 
 SMALL = StudyConfig(
     permutations=9, bootstrap_replicates=9, power_simulations=4, power_permutations=9
 )
-HEADER = "municipality,fighters,definition,period_start,period_end,source_key\n"
-
-
-def _write_restricted(paths: ProjectPaths, counts: dict[int, int]) -> None:
-    register = load_register(paths.transcribed)
-    lines = [
-        f"{'Mitrovicë/a South' if m.municipality_id == 11 else m.name_sq},"
-        f"{counts[m.municipality_id]},travelled_or_stopped,2012,2017,UNDP2017_DEMO\n"
-        for m in register.municipalities
-    ]
-    restricted_path(paths).parent.mkdir(parents=True, exist_ok=True)
-    restricted_path(paths).write_text(HEADER + "".join(lines), encoding="utf-8")
 
 
 @pytest.mark.slow
@@ -39,7 +27,7 @@ def test_restricted_counts_reach_the_models_with_provenance(
 ) -> None:
     stages.run("clean", scratch_project)
     counts = {i: (i * 7) % 17 for i in range(1, 39)}  # 312 persons, inside 232-400
-    _write_restricted(scratch_project, counts)
+    write_restricted(scratch_project, counts)
     municipalities = models.read_processed(scratch_project, "municipalities")
     national = models.read_processed(scratch_project, "kosovo_national")
     design = municipal_design(municipalities)
@@ -62,7 +50,7 @@ def test_restricted_counts_reach_the_models_with_provenance(
     assert "synthetic" not in sentence.lower()
 
     # all zeros crashed the models with ZeroDivisionError; now the reader refuses it
-    _write_restricted(scratch_project, dict.fromkeys(range(1, 39), 0))
+    write_restricted(scratch_project, dict.fromkeys(range(1, 39), 0))
     with pytest.raises(ValidationError, match="every count is 0"):
         load_outcome(scratch_project, design, national)
 

@@ -6,7 +6,8 @@ seeded synthetic outcome and once on a restricted fixture, and compares the sha2
 result file with the digests recorded in ``tests/data/results_sha256.json``.
 
 A change that is *meant* to move results (a new estimator, a fixed bug) regenerates the
-digests with ``python tests/test_results_unchanged.py`` and says in the CHANGELOG which
+digests with ``python -m tests.test_results_unchanged ROOT`` (from the repository
+root) and says in the CHANGELOG which
 files moved and why. ``metadata.json`` is compared with its ``package_version`` field
 blanked: the version stamp moves with every release, the results do not.
 """
@@ -23,30 +24,10 @@ import pytest
 
 from kosovo_study import stages
 from kosovo_study.paths import ProjectPaths
+from tests.restricted import write_restricted
 
 DIGESTS = Path(__file__).parent / "data" / "results_sha256.json"
 STAGES = ("clean", "models", "multiverse", "interviews")
-HEADER = "municipality,fighters,definition,period_start,period_end,source_key\n"
-
-
-def restricted_fixture_counts() -> dict[int, int]:
-    """Municipality id -> fighters: 312 persons, inside the published 232-400 range."""
-    return {i: (i * 7) % 17 for i in range(1, 39)}
-
-
-def write_restricted_fixture(paths: ProjectPaths) -> None:
-    from kosovo_study.municipalities import load_register
-
-    counts = restricted_fixture_counts()
-    register = load_register(paths.transcribed)
-    lines = [
-        f"{'Mitrovicë/a South' if m.municipality_id == 11 else m.name_sq},"
-        f"{counts[m.municipality_id]},travelled_or_stopped,2012,2017,UNDP2017_DEMO\n"
-        for m in register.municipalities
-    ]
-    target = paths.raw / "restricted" / "fighters_by_municipality.csv"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(HEADER + "".join(lines), encoding="utf-8")
 
 
 def _file_digest(path: Path) -> str:
@@ -81,7 +62,7 @@ def test_every_result_file_is_byte_identical(
     shutil.copytree(fetched_project.root, root)
     paths = ProjectPaths(root)
     if outcome == "restricted":
-        write_restricted_fixture(paths)
+        write_restricted(paths)
     recorded = json.loads(DIGESTS.read_text("utf-8"))[outcome]
     found = run_and_digest(paths)
     moved = sorted(name for name in recorded.keys() & found.keys() if recorded[name] != found[name])
@@ -90,14 +71,14 @@ def test_every_result_file_is_byte_identical(
     assert sorted(recorded.keys() - found.keys()) == [], "result files no longer written"
 
 
-if __name__ == "__main__":  # regenerate the digests: python tests/test_results_unchanged.py ROOT
+if __name__ == "__main__":  # regenerate: python -m tests.test_results_unchanged ROOT
     # ROOT is a project tree with the raw files fetched (e.g. a scratch copy of the repo).
     project = ProjectPaths(Path(sys.argv[1]).resolve())
     restricted = project.raw / "restricted" / "fighters_by_municipality.csv"
     if restricted.exists():
         sys.exit(f"{restricted} exists: run this on a scratch project without restricted data")
     digests = {"synthetic": run_and_digest(project)}
-    write_restricted_fixture(project)
+    write_restricted(project)
     try:
         digests["restricted"] = run_and_digest(project)
     finally:

@@ -12,12 +12,12 @@ import pytest
 
 from kosovo_study.config import StudyConfig
 from kosovo_study.errors import KosovoStudyError
-from kosovo_study.municipalities import load_register
 from kosovo_study.paths import ROOT_ENV, ProjectPaths
 from kosovo_study.replication import record as rec
 from kosovo_study.replication import verify as ver
 
 from .conftest import REPO
+from .restricted import DEMO_COUNTS, write_restricted
 
 KEY = b"0123456789abcdef0123456789abcdef-test-key"
 #: Small simulation sizes: the rerun takes minutes, not a quarter of an hour; verify
@@ -32,22 +32,7 @@ SMALL = StudyConfig(
     crossnational_simulation_draws=20,
     multiverse_permutations=9,
 )
-HEADER = "municipality,fighters,definition,period_start,period_end,source_key\n"
-
-
-def write_counts(path: Path, register_dir: Path, counts: dict[int, int]) -> Path:
-    register = load_register(register_dir)
-    lines = [
-        f"{'Mitrovicë/a South' if m.municipality_id == 11 else m.name_sq},"
-        f"{counts[m.municipality_id]},travelled_or_stopped,2012,2017,UNDP2017_DEMO\n"
-        for m in register.municipalities
-    ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(HEADER + "".join(lines), encoding="utf-8")
-    return path
-
-
-COUNTS = {i: (i * 7) % 17 for i in range(1, 39)}  # 312 persons, inside the published range
+COUNTS = DEMO_COUNTS  # 312 persons, inside the published range
 
 
 # --- without the pipeline -----------------------------------------------------------------
@@ -143,7 +128,7 @@ def release(
     for name in ("uv.lock", "CITATION.cff", "LICENSE"):
         shutil.copy(REPO.root / name, root / name)
     paths = ProjectPaths(root)
-    restricted = write_counts(paths.restricted / ver.RESTRICTED_NAME, paths.transcribed, COUNTS)
+    restricted = write_restricted(paths, COUNTS, target=paths.restricted / ver.RESTRICTED_NAME)
     ver.rerun(paths, SMALL)
     record = rec.build_record(paths, SMALL, KEY)
     rec.record_path(paths).parent.mkdir(parents=True, exist_ok=True)
@@ -181,7 +166,7 @@ def test_a_changed_count_fails_naming_every_number_that_moves(
     paths, _ = release
     tampered = dict(COUNTS)
     tampered[1] += 1  # one municipality, one person more (313: still a valid file)
-    file = write_counts(tmp_path / ver.RESTRICTED_NAME, paths.transcribed, tampered)
+    file = write_restricted(paths, tampered, target=tmp_path / ver.RESTRICTED_NAME)
     result = ver.verify(paths, file, KEY, out=tmp_path / "report", scratch=tmp_path / "scratch")
     assert result.status == ver.DIGEST_MISMATCH
     assert result.exit_status == 1

@@ -30,11 +30,10 @@ from kosovo_study.models.outcome import (
     load_outcome,
     national_total,
     national_totals,
-    restricted_path,
     synthetic_outcome,
 )
-from kosovo_study.municipalities import load_register
 from kosovo_study.paths import ProjectPaths
+from tests.restricted import DEMO_COUNTS, write_restricted
 
 Tables = dict[str, pd.DataFrame]
 
@@ -333,26 +332,11 @@ def test_model_results_are_tidy_and_labelled(design: Design, total: int) -> None
     assert "SYNTHETIC" in results[1].summary()
 
 
-def _write_restricted(paths: ProjectPaths, bad: str | None = None) -> dict[int, int]:
-    """A valid restricted file: every register municipality, a total inside the
-    published national range (312), one definition from the vocabulary."""
-    counts = {i: (i * 7) % 17 for i in range(1, 39)}
-    register = load_register(paths.transcribed)
-    path = restricted_path(paths)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["municipality,fighters,definition,period_start,period_end,source_key"]
-    for i, m in enumerate(register.municipalities):
-        name = "Mitrovicë/a South" if m.municipality_id == 11 else m.name_sq
-        count = bad if (bad is not None and i == 3) else str(counts[m.municipality_id])
-        lines.append(f"{name},{count},travelled_or_stopped,2012-01-01,2017-12-31,test")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return counts
-
-
 def test_restricted_outcome_is_used_when_valid(
     scratch_project: ProjectPaths, design: Design, clean_tables: Tables
 ) -> None:
-    counts = _write_restricted(scratch_project)
+    write_restricted(scratch_project)
+    counts = DEMO_COUNTS
     outcome = load_outcome(scratch_project, design, clean_tables["kosovo_national"])
     assert outcome.source == "restricted"
     assert not outcome.synthetic
@@ -362,7 +346,7 @@ def test_restricted_outcome_is_used_when_valid(
 def test_invalid_restricted_outcome_stops_with_the_validator_message(
     scratch_project: ProjectPaths, design: Design, clean_tables: Tables
 ) -> None:
-    _write_restricted(scratch_project, bad="-4")
+    write_restricted(scratch_project, cell=(3, "-4"))
     with pytest.raises(ValidationError, match=r"line 5, column fighters"):
         load_outcome(scratch_project, design, clean_tables["kosovo_national"])
 

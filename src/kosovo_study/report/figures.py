@@ -114,37 +114,21 @@ def fighters_over_time(national: pd.DataFrame) -> Plot:
             plotted[-1].loc[rest.index, "undated_x"] = x
     drawn = pd.concat(plotted)
     dated = drawn[drawn["dated"]]
-    sns.scatterplot(
-        data=dated,
-        x="date",
-        y="value",
-        hue="series",
-        style="series",
-        hue_order=series,
-        style_order=series,
-        palette=palette,
-        markers=markers,
-        s=36,
-        alpha=0.85,
-        edgecolor="none",
-        ax=main,
-    )
-    sns.scatterplot(
-        data=drawn[~drawn["dated"]],
-        x="undated_x",
-        y="value",
-        hue="series",
-        style="series",
-        hue_order=series,
-        style_order=series,
-        palette=palette,
-        markers=markers,
-        s=36,
-        alpha=0.85,
-        edgecolor="none",
-        legend=False,
-        ax=undated,
-    )
+    # one look for both panels: the dated totals, and the undated ones beside them
+    look: dict[str, Any] = {
+        "y": "value",
+        "hue": "series",
+        "style": "series",
+        "hue_order": series,
+        "style_order": series,
+        "palette": palette,
+        "markers": markers,
+        "s": 36,
+        "alpha": 0.85,
+        "edgecolor": "none",
+    }
+    sns.scatterplot(data=dated, x="date", ax=main, **look)
+    sns.scatterplot(data=drawn[~drawn["dated"]], x="undated_x", legend=False, ax=undated, **look)
     undated.set_xlabel("")
     undated.set_ylabel("")
     undated.set_xlim(-0.6, 0.6)
