@@ -713,11 +713,13 @@ def chapter_pages(pdf: Path, chapters: list[tuple[str, str, str]]) -> dict[str, 
         if isinstance(item, list):
             pending[:0] = item
             continue
-        title = outline_title(str(item.title))
+        # Chromium drops the space where a long heading wraps ("Edgerton(2023)"): match
+        # titles without their whitespace
+        title = "".join(outline_title(str(item.title)).split())
         top.setdefault(title, (reader.get_destination_page_number(item) or 0) + 1)
     pages = {}
     for ident, label, title in chapters:
-        heading = " ".join(f"{label} {title}".split())
+        heading = "".join(f"{label} {title}".split())
         if heading not in top:
             raise KosovoStudyError(
                 f"{pdf}: no bookmark for the chapter {heading!r}; the PDF has "
