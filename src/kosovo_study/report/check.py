@@ -297,6 +297,12 @@ def browser_check(
                             viewport={"width": width, "height": 900},
                             color_scheme=scheme,  # type: ignore[arg-type]
                         )
+                        # The theme opens in light mode whatever the system prefers and
+                        # keeps the reader's choice of its switch in localStorage: set
+                        # that choice, so the dark check sees the dark pages.
+                        context.add_init_script(
+                            f"try {{ localStorage.setItem('mode', '{scheme}') }} catch (e) {{}}"
+                        )
                         for name in pages:
                             problems += _check_page(
                                 context,
