@@ -41,6 +41,7 @@ stages.run("clean", paths)
 
 scratch = ProjectPaths(Path(tempfile.mkdtemp(prefix="kosovo_study_restricted_")))
 shutil.copy(paths.root / "pyproject.toml", scratch.root / "pyproject.toml")
+shutil.copy(paths.root / "analysis_plan.yaml", scratch.root / "analysis_plan.yaml")
 shutil.copytree(paths.data, scratch.data, ignore=shutil.ignore_patterns("restricted"))
 scratch.restricted.mkdir(parents=True, exist_ok=True)
 target = scratch.restricted / "fighters_by_municipality.csv"
