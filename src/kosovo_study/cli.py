@@ -145,13 +145,14 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_book(args: argparse.Namespace) -> int:
-    from kosovo_study.report import build
+    from kosovo_study.paths import project_paths
+    from kosovo_study.report.sphinx_ext import PDF_NAME
 
+    # The book stage prints the PDF with the HTML (its footer links it): --pdf names it
+    # rather than printing it a second time.
     _run_stage("book", args)
     if getattr(args, "pdf", False):
-        with _console.status("book: printing the PDF with headless Chromium"):
-            pdf = build.build_pdf()
-        _console.print(f"book: PDF written to {pdf}")
+        _console.print(f"book: PDF at {project_paths().book_build / 'pdf' / PDF_NAME}")
     return 0
 
 
@@ -380,7 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace the study files already in --out"
     )
     sub.choices["book"].add_argument(
-        "--pdf", action="store_true", help="also print the book to PDF (needs Chromium)"
+        "--pdf", action="store_true", help="name the PDF the book stage printed (needs Chromium)"
     )
     from kosovo_study.stages import STAGES
 

@@ -469,9 +469,7 @@ def build_html(
     guard_book(paths.book_build / "html")
     clock.lap("privacy guard")
     if pdf:
-        jupyter_book(paths, "singlehtml", everything=everything)
-        prune_unreferenced(paths.book_build / "singlehtml")
-        print_pdf(paths)
+        _single_page_and_print(paths, everything)
         clock.lap("pdf (single-page build and Chromium print)")
     clock.write(paths.book_build / TIMINGS)
     return built_files(paths)
@@ -761,6 +759,13 @@ def build_pdf(paths: ProjectPaths | None = None) -> Path:
     chromium = find_chromium()
     everything = refresh_cache(paths)
     execute_pages(paths)
+    return _single_page_and_print(paths, everything, chromium)
+
+
+def _single_page_and_print(
+    paths: ProjectPaths, everything: bool, chromium: str | None = None
+) -> Path:
+    """The single-page build (from the executed pages) and its print: the PDF's path."""
     jupyter_book(paths, "singlehtml", everything=everything)
     prune_unreferenced(paths.book_build / "singlehtml")
     return print_pdf(paths, chromium)
