@@ -240,26 +240,55 @@ def test_imputation_keeps_observed_values_and_fills_every_gap(clean_tables: Tabl
 
 
 @pytest.mark.parametrize(
-    ("sign", "plow", "phigh", "ours", "verdict"),
+    ("sign", "published", "ours", "verdict"),
     [
-        ("+", 2.0, 9.0, (5.0, 1.0, 9.0), "agree"),
-        ("+", 2.0, 9.0, (-5.0, -9.0, -1.0), "disagree"),
-        ("+", -2.0, 9.0, (5.0, 1.0, 9.0), "inconclusive"),
-        ("+", 2.0, 9.0, (5.0, -1.0, 9.0), "inconclusive"),
-        ("0", -0.03, 0.03, (5.0, 1.0, 9.0), "inconclusive"),
-        ("+", np.nan, np.nan, (5.0, 1.0, 9.0), "agree"),
-        ("-", np.nan, np.nan, (5.0, 1.0, 9.0), "disagree"),
-        ("+", np.nan, np.nan, (5.0, -1.0, 9.0), "inconclusive"),
-        ("no positive effect", np.nan, np.nan, (5.0, 1.0, 9.0), "disagree"),
-        ("no positive effect", np.nan, np.nan, (-5.0, -9.0, -1.0), "agree"),
-        ("no positive effect", np.nan, np.nan, (5.0, -1.0, 9.0), "inconclusive"),
-        ("+ (but negative far away)", np.nan, np.nan, (5.0, 1.0, 9.0), "not compared"),
+        # same sign, both exclude 0, ratio 5 / 4 = 1.25 within [0.5, 2]: agree
+        ("+", (4.0, 2.0, 9.0), (5.0, 1.0, 9.0), "agree"),
+        # same sign, ratio 50 / 4 = 12.5 and 50 outside [2, 9]: differ in size
+        ("+", (4.0, 2.0, 9.0), (50.0, 10.0, 90.0), "differ in size"),
+        # ratio 10 / 3 = 3.3, but each point inside the other's interval: agree in size
+        ("+", (3.0, 1.0, 12.0), (10.0, 2.0, 18.0), "agree"),
+        # ratio 1.5 but only one point inside the other's interval: still agree (ratio)
+        ("+", (4.0, 3.0, 5.0), (6.0, 5.5, 6.5), "agree"),
+        # ratio 0.4 (below 0.5) and neither point in the other's interval
+        ("+", (10.0, 9.0, 11.0), (4.0, 3.0, 5.0), "differ in size"),
+        ("+", (4.0, 2.0, 9.0), (-5.0, -9.0, -1.0), "disagree"),
+        ("+", (4.0, -2.0, 9.0), (5.0, 1.0, 9.0), "inconclusive"),
+        ("+", (4.0, 2.0, 9.0), (5.0, -1.0, 9.0), "inconclusive"),
+        ("0", (0.0, -0.03, 0.03), (5.0, 1.0, 9.0), "inconclusive"),
+        # interval published but no point estimate: the size cannot be judged
+        ("+", (np.nan, 2.0, 9.0), (5.0, 1.0, 9.0), "agree in sign only"),
+        ("+", (np.nan, np.nan, np.nan), (5.0, 1.0, 9.0), "agree in sign only"),
+        ("-", (np.nan, np.nan, np.nan), (5.0, 1.0, 9.0), "disagree"),
+        ("+", (np.nan, np.nan, np.nan), (5.0, -1.0, 9.0), "inconclusive"),
+        ("no positive effect", (np.nan, np.nan, np.nan), (5.0, 1.0, 9.0), "disagree"),
+        ("no positive effect", (np.nan,) * 3, (-5.0, -9.0, -1.0), "agree in sign only"),
+        ("no positive effect", (np.nan, np.nan, np.nan), (5.0, -1.0, 9.0), "inconclusive"),
+        ("+ (but negative far away)", (np.nan,) * 3, (5.0, 1.0, 9.0), "not compared"),
     ],
 )
 def test_verdict_rule(
-    sign: str, plow: float, phigh: float, ours: tuple[float, float, float], verdict: str
+    sign: str,
+    published: tuple[float, float, float],
+    ours: tuple[float, float, float],
+    verdict: str,
 ) -> None:
-    assert cmp.verdict(sign, plow, phigh, *ours)[0] == verdict
+    point, low, high = published
+    assert cmp.verdict(sign, low, high, *ours, published_estimate=point)[0] == verdict
+    assert verdict in cmp.VERDICTS
+
+
+def test_magnitude_states_the_ratio_and_both_containments() -> None:
+    # The example: youth unemployment 54.4 against D&S's 2.73 (made-up intervals)
+    found = cmp.magnitude(2.73, 1.0, 5.0, 54.4, -8.0, 117.0)
+    assert found["ratio_to_published"] == pytest.approx(54.4 / 2.73)
+    assert found["our_point_in_published_interval"] is False
+    assert found["published_point_in_our_interval"] is True
+    assert np.isnan(cmp.magnitude(0.0, -1.0, 1.0, 5.0, 1.0, 9.0)["ratio_to_published"])
+    assert (
+        cmp.magnitude(np.nan, np.nan, np.nan, 5.0, 1.0, 9.0)["our_point_in_published_interval"]
+        is None
+    )
 
 
 def _estimates(frac_ame: tuple[float, float, float]) -> pd.DataFrame:
@@ -302,8 +331,10 @@ def test_comparison_reads_signs_from_the_transcribed_file(tmp_path: Path) -> Non
         5.0,
         35.0,
     )
-    assert homogeneity["verdict"] == "agree"  # published "+" for homogeneity
-    assert bk.loc["GDP per capita", "verdict"] == "agree"
+    # published "+" for homogeneity, from an abstract: no size, so sign only
+    assert homogeneity["verdict"] == "agree in sign only"
+    assert bool(homogeneity["published_from_abstract_only"])
+    assert bk.loc["GDP per capita", "verdict"] == "agree in sign only"
     assert bk.loc["size of Muslim population", "verdict"] == "inconclusive"
     assert "poor economic conditions (general)" in bk.index
 
@@ -318,6 +349,32 @@ def test_comparison_reads_signs_from_the_transcribed_file(tmp_path: Path) -> Non
     row = flipped[flipped["published_variable"].str.startswith("ethnic homogeneity")].iloc[0]
     assert row["published_sign"] == "-"
     assert row["verdict"] == "disagree"
+
+
+def test_a_model_failing_the_calibration_rule_is_not_compared() -> None:
+    published = cmp.read_published(REPO.transcribed / cmp.PUBLISHED_FILE)
+    term_map = cmp.read_term_map(REPO.transcribed / cmp.TERM_MAP_FILE)
+    estimates = _estimates((-20.0, -35.0, -5.0))
+    estimates["usable_for_marginal_effects"] = False
+    table = cmp.compare(published, term_map, estimates, "hurdle_nb2")
+    mapped = table[table["our_estimate"].notna()]
+    assert len(mapped)
+    assert (mapped["verdict"] == "not compared").all()
+    assert mapped["verdict_rule"].str.contains("calibration").all()
+    # The numbers stay in the table, so a reader still sees what was set aside.
+    assert mapped["ratio_to_published"].notna().any() or mapped["published_estimate"].isna().all()
+    # A model named as failing (e.g. out of fold) is set aside the same way.
+    usable = _estimates((-20.0, -35.0, -5.0))
+    named = cmp.compare(
+        published,
+        term_map,
+        usable,
+        "hurdle_nb2",
+        failing_models={"youth_unemployment:hurdle_nb2:multiple_imputation"},
+    )
+    youth = named[named["our_model"] == "youth_unemployment:hurdle_nb2:multiple_imputation"]
+    assert len(youth)
+    assert (youth["verdict"] == "not compared").all()
 
 
 def test_term_map_rejects_a_bad_direction(tmp_path: Path) -> None:
@@ -394,8 +451,13 @@ def test_ds2016_rebuild_uses_their_sample(tables: Tables) -> None:
     comparison = tables["crossnational_comparison"]
     ds = comparison[comparison["source_key"] == "ds2016_tabA_main"]
     rebuilt = ds[ds["our_model"] == "ds2016_rebuild:hurdle_nb2:ds2016_imputed"]
-    assert len(rebuilt) == 69  # 23 features x 3 components, every one compared
-    assert rebuilt["verdict"].isin(["agree", "disagree", "inconclusive"]).all()
+    assert len(rebuilt) == 69  # 23 features x 3 components, every one set beside theirs
+    # The rebuild over-predicts the total, so the calibration rule sets all 69 aside.
+    if not bool(rebuild["usable_for_marginal_effects"]):
+        assert (rebuilt["verdict"] == "not compared").all()
+    compared = comparison[comparison["verdict"] != "not compared"]
+    with_size = compared[compared["published_estimate"].notna()]
+    assert with_size["ratio_to_published"].notna().all()
 
 
 def test_each_model_is_a_result_object(clean_tables: Tables) -> None:

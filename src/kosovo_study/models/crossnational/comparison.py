@@ -1,30 +1,45 @@
 """Like-for-like comparison of the cross-national estimates with published results.
 
 Every published finding is read from ``data/raw/transcribed/published_results.csv``
-(its sign, estimate and interval: nothing is typed here).  Which of our estimates
-answers which published variable is data too: ``published_term_mapping.csv`` names,
-per ``(source_key, published_variable)``, our model, our term and a ``direction``
+(its sign, estimate, interval and provenance: nothing is typed here).  Which of our
+estimates answers which published variable is data too: ``published_term_mapping.csv``
+names, per ``(source_key, published_variable)``, our model, our term and a ``direction``
 (``-1`` where our term is the inverse of theirs, e.g. ethnic fractionalisation against
 ethnic homogeneity; our estimate and interval are then multiplied by -1 before they
 are compared, and the table says so).  A published finding without a mapping row is
 kept in the table with the verdict ``not compared`` and the reason.
 
-Verdict rule (:func:`verdict`), after aligning directions:
+**Only calibrated models are compared.**  A row whose model of ours fails the
+calibration rule (``usable_for_marginal_effects`` false in the fit table, or a model
+named in ``failing_models``, e.g. by the out-of-fold rule) keeps its numbers but gets
+the verdict ``not compared``: a model that predicts several times the world total has
+no marginal effect worth setting beside a published one.
 
-* published interval given: **agree** when the signs are equal and both intervals
-  exclude zero; **disagree** when the signs are opposite and both exclude zero;
-  **inconclusive** otherwise;
-* published sign only (an abstract's "positively correlated"): **agree** when our
-  interval excludes zero on the published side, **disagree** when it excludes zero on
-  the other side, **inconclusive** when it includes zero;
+**The verdict uses sign and size** (:func:`verdict`; the size rule is the constants
+:data:`SIZE_RATIO_BOUNDS`, read with :func:`size_agrees`).  After aligning directions:
+
+* published estimate and interval given: **agree** when the signs are equal, both
+  intervals exclude zero *and* the sizes agree; **differ in size** when the signs agree
+  and both exclude zero but the sizes do not; **disagree** when the signs are opposite
+  and both exclude zero; **inconclusive** otherwise;
+* published sign only (an abstract's "positively correlated"): **agree in sign only**
+  when our interval excludes zero on the published side (no size was published, so no
+  more can be said), **disagree** when it excludes zero on the other side,
+  **inconclusive** when it includes zero;
 * published "no positive effect" (a null claim): **disagree** when our interval lies
-  above zero, **agree** when it lies below zero, **inconclusive** when it includes zero
-  (absence of evidence is not counted as agreement).
+  above zero, **agree in sign only** when it lies below zero, **inconclusive** when it
+  includes zero (absence of evidence is not counted as agreement).
+
+Every compared row states ``ratio_to_published`` (our estimate over theirs, in their
+direction) and whether each point lies inside the other's interval.  Whether a
+published finding was read from an abstract only comes from the ``provenance`` column
+of the transcribed file (``published_from_abstract_only``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -42,13 +57,41 @@ COMPONENTS = {
     "count_component": "positive",
     "": "mean",
 }
+#: The published component codes in words (the book and the table print these).
+COMPONENT_WORDS = {
+    "both_components": "expected count (both parts)",
+    "hurdle_P(any)": "probability of being listed (binary part)",
+    "count_component": "count among listed countries (count part)",
+    "": "expected count",
+}
+#: Our estimate "agrees in size" with a published one when their ratio (ours over
+#: theirs, same sign) lies within these bounds.  A factor of two either way is the
+#: widest gap at which two marginal effects in persons per SD would still tell a reader
+#: the same story about how large the association is; it is a declared convention, not
+#: a test.  Two estimates whose points each lie inside the other's 95% interval also
+#: agree in size: the data cannot tell their sizes apart, whatever the ratio.
+SIZE_RATIO_BOUNDS = (0.5, 2.0)
+#: The verdicts, from the most to the least favourable to the published finding.
+VERDICTS = (
+    "agree",
+    "agree in sign only",
+    "differ in size",
+    "disagree",
+    "inconclusive",
+    "not compared",
+)
 VERDICT_RULES = {
-    "interval": "agree: same sign and both intervals exclude 0; disagree: opposite signs and "
-    "both exclude 0; otherwise inconclusive",
-    "sign": "published sign only: agree if our interval excludes 0 on that side, disagree if "
-    "on the other side, otherwise inconclusive",
-    "not_positive": "published null claim ('no positive effect'): disagree if our interval is "
-    "above 0, agree if below 0, otherwise inconclusive",
+    "interval": "agree: same sign, both intervals exclude 0, and the sizes agree (ratio of "
+    f"estimates within {SIZE_RATIO_BOUNDS[0]:g} to {SIZE_RATIO_BOUNDS[1]:g}, or each point "
+    "inside the other's interval); differ in size: same sign and both exclude 0 but the "
+    "sizes do not agree; disagree: opposite signs and both exclude 0; otherwise "
+    "inconclusive",
+    "sign": "published sign only: agree in sign only if our interval excludes 0 on that "
+    "side, disagree if on the other side, otherwise inconclusive",
+    "not_positive": "published null claim ('no positive effect'): disagree if our interval "
+    "is above 0, agree in sign only if below 0, otherwise inconclusive",
+    "calibration": "not compared: our model fails the calibration rule, so its marginal "
+    "effects are not used",
 }
 
 
@@ -64,6 +107,58 @@ def parse_sign(text: str) -> str | None:
     return None
 
 
+def _inside(point: float, low: float, high: float) -> bool | None:
+    """Whether ``point`` lies in ``[low, high]``; None when any of them is missing."""
+    if not (np.isfinite(point) and np.isfinite(low) and np.isfinite(high)):
+        return None
+    return bool(low <= point <= high)
+
+
+def magnitude(
+    published_estimate: float,
+    published_low: float,
+    published_high: float,
+    our_estimate: float,
+    our_low: float,
+    our_high: float,
+) -> dict[str, Any]:
+    """Ratio of our estimate to the published one, and whether each point lies inside
+    the other's interval (None where a number is missing or the published estimate is 0).
+    """
+    ratio = (
+        our_estimate / published_estimate
+        if np.isfinite(published_estimate) and published_estimate != 0
+        else float("nan")
+    )
+    return {
+        "ratio_to_published": float(ratio),
+        "our_point_in_published_interval": _inside(our_estimate, published_low, published_high),
+        "published_point_in_our_interval": _inside(published_estimate, our_low, our_high),
+    }
+
+
+def size_agrees(
+    published_estimate: float,
+    published_low: float,
+    published_high: float,
+    our_estimate: float,
+    our_low: float,
+    our_high: float,
+) -> bool | None:
+    """The size half of the verdict (:data:`SIZE_RATIO_BOUNDS`); None if not computable."""
+    found = magnitude(
+        published_estimate, published_low, published_high, our_estimate, our_low, our_high
+    )
+    ratio = found["ratio_to_published"]
+    if not np.isfinite(ratio):
+        return None
+    low, high = SIZE_RATIO_BOUNDS
+    mutual = bool(found["our_point_in_published_interval"]) and bool(
+        found["published_point_in_our_interval"]
+    )
+    return bool(low <= ratio <= high) or mutual
+
+
 def verdict(
     published_sign: str,
     published_low: float,
@@ -71,6 +166,7 @@ def verdict(
     our_estimate: float,
     our_low: float,
     our_high: float,
+    published_estimate: float = float("nan"),
 ) -> tuple[str, str]:
     """(verdict, which rule) for one pair; see the module docstring."""
     sign = parse_sign(published_sign)
@@ -83,25 +179,38 @@ def verdict(
     if np.isfinite(published_low) and np.isfinite(published_high):
         theirs_excludes = published_low > 0 or published_high < 0
         their_sign = sign if sign in {"+", "-"} else ("+" if published_low > 0 else "-")
-        if ours_excludes and theirs_excludes:
-            return ("agree" if our_sign == their_sign else "disagree"), "interval"
-        return "inconclusive", "interval"
+        if not (ours_excludes and theirs_excludes):
+            return "inconclusive", "interval"
+        if our_sign != their_sign:
+            return "disagree", "interval"
+        size = size_agrees(
+            published_estimate, published_low, published_high, our_estimate, our_low, our_high
+        )
+        if size is None:
+            return "agree in sign only", "interval"
+        return ("agree" if size else "differ in size"), "interval"
     if sign == "not_positive":
         if our_low > 0:
             return "disagree", "not_positive"
-        return ("agree" if our_high < 0 else "inconclusive"), "not_positive"
+        return ("agree in sign only" if our_high < 0 else "inconclusive"), "not_positive"
     if sign == "0":
         return "not compared", "published sign 0 without an interval"
     if not ours_excludes:
         return "inconclusive", "sign"
-    return ("agree" if our_sign == sign else "disagree"), "sign"
+    return ("agree in sign only" if our_sign == sign else "disagree"), "sign"
+
+
+def from_abstract_only(provenance: str) -> bool:
+    """Whether a published finding was read from an abstract alone (its ``provenance``
+    in the transcribed file starts with "abstract")."""
+    return str(provenance).strip().lower().startswith("abstract")
 
 
 def read_published(path: Any) -> pd.DataFrame:
     """The transcribed published results, checked for the columns the comparison reads."""
     table = pd.read_csv(path, dtype={"sign": str, "component": str}, keep_default_na=False)
     needed = ["source_key", "study", "variable", "component", "estimate", "ci_low", "ci_high"]
-    missing = [c for c in [*needed, "sign"] if c not in table.columns]
+    missing = [c for c in [*needed, "sign", "provenance"] if c not in table.columns]
     if missing:
         raise ValidationError(f"{path}: missing columns {missing}. Restore the file from git.")
     for column in ("estimate", "ci_low", "ci_high"):
@@ -131,12 +240,17 @@ def compare(
     term_map: pd.DataFrame,
     estimates: pd.DataFrame,
     estimator: str,
+    failing_models: Collection[str] = (),
 ) -> pd.DataFrame:
-    """One row per (published finding, our term): both estimates and the verdict.
+    """One row per (published finding, our term): both estimates, their ratio, whether
+    each point lies inside the other's interval, and the verdict.
 
     ``estimates`` is a stacked ``tidy(extra=True)`` table with ``component`` and
     ``quantity`` columns; our side is the AME per SD of the model the map names (the
-    main multiple-imputation result of ``estimator``, or the D&S rebuild).
+    main multiple-imputation result of ``estimator``, or the D&S rebuild).  A model whose
+    AME rows are not ``usable_for_marginal_effects``, or that is named in
+    ``failing_models`` (model ids, e.g. those failing the out-of-fold rule), is "not
+    compared".
     """
     unknown = term_map.merge(
         published[["source_key", "variable"]].drop_duplicates(),
@@ -155,7 +269,15 @@ def compare(
     published = published.copy()
     for column in ("estimate", "ci_low", "ci_high"):
         published[column] = pd.to_numeric(published[column], errors="raise").astype(float)
-    text_columns = ["source_key", "study", "variable", "component", "sign", "estimate_type"]
+    text_columns = [
+        "source_key",
+        "study",
+        "variable",
+        "component",
+        "sign",
+        "estimate_type",
+        "provenance",
+    ]
     for column in text_columns:
         if column not in published:
             published[column] = ""
@@ -175,11 +297,15 @@ def compare(
             "study": finding["study"],
             "published_variable": finding["variable"],
             "published_component": finding["component"],
+            "component_words": COMPONENT_WORDS.get(
+                str(finding["component"]), str(finding["component"])
+            ),
             "published_sign": finding["sign"],
             "published_estimate": finding["estimate"],
             "published_low": finding["ci_low"],
             "published_high": finding["ci_high"],
             "published_estimate_type": finding["estimate_type"],
+            "published_from_abstract_only": from_abstract_only(finding["provenance"]),
         }
         if maps.empty:
             rows.append(
@@ -213,14 +339,24 @@ def compare(
             d = int(link["direction"])
             low, high = sorted((d * float(row["conf_low"]), d * float(row["conf_high"])))
             estimate = d * float(row["estimate"])
-            result, rule = verdict(
-                str(finding["sign"]),
+            published_numbers = (
+                float(finding["estimate"]),
                 float(finding["ci_low"]),
                 float(finding["ci_high"]),
-                estimate,
-                low,
-                high,
             )
+            usable = bool(row["usable_for_marginal_effects"]) and model not in failing_models
+            if usable:
+                result, rule = verdict(
+                    str(finding["sign"]),
+                    published_numbers[1],
+                    published_numbers[2],
+                    estimate,
+                    low,
+                    high,
+                    published_estimate=published_numbers[0],
+                )
+            else:
+                result, rule = "not compared", "calibration"
             rows.append(
                 {
                     **base,
@@ -231,9 +367,10 @@ def compare(
                     "our_estimate": estimate,
                     "our_low": low,
                     "our_high": high,
+                    **magnitude(*published_numbers, estimate, low, high),
                     "our_n": int(row["n"]),
                     "our_scale": str(row["scale"]),
-                    "our_model_usable": bool(row["usable_for_marginal_effects"]),
+                    "our_model_usable": usable,
                     "mapping_note": link["note"],
                     "verdict": result,
                     "verdict_rule": VERDICT_RULES.get(rule, rule),

@@ -11,7 +11,16 @@ from pandera.pandas import Check, Column
 
 _ESTIMATOR = Check.isin(["nb2_offset", "nb2", "hurdle_nb2"])
 _SAMPLE = Check.isin(["complete_cases", "multiple_imputation", "ds2016_imputed"])
-_VERDICT = Check.isin(["agree", "disagree", "inconclusive", "not compared"])
+_VERDICT = Check.isin(
+    [
+        "agree",
+        "agree in sign only",
+        "differ in size",
+        "disagree",
+        "inconclusive",
+        "not compared",
+    ]
+)
 _POSITION = Check.isin(["within", "above", "below"])
 
 ESTIMATES = pa.DataFrameSchema(
@@ -180,11 +189,13 @@ COMPARISON = pa.DataFrameSchema(
         "study": Column(str),
         "published_variable": Column(str),
         "published_component": Column(str),
+        "component_words": Column(str, Check.str_length(min_value=1)),
         "published_sign": Column(str),
         "published_estimate": Column(float, nullable=True),
         "published_low": Column(float, nullable=True),
         "published_high": Column(float, nullable=True),
         "published_estimate_type": Column(str),
+        "published_from_abstract_only": Column(bool),
         "our_model": Column(str, nullable=True),
         "our_term": Column(str, nullable=True),
         "our_component": Column(str, nullable=True),
@@ -192,6 +203,11 @@ COMPARISON = pa.DataFrameSchema(
         "our_estimate": Column(float, nullable=True),
         "our_low": Column(float, nullable=True),
         "our_high": Column(float, nullable=True),
+        # our estimate over the published one (in their direction); NaN when they
+        # published no estimate or it is 0
+        "ratio_to_published": Column(float, nullable=True),
+        "our_point_in_published_interval": Column("boolean", nullable=True),
+        "published_point_in_our_interval": Column("boolean", nullable=True),
         "our_n": Column(float, Check.ge(20), nullable=True),
         "our_scale": Column(str, nullable=True),
         "our_model_usable": Column("boolean", nullable=True),
