@@ -196,9 +196,11 @@ def _models_build(
 
 def _multiverse_inputs(paths: ProjectPaths, **options: Any) -> list[Path]:
     from kosovo_study.models.multiverse_stage import multiverse_input_files
+    from kosovo_study.models.verdict import input_files as verdict_input_files
 
     del options
-    files = multiverse_input_files(paths)
+    # the verdict table (written by this stage) reads the models' result tables too
+    files = [*multiverse_input_files(paths), *verdict_input_files(paths)]
     return [*files, *_restricted_register(paths), *environment_inputs(paths)]
 
 
@@ -217,11 +219,15 @@ def _multiverse_build(
     scheduler: str | None = None,
     grid: str = "standard",
 ) -> list[Path]:
-    from kosovo_study.models.multiverse_stage import write_multiverse
+    import pandas as pd
 
-    return write_multiverse(
+    from kosovo_study.models.multiverse_stage import write_multiverse
+    from kosovo_study.models.verdict import write_verdict
+
+    folder = staging.folder(paths.results)
+    written = write_multiverse(
         paths,
-        staging.folder(paths.results),
+        folder,
         config.multiverse_permutations,
         config.multiverse_seed,
         config.multiverse_parameters(grid),
@@ -229,6 +235,13 @@ def _multiverse_build(
         scheduler=scheduler,
         grid=grid,
     )
+    # The verdict needs the multiverse's tables and the models' (issue 19, item 4): it is
+    # written here, the first stage that has both.
+    multiverse = {
+        name: pd.read_parquet(folder / f"{name}.parquet")
+        for name in ("multiverse_specifications", "multiverse_joint_test")
+    }
+    return [*written, *write_verdict(paths, folder, multiverse)]
 
 
 # --- interviews -------------------------------------------------------------------------
@@ -448,12 +461,20 @@ STAGES: tuple[Stage, ...] = (
                 "summary; multiverse_null.parquet: each municipal specification's permuted "
                 "z statistics",
             ),
+            Output(
+                f"{_RESULTS}/verdict.{{csv,parquet}}",
+                "results",
+                "kosovo_study.models.verdict.write_verdict",
+                "what holds and what does not: one row per claim (estimate, interval, "
+                "Holm-adjusted p where the plan says, verdict and its basis), from the "
+                "models' and the multiverse's results",
+            ),
         ),
-        ("kosovo_study.models.multiverse_stage",),
+        ("kosovo_study.models.multiverse_stage", "kosovo_study.models.verdict"),
         _multiverse_parameters,
         _multiverse_build,
         staged=True,
-        needs=("clean",),
+        needs=("clean", "models"),
         notice=outcome_notice,
     ),
     Stage(

@@ -60,7 +60,12 @@ BOOK_TABLES: dict[str, str] = {
     "interview_import_problems": "interviews",
 }
 #: The result files the pages read, with the stage that writes each.
-BOOK_RESULTS: dict[str, str] = {"metadata.json": "models", "multiverse_summary.json": "multiverse"}
+BOOK_RESULTS: dict[str, str] = {
+    "metadata.json": "models",
+    "multiverse_summary.json": "multiverse",
+    # what holds and what does not (kosovo_study.models.verdict), written by the multiverse
+    "verdict.csv": "multiverse",
+}
 
 
 def load(paths: ProjectPaths | None = None) -> BookData:
