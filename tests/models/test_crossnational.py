@@ -193,6 +193,25 @@ def test_calibration_rule(predicted: float, width: float, usable: bool, reason: 
     assert reason in why
 
 
+def test_barnard_rubin_as_mice_reports_it() -> None:
+    """Hand-computed: q = (1.0, 1.2, 0.9, 1.1, 1.3), U = 0.04 each, nu_com = 100.
+    B = 0.1 / 4 = 0.025, T = 0.04 + 1.2 x 0.025 = 0.07, lambda = 0.03 / 0.07 = 0.428571,
+    RIV = 0.03 / 0.04 = 0.75, nu_old = 4 / lambda^2 = 21.7778, nu_obs = 101 / 103 x 100 x
+    (1 - lambda) = 56.0333, nu = 21.7778 x 56.0333 / 77.8111 = 15.6826,
+    FMI = (0.75 + 2 / 18.6826) / 1.75 = 0.489744 (mice::pool gives the same formulas)."""
+    pooled = im.rubin(np.array([1.0, 1.2, 0.9, 1.1, 1.3]), np.full(5, 0.04), df_complete=100)
+    assert pooled.variance == pytest.approx(0.07)
+    assert pooled.lambda_missing == pytest.approx(0.428571, abs=1e-6)
+    assert pooled.relative_increase_in_variance == pytest.approx(0.75)
+    assert pooled.df == pytest.approx(15.6826, abs=1e-4)
+    assert pooled.fraction_missing_information == pytest.approx(0.489744, abs=1e-6)
+    # Without complete-data df, Barnard-Rubin reduces to Rubin's classical df.
+    classical = im.rubin(np.array([1.0, 1.2, 0.9, 1.1, 1.3]), np.full(5, 0.04))
+    assert classical.df == pytest.approx(4 * (1 + 0.04 / 0.03) ** 2)
+    # The df never exceed the complete-data df (the reason for Barnard-Rubin).
+    assert pooled.df < 100
+
+
 def test_rubin_rules_by_hand() -> None:
     q = np.array([1.0, 2.0, 3.0, 4.0])
     u = np.array([0.5, 0.5, 0.5, 0.5])
@@ -201,7 +220,13 @@ def test_rubin_rules_by_hand() -> None:
     assert pooled.estimate == 2.5
     assert pooled.variance == pytest.approx(0.5 + 1.25 * 5 / 3)
     assert pooled.df == pytest.approx(3 * (1 + 0.5 / (1.25 * 5 / 3)) ** 2)
-    assert pooled.fraction_missing_information == pytest.approx((1.25 * 5 / 3) / 2.583333, 1e-5)
+    # lambda = (1 + 1/m) B / T; RIV = (1 + 1/m) B / W; FMI = (RIV + 2 / (df + 3)) / (1 + RIV)
+    assert pooled.lambda_missing == pytest.approx((1.25 * 5 / 3) / 2.583333, 1e-5)
+    riv = 1.25 * 5 / 3 / 0.5
+    assert pooled.relative_increase_in_variance == pytest.approx(riv)
+    assert pooled.fraction_missing_information == pytest.approx(
+        (riv + 2 / (pooled.df + 3)) / (1 + riv)
+    )
     single = im.rubin(np.array([2.0]), np.array([4.0]))
     assert (single.conf_low, single.conf_high) == pytest.approx(
         (2 - 1.959964 * 2, 2 + 1.959964 * 2)

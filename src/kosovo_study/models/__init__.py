@@ -98,7 +98,7 @@ def build_results(
     parameters, :class:`kosovo_study.config.StudyConfig` by default; the municipal
     analysis reads its sizes and seeds)."""
     from kosovo_study.models import crossnational, evidence, municipal
-    from kosovo_study.models.crossnational import comparison
+    from kosovo_study.models.crossnational import comparison, mi_coverage
 
     settings = settings if settings is not None else StudyConfig()
     municipalities = read_processed(paths, "municipalities")
@@ -130,6 +130,17 @@ def build_results(
             design, outcome, municipalities, totals, settings, power=power.result()
         )
     results.update(country_results)
+    # A check of the imputation procedure (issue 20, item 4): coverage on the imputed
+    # covariate under MCAR and outcome-dependent MAR, from a seeded simulation.
+    # The short-run cap on simulation counts (power_simulations) caps it too.
+    mi_replicates = settings.crossnational_mi_coverage_replicates
+    if settings.power_simulations > 0:
+        mi_replicates = min(mi_replicates, settings.power_simulations)
+    results["crossnational_mi_coverage"] = mi_coverage.simulate(
+        mi_replicates,
+        settings.crossnational_mi_coverage_imputations,
+        settings.crossnational_mi_coverage_seed,
+    )
     results.update(evidence.analyse(paths))
     metadata: dict[str, Any] = {
         "package_version": __version__,

@@ -370,9 +370,11 @@ def _coefficient_rows(
         else [("count", "rate ratio per SD", 0)]
     )
     rows = []
+    # complete-data df for Barnard-Rubin: countries minus estimated parameters
+    df_complete = _df_complete(acc)
     for component, quantity, first in blocks:
         for j, name in enumerate(names):
-            pooled = rubin(coef[:, first + j], var[:, first + j])
+            pooled = rubin(coef[:, first + j], var[:, first + j], df_complete=df_complete)
             exponentiate = name != "const"
             transform = np.exp if exponentiate else (lambda v: v)
             rows.append(
@@ -386,10 +388,10 @@ def _coefficient_rows(
                     "conf_high": float(transform(pooled.conf_high)),
                     "p_value": pooled.p_value,
                     "std_error": float(np.sqrt(pooled.variance)),
-                    "fraction_missing_information": pooled.fraction_missing_information,
+                    **_mi_columns(pooled),
                 }
             )
-    alpha = rubin(coef[:, -1], var[:, -1])
+    alpha = rubin(coef[:, -1], var[:, -1], df_complete=df_complete)
     rows.append(
         {
             "term": "alpha",
@@ -401,10 +403,26 @@ def _coefficient_rows(
             "conf_high": alpha.conf_high,
             "p_value": float("nan"),
             "std_error": float(np.sqrt(alpha.variance)),
-            "fraction_missing_information": alpha.fraction_missing_information,
+            **_mi_columns(alpha),
         }
     )
     return rows
+
+
+def _df_complete(acc: _Accumulator) -> float:
+    """Complete-data degrees of freedom (Barnard & Rubin 1999): n minus parameters."""
+    fit = acc.fits[0]
+    return float(max(fit.n - len(fit.params), 1))
+
+
+def _mi_columns(pooled: Any) -> dict[str, float]:
+    """What mice's pool() reports per term: FMI, RIV, lambda and Barnard-Rubin df."""
+    return {
+        "fraction_missing_information": pooled.fraction_missing_information,
+        "relative_increase_in_variance": pooled.relative_increase_in_variance,
+        "lambda_missing": pooled.lambda_missing,
+        "df_barnard_rubin": pooled.df,
+    }
 
 
 def _ame_rows(
@@ -415,7 +433,7 @@ def _ame_rows(
     for part, values in acc.ame.items():
         points, variances = np.array(values), np.array(acc.ame_var[part])
         for j, name in enumerate(names):
-            pooled = rubin(points[:, j], variances[:, j])
+            pooled = rubin(points[:, j], variances[:, j], df_complete=_df_complete(acc))
             rows.append(
                 {
                     "term": name,
@@ -427,7 +445,7 @@ def _ame_rows(
                     "conf_high": pooled.conf_high,
                     "p_value": pooled.p_value,
                     "std_error": float(np.sqrt(pooled.variance)),
-                    "fraction_missing_information": pooled.fraction_missing_information,
+                    **_mi_columns(pooled),
                 }
             )
     return rows

@@ -6,9 +6,16 @@ imputed values are observed values of similar countries, so they stay in range).
 After ``burn_in`` cycles one copy is kept every ``skip + 1`` cycles, so successive
 copies are less correlated than consecutive cycles would be.  Everything is seeded.
 
-:func:`rubin` pools ``m`` estimates and their within-imputation variances (Rubin
-1987, eq. 3.1.2-3.1.8): total variance ``T = W + (1 + 1/m) B``, degrees of freedom
-``(m - 1) (1 + W / ((1 + 1/m) B))^2``, and the fraction of missing information.
+:func:`rubin` pools ``m`` estimates and their within-imputation variances as mice's
+``pool()`` reports them (Rubin 1987, eq. 3.1.2-3.1.8; Barnard & Rubin 1999; van Buuren
+2018, sec. 2.3-2.4): total variance ``T = W + (1 + 1/m) B``; the proportion of the
+variance due to missingness ``lambda = (1 + 1/m) B / T``; the relative increase in
+variance ``r = (1 + 1/m) B / W``; Barnard-Rubin degrees of freedom
+``nu = nu_old nu_obs / (nu_old + nu_obs)`` with ``nu_old = (m - 1) / lambda^2`` and
+``nu_obs = (nu_com + 1) / (nu_com + 3) nu_com (1 - lambda)`` for ``nu_com`` complete-data
+degrees of freedom (``n`` minus the number of parameters; infinite gives Rubin's
+classical df); and the fraction of missing information
+``FMI = (r + 2 / (nu + 3)) / (1 + r)`` (not lambda, which it approaches as m grows).
 With ``m = 1`` it returns the single estimate with a normal interval.
 """
 
@@ -90,7 +97,8 @@ def impute(table: pd.DataFrame, settings: ImputationSettings) -> list[pd.DataFra
 
 @dataclass(frozen=True)
 class Pooled:
-    """Rubin-pooled estimate: point, total variance, df, interval, p, FMI."""
+    """Rubin-pooled estimate as mice's ``pool()`` reports it: point, total variance,
+    Barnard-Rubin df, interval, p, FMI, RIV, lambda, and the variance components."""
 
     estimate: float
     variance: float
@@ -98,11 +106,34 @@ class Pooled:
     conf_low: float
     conf_high: float
     p_value: float
+    #: fraction of missing information (van Buuren 2018, eq. 2.24), not lambda
     fraction_missing_information: float
+    #: relative increase in variance due to nonresponse, (1 + 1/m) B / W
+    relative_increase_in_variance: float = 0.0
+    #: proportion of the total variance due to missingness, (1 + 1/m) B / T
+    lambda_missing: float = 0.0
+    within_variance: float = 0.0
+    between_variance: float = 0.0
 
 
-def rubin(estimates: np.ndarray, variances: np.ndarray, level: float = 0.95) -> Pooled:
-    """Pool ``m`` estimates with their within-imputation variances (Rubin 1987)."""
+def barnard_rubin_df(m: int, lam: float, df_complete: float) -> float:
+    """Barnard & Rubin's (1999) degrees of freedom, as mice's ``barnard.rubin``."""
+    lam = max(lam, 1e-4)  # mice's floor: no division by zero when B = 0
+    df_old = (m - 1) / lam**2
+    if not np.isfinite(df_complete):
+        return float(df_old)
+    df_obs = (df_complete + 1) / (df_complete + 3) * df_complete * (1 - lam)
+    return float(df_old * df_obs / (df_old + df_obs))
+
+
+def rubin(
+    estimates: np.ndarray,
+    variances: np.ndarray,
+    level: float = 0.95,
+    df_complete: float = np.inf,
+) -> Pooled:
+    """Pool ``m`` estimates with their within-imputation variances (Rubin 1987), with
+    Barnard-Rubin df for ``df_complete`` complete-data degrees of freedom."""
     q = np.asarray(estimates, dtype=float)
     u = np.asarray(variances, dtype=float)
     m = len(q)
@@ -112,11 +143,13 @@ def rubin(estimates: np.ndarray, variances: np.ndarray, level: float = 0.95) -> 
     within = float(u.mean())
     between = float(q.var(ddof=1)) if m > 1 else 0.0
     total = within + (1 + 1 / m) * between
-    if m > 1 and between > 0:
-        df = (m - 1) * (1 + within / ((1 + 1 / m) * between)) ** 2
-        fmi = (1 + 1 / m) * between / total
+    if m > 1:
+        lam = (1 + 1 / m) * between / total if total > 0 else 0.0
+        riv = (1 + 1 / m) * between / within if within > 0 else float("inf")
+        df = barnard_rubin_df(m, lam, df_complete)
+        fmi = (riv + 2 / (df + 3)) / (1 + riv) if np.isfinite(riv) else 1.0
     else:
-        df, fmi = np.inf, 0.0
+        lam, riv, df, fmi = 0.0, 0.0, np.inf, 0.0
     se = np.sqrt(total)
     quantile = stats.t.ppf(0.5 + level / 2, df)
     p_value = float(2 * stats.t.sf(abs(estimate) / se, df)) if se > 0 else float("nan")
@@ -128,4 +161,8 @@ def rubin(estimates: np.ndarray, variances: np.ndarray, level: float = 0.95) -> 
         conf_high=float(estimate + quantile * se),
         p_value=p_value,
         fraction_missing_information=float(fmi),
+        relative_increase_in_variance=float(riv),
+        lambda_missing=float(lam),
+        within_variance=within,
+        between_variance=between,
     )

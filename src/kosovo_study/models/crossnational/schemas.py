@@ -43,6 +43,10 @@ ESTIMATES = pa.DataFrameSchema(
         ),
         "std_error": Column(float, Check.ge(0)),
         "fraction_missing_information": Column(float, Check.in_range(0, 1)),
+        # as mice's pool(): relative increase in variance, lambda, Barnard-Rubin df
+        "relative_increase_in_variance": Column(float, Check.ge(0)),
+        "lambda_missing": Column(float, Check.in_range(0, 1)),
+        "df_barnard_rubin": Column(float, Check.gt(0)),
         "usable_for_marginal_effects": Column("boolean", nullable=True),
     },
     checks=[
