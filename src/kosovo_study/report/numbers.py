@@ -887,20 +887,45 @@ def mi_coverage_sentences(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
         "cn_mi_coverage_replicates": replicates,
         "cn_mi_coverage_se": se,
     }
+
+    def span(a: float, b: float) -> str:
+        return f"{a:.2f}" if f"{a:.2f}" == f"{b:.2f}" else f"{a:.2f} to {b:.2f}"
+
     sentence = (
         f"In a seeded check on simulated data of the sample's size ({replicates} data sets "
         "per missingness mechanism), the 95% intervals of an imputed covariate cover its "
-        f"true coefficient in {values['cn_mi_coverage_binary_low']:.2f} to "
-        f"{values['cn_mi_coverage_binary_high']:.2f} of the data sets in the binary part and "
-        f"{low:.2f} to {values['cn_mi_coverage_count_high']:.2f} in the count part, under "
+        "true coefficient in "
+        f"{span(values['cn_mi_coverage_binary_low'], values['cn_mi_coverage_binary_high'])} "
+        "of the data sets in the binary part and "
+        f"{span(low, values['cn_mi_coverage_count_high'])} in the count part, under "
         f"missingness completely at random and missingness that depends on the outcome "
         f"(Monte Carlo SE at most {se:.3f})."
     )
+    estimates = tables.get("crossnational_estimates")
+    fmi = ""
+    if estimates is not None and "fraction_missing_information" in estimates:
+        count_rows = estimates[
+            (estimates["sample"] == "multiple_imputation")
+            & (estimates["quantity"] == "coefficient")
+            & (estimates["component"] == "count")
+        ]
+        by_term = count_rows.groupby("term")["fraction_missing_information"].max()
+        named = [
+            f"{label} {by_term[term]:.2f}"
+            for term, label in (
+                ("youth_unemployment_pct_2010_2013", "youth unemployment"),
+                ("hdi_2015", "HDI"),
+            )
+            if term in by_term.index
+        ]
+        fmi = " (largest fraction of missing information in the count part: " + (
+            ", ".join(named) + ")"
+        )
     if low < 0.93:
         sentence += (
             " **Limit:** the count-part intervals of imputed covariates are too short, so "
-            "their p-values are too small; this weighs in proportion to a term's fraction of "
-            "missing information (small for youth unemployment, large for HDI)."
+            "their p-values are too small, the more so the larger a term's fraction of "
+            f"missing information{fmi}."
         )
     values["cn_mi_coverage_sentence"] = sentence
     return values
