@@ -196,3 +196,21 @@ def test_every_verdict_sentence_ends_with_the_tables_verdict(plan) -> None:
     assert "not tested on real data" in glued["verdict_municipal"]
     empty = numbers.verdict_sentences({})
     assert empty["verdict_unemployment"] == "the verdicts are not available in this build"
+
+
+def test_verdict_sentences_read_cleanly(plan) -> None:
+    """No doubled word, no nested parentheses, no "0 ..." count, in every sentence."""
+    import re
+
+    tables = {"crossnational_estimates": _estimates(), "crossnational_fit": _fit()}
+    tables["verdict"] = v.build_verdict(tables, plan)
+    for key, text in numbers.verdict_sentences(tables).items():
+        if not isinstance(text, str) or key.endswith("_word"):
+            continue
+        assert not re.search(r"\b(\w+) \1\b", text, re.IGNORECASE), (key, text)
+        depth = 0
+        for char in text:
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            assert depth <= 1, (key, text)
+        assert depth == 0, (key, text)
+        assert not re.search(r"(^|[ ,])0 (hold|do|are)\b", text), (key, text)

@@ -854,7 +854,8 @@ def verdict_sentences(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
             )
         )
     counts = rows["verdict"].value_counts()
-    values["verdict_summary"] = f"of the {len(rows)} claims in the verdict table, " + ", ".join(
+    # Zero categories are left out ("0 do not hold" reads badly); the last joined by "and".
+    parts = [
         f"{int(counts.get(v, 0))} {plural}"
         for v, plural in (
             ("holds", "hold"),
@@ -862,7 +863,10 @@ def verdict_sentences(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
             ("inconclusive", "are inconclusive"),
             ("not tested", "are not tested"),
         )
-    )
+        if int(counts.get(v, 0))
+    ]
+    joined = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
+    values["verdict_summary"] = f"of the {len(rows)} claims in the verdict table, {joined}"
     values["verdict_claims"] = len(rows)
     return values
 
