@@ -76,6 +76,15 @@ class StudyConfig:
     #: seconds a stage waits for another run holding its lock before giving up
     lock_timeout_seconds: float = 900.0
 
+    # --- cross-national analysis (kosovo_study.models.crossnational) ----------------------
+    # Read by kosovo_study.models.crossnational.settings_from_config; they enter the
+    # models stage key (models_parameters).
+    #: out-of-fold calibration: folds of the cross-validated world total, number of
+    #: fold assignments ("fold seeds", each drawn from [seed, replicate]) and their seed
+    crossnational_oof_folds: int = 10
+    crossnational_oof_replicates: int = 5
+    crossnational_oof_seed: int = 2019
+
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

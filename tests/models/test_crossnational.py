@@ -25,7 +25,7 @@ from ..conftest import REPO
 
 Tables = dict[str, pd.DataFrame]
 #: Small but valid settings: m = 20 imputations (the minimum), few folds and draws.
-QUICK = cn.Settings(cv_folds=3, simulation_draws=40)
+QUICK = cn.Settings(cv_folds=3, simulation_draws=40, oof_replicates=2)
 
 
 @dataclass(frozen=True)

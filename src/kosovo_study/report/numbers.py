@@ -609,4 +609,50 @@ def crossnational_findings(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
         "passes" if bool(rebuild["usable_for_marginal_effects"]) else "fails"
     )
     values["cn_rebuild_n"] = int(rebuild["n"])
+    if "crossnational_calibration" in tables:
+        values.update(crossnational_calibration(tables["crossnational_calibration"], estimator))
+    return values
+
+
+def crossnational_calibration(calibration: pd.DataFrame, main_estimator: str) -> dict[str, Any]:
+    """Out-of-fold calibration numbers (``crossnational_calibration``): the main model's
+    cross-validated over-prediction of the world total, its verdict at each tolerance,
+    the complete-case estimators' out-of-fold ratios and shares of zeros, and the
+    families that pass out of fold at 25%."""
+    from kosovo_study.models import crossnational as cn
+    from kosovo_study.models.crossnational.countmodels import ESTIMATOR_LABELS
+
+    table = calibration.assign(threshold=calibration["threshold"].round(4))
+    main_model = f"{cn.MAIN_SPECIFICATION}:{main_estimator}:multiple_imputation"
+    main = table[table["model"] == main_model].set_index("threshold")
+    first: Any = main.iloc[0]
+    values: dict[str, Any] = {
+        "cn_oof_folds": int(first["folds"]),
+        "cn_oof_replicates": int(first["fold_replicates"]),
+        "cn_oof_main_in_pct": 100 * (float(first["in_sample_ratio"]) - 1),
+        "cn_oof_main_mean_pct": 100 * (float(first["out_of_fold_ratio_mean"]) - 1),
+        "cn_oof_main_min_pct": 100 * (float(first["out_of_fold_ratio_min"]) - 1),
+        "cn_oof_main_max_pct": 100 * (float(first["out_of_fold_ratio_max"]) - 1),
+    }
+    for threshold in cn.CALIBRATION_THRESHOLDS:
+        row: Any = main.loc[round(threshold, 4)]
+        percent = round(100 * threshold)
+        values[f"cn_oof_main_verdict_{percent}"] = (
+            "passes" if bool(row["passes_out_of_fold"]) else "fails"
+        )
+        values[f"cn_in_main_verdict_{percent}"] = (
+            "passes" if bool(row["passes_in_sample"]) else "fails"
+        )
+    complete = table[
+        (table["specification"] == cn.MAIN_SPECIFICATION)
+        & (table["sample"] == "complete_cases")
+        & (table["threshold"] == 0.25)
+    ].set_index("estimator")
+    for name in complete.index:
+        row = complete.loc[name]
+        values[f"cn_oof_ratio_{name}"] = float(row["out_of_fold_ratio_mean"])
+        values[f"cn_oof_zero_share_{name}"] = float(row["out_of_fold_zero_share_mean"])
+    for out_of_fold, key in ((True, "cn_oof_calibrated_25"), (False, "cn_in_calibrated_25")):
+        passing = cn.calibrated_families(table, 0.25, out_of_fold=out_of_fold)
+        values[key] = "; ".join(ESTIMATOR_LABELS[name] for name in passing) or "none"
     return values

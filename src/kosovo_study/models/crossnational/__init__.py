@@ -22,7 +22,14 @@ Steps (:func:`run_analysis`):
    predicted total is off the observed total by more than ``calibration_tolerance``
    (25%), or whose widest average-marginal-effect interval is wider than the observed
    total of fighters of its sample (the "world total"), is not used for marginal
-   effects; the results say which condition failed.
+   effects; the results say which condition failed.  The totals part of the rule is
+   also applied out of fold (:func:`out_of_fold_calibration`: every model refitted in
+   ``oof_folds`` folds under ``oof_replicates`` fold assignments, each country's total
+   predicted by the fit that did not see it) at the tolerances of
+   :data:`CALIBRATION_THRESHOLDS`; :func:`calibrated_families` says which estimators
+   pass.  In sample, a logit with an intercept reproduces the observed share of zeros
+   by construction (its score equation), so the hurdle's share of zeros is reported
+   out of fold too.
 4. **Main analysis** with multiple imputation (:mod:`kosovo_study.models.crossnational.imputation`,
    chained equations, ``m >= 20``, Rubin's rules) over all 163 countries; complete
    cases are the sensitivity check.  N is stated for every model.
@@ -98,6 +105,9 @@ ROOTOGRAM_BINS: tuple[tuple[str, float, float], ...] = (
 )
 #: Step of the central finite differences of the AMEs (in SD units).
 FINITE_DIFFERENCE_STEP = 1e-4
+#: Tolerances (relative error of the predicted world total) at which the calibration
+#: verdicts are shown; the rule itself uses ``Settings.calibration_tolerance`` (25%).
+CALIBRATION_THRESHOLDS = (0.20, 0.25, 0.30)
 
 
 @dataclass(frozen=True)
@@ -111,6 +121,11 @@ class Settings:
     #: Relative error of the predicted total above which a model gives no AMEs.
     calibration_tolerance: float = 0.25
     seed: int = 2015
+    #: Out-of-fold calibration: folds, number of fold assignments ("fold seeds") and
+    #: the seed they are drawn from (:func:`out_of_fold_calibration`).
+    oof_folds: int = 10
+    oof_replicates: int = 5
+    oof_seed: int = 2019
     #: Shifts (percentage points) of Kosovo's survey figures in the sensitivity check.
     #: The gap between a national 15-64 survey rate and an ILO-modelled 15+ rate for
     #: Kosovo is not published in the data used here, so these are a stated
@@ -264,6 +279,145 @@ def cross_validated_log_score(
             continue
         scores[test] = cm.log_density(fit, y[test], X[test], offset[test])
     return scores, failed
+
+
+@dataclass(frozen=True)
+class OutOfFold:
+    """Cross-validated totals of one model: per fold assignment (replicate), the
+    predicted world total and share of zeros, each country predicted by the fit that
+    left its fold out, averaged over the completed data sets."""
+
+    totals: np.ndarray
+    zero_shares: np.ndarray
+    failed_folds: int
+
+
+def fold_assignment(n: int, folds: int, seed: int, replicate: int) -> np.ndarray:
+    """Fold of each of ``n`` countries under replicate ``replicate`` (balanced sizes)."""
+    rng = np.random.default_rng([seed, replicate])
+    result: np.ndarray = rng.permutation(np.arange(n) % folds)
+    return result
+
+
+def out_of_fold(
+    estimator: str,
+    completed: list[pd.DataFrame],
+    covariates: tuple[str, ...],
+    scale: dict[str, tuple[float, float]],
+    settings: Settings,
+    starts: list[Fit] | None = None,
+) -> OutOfFold:
+    """The cross-validated world total and share of zeros of one model.
+
+    For each completed data set and each of ``settings.oof_replicates`` fold
+    assignments (the same assignments for every data set and model of the same size),
+    the model is refitted ``settings.oof_folds`` times, each time without one fold, and
+    the held-out countries' expected counts (and probabilities of zero) are summed.  A
+    fold whose fit fails makes that replicate's total NaN for that data set (counted in
+    ``failed_folds``).  ``starts``: the full-sample fit of each data set, a warm start
+    that changes nothing but the number of Newton steps."""
+    replicates = settings.oof_replicates
+    totals = np.full((len(completed), replicates), np.nan)
+    zeros = np.full((len(completed), replicates), np.nan)
+    failed = 0
+    for i, data in enumerate(completed):
+        y, X, offset = design(data, covariates, estimator, scale)
+        start = None if starts is None else starts[i].params
+        for r in range(replicates):
+            assignment = fold_assignment(len(y), settings.oof_folds, settings.oof_seed, r)
+            mean = np.full(len(y), np.nan)
+            zero = np.full(len(y), np.nan)
+            for fold in range(settings.oof_folds):
+                test = assignment == fold
+                try:
+                    fit = cm.fit_model(
+                        estimator, y[~test], X[~test], offset[~test], start=start, covariance=False
+                    )
+                except (KosovoStudyError, np.linalg.LinAlgError, ValueError):
+                    failed += 1
+                    continue
+                if not fit.converged:
+                    failed += 1
+                    continue
+                mean[test] = cm.predict(fit, X[test], offset[test])
+                zero[test] = cm.cdf(fit, 0, X[test], offset[test])
+            totals[i, r] = mean.sum() if np.isfinite(mean).all() else np.nan
+            zeros[i, r] = zero.mean() if np.isfinite(zero).all() else np.nan
+    return OutOfFold(
+        totals=totals.mean(axis=0), zero_shares=zeros.mean(axis=0), failed_folds=failed
+    )
+
+
+def calibration_rows(
+    model: ModelResult, oof: OutOfFold, settings: Settings
+) -> list[dict[str, Any]]:
+    """Rows of ``crossnational_calibration`` for one model: its in-sample and
+    out-of-fold ratio of predicted to observed world total and the verdict of the
+    totals rule at each tolerance of :data:`CALIBRATION_THRESHOLDS`."""
+    stats = model.statistics
+    observed = float(stats["observed_total"])
+    ratios = oof.totals / observed
+    in_sample = float(stats["predicted_total_ratio"])
+    rows = []
+    for threshold in CALIBRATION_THRESHOLDS:
+        within = np.abs(ratios - 1) <= threshold + 1e-12
+        rows.append(
+            {
+                "model": model.model,
+                "specification": stats["specification"],
+                "estimator": stats["estimator"],
+                "sample": stats["sample"],
+                "n": int(stats["n"]),
+                "threshold": threshold,
+                "observed_total": observed,
+                "in_sample_ratio": in_sample,
+                "out_of_fold_ratio_mean": float(np.mean(ratios)),
+                "out_of_fold_ratio_min": float(np.min(ratios)),
+                "out_of_fold_ratio_max": float(np.max(ratios)),
+                "passes_in_sample": bool(abs(in_sample - 1) <= threshold + 1e-12),
+                "passes_out_of_fold": bool(abs(np.mean(ratios) - 1) <= threshold + 1e-12),
+                "passes_out_of_fold_every_replicate": bool(within.all()),
+                "observed_zero_share": float(stats["observed_zero_share"]),
+                "in_sample_zero_share": float(stats["predicted_zero_share"]),
+                "out_of_fold_zero_share_mean": float(np.mean(oof.zero_shares)),
+                "folds": settings.oof_folds,
+                "fold_replicates": settings.oof_replicates,
+                "failed_folds": oof.failed_folds,
+                "imputations": int(stats["imputations"]),
+                "synthetic": False,
+            }
+        )
+    return rows
+
+
+def calibrated_families(
+    calibration: pd.DataFrame,
+    threshold: float = 0.25,
+    *,
+    out_of_fold: bool = True,
+    specification: str = MAIN_SPECIFICATION,
+    sample: str | None = None,
+) -> tuple[str, ...]:
+    """The estimators (families) whose predicted world total is within ``threshold``
+    of the observed, out of fold (``out_of_fold=True``, the mean over fold
+    assignments) or in sample, for ``specification``; a family passes only if every
+    row it has there (every sample, or ``sample`` only) passes.  ``calibration`` is the
+    ``crossnational_calibration`` table."""
+    rows = calibration[
+        np.isclose(calibration["threshold"], threshold)
+        & (calibration["specification"] == specification)
+    ]
+    if sample is not None:
+        rows = rows[rows["sample"] == sample]
+    if rows.empty:
+        raise KosovoStudyError(
+            f"No calibration rows for {specification!r} at {threshold:.0%}"
+            + (f" in sample {sample!r}" if sample else "")
+            + f": thresholds are {CALIBRATION_THRESHOLDS}."
+        )
+    column = "passes_out_of_fold" if out_of_fold else "passes_in_sample"
+    passes = rows.groupby("estimator", sort=False)[column].all()
+    return tuple(str(name) for name, ok in passes.items() if bool(ok))
 
 
 def usable_for_marginal_effects(
@@ -772,6 +926,8 @@ class CrossNationalAnalysis:
     kosovo_covariates: pd.DataFrame
     point_rules: pd.DataFrame
     settings: Settings
+    #: Rows of ``crossnational_calibration`` (in-sample and out-of-fold totals).
+    calibration: list[dict[str, Any]] = field(default_factory=list)
 
     def result(self, specification: str, estimator: str, sample: str) -> ModelResult:
         key = f"{specification}:{estimator}:{sample}"
@@ -823,6 +979,7 @@ def run_analysis(
     frame = country_frame(countries, "mid")
     scale = standardisation(frame)
     models: list[ModelResult] = []
+    calibration: list[dict[str, Any]] = []
     # 1-3: every estimator on complete cases, with its cross-validated log score.
     for specification, covariates in SPECIFICATIONS.items():
         complete = _complete(frame, covariates)
@@ -831,6 +988,7 @@ def run_analysis(
             scores, failed = cross_validated_log_score(
                 estimator, y, X, offset, settings.cv_folds, settings.seed
             )
+            fits: list[Fit] = []
             models.append(
                 fit_specification(
                     specification,
@@ -844,8 +1002,11 @@ def run_analysis(
                     scores,
                     failed,
                     parts=("mean", "any", "positive") if estimator == "hurdle_nb2" else ("mean",),
+                    keep_fits=fits,
                 )
             )
+            oof = out_of_fold(estimator, [complete], covariates, scale, settings, fits)
+            calibration += calibration_rows(models[-1], oof, settings)
     main_estimator = choose_estimator([dict(m.statistics) for m in models])
     # 4: the main analysis with multiple imputation, for the chosen estimator.
     imputation_columns = [*ALL_COVARIATES, LOG_POPULATION, OUTCOME_LOG]
@@ -871,6 +1032,10 @@ def run_analysis(
                 keep_fits=full_fits[specification],
             )
         )
+        oof = out_of_fold(
+            main_estimator, completed, covariates, scale, settings, full_fits[specification]
+        )
+        calibration += calibration_rows(models[-1], oof, settings)
     # 5: Kosovo and its neighbours, left out of the fit.
     kosovo_fits = {
         specification: leave_one_out_fits(
@@ -905,6 +1070,7 @@ def run_analysis(
         kosovo_covariates=kosovo_covariate_table(countries),
         point_rules=point_rule_sensitivity(countries, main_estimator),
         settings=settings,
+        calibration=calibration,
     )
 
 
@@ -963,7 +1129,9 @@ def ds2016_frame(features: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]
     return frame, covariates
 
 
-def rebuild_ds2016(features: pd.DataFrame, settings: Settings) -> ModelResult:
+def rebuild_ds2016(
+    features: pd.DataFrame, settings: Settings
+) -> tuple[ModelResult, list[dict[str, Any]]]:
     """Derpanopoulos & Sonnet (2016) rebuilt (model ``ds2016_rebuild``): their own
     imputed file (163 countries, their imputation), their outcome (``icsrMean``: ICSR
     Jan 2015 midpoints, Israel's figure shared with the Palestinian territories) and all
@@ -971,11 +1139,13 @@ def rebuild_ds2016(features: pd.DataFrame, settings: Settings) -> ModelResult:
     (KRHNB) that has no Python implementation; the closest parametric specification the
     data allow is the logit/zero-truncated NB2 hurdle with the same features entering
     linearly.  AMEs per SD of the three components they report (both components, the
-    hurdle P(any), the count component) stand beside theirs.
+    hurdle P(any), the count component) stand beside theirs.  Returned with its rows of
+    the calibration table (in sample and out of fold).
     """
     frame, covariates = ds2016_frame(features)
     scale = standardisation(frame, (*covariates, LOG_POPULATION))
-    return fit_specification(
+    fits: list[Fit] = []
+    model = fit_specification(
         comparison.REBUILD_MODEL,
         covariates,
         "hurdle_nb2",
@@ -985,7 +1155,10 @@ def rebuild_ds2016(features: pd.DataFrame, settings: Settings) -> ModelResult:
         "ds2016_imputed",
         len(frame),
         parts=("mean", "any", "positive"),
+        keep_fits=fits,
     )
+    oof = out_of_fold("hurdle_nb2", [frame], covariates, scale, settings, fits)
+    return model, calibration_rows(model, oof, settings)
 
 
 # --- the stage's tables ---------------------------------------------------------------------
@@ -1011,7 +1184,8 @@ def analyse(
 
     settings = settings or Settings()
     analysis = run_analysis(countries, settings)
-    models = [*analysis.models, rebuild_ds2016(ds2016_features, settings)]
+    rebuild, rebuild_calibration = rebuild_ds2016(ds2016_features, settings)
+    models = [*analysis.models, rebuild]
     estimates = _split_model_id(stack_tidy(models, extra=True))
     estimates["usable_for_marginal_effects"] = estimates["usable_for_marginal_effects"].astype(
         "boolean"
@@ -1034,6 +1208,7 @@ def analyse(
             published, term_map, estimates, analysis.main_estimator
         ),
         "crossnational_sensitivity": analysis.point_rules,
+        "crossnational_calibration": pd.DataFrame([*analysis.calibration, *rebuild_calibration]),
     }
     validated = {}
     for name, table in tables.items():
@@ -1047,6 +1222,23 @@ def stage_settings(simulation_draws: int) -> Settings:
     """The stage's settings: the defaults, with the stage's number of draws (at least
     20, so that a quick test run still gives an interval)."""
     return Settings(simulation_draws=max(int(simulation_draws), 20))
+
+
+def settings_from_config(config: Any) -> Settings:
+    """The analysis's settings from a :class:`kosovo_study.config.StudyConfig` (the
+    models stage's call): its draws (at least 20), seed and out-of-fold sizes."""
+    if config.crossnational_oof_folds < 2:
+        raise KosovoStudyError(
+            f"crossnational_oof_folds = {config.crossnational_oof_folds}: cross-validation "
+            "needs at least 2 folds."
+        )
+    return replace(
+        stage_settings(config.crossnational_simulation_draws),
+        seed=config.crossnational_seed,
+        oof_folds=config.crossnational_oof_folds,
+        oof_replicates=config.crossnational_oof_replicates,
+        oof_seed=config.crossnational_oof_seed,
+    )
 
 
 def analyse_from(

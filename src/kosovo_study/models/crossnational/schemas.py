@@ -218,6 +218,53 @@ POINT_RULE_SENSITIVITY = pa.DataFrameSchema(
     name="crossnational_sensitivity",
 )
 
+CALIBRATION = pa.DataFrameSchema(
+    {
+        "model": Column(str),
+        "specification": Column(str),
+        "estimator": Column(str, _ESTIMATOR),
+        "sample": Column(str, _SAMPLE),
+        "n": Column(int, Check.ge(20)),
+        "threshold": Column(float, Check.in_range(0, 1, include_min=False)),
+        "observed_total": Column(float, Check.gt(0)),
+        "in_sample_ratio": Column(float, Check.gt(0)),
+        "out_of_fold_ratio_mean": Column(float, Check.gt(0), nullable=True),
+        "out_of_fold_ratio_min": Column(float, Check.gt(0), nullable=True),
+        "out_of_fold_ratio_max": Column(float, Check.gt(0), nullable=True),
+        "passes_in_sample": Column(bool),
+        "passes_out_of_fold": Column(bool),
+        "passes_out_of_fold_every_replicate": Column(bool),
+        "observed_zero_share": Column(float, Check.in_range(0, 1)),
+        "in_sample_zero_share": Column(float, Check.in_range(0, 1)),
+        "out_of_fold_zero_share_mean": Column(float, Check.in_range(0, 1), nullable=True),
+        "folds": Column(int, Check.ge(2)),
+        "fold_replicates": Column(int, Check.ge(1)),
+        "failed_folds": Column(int, Check.ge(0)),
+        "imputations": Column(int, Check.ge(0)),
+        "synthetic": Column(bool, Check.isin([False])),
+    },
+    checks=[
+        Check(
+            lambda t: (
+                t["out_of_fold_ratio_mean"].isna()
+                | (
+                    (t["out_of_fold_ratio_min"] <= t["out_of_fold_ratio_mean"] + 1e-12)
+                    & (t["out_of_fold_ratio_mean"] <= t["out_of_fold_ratio_max"] + 1e-12)
+                )
+            ).all(),
+            error="out-of-fold ratios: min <= mean <= max",
+        ),
+        Check(
+            lambda t: (t["passes_out_of_fold"] | ~t["passes_out_of_fold_every_replicate"]).all(),
+            error="a model that passes in every replicate passes on the mean",
+        ),
+    ],
+    unique=["model", "threshold"],
+    strict=True,
+    coerce=True,
+    name="crossnational_calibration",
+)
+
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "crossnational_estimates": ESTIMATES,
     "crossnational_fit": FIT,
@@ -227,4 +274,5 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "crossnational_kosovo_covariates": KOSOVO_COVARIATES,
     "crossnational_comparison": COMPARISON,
     "crossnational_sensitivity": POINT_RULE_SENSITIVITY,
+    "crossnational_calibration": CALIBRATION,
 }
