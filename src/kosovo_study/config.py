@@ -121,6 +121,14 @@ class StudyConfig:
             "seed": self.multiverse_seed,
             "grid_name": grid,
             "grid": {k: [str(v) for v in values] for k, values in multiverse.grid(grid).items()},
+            # the cross-national rows' calibration columns and the hurdle's AME draws
+            "crossnational_calibration": {
+                "folds": self.crossnational_oof_folds,
+                "replicates": self.crossnational_oof_replicates,
+                "seed": self.crossnational_oof_seed,
+                "ame_draws": self.crossnational_simulation_draws,
+                "ame_seed": self.crossnational_seed,
+            },
         }
 
 

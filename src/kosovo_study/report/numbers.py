@@ -656,3 +656,56 @@ def crossnational_calibration(calibration: pd.DataFrame, main_estimator: str) ->
         passing = cn.calibrated_families(table, 0.25, out_of_fold=out_of_fold)
         values[key] = "; ".join(ESTIMATOR_LABELS[name] for name in passing) or "none"
     return values
+
+
+def crossnational_multiverse(specifications: pd.DataFrame) -> dict[str, Any]:
+    """The cross-national multiverse restricted to calibrated specifications: of the
+    unemployment specifications (every point rule; the hurdle's count part), how many
+    are calibrated (predicted world total within the tolerance of the observed, in
+    sample and out of fold) and how many of those are significant in the expected
+    direction (randomization p < 0.05, ratio > 1); the hurdle's parts apart."""
+    rows = specifications[
+        specifications["outcome"].astype(str).str.startswith("crossnational")
+        & (specifications["focal"] == "unemployment")
+    ]
+    if "calibrated_out_of_fold" not in rows.columns:
+        return {}
+    significant = (rows["randomization_p"] < 0.05) & (rows["coef"] > 0)
+    in_sample = rows["calibrated_in_sample"].astype(bool)
+    out_of_fold = rows["calibrated_out_of_fold"].astype(bool)
+    values: dict[str, Any] = {
+        "mvcn_specs": len(rows),
+        "mvcn_significant": int(significant.sum()),
+        "mvcn_tolerance": 100 * float(rows["calibration_tolerance"].iloc[0]),
+        "mvcn_calibrated_in": int(in_sample.sum()),
+        "mvcn_significant_calibrated_in": int((significant & in_sample).sum()),
+        "mvcn_calibrated_oof": int(out_of_fold.sum()),
+        "mvcn_significant_calibrated_oof": int((significant & out_of_fold).sum()),
+    }
+    families = rows.groupby(["family", "population"])["calibrated_out_of_fold"].all()
+    values["mvcn_families_oof"] = (
+        "; ".join(
+            f"{family} ({str(population).split('(')[-1].rstrip(')')})"
+            for (family, population), ok in families.items()
+            if bool(ok)
+        )
+        or "none"
+    )
+    hurdle = specifications[
+        specifications["outcome"].astype(str).str.startswith("crossnational")
+        & (specifications["family"] == "hurdle_nb2")
+    ]
+    for part, key in (("count", "count"), ("listed_by_icsr", "listed")):
+        part_rows = hurdle[hurdle["part"] == part]
+        values[f"mvcn_hurdle_{key}_specs"] = len(part_rows)
+        values[f"mvcn_hurdle_{key}_significant"] = int(
+            ((part_rows["randomization_p"] < 0.05) & (part_rows["coef"] > 0)).sum()
+        )
+        values[f"mvcn_hurdle_{key}_median_ratio"] = float(part_rows["rate_ratio"].median())
+    values["mvcn_hurdle_calibrated_oof"] = int(
+        hurdle.loc[hurdle["part"] == "count", "calibrated_out_of_fold"].astype(bool).sum()
+    )
+    values["mvcn_hurdle_ame_median"] = float(
+        hurdle.loc[hurdle["part"] == "count", "ame_expected_count"].median()
+    )
+    return values
