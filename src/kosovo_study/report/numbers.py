@@ -685,9 +685,9 @@ def crossnational_multiverse(specifications: pd.DataFrame) -> dict[str, Any]:
     families = rows.groupby(["family", "population"])["calibrated_out_of_fold"].all()
     values["mvcn_families_oof"] = (
         "; ".join(
-            f"{family} ({str(population).split('(')[-1].rstrip(')')})"
-            for (family, population), ok in families.items()
-            if bool(ok)
+            f"{key[0]} ({str(key[1]).split('(')[-1].rstrip(')')})"
+            for key, ok in families.items()
+            if bool(ok) and isinstance(key, tuple)
         )
         or "none"
     )
