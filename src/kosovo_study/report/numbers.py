@@ -709,3 +709,38 @@ def crossnational_multiverse(specifications: pd.DataFrame) -> dict[str, Any]:
         hurdle.loc[hurdle["part"] == "count", "ame_expected_count"].median()
     )
     return values
+
+
+def crossnational_charity(charity: pd.DataFrame) -> dict[str, Any]:
+    """H4 and its sensitivities (``crossnational_charity``): each specification's ratio
+    in the count part (``cnch_<short>_rr``) and the "listed by ICSR" part
+    (``cnch_<short>_or``) with interval and unadjusted p, the plan's label, and
+    Kosovo's value and place among the sample's countries."""
+    values: dict[str, Any] = {}
+    shorts = {
+        "charity_with_youth": "h4",
+        "charity_without_youth": "alone",
+        "charity_gulf_with_youth": "gulf",
+        "charity_un_with_youth": "un",
+        "charity_count_with_youth": "count",
+    }
+    table = charity.set_index(["specification", "component"])
+    for specification, short in shorts.items():
+        for component, key in (("count", "rr"), ("zero_hurdle", "or")):
+            if (specification, component) not in table.index:
+                continue
+            row: Any = table.loc[(specification, component)]
+            name = f"cnch_{short}_{key}"
+            values[name] = float(row["estimate"])
+            values[f"{name}_low"] = float(row["conf_low"])
+            values[f"{name}_high"] = float(row["conf_high"])
+            values[f"{name}_p"] = float(row["p_value"])
+            values[f"cnch_{short}_label"] = str(row["plan_label"])
+            values[f"cnch_{short}_with_presence"] = int(row["countries_with_presence"])
+            values[f"cnch_{short}_kosovo"] = float(row["kosovo_value"])
+            values[f"cnch_{short}_kosovo_below_pct"] = 100 * float(row["kosovo_share_below"])
+    first: Any = charity.iloc[0]
+    values["cnch_countries"] = int(first["countries"])
+    values["cnch_n"] = int(first["n"])
+    values["cnch_imputations"] = int(first["imputations"])
+    return values

@@ -1103,6 +1103,159 @@ def point_rule_sensitivity(countries: pd.DataFrame, estimator: str) -> pd.DataFr
     return table.reset_index()[["model", "term", *POINT_RULES]].assign(estimator=estimator)
 
 
+# --- designated-charity presence across countries (H4) -------------------------------------
+
+#: The designated-charity measures of :mod:`kosovo_study.clean.designations` (processed
+#: table ``designated_charity_measures``) fitted here, with what each measures.
+CHARITY = "designated_charity_presence_pre2014"
+CHARITY_MEASURES: dict[str, str] = {
+    CHARITY: "any designated entity, every class (presence)",
+    "designated_gulf_charity_presence_pre2014": "Gulf-linked entities only (presence)",
+    "designated_charity_presence_un_pre2014": (
+        "UN Al-Qaida list only, listed before 2014 (presence)"
+    ),
+    "designated_charity_count_pre2014": "number of designated entities (count)",
+}
+CHARITY_CONTROLS = (LOG_GDP, MUSLIM, FRACTIONALISATION)
+#: The processed table of the measures (written by the clean stage).
+CHARITY_TABLE = "designated_charity_measures"
+#: (specification, measure, covariates, analysis): the plan's H4 (presence with youth
+#: unemployment), the measure without youth unemployment (the plan's "alone": the same
+#: controls, no labour-market variable), and the three sensitivities with youth
+#: unemployment.
+CHARITY_SPECIFICATIONS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
+    ("charity_with_youth", CHARITY, (YOUTH, *CHARITY_CONTROLS, CHARITY), "H4"),
+    ("charity_without_youth", CHARITY, (*CHARITY_CONTROLS, CHARITY), "without youth unemployment"),
+    *(
+        (
+            f"charity_{short}_with_youth",
+            measure,
+            (YOUTH, *CHARITY_CONTROLS, measure),
+            "sensitivity",
+        )
+        for short, measure in (
+            ("gulf", "designated_gulf_charity_presence_pre2014"),
+            ("un", "designated_charity_presence_un_pre2014"),
+            ("count", "designated_charity_count_pre2014"),
+        )
+    ),
+)
+#: What a charity row's ratio compares (the measures enter unstandardised).
+CHARITY_SCALES = {
+    "presence": "presence against absence",
+    "count": "per designated entity",
+}
+
+
+def _charity_plan_label(plan: Any, measure: str, analysis: str) -> str:
+    """The plan's label: H4 for presence with youth unemployment; the plan lists the
+    measure without youth unemployment, and each sensitivity measure, as secondary."""
+    if analysis == "H4":
+        return str(plan.label(measure, "crossnational"))
+    secondary = {
+        entry["term"] for entry in plan.body["secondary"] if entry["level"] == "crossnational"
+    }
+    return "secondary" if measure in secondary else "exploratory"
+
+
+def charity_analysis(
+    frame: pd.DataFrame,
+    measures: pd.DataFrame,
+    estimator: str,
+    settings: Settings,
+    plan: Any,
+) -> pd.DataFrame:
+    """H4 and its sensitivities in the chosen family, multiply imputed as H3.
+
+    The measures (``designated_charity_measures``, one row per country, no missing
+    values) enter unstandardised, so a ratio compares presence with absence (or one
+    more designated entity); the other covariates are per SD as in H3.  They are
+    fully observed predictors in their own chained-equations run (H3's imputations
+    are left as they are), with ``settings.imputation.seed + 2``.  Each row also gives
+    Kosovo's value and its place among the sample's countries.  Rows: the ratio of
+    each part of the model for the measure (the hurdle's count part is H4's estimand).
+    Threat to validity: designation follows terrorism links, so this measures
+    designated, terror-linked charity presence; undesignated charities score 0."""
+    from kosovo_study.models.evidence import CHARITY_LABEL
+
+    charity = measures.set_index("iso3")[list(CHARITY_MEASURES)].reindex(frame.index)
+    missing = charity.index[charity.isna().any(axis=1)].tolist()
+    if missing:
+        raise ValidationError(
+            f"designated_charity_measures has no row for {missing}: rerun the clean stage."
+        )
+    data = frame.join(charity.astype(float))
+    scale = {**standardisation(frame), **dict.fromkeys(CHARITY_MEASURES, (0.0, 1.0))}
+    columns = [*ALL_COVARIATES, LOG_POPULATION, OUTCOME_LOG, *CHARITY_MEASURES]
+    completed = _completed(
+        data, columns, replace(settings.imputation, seed=settings.imputation.seed + 2)
+    )
+    parts = ("mean", "any", "positive") if estimator == "hurdle_nb2" else ("mean",)
+    rows = []
+    for specification, measure, covariates, analysis in CHARITY_SPECIFICATIONS:
+        model = fit_specification(
+            specification,
+            covariates,
+            estimator,
+            completed,
+            scale,
+            settings,
+            "multiple_imputation",
+            len(_complete(data, covariates)),
+            parts=parts,
+        )
+        values = charity[measure]
+        kosovo = _number(values.loc[KOSOVO])
+        kind = "count" if "count" in measure else "presence"
+        # Ratios only: the AMEs of fit_specification are derivatives (central finite
+        # differences), which for a 0/1 indicator are not the change from absence to
+        # presence that H4's estimand names.
+        terms = model.terms[
+            (model.terms["term"] == measure) & (model.terms["quantity"] == "coefficient")
+        ]
+        for _, term in terms.iterrows():
+            rows.append(
+                {
+                    "specification": specification,
+                    "analysis": analysis,
+                    "measure": measure,
+                    "measure_label": CHARITY_MEASURES[measure],
+                    "covariates": " + ".join(covariates),
+                    "estimator": estimator,
+                    "sample": "multiple_imputation",
+                    "component": term["component"],
+                    "quantity": term["quantity"],
+                    "scale": (
+                        "odds ratio of being listed by ICSR (more than about 5)"
+                        if term["component"] == "zero_hurdle"
+                        else "rate ratio of fighters among listed countries"
+                    )
+                    + ", "
+                    + CHARITY_SCALES[kind],
+                    "estimate": term["estimate"],
+                    "conf_low": term["conf_low"],
+                    "conf_high": term["conf_high"],
+                    "p_value": term["p_value"],
+                    "std_error": term["std_error"],
+                    "fraction_missing_information": term["fraction_missing_information"],
+                    "n": model.n,
+                    "n_complete_cases": model.statistics["n_complete_cases"],
+                    "imputations": model.statistics["imputations"],
+                    "predicted_total_ratio": model.statistics["predicted_total_ratio"],
+                    "usable_for_marginal_effects": model.statistics["usable_for_marginal_effects"],
+                    "countries": len(values),
+                    "countries_with_presence": int((values > 0).sum()),
+                    "kosovo_value": kosovo,
+                    "kosovo_share_below": float((values < kosovo).mean()),
+                    "kosovo_share_equal": float((values == kosovo).mean()),
+                    "plan_label": _charity_plan_label(plan, measure, analysis),
+                    "data_label": CHARITY_LABEL,
+                    "synthetic": False,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 # --- Derpanopoulos & Sonnet (2016) rebuilt -------------------------------------------------
 
 #: Column of the D&S imputed file holding their outcome, and columns that are not features
@@ -1176,8 +1329,12 @@ def analyse(
     term_map: pd.DataFrame,
     *,
     settings: Settings | None = None,
+    charity: pd.DataFrame | None = None,
+    plan: Any = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every cross-national result table, validated (see :mod:`.schemas`)."""
+    """Every cross-national result table, validated (see :mod:`.schemas`); with
+    ``charity`` (the ``designated_charity_measures`` table) and the analysis ``plan``,
+    also the designated-charity models (``crossnational_charity``)."""
     from kosovo_study.models.crossnational.schemas import SCHEMAS
     from kosovo_study.models.results import stack_tidy
     from kosovo_study.tablefile import check
@@ -1210,6 +1367,16 @@ def analyse(
         "crossnational_sensitivity": analysis.point_rules,
         "crossnational_calibration": pd.DataFrame([*analysis.calibration, *rebuild_calibration]),
     }
+    if charity is not None:
+        from kosovo_study.plan import load_plan
+
+        tables["crossnational_charity"] = charity_analysis(
+            country_frame(countries, "mid"),
+            charity,
+            analysis.main_estimator,
+            settings,
+            plan if plan is not None else load_plan(),
+        )
     validated = {}
     for name, table in tables.items():
         schema = SCHEMAS[name]
@@ -1245,9 +1412,17 @@ def analyse_from(
     paths: Any, countries: pd.DataFrame, published: pd.DataFrame, settings: Settings
 ) -> dict[str, pd.DataFrame]:
     """:func:`analyse` with the other inputs read from the project (the stage's call)."""
+    from kosovo_study.plan import load_plan
+
     inputs = stage_inputs(paths)
     return analyse(
-        countries, published, inputs["ds2016_features"], inputs["term_map"], settings=settings
+        countries,
+        published,
+        inputs["ds2016_features"],
+        inputs["term_map"],
+        settings=settings,
+        charity=inputs["charity"],
+        plan=load_plan(paths=paths),
     )
 
 
@@ -1259,6 +1434,7 @@ def extra_input_files(paths: Any) -> list[Any]:
     return [
         raw_path("ds2016_foreignfightersimputed", paths),
         paths.transcribed / comparison.TERM_MAP_FILE,
+        paths.processed / f"{CHARITY_TABLE}.parquet",
     ]
 
 
@@ -1270,4 +1446,5 @@ def stage_inputs(paths: Any) -> dict[str, pd.DataFrame]:
     return {
         "ds2016_features": pd.read_csv(raw_path("ds2016_foreignfightersimputed", paths)),
         "term_map": comparison.read_term_map(paths.transcribed / comparison.TERM_MAP_FILE),
+        "charity": pd.read_parquet(paths.processed / f"{CHARITY_TABLE}.parquet"),
     }

@@ -265,6 +265,51 @@ CALIBRATION = pa.DataFrameSchema(
     name="crossnational_calibration",
 )
 
+CHARITY = pa.DataFrameSchema(
+    {
+        "specification": Column(str),
+        "analysis": Column(str, Check.isin(["H4", "without youth unemployment", "sensitivity"])),
+        "measure": Column(str),
+        "measure_label": Column(str),
+        "covariates": Column(str),
+        "estimator": Column(str, _ESTIMATOR),
+        "sample": Column(str, _SAMPLE),
+        "component": Column(str, Check.isin(["zero_hurdle", "count", "mean", "any", "positive"])),
+        "quantity": Column(str, Check.isin(["coefficient"])),
+        "scale": Column(str),
+        "estimate": Column(float, Check.gt(0)),
+        "conf_low": Column(float),
+        "conf_high": Column(float),
+        "p_value": Column(float, Check.in_range(0, 1)),
+        "std_error": Column(float, Check.ge(0)),
+        "fraction_missing_information": Column(float, Check.in_range(0, 1)),
+        "n": Column(int, Check.ge(20)),
+        "n_complete_cases": Column(int, Check.ge(0)),
+        "imputations": Column(int, Check.ge(20)),
+        "predicted_total_ratio": Column(float, Check.gt(0)),
+        "usable_for_marginal_effects": Column(bool),
+        "countries": Column(int, Check.ge(20)),
+        "countries_with_presence": Column(int, Check.ge(0)),
+        "kosovo_value": Column(float, Check.ge(0)),
+        "kosovo_share_below": Column(float, Check.in_range(0, 1)),
+        "kosovo_share_equal": Column(float, Check.in_range(0, 1)),
+        "plan_label": Column(str, Check.isin(["primary", "secondary", "exploratory"])),
+        "data_label": Column(str, Check.str_startswith("REAL")),
+        "synthetic": Column(bool, Check.isin([False])),
+    },
+    checks=[
+        Check(lambda t: (t["conf_low"] <= t["conf_high"]).all(), error="interval low <= high"),
+        Check(
+            lambda t: (t.loc[t["analysis"] == "H4", "plan_label"] == "primary").all(),
+            error="H4 is a primary hypothesis of the analysis plan",
+        ),
+    ],
+    unique=["specification", "component", "quantity"],
+    strict=True,
+    coerce=True,
+    name="crossnational_charity",
+)
+
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "crossnational_estimates": ESTIMATES,
     "crossnational_fit": FIT,
@@ -275,4 +320,5 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "crossnational_comparison": COMPARISON,
     "crossnational_sensitivity": POINT_RULE_SENSITIVITY,
     "crossnational_calibration": CALIBRATION,
+    "crossnational_charity": CHARITY,
 }
