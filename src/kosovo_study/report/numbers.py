@@ -101,7 +101,8 @@ def crossnational_sentences(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
     )
     if "cn_or_youth" in cn:
         finding += (
-            f", and an odds ratio of {cn['cn_or_youth']:.2f} per SD for having any fighters "
+            f", and an odds ratio of {cn['cn_or_youth']:.2f} per SD for being listed by ICSR "
+            "(more than about 5 fighters) "
             f"(95% interval {cn['cn_or_youth_low']:.2f} to {cn['cn_or_youth_high']:.2f})"
         )
     return {
@@ -743,4 +744,25 @@ def crossnational_charity(charity: pd.DataFrame) -> dict[str, Any]:
     values["cnch_countries"] = int(first["countries"])
     values["cnch_n"] = int(first["n"])
     values["cnch_imputations"] = int(first["imputations"])
+    return values
+
+
+def crossnational_censored(censored: pd.DataFrame) -> dict[str, Any]:
+    """Youth unemployment's NB2 rate ratio per SD with unlisted countries coded 0 and
+    interval-censored in 0-5 (``crossnational_censored``, main specification)."""
+    from kosovo_study.models import crossnational as cn
+
+    rows = censored[
+        (censored["specification"] == cn.MAIN_SPECIFICATION) & (censored["term"] == cn.YOUTH)
+    ].set_index("model")
+    values: dict[str, Any] = {}
+    for model, key in (("unlisted_as_zero", "zero"), ("unlisted_censored_0_5", "censored")):
+        row: Any = rows.loc[model]
+        values[f"cncens_{key}_rr"] = float(row["estimate"])
+        values[f"cncens_{key}_rr_low"] = float(row["conf_low"])
+        values[f"cncens_{key}_rr_high"] = float(row["conf_high"])
+        values[f"cncens_{key}_ratio"] = float(row["predicted_total"]) / float(row["listed_total"])
+    first: Any = rows.iloc[0]
+    values["cncens_unlisted"] = int(first["unlisted"])
+    values["cncens_n"] = int(first["n"])
     return values

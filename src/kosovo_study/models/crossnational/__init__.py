@@ -105,6 +105,8 @@ ROOTOGRAM_BINS: tuple[tuple[str, float, float], ...] = (
 )
 #: Step of the central finite differences of the AMEs (in SD units).
 FINITE_DIFFERENCE_STEP = 1e-4
+#: The 97.5% normal quantile (Wald intervals of the censored-likelihood sensitivity).
+Z95_NORMAL = 1.959963984540054
 #: Tolerances (relative error of the predicted world total) at which the calibration
 #: verdicts are shown; the rule itself uses ``Settings.calibration_tolerance`` (25%).
 CALIBRATION_THRESHOLDS = (0.20, 0.25, 0.30)
@@ -478,8 +480,8 @@ class _Accumulator:
 
 AME_PARTS = {
     "mean": "AME on E[fighters] (persons per SD)",
-    "any": "AME on P(any fighters) (per SD)",
-    "positive": "AME on E[fighters | any] (persons per SD)",
+    "any": "AME on P(listed by ICSR, more than about 5) (per SD)",
+    "positive": "AME on E[fighters | listed] (persons per SD)",
 }
 
 
@@ -519,7 +521,10 @@ def _coefficient_rows(
     k = len(names)
     coef, var = np.array(acc.coef), np.array(acc.coef_var)
     blocks = (
-        [("zero_hurdle", "odds ratio per SD (any fighters)", 0), ("count", "rate ratio per SD", k)]
+        [
+            ("zero_hurdle", "odds ratio per SD (listed by ICSR, more than about 5)", 0),
+            ("count", "rate ratio per SD", k),
+        ]
         if estimator == "hurdle_nb2"
         else [("count", "rate ratio per SD", 0)]
     )
@@ -1103,6 +1108,84 @@ def point_rule_sensitivity(countries: pd.DataFrame, estimator: str) -> pd.DataFr
     return table.reset_index()[["model", "term", *POINT_RULES]].assign(estimator=estimator)
 
 
+# --- unlisted countries as censored (ICSR lists only more than about 5) -------------------
+
+#: The two codings of an unlisted country compared in ``crossnational_censored``.
+CENSORED_MODELS = {
+    "unlisted_as_zero": "NB2, unlisted countries coded 0 (Derpanopoulos & Sonnet)",
+    "unlisted_censored_0_5": "NB2, unlisted countries interval-censored in 0-5",
+}
+
+
+def censored_sensitivity(countries: pd.DataFrame) -> pd.DataFrame:
+    """NB2 (log population as a covariate) on complete cases of the youth and total
+    unemployment specifications, with unlisted countries coded 0 as everywhere else and
+    with their count interval-censored in [0, 5] (the likelihood of an unlisted country
+    is P(Y <= 5); :func:`countmodels.fit_censored_nb2`).  Rate ratios per SD with HC0
+    intervals; the predicted total is set against the listed countries' total (the
+    unlisted countries' 0-5 each are unknown)."""
+    from scipy import stats as scipy_stats
+
+    frame = country_frame(countries, "mid")
+    listed_all = countries.set_index("iso3")["icsr_2015_listed"].astype(bool)
+    scale = standardisation(frame)
+    rows = []
+    for specification in (MAIN_SPECIFICATION, "unemployment"):
+        covariates = SPECIFICATIONS[specification]
+        complete = _complete(frame, covariates)
+        y, X, offset = design(complete, covariates, "nb2", scale)
+        listed = listed_all.reindex(complete.index).to_numpy(dtype=bool)
+        names = term_names(covariates, "nb2")
+        uncensored = cm.fit_model("nb2", y, X, offset)
+        fits = {
+            "unlisted_as_zero": (
+                uncensored.params,
+                uncensored.covariance,
+                uncensored.llf,
+                uncensored.converged,
+            ),
+            "unlisted_censored_0_5": cm.fit_censored_nb2(y, X, listed),
+        }
+        for model, (params, covariance, llf, converged) in fits.items():
+            se = np.sqrt(np.diag(covariance))
+            predicted = float(np.exp(X @ params[:-1]).sum())
+            for j, name in enumerate([*names, "alpha"]):
+                is_alpha = name == "alpha"
+                exponentiate = not is_alpha and name != "const"
+                z = params[j] / se[j]
+                low, high = params[j] - Z95_NORMAL * se[j], params[j] + Z95_NORMAL * se[j]
+                rows.append(
+                    {
+                        "specification": specification,
+                        "model": model,
+                        "model_label": CENSORED_MODELS[model],
+                        "term": name,
+                        "scale": (
+                            "NB2 alpha (variance = mu + alpha mu^2)"
+                            if is_alpha
+                            else ("rate ratio per SD" if exponentiate else "log scale (constant)")
+                        ),
+                        "estimate": float(np.exp(params[j]) if exponentiate else params[j]),
+                        "conf_low": float(np.exp(low) if exponentiate else low),
+                        "conf_high": float(np.exp(high) if exponentiate else high),
+                        "p_value": (
+                            float("nan") if is_alpha else float(2 * scipy_stats.norm.sf(abs(z)))
+                        ),
+                        "std_error": float(se[j]),
+                        "n": len(y),
+                        "listed": int(listed.sum()),
+                        "unlisted": int((~listed).sum()),
+                        "unlisted_upper": float(cm.UNLISTED_UPPER),
+                        "log_likelihood": float(llf),
+                        "predicted_total": predicted,
+                        "listed_total": float(y[listed].sum()),
+                        "converged": bool(converged),
+                        "synthetic": False,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
 # --- designated-charity presence across countries (H4) -------------------------------------
 
 #: The designated-charity measures of :mod:`kosovo_study.clean.designations` (processed
@@ -1366,6 +1449,7 @@ def analyse(
         ),
         "crossnational_sensitivity": analysis.point_rules,
         "crossnational_calibration": pd.DataFrame([*analysis.calibration, *rebuild_calibration]),
+        "crossnational_censored": censored_sensitivity(countries),
     }
     if charity is not None:
         from kosovo_study.plan import load_plan

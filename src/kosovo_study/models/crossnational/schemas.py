@@ -310,6 +310,38 @@ CHARITY = pa.DataFrameSchema(
     name="crossnational_charity",
 )
 
+CENSORED = pa.DataFrameSchema(
+    {
+        "specification": Column(str),
+        "model": Column(str, Check.isin(["unlisted_as_zero", "unlisted_censored_0_5"])),
+        "model_label": Column(str),
+        "term": Column(str),
+        "scale": Column(str),
+        "estimate": Column(float),
+        "conf_low": Column(float),
+        "conf_high": Column(float),
+        "p_value": Column(float, Check.in_range(0, 1), nullable=True),
+        "std_error": Column(float, Check.ge(0)),
+        "n": Column(int, Check.ge(20)),
+        "listed": Column(int, Check.gt(0)),
+        "unlisted": Column(int, Check.gt(0)),
+        "unlisted_upper": Column(float, Check.ge(0)),
+        "log_likelihood": Column(float),
+        "predicted_total": Column(float, Check.gt(0)),
+        "listed_total": Column(float, Check.gt(0)),
+        "converged": Column(bool),
+        "synthetic": Column(bool, Check.isin([False])),
+    },
+    checks=[
+        Check(lambda t: (t["conf_low"] <= t["conf_high"]).all(), error="interval low <= high"),
+        Check(lambda t: (t["listed"] + t["unlisted"] == t["n"]).all(), error="listed + unlisted"),
+    ],
+    unique=["specification", "model", "term"],
+    strict=True,
+    coerce=True,
+    name="crossnational_censored",
+)
+
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "crossnational_estimates": ESTIMATES,
     "crossnational_fit": FIT,
@@ -321,4 +353,5 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "crossnational_sensitivity": POINT_RULE_SENSITIVITY,
     "crossnational_calibration": CALIBRATION,
     "crossnational_charity": CHARITY,
+    "crossnational_censored": CENSORED,
 }
