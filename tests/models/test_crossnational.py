@@ -441,3 +441,17 @@ def test_read_only_inputs_compile_nothing_new(clean_tables: Tables) -> None:
         cm.fit_model(estimator, y, X, offset)
     for name, before in signatures.items():
         assert set(getattr(engine, name).signatures) == before, name
+
+
+def test_kosovo_tables_print_the_same_draws(tables: Tables) -> None:
+    """Kosovo's prediction with its published figures is drawn once: the predictions
+    table and the first row of its sensitivity table agree exactly."""
+    predictions = tables["crossnational_predictions"].set_index(["iso3", "specification"])
+    sensitivity = tables["crossnational_kosovo_sensitivity"].set_index(
+        ["specification", "scenario"]
+    )
+    for specification in (cn.MAIN_SPECIFICATION, "unemployment"):
+        left = predictions.loc[("XKX", specification)]
+        right = sensitivity.loc[(specification, cn.AS_PUBLISHED)]
+        for column in ("predicted_median", "prediction_low", "prediction_high", "predicted_mean"):
+            assert left[column] == right[column]

@@ -589,6 +589,82 @@ def kosovo_covariates(path: Path, ledger: Ledger | None = None) -> list[FilledVa
     return filled
 
 
+#: The ECMI Kosovo estimate of the Albanian share (2011 census for the south, 2013 OSCE
+#: municipal profiles for the north), the only ECMI share transcribed.
+KOSOVO_ECMI_SOURCE = "ECMI_ALBANIAN_PROFILE"
+#: The Labour Force Survey 2014 figures (Kosovo's scenarios, not its main values).
+KOSOVO_LFS2014 = {
+    "youth_unemployment_pct_2010_2013": "youth_unemployment_rate_15_24",
+    "unemployment_pct_2010_2013": "unemployment_rate",
+}
+
+
+def kosovo_scenario_values(path: Path) -> list[FilledValue]:
+    """Kosovo's alternative covariate values for the cross-national scenarios, each
+    from a transcribed row with its source key.
+
+    * the Labour Force Survey 2014 youth (15-24) and total unemployment rates (outside
+      the 2010-2013 window of the main values; the youth row's year is inferred by its
+      transcriber, see its definition);
+    * ethnic fractionalisation with the ECMI Kosovo Albanian share (which counts the
+      north from OSCE profiles) in place of the census's: the other communities keep
+      their relative census shares, rescaled to the remainder.  ECMI's own shares of
+      the other communities are not transcribed, so this split is an assumption (it
+      understates the Serb share less than the census does, not by ECMI's figure).
+    """
+    columns = ["statistic", "year", "value", "unit", "definition", "source_key"]
+    table = read_transcribed(path, columns)
+    table["line"] = range(2, len(table) + 2)
+    usable = table[~table["definition"].str.contains("CONFLICTS", case=True)]
+    values: list[FilledValue] = []
+    for column, statistic in KOSOVO_LFS2014.items():
+        rows = usable[(usable["statistic"] == statistic) & (usable["year"] == "2014")]
+        if rows.empty:
+            raise ValidationError(f"{path}: no {statistic} row for 2014 (LFS 2014).")
+        numbers = {
+            parse_number(v, path=path, line=int(line), column="value")
+            for v, line in zip(rows["value"], rows["line"], strict=True)
+        }
+        if len(numbers) > 1:
+            raise ValidationError(
+                f"{path} lines {rows['line'].tolist()}: {statistic} 2014 differs between "
+                f"sources ({sorted(n or 0.0 for n in numbers)})."
+            )
+        values.append(
+            FilledValue(
+                column=column,
+                value=float(numbers.pop() or 0.0),
+                source_key=";".join(dict.fromkeys(rows["source_key"])),
+                definition=f"KAS Labour Force Survey 2014 ({statistic}), as transcribed",
+            )
+        )
+    census = usable[
+        usable["statistic"].str.startswith("ethnic_share_")
+        & (usable["year"] == KOSOVO_ETHNIC_YEAR)
+        & (usable["source_key"] == KOSOVO_ETHNIC_SOURCE)
+    ]
+    ecmi = usable[
+        (usable["statistic"] == "ethnic_share_Albanians")
+        & (usable["source_key"] == KOSOVO_ECMI_SOURCE)
+    ]
+    if census.empty or ecmi.empty:
+        raise ValidationError(f"{path}: the census shares or the ECMI Albanian share are missing.")
+    shares = census.set_index("statistic")["value"].astype(float) / 100
+    albanian = float(ecmi["value"].astype(float).iloc[0]) / 100
+    others = shares.drop("ethnic_share_Albanians")
+    others = others / others.sum() * (1 - albanian)
+    values.append(
+        FilledValue(
+            column="ethnic_fractionalisation",
+            value=float(1 - albanian**2 - float((others**2).sum())),
+            source_key=f"{KOSOVO_ECMI_SOURCE};{KOSOVO_ETHNIC_SOURCE}",
+            definition="1 - sum of squared shares: ECMI Kosovo's Albanian share, the other "
+            "communities in their 2011 census proportions (assumption)",
+        )
+    )
+    return values
+
+
 #: Columns whose source differs by country: the ``*_source_key`` column names it.
 SOURCED_COLUMNS = {
     "unemployment_pct_2010_2013": "unemployment_source_key",

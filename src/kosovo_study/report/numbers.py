@@ -592,6 +592,23 @@ def crossnational_findings(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
     ].iloc[0]
     values["cn_ks_imputed_youth"] = float(imputed["value_used"])
     values["cn_ks_imputed_median"] = float(imputed["predicted_median"])
+    kosovo_rows: Any = sensitivity[sensitivity["specification"] == cn.MAIN_SPECIFICATION].set_index(
+        "scenario"
+    )
+    if "Labour Force Survey 2014 figure" in kosovo_rows.index:
+        lfs: Any = kosovo_rows.loc["Labour Force Survey 2014 figure"]
+        values["cn_ks_lfs2014_youth"] = float(lfs["value_used"])
+        values["cn_ks_lfs2014_median"] = float(lfs["predicted_median"])
+    if "fractionalisation from the ECMI composition" in kosovo_rows.index:
+        ecmi: Any = kosovo_rows.loc["fractionalisation from the ECMI composition"]
+        published: Any = kosovo_rows.loc[cn.AS_PUBLISHED]
+        values["cn_ks_ecmi_value"] = float(ecmi["value_used"])
+        values["cn_ks_ecmi_median"] = float(ecmi["predicted_median"])
+        values["cn_ks_ecmi_change_pct"] = 100 * (
+            float(ecmi["predicted_mean"]) / float(published["predicted_mean"]) - 1
+        )
+        census: Any = tables["crossnational_kosovo_covariates"].set_index("variable")
+        values["cn_ks_census_value"] = float(census.loc[cn.FRACTIONALISATION, "value"])
     comparison = tables["crossnational_comparison"]
     for verdict in ("agree", "disagree", "inconclusive", "not compared"):
         key = verdict.replace(" ", "_")

@@ -760,6 +760,19 @@ def predictive_draws(
     return np.concatenate(means), np.concatenate(counts)
 
 
+#: The scenario that uses a country's covariates as published (the predictions table's
+#: rows and the first row of Kosovo's sensitivity table: the same draws).
+AS_PUBLISHED = "survey figure as published"
+
+
+def draw_stream(settings: Settings, iso3: str, specification: str, scenario: str) -> Any:
+    """The random stream of one country's predictive draws under one scenario: seeded
+    by the analysis seed and the names, so the same prediction is drawn identically in
+    every table that shows it (and adding a scenario moves no other)."""
+    key = zlib.crc32(f"{iso3}:{specification}:{scenario}".encode())
+    return np.random.default_rng([settings.seed, key])
+
+
 def _prediction_row(
     observed: float, mean_draws: np.ndarray, count_draws: np.ndarray
 ) -> dict[str, Any]:
@@ -793,7 +806,6 @@ def western_balkans(
     and their rank by observed fighters per million inhabitants (1 = most)."""
     per_million = frame["fighters"] / np.exp(frame[LOG_POPULATION]) * 1e6
     rank = per_million.rank(ascending=False, method="min")
-    rng = np.random.default_rng([settings.seed, 7])
     rows = []
     for iso3, name in WESTERN_BALKANS.items():
         base = {"iso3": iso3, "country": name, "countries_ranked": len(frame)}
@@ -824,7 +836,7 @@ def western_balkans(
                 covariates,
                 scale,
                 settings.simulation_draws,
-                rng,
+                draw_stream(settings, iso3, specification, AS_PUBLISHED),
             )
             rows.append(
                 {
@@ -850,13 +862,19 @@ def kosovo_sensitivity(
     scale: dict[str, tuple[float, float]],
     settings: Settings,
     kosovo_fits: dict[str, list[Fit]],
+    alternatives: list[Any] | None = None,
 ) -> pd.DataFrame:
-    """Kosovo's predicted count under other readings of its labour-market figures.
+    """Kosovo's predicted count under other readings of its covariates.
 
     The fits leave Kosovo out, so each scenario changes only Kosovo's own row: its
     survey figure shifted, its figures replaced by imputations from a chained-equations
-    run in which they were set to missing, or no labour-market variable at all."""
-    rng = np.random.default_rng([settings.seed, 11])
+    run in which they were set to missing, the Labour Force Survey 2014 figure, its
+    fractionalisation from the ECMI composition (``alternatives``:
+    :func:`kosovo_study.clean.countries.kosovo_scenario_values`, each with its source
+    key), or no labour-market variable at all.  Each scenario has its own random
+    stream (:func:`draw_stream`), so the first scenario's draws are those of the
+    predictions table."""
+    alternatives = alternatives or []
     observed = _number(frame.loc[KOSOVO, "fighters"])
     rows = []
     for specification, variable, shifts in (
@@ -866,7 +884,7 @@ def kosovo_sensitivity(
         covariates = SPECIFICATIONS[specification]
         value = _number(frame.loc[KOSOVO, variable])
         scenarios: list[tuple[str, list[pd.DataFrame], float]] = [
-            ("survey figure as published", [d.loc[[KOSOVO]] for d in completed], value)
+            (AS_PUBLISHED, [d.loc[[KOSOVO]] for d in completed], value)
         ]
         for shift in shifts:
             shifted = [d.loc[[KOSOVO]].assign(**{variable: value + shift}) for d in completed]
@@ -879,38 +897,57 @@ def kosovo_sensitivity(
                 float(np.mean([r[variable].iloc[0] for r in imputed])),
             )
         )
-        for name, kosovo_rows, used in scenarios:
+        named: list[tuple[str, str, list[pd.DataFrame], float, str]] = [
+            (name, variable, kosovo_rows, used, "") for name, kosovo_rows, used in scenarios
+        ]
+        for alternative in alternatives:
+            if alternative.column == variable:
+                name = "Labour Force Survey 2014 figure"
+            elif alternative.column == FRACTIONALISATION:
+                name = "fractionalisation from the ECMI composition"
+            else:
+                continue
+            moved = [
+                d.loc[[KOSOVO]].assign(**{alternative.column: alternative.value}) for d in completed
+            ]
+            named.append(
+                (name, alternative.column, moved, alternative.value, alternative.source_key)
+            )
+        for name, moved_variable, kosovo_rows, used, source_key in named:
             means, counts = predictive_draws(
                 kosovo_fits[specification],
                 kosovo_rows,
                 covariates,
                 scale,
                 settings.simulation_draws,
-                rng,
+                draw_stream(settings, KOSOVO, specification, name),
             )
             rows.append(
                 {
                     "specification": specification,
                     "scenario": name,
-                    "variable": variable,
+                    "variable": moved_variable,
                     "value_used": used,
+                    "source_key": source_key,
                     **_prediction_row(observed, means, counts),
                 }
             )
+    without = "no labour-market variable in the model"
     means, counts = predictive_draws(
         kosovo_fits[WITHOUT_LABOUR],
         [d.loc[[KOSOVO]] for d in completed],
         WITHOUT_LABOUR_COVARIATES,
         scale,
         settings.simulation_draws,
-        rng,
+        draw_stream(settings, KOSOVO, WITHOUT_LABOUR, without),
     )
     rows.append(
         {
             "specification": WITHOUT_LABOUR,
-            "scenario": "no labour-market variable in the model",
+            "scenario": without,
             "variable": "",
             "value_used": np.nan,
+            "source_key": "",
             **_prediction_row(observed, means, counts),
         }
     )
@@ -977,9 +1014,12 @@ def kosovo_covariate_table(countries: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_analysis(
-    countries: pd.DataFrame, settings: Settings | None = None
+    countries: pd.DataFrame,
+    settings: Settings | None = None,
+    kosovo_alternatives: list[Any] | None = None,
 ) -> CrossNationalAnalysis:
-    """Model choice, calibration, imputation, Kosovo and the Western Balkans."""
+    """Model choice, calibration, imputation, Kosovo and the Western Balkans
+    (``kosovo_alternatives``: Kosovo's scenario values, see :func:`kosovo_sensitivity`)."""
     settings = settings or Settings()
     frame = country_frame(countries, "mid")
     scale = standardisation(frame)
@@ -1065,7 +1105,7 @@ def run_analysis(
         frame, completed, main_estimator, scale, settings, full_fits, kosovo_fits
     )
     sensitivity = kosovo_sensitivity(
-        frame, completed, completed_blank, scale, settings, kosovo_fits
+        frame, completed, completed_blank, scale, settings, kosovo_fits, kosovo_alternatives
     )
     return CrossNationalAnalysis(
         models=models,
@@ -1082,7 +1122,10 @@ def run_analysis(
 def _completed(
     frame: pd.DataFrame, columns: list[str], settings: ImputationSettings
 ) -> list[pd.DataFrame]:
-    imputed = impute(frame[columns], settings)
+    # Kosovo's own outcome never informs an imputation: it is predicted out of sample,
+    # and its imputed covariates must not move with its count.
+    hide = {OUTCOME_LOG: [KOSOVO]} if KOSOVO in frame.index and OUTCOME_LOG in columns else None
+    imputed = impute(frame[columns], settings, hide=hide)
     return [data.assign(fighters=frame["fighters"]) for data in imputed]
 
 
@@ -1202,6 +1245,8 @@ CHARITY_MEASURES: dict[str, str] = {
 CHARITY_CONTROLS = (LOG_GDP, MUSLIM, FRACTIONALISATION)
 #: The processed table of the measures (written by the clean stage).
 CHARITY_TABLE = "designated_charity_measures"
+#: Kosovo's transcribed covariates (its scenario values are read from it).
+KOSOVO_COVARIATES_FILE = "kosovo_country_covariates.csv"
 #: (specification, measure, covariates, analysis): the plan's H4 (presence with youth
 #: unemployment), the measure without youth unemployment (the plan's "alone": the same
 #: controls, no labour-market variable), and the three sensitivities with youth
@@ -1414,6 +1459,7 @@ def analyse(
     settings: Settings | None = None,
     charity: pd.DataFrame | None = None,
     plan: Any = None,
+    kosovo_alternatives: list[Any] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every cross-national result table, validated (see :mod:`.schemas`); with
     ``charity`` (the ``designated_charity_measures`` table) and the analysis ``plan``,
@@ -1423,7 +1469,7 @@ def analyse(
     from kosovo_study.tablefile import check
 
     settings = settings or Settings()
-    analysis = run_analysis(countries, settings)
+    analysis = run_analysis(countries, settings, kosovo_alternatives)
     rebuild, rebuild_calibration = rebuild_ds2016(ds2016_features, settings)
     models = [*analysis.models, rebuild]
     estimates = _split_model_id(stack_tidy(models, extra=True))
@@ -1496,6 +1542,7 @@ def analyse_from(
     paths: Any, countries: pd.DataFrame, published: pd.DataFrame, settings: Settings
 ) -> dict[str, pd.DataFrame]:
     """:func:`analyse` with the other inputs read from the project (the stage's call)."""
+    from kosovo_study.clean.countries import kosovo_scenario_values
     from kosovo_study.plan import load_plan
 
     inputs = stage_inputs(paths)
@@ -1507,6 +1554,7 @@ def analyse_from(
         settings=settings,
         charity=inputs["charity"],
         plan=load_plan(paths=paths),
+        kosovo_alternatives=kosovo_scenario_values(paths.transcribed / KOSOVO_COVARIATES_FILE),
     )
 
 
@@ -1519,6 +1567,7 @@ def extra_input_files(paths: Any) -> list[Any]:
         raw_path("ds2016_foreignfightersimputed", paths),
         paths.transcribed / comparison.TERM_MAP_FILE,
         paths.processed / f"{CHARITY_TABLE}.parquet",
+        paths.transcribed / KOSOVO_COVARIATES_FILE,
     ]
 
 

@@ -148,6 +148,7 @@ KOSOVO_SENSITIVITY = pa.DataFrameSchema(
         "scenario": Column(str),
         "variable": Column(str),
         "value_used": Column(float, nullable=True),
+        "source_key": Column(str, nullable=True),
         **_PREDICTION,
     },
     strict=True,
