@@ -316,8 +316,6 @@ CODE_TRUTH: dict[str, frozenset[str]] = {
     "models/multiverse.py": frozenset({"multiverse"}),
     "models/multiverse_stage.py": frozenset({"multiverse"}),
     "models/crossnational/multiverse.py": frozenset({"multiverse"}),
-    # the complete HDI table's reader: written and tested, not yet used by a stage
-    "clean/hdi.py": frozenset(),
     # interviews: the book imports the codebook (its package) and the privacy guard
     "interviews/": frozenset({"interviews"}),
     "interviews/__init__.py": frozenset({"interviews", "book"}),

@@ -39,7 +39,7 @@ RAW_INPUTS = (
     "datahub_gdp",
     "datahub_population",
     "datahub_country_codes",
-    "unidx_hdi_cpi_2015",
+    "unidx_hdi_19002015",
     "ofac2021_sdn",
     "ofac2021_add",
     "un1267_aqlist",

@@ -17,7 +17,9 @@ Sources (registry names in brackets):
   (half the bound, a share) and flagged in ``muslim_share_below_0_001``.
 * Alesina et al. (2003) ethnic fractionalisation [``ds2016_fractionalization``]: 0
   means missing in that file and is coded missing.
-* HDI 2015 [``unidx_hdi_cpi_2015``].
+* HDI 2015 [``unidx_hdi_19002015``]: the complete UNDP table (188 countries,
+  :mod:`kosovo_study.clean.hdi`), not the 121-country teaching file
+  ``hdi_cpi_2015.rda`` (:func:`hdi`, whose 121 values it matches).
 * Kosovo, which the WDI extract and the fractionalisation file do not cover
   (:func:`kosovo_covariates`, ``data/raw/transcribed/kosovo_country_covariates.csv``):
   unemployment and youth unemployment from the Kosovo Agency of Statistics Labour
@@ -54,6 +56,7 @@ import numpy as np
 import pandas as pd
 import pyreadr
 
+from kosovo_study.clean.hdi import read_hdi_complete
 from kosovo_study.clean.io import Ledger, parse_number, read_transcribed
 from kosovo_study.errors import ValidationError
 from kosovo_study.municipalities import name_key
@@ -423,7 +426,10 @@ def fractionalisation(path: Path, names: CountryNames, ledger: Ledger) -> pd.Dat
 
 
 def hdi(path: Path, names: CountryNames, ledger: Ledger) -> pd.DataFrame:
-    """UNDP Human Development Index 2015 (0-1)."""
+    """UNDP Human Development Index 2015 (0-1) from the 121-country teaching file
+    (``unidx_hdi_cpi_2015``); the countries table uses the complete UNDP table instead
+    (:func:`kosovo_study.clean.hdi.read_hdi_complete`), and the tests check the two
+    agree on these 121 countries."""
     frames = pyreadr.read_r(str(path))
     table = next(iter(frames.values()))
     ledger.count_in("countries", path.name, len(table))
@@ -731,7 +737,7 @@ VARIABLES: dict[str, tuple[str, str, str]] = {
         "c. 2000",
         "derpanopoulos_sonnet_2016_data; Kosovo: ethnic_fractionalisation_source_key",
     ),
-    "hdi_2015": ("index 0-1", "2015", "unidx_hdi_cpi_2015"),
+    "hdi_2015": ("index 0-1", "2015", "undp_hdi_1990_2015"),
     "ds2016_outcome": ("persons", "2015-01", "ds2016_table_features"),
     "in_ds2016_sample": ("flag", "", "derpanopoulos_sonnet_2016_data"),
     # The source of each cell of the three covariates Kosovo's row fills (see above).
@@ -752,7 +758,7 @@ def build(raw: Path, ledger: Ledger) -> pd.DataFrame:
         ),
         muslim_share(raw / "ds2016" / "muslim.csv", names, ledger),
         fractionalisation(raw / "ds2016" / "fractionalization.csv", names, ledger),
-        hdi(raw / "unidx" / "hdi_cpi_2015.rda", names, ledger),
+        read_hdi_complete(raw / "unidx" / "hdi_19002015.csv", names, ledger)[["iso3", "hdi_2015"]],
         ds2016_outcome(
             raw / "ds2016" / "icsr.csv", raw / "ds2016" / "foreignFightersImputed.csv", ledger
         )
