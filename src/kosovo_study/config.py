@@ -84,6 +84,16 @@ class StudyConfig:
     crossnational_oof_folds: int = 10
     crossnational_oof_replicates: int = 5
     crossnational_oof_seed: int = 2019
+    #: model choice: folds of the cross-validated log score (seeded by crossnational_seed)
+    crossnational_cv_folds: int = 10
+    #: multiple imputation by chained equations (statsmodels MICEData with predictive mean
+    #: matching): completed data sets (m >= 20), burn-in cycles, cycles skipped between
+    #: kept copies, donors, and seed
+    crossnational_imputations: int = 20
+    crossnational_imputation_burn_in: int = 10
+    crossnational_imputation_skip: int = 2
+    crossnational_imputation_donors: int = 10
+    crossnational_imputation_seed: int = 2016
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -165,3 +165,18 @@ def test_real_calibration_table(clean_tables: Tables) -> None:
     assert not at25.loc[["nb2", "nb2_offset"], "passes_out_of_fold"].any()
     assert (at25.loc[["nb2", "nb2_offset"], "out_of_fold_ratio_min"] > 10).all()
     assert "nb2" not in cn.calibrated_families(table, 0.30)
+
+
+def test_every_crossnational_size_and_seed_comes_from_the_config() -> None:
+    """crossnational.Settings and the imputation settings are built from StudyConfig:
+    the defaults agree, an override reaches the analysis, and a bad value is refused."""
+    default = cn.settings_from_config(StudyConfig())
+    assert default.imputation == cn.Settings().imputation
+    assert default.imputation.seed == 2016
+    changed = cn.settings_from_config(
+        StudyConfig(crossnational_imputation_seed=7, crossnational_cv_folds=5)
+    )
+    assert (changed.imputation.seed, changed.cv_folds) == (7, 5)
+    assert "crossnational_imputation_seed" in StudyConfig().models_parameters()
+    with pytest.raises(KosovoStudyError, match="at least 20 imputations"):
+        cn.settings_from_config(StudyConfig(crossnational_imputations=5))

@@ -1523,18 +1523,35 @@ def stage_settings(simulation_draws: int) -> Settings:
 
 def settings_from_config(config: Any) -> Settings:
     """The analysis's settings from a :class:`kosovo_study.config.StudyConfig` (the
-    models stage's call): its draws (at least 20), seed and out-of-fold sizes."""
-    if config.crossnational_oof_folds < 2:
+    models stage's call): every size and seed comes from the config (draws at least
+    20); :class:`Settings` keeps only the rule's tolerance and Kosovo's shift grid."""
+    from kosovo_study.models.crossnational.imputation import MIN_IMPUTATIONS
+
+    for name in ("crossnational_oof_folds", "crossnational_cv_folds"):
+        if getattr(config, name) < 2:
+            raise KosovoStudyError(
+                f"{name} = {getattr(config, name)}: cross-validation needs at least 2 folds."
+            )
+    if config.crossnational_imputations < MIN_IMPUTATIONS:
         raise KosovoStudyError(
-            f"crossnational_oof_folds = {config.crossnational_oof_folds}: cross-validation "
-            "needs at least 2 folds."
+            f"crossnational_imputations = {config.crossnational_imputations}: the main "
+            f"analysis uses at least {MIN_IMPUTATIONS} imputations (Rubin 1987; van Buuren "
+            "2018, sec. 2.8)."
         )
     return replace(
         stage_settings(config.crossnational_simulation_draws),
         seed=config.crossnational_seed,
+        cv_folds=config.crossnational_cv_folds,
         oof_folds=config.crossnational_oof_folds,
         oof_replicates=config.crossnational_oof_replicates,
         oof_seed=config.crossnational_oof_seed,
+        imputation=ImputationSettings(
+            imputations=config.crossnational_imputations,
+            burn_in=config.crossnational_imputation_burn_in,
+            skip=config.crossnational_imputation_skip,
+            k_pmm=config.crossnational_imputation_donors,
+            seed=config.crossnational_imputation_seed,
+        ),
     )
 
 
