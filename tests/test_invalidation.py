@@ -311,6 +311,8 @@ CODE_TRUTH: dict[str, frozenset[str]] = {
     # clean: the models import clean.fighters and clean.countries, the book
     # clean.boundaries; importing one runs the package (every clean module)
     "clean/": frozenset({"clean", "models", "multiverse", "book"}),
+    # D&S imputed features: a processed table the cross-national models read
+    "clean/ds2016.py": frozenset({"clean", "models", "multiverse", "book"}),
     # the models: the book imports kosovo_study.models (load_results) and countmodels
     "models/": frozenset({"models", "multiverse", "book"}),
     "models/multiverse.py": frozenset({"multiverse"}),

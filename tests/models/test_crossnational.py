@@ -19,7 +19,6 @@ from kosovo_study.models.crossnational import comparison as cmp
 from kosovo_study.models.crossnational import countmodels as cm
 from kosovo_study.models.crossnational import imputation as im
 from kosovo_study.paths import ProjectPaths
-from kosovo_study.registry import raw_path
 
 from ..conftest import REPO
 
@@ -334,7 +333,7 @@ def test_term_map_rejects_a_bad_direction(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def tables(clean_tables: Tables, fetched_project: ProjectPaths) -> Tables:
     published = cmp.read_published(fetched_project.transcribed / cmp.PUBLISHED_FILE)
-    features = pd.read_csv(raw_path("ds2016_foreignfightersimputed", fetched_project))
+    features = clean_tables[cn.DS2016_TABLE]
     term_map = cmp.read_term_map(fetched_project.transcribed / cmp.TERM_MAP_FILE)
     return cn.analyse(clean_tables["countries"], published, features, term_map, settings=QUICK)
 

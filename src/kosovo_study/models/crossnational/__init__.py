@@ -1391,21 +1391,17 @@ def charity_analysis(
 DS2016_OUTCOME = "icsrMean"
 DS2016_NOT_FEATURES = ("ctryCode", "ctryName", DS2016_OUTCOME, "lnarea")
 DS2016_POPULATION = "lnpop"
+#: The processed table of their imputed features (:mod:`kosovo_study.clean.ds2016`).
+DS2016_TABLE = "ds2016_features"
 
 
 def ds2016_frame(features: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """Their imputed data as an analysis frame (index ISO-like code) and feature names."""
-    if DS2016_OUTCOME not in features or DS2016_POPULATION not in features:
-        raise ValidationError(
-            f"Derpanopoulos & Sonnet imputed file lacks {DS2016_OUTCOME!r} or "
-            f"{DS2016_POPULATION!r}: re-fetch it (kosovo-study fetch)."
-        )
+    """Their imputed data (the processed ``ds2016_features`` table, checked by its schema
+    in the clean stage) as an analysis frame (index ISO-like code) and feature names."""
     columns = [c for c in features.columns if c not in DS2016_NOT_FEATURES]
     frame = features.set_index("ctryCode")[columns].astype(float)
     frame = frame.rename(columns={DS2016_POPULATION: LOG_POPULATION})
     frame["fighters"] = features.set_index("ctryCode")[DS2016_OUTCOME].astype(float)
-    if frame.isna().any().any():
-        raise ValidationError("Derpanopoulos & Sonnet imputed file has missing values.")
     covariates = tuple(c for c in frame.columns if c not in ("fighters", LOG_POPULATION))
     return frame, covariates
 
@@ -1578,10 +1574,8 @@ def analyse_from(
 def extra_input_files(paths: Any) -> list[Any]:
     """Files the analysis reads besides the models stage's listed inputs (their hashes
     go into the results metadata)."""
-    from kosovo_study.registry import raw_path
-
     return [
-        raw_path("ds2016_foreignfightersimputed", paths),
+        paths.processed / f"{DS2016_TABLE}.parquet",
         paths.transcribed / comparison.TERM_MAP_FILE,
         paths.processed / f"{CHARITY_TABLE}.parquet",
         paths.transcribed / KOSOVO_COVARIATES_FILE,
@@ -1590,11 +1584,10 @@ def extra_input_files(paths: Any) -> list[Any]:
 
 def stage_inputs(paths: Any) -> dict[str, pd.DataFrame]:
     """The inputs :func:`analyse` needs besides the countries table and published
-    results: the D&S imputed features (raw file) and the published-term map."""
-    from kosovo_study.registry import raw_path
-
+    results: the D&S imputed features (processed by the clean stage), the
+    published-term map and the designated-charity measures."""
     return {
-        "ds2016_features": pd.read_csv(raw_path("ds2016_foreignfightersimputed", paths)),
+        "ds2016_features": pd.read_parquet(paths.processed / f"{DS2016_TABLE}.parquet"),
         "term_map": comparison.read_term_map(paths.transcribed / comparison.TERM_MAP_FILE),
         "charity": pd.read_parquet(paths.processed / f"{CHARITY_TABLE}.parquet"),
     }
