@@ -241,9 +241,24 @@ def test_a_processed_table_reruns_its_readers_only(cleaned: Any) -> None:
 # --- parameters, environment, pages ----------------------------------------------------
 
 
+#: Cross-national parameters the multiverse reads too: its calibration columns (the
+#: out-of-fold folds) and the hurdle's AME draws.
+MULTIVERSE_CROSSNATIONAL = frozenset(
+    {
+        "crossnational_oof_folds",
+        "crossnational_oof_replicates",
+        "crossnational_oof_seed",
+        "crossnational_simulation_draws",
+        "crossnational_seed",
+    }
+)
+
+
 def _parameter_truth(name: str) -> frozenset[str]:
     if name == "lock_timeout_seconds":
         return frozenset()  # how long to wait, not what is computed
+    if name in MULTIVERSE_CROSSNATIONAL:
+        return frozenset({"models", "multiverse"})
     return frozenset({"multiverse" if name.startswith("multiverse") else "models"})
 
 
