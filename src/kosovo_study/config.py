@@ -83,6 +83,25 @@ class StudyConfig:
     #: seconds a stage waits for another run holding its lock before giving up
     lock_timeout_seconds: float = 900.0
 
+    # --- cross-national analysis (kosovo_study.models.crossnational) ----------------------
+    # Read by kosovo_study.models.crossnational.settings_from_config; they enter the
+    # models stage key (models_parameters).
+    #: out-of-fold calibration: folds of the cross-validated world total, number of
+    #: fold assignments ("fold seeds", each drawn from [seed, replicate]) and their seed
+    crossnational_oof_folds: int = 10
+    crossnational_oof_replicates: int = 5
+    crossnational_oof_seed: int = 2019
+    #: model choice: folds of the cross-validated log score (seeded by crossnational_seed)
+    crossnational_cv_folds: int = 10
+    #: multiple imputation by chained equations (statsmodels MICEData with predictive mean
+    #: matching): completed data sets (m >= 20), burn-in cycles, cycles skipped between
+    #: kept copies, donors, and seed
+    crossnational_imputations: int = 20
+    crossnational_imputation_burn_in: int = 10
+    crossnational_imputation_skip: int = 2
+    crossnational_imputation_donors: int = 10
+    crossnational_imputation_seed: int = 2016
+
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -119,6 +138,14 @@ class StudyConfig:
             "seed": self.multiverse_seed,
             "grid_name": grid,
             "grid": {k: [str(v) for v in values] for k, values in multiverse.grid(grid).items()},
+            # the cross-national rows' calibration columns and the hurdle's AME draws
+            "crossnational_calibration": {
+                "folds": self.crossnational_oof_folds,
+                "replicates": self.crossnational_oof_replicates,
+                "seed": self.crossnational_oof_seed,
+                "ame_draws": self.crossnational_simulation_draws,
+                "ame_seed": self.crossnational_seed,
+            },
         }
 
 

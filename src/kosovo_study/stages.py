@@ -428,7 +428,9 @@ STAGES: tuple[Stage, ...] = (
                 "results",
                 "kosovo_study.models.crossnational.analyse",
                 "cross-national count models: model choice by cross-validated log score, "
-                "calibration and rootograms, multiple-imputation estimates and AMEs, Kosovo "
+                "calibration and rootograms, in-sample and out-of-fold calibration verdicts "
+                "at 20/25/30% (crossnational_calibration), multiple-imputation estimates "
+                "and AMEs, Kosovo "
                 "and Western Balkans predictions, point-rule sensitivity, verdicts against "
                 "published results",
             ),

@@ -17,6 +17,7 @@ from kosovo_study.clean import (
     cells,
     countries,
     designations,
+    ds2016,
     fighters,
     municipal_table,
 )
@@ -39,7 +40,7 @@ RAW_INPUTS = (
     "datahub_gdp",
     "datahub_population",
     "datahub_country_codes",
-    "unidx_hdi_cpi_2015",
+    "unidx_hdi_19002015",
     "ofac2021_sdn",
     "ofac2021_add",
     "un1267_aqlist",
@@ -64,6 +65,7 @@ SCHEMAS = {
     "designated_charity_measures": designations.COUNTRY_SCHEMA,
     "edgerton_cells": cells.CELL_SCHEMA,
     "edgerton_cell_overlay": cells.OVERLAY_SCHEMA,
+    ds2016.TABLE: ds2016.FEATURES_SCHEMA,
 }
 TABLES = tuple(SCHEMAS)
 
@@ -111,6 +113,9 @@ def build_tables(paths: ProjectPaths | None = None) -> dict[str, pd.DataFrame]:
         "mosaic_top_problems": mosaic_cells,
         "countries": countries.build(paths.raw, ledger),
         "kosovo_national": fighters.national(paths.transcribed, ledger),
+        ds2016.TABLE: ds2016.read_features(
+            raw_path("ds2016_foreignfightersimputed", paths), ledger
+        ),
     }
     tables |= designations.build(
         paths.raw,

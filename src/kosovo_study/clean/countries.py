@@ -17,7 +17,9 @@ Sources (registry names in brackets):
   (half the bound, a share) and flagged in ``muslim_share_below_0_001``.
 * Alesina et al. (2003) ethnic fractionalisation [``ds2016_fractionalization``]: 0
   means missing in that file and is coded missing.
-* HDI 2015 [``unidx_hdi_cpi_2015``].
+* HDI 2015 [``unidx_hdi_19002015``]: the complete UNDP table (188 countries,
+  :mod:`kosovo_study.clean.hdi`), not the 121-country teaching file
+  ``hdi_cpi_2015.rda`` (:func:`hdi`, whose 121 values it matches).
 * Kosovo, which the WDI extract and the fractionalisation file do not cover
   (:func:`kosovo_covariates`, ``data/raw/transcribed/kosovo_country_covariates.csv``):
   unemployment and youth unemployment from the Kosovo Agency of Statistics Labour
@@ -54,6 +56,7 @@ import numpy as np
 import pandas as pd
 import pyreadr
 
+from kosovo_study.clean.hdi import read_hdi_complete
 from kosovo_study.clean.io import Ledger, parse_number, read_transcribed
 from kosovo_study.errors import ValidationError
 from kosovo_study.municipalities import name_key
@@ -423,7 +426,10 @@ def fractionalisation(path: Path, names: CountryNames, ledger: Ledger) -> pd.Dat
 
 
 def hdi(path: Path, names: CountryNames, ledger: Ledger) -> pd.DataFrame:
-    """UNDP Human Development Index 2015 (0-1)."""
+    """UNDP Human Development Index 2015 (0-1) from the 121-country teaching file
+    (``unidx_hdi_cpi_2015``); the countries table uses the complete UNDP table instead
+    (:func:`kosovo_study.clean.hdi.read_hdi_complete`), and the tests check the two
+    agree on these 121 countries."""
     frames = pyreadr.read_r(str(path))
     table = next(iter(frames.values()))
     ledger.count_in("countries", path.name, len(table))
@@ -589,6 +595,82 @@ def kosovo_covariates(path: Path, ledger: Ledger | None = None) -> list[FilledVa
     return filled
 
 
+#: The ECMI Kosovo estimate of the Albanian share (2011 census for the south, 2013 OSCE
+#: municipal profiles for the north), the only ECMI share transcribed.
+KOSOVO_ECMI_SOURCE = "ECMI_ALBANIAN_PROFILE"
+#: The Labour Force Survey 2014 figures (Kosovo's scenarios, not its main values).
+KOSOVO_LFS2014 = {
+    "youth_unemployment_pct_2010_2013": "youth_unemployment_rate_15_24",
+    "unemployment_pct_2010_2013": "unemployment_rate",
+}
+
+
+def kosovo_scenario_values(path: Path) -> list[FilledValue]:
+    """Kosovo's alternative covariate values for the cross-national scenarios, each
+    from a transcribed row with its source key.
+
+    * the Labour Force Survey 2014 youth (15-24) and total unemployment rates (outside
+      the 2010-2013 window of the main values; the youth row's year is inferred by its
+      transcriber, see its definition);
+    * ethnic fractionalisation with the ECMI Kosovo Albanian share (which counts the
+      north from OSCE profiles) in place of the census's: the other communities keep
+      their relative census shares, rescaled to the remainder.  ECMI's own shares of
+      the other communities are not transcribed, so this split is an assumption (it
+      understates the Serb share less than the census does, not by ECMI's figure).
+    """
+    columns = ["statistic", "year", "value", "unit", "definition", "source_key"]
+    table = read_transcribed(path, columns)
+    table["line"] = range(2, len(table) + 2)
+    usable = table[~table["definition"].str.contains("CONFLICTS", case=True)]
+    values: list[FilledValue] = []
+    for column, statistic in KOSOVO_LFS2014.items():
+        rows = usable[(usable["statistic"] == statistic) & (usable["year"] == "2014")]
+        if rows.empty:
+            raise ValidationError(f"{path}: no {statistic} row for 2014 (LFS 2014).")
+        numbers = {
+            parse_number(v, path=path, line=int(line), column="value")
+            for v, line in zip(rows["value"], rows["line"], strict=True)
+        }
+        if len(numbers) > 1:
+            raise ValidationError(
+                f"{path} lines {rows['line'].tolist()}: {statistic} 2014 differs between "
+                f"sources ({sorted(n or 0.0 for n in numbers)})."
+            )
+        values.append(
+            FilledValue(
+                column=column,
+                value=float(numbers.pop() or 0.0),
+                source_key=";".join(dict.fromkeys(rows["source_key"])),
+                definition=f"KAS Labour Force Survey 2014 ({statistic}), as transcribed",
+            )
+        )
+    census = usable[
+        usable["statistic"].str.startswith("ethnic_share_")
+        & (usable["year"] == KOSOVO_ETHNIC_YEAR)
+        & (usable["source_key"] == KOSOVO_ETHNIC_SOURCE)
+    ]
+    ecmi = usable[
+        (usable["statistic"] == "ethnic_share_Albanians")
+        & (usable["source_key"] == KOSOVO_ECMI_SOURCE)
+    ]
+    if census.empty or ecmi.empty:
+        raise ValidationError(f"{path}: the census shares or the ECMI Albanian share are missing.")
+    shares = census.set_index("statistic")["value"].astype(float) / 100
+    albanian = float(ecmi["value"].astype(float).iloc[0]) / 100
+    others = shares.drop("ethnic_share_Albanians")
+    others = others / others.sum() * (1 - albanian)
+    values.append(
+        FilledValue(
+            column="ethnic_fractionalisation",
+            value=float(1 - albanian**2 - float((others**2).sum())),
+            source_key=f"{KOSOVO_ECMI_SOURCE};{KOSOVO_ETHNIC_SOURCE}",
+            definition="1 - sum of squared shares: ECMI Kosovo's Albanian share, the other "
+            "communities in their 2011 census proportions (assumption)",
+        )
+    )
+    return values
+
+
 #: Columns whose source differs by country: the ``*_source_key`` column names it.
 SOURCED_COLUMNS = {
     "unemployment_pct_2010_2013": "unemployment_source_key",
@@ -655,7 +737,7 @@ VARIABLES: dict[str, tuple[str, str, str]] = {
         "c. 2000",
         "derpanopoulos_sonnet_2016_data; Kosovo: ethnic_fractionalisation_source_key",
     ),
-    "hdi_2015": ("index 0-1", "2015", "unidx_hdi_cpi_2015"),
+    "hdi_2015": ("index 0-1", "2015", "undp_hdi_1990_2015"),
     "ds2016_outcome": ("persons", "2015-01", "ds2016_table_features"),
     "in_ds2016_sample": ("flag", "", "derpanopoulos_sonnet_2016_data"),
     # The source of each cell of the three covariates Kosovo's row fills (see above).
@@ -676,7 +758,7 @@ def build(raw: Path, ledger: Ledger) -> pd.DataFrame:
         ),
         muslim_share(raw / "ds2016" / "muslim.csv", names, ledger),
         fractionalisation(raw / "ds2016" / "fractionalization.csv", names, ledger),
-        hdi(raw / "unidx" / "hdi_cpi_2015.rda", names, ledger),
+        read_hdi_complete(raw / "unidx" / "hdi_19002015.csv", names, ledger)[["iso3", "hdi_2015"]],
         ds2016_outcome(
             raw / "ds2016" / "icsr.csv", raw / "ds2016" / "foreignFightersImputed.csv", ledger
         )

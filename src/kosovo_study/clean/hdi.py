@@ -4,26 +4,30 @@ Source [``unidx_hdi_19002015``]: UNDP Human Development Report Office, HDI 1990-
 (HDR 2016 statistical table), the raw download kept in the unidx R data package
 (``data-raw/hdi_19002015.csv``; Latin-1, one row per country, columns ``HDI Rank (2015)``,
 ``Country`` and one per year; an empty cell is "not published").  It is the table
-behind the 121-country ``hdi_cpi_2015.rda`` that the countries table uses today, and it
-also covers Russia, Central Asia, Ukraine, Qatar, the UAE and North Macedonia.
+behind the 121-country ``hdi_cpi_2015.rda`` teaching file the countries table used
+before (its 121 values are identical, a test checks), and it also covers Russia, Central
+Asia, Ukraine, Qatar, the UAE and North Macedonia.  Credit: UNDP Human Development
+Report Office (CC BY 3.0 IGO).
 
-:func:`read_hdi_complete` returns ``iso3``, ``hdi_2015`` and ``hdi_rank_2015``;
-:func:`hdi_column` aligns it to the countries table.  The models are not switched to it
-here (that changes results; see the report).
+:func:`read_hdi_complete` returns ``iso3``, ``hdi_2015`` and ``hdi_rank_2015``; the
+countries table (:func:`kosovo_study.clean.countries.build`) takes ``hdi_2015`` from it.
 """
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pandera.pandas as pa
 from pandera.pandas import Check, Column
 
-from kosovo_study.clean.countries import CountryNames
 from kosovo_study.clean.io import Ledger
 from kosovo_study.errors import ValidationError
+
+if TYPE_CHECKING:  # countries imports this module; the name is for annotations only
+    from kosovo_study.clean.countries import CountryNames
 
 ENCODING = "latin-1"
 RANK = "HDI Rank (2015)"

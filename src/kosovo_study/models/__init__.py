@@ -109,7 +109,9 @@ def build_results(
     outcome = load_outcome(paths, design, national)
     totals = national_totals(national)
     cn_settings = replace(
-        crossnational.stage_settings(bootstrap_replicates), seed=crossnational_seed
+        crossnational.settings_from_config(settings),
+        simulation_draws=max(int(bootstrap_replicates), 20),
+        seed=crossnational_seed,
     )
     # The design analysis (most of the stage's work) runs in a background thread while
     # the cross-national models are fitted: its compiled fits release the GIL, so the

@@ -91,7 +91,13 @@ def write_multiverse(
         scheduler=scheduler,
     )
     analogue, analogue_null = crossnational_multiverse.run(
-        read_processed(paths, "countries"), permutations, seed, n_jobs=n_jobs
+        read_processed(paths, "countries"),
+        permutations,
+        seed,
+        n_jobs=n_jobs,
+        calibration=crossnational_multiverse.Calibration.from_parameters(
+            parameters.get("crossnational_calibration")
+        ),
     )
     # Outcomes differ, so the joint tests of the two parts are those of the whole;
     # the cross-national ("crossnational_*") rows come first, as a groupby sorts them.

@@ -101,7 +101,8 @@ def crossnational_sentences(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
     )
     if "cn_or_youth" in cn:
         finding += (
-            f", and an odds ratio of {cn['cn_or_youth']:.2f} per SD for having any fighters "
+            f", and an odds ratio of {cn['cn_or_youth']:.2f} per SD for being listed by ICSR "
+            "(more than about 5 fighters) "
             f"(95% interval {cn['cn_or_youth_low']:.2f} to {cn['cn_or_youth_high']:.2f})"
         )
     return {
@@ -593,6 +594,23 @@ def crossnational_findings(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
     values["cn_ks_imputed_median"] = float(imputed["predicted_median"])
     from kosovo_study.models.crossnational.comparison import SIZE_RATIO_BOUNDS, VERDICTS
 
+    kosovo_rows: Any = sensitivity[sensitivity["specification"] == cn.MAIN_SPECIFICATION].set_index(
+        "scenario"
+    )
+    if "Labour Force Survey 2014 figure" in kosovo_rows.index:
+        lfs: Any = kosovo_rows.loc["Labour Force Survey 2014 figure"]
+        values["cn_ks_lfs2014_youth"] = float(lfs["value_used"])
+        values["cn_ks_lfs2014_median"] = float(lfs["predicted_median"])
+    if "fractionalisation from the ECMI composition" in kosovo_rows.index:
+        ecmi: Any = kosovo_rows.loc["fractionalisation from the ECMI composition"]
+        published: Any = kosovo_rows.loc[cn.AS_PUBLISHED]
+        values["cn_ks_ecmi_value"] = float(ecmi["value_used"])
+        values["cn_ks_ecmi_median"] = float(ecmi["predicted_median"])
+        values["cn_ks_ecmi_change_pct"] = 100 * (
+            float(ecmi["predicted_mean"]) / float(published["predicted_mean"]) - 1
+        )
+        census: Any = tables["crossnational_kosovo_covariates"].set_index("variable")
+        values["cn_ks_census_value"] = float(census.loc[cn.FRACTIONALISATION, "value"])
     comparison = tables["crossnational_comparison"]
     for verdict in VERDICTS:
         key = verdict.replace(" ", "_")
@@ -612,6 +630,8 @@ def crossnational_findings(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
     )
     values["cn_rebuild_n"] = int(rebuild["n"])
     values.update(_comparison_magnitude(comparison, SIZE_RATIO_BOUNDS))
+    if "crossnational_calibration" in tables:
+        values.update(crossnational_calibration(tables["crossnational_calibration"], estimator))
     return values
 
 
@@ -932,4 +952,157 @@ def mi_coverage_sentences(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
             f"missing information{fmi}."
         )
     values["cn_mi_coverage_sentence"] = sentence
+    return values
+
+
+def crossnational_calibration(calibration: pd.DataFrame, main_estimator: str) -> dict[str, Any]:
+    """Out-of-fold calibration numbers (``crossnational_calibration``): the main model's
+    cross-validated over-prediction of the world total, its verdict at each tolerance,
+    the complete-case estimators' out-of-fold ratios and shares of zeros, and the
+    families that pass out of fold at 25%."""
+    from kosovo_study.models import crossnational as cn
+    from kosovo_study.models.crossnational.countmodels import ESTIMATOR_LABELS
+
+    table = calibration.assign(threshold=calibration["threshold"].round(4))
+    main_model = f"{cn.MAIN_SPECIFICATION}:{main_estimator}:multiple_imputation"
+    main = table[table["model"] == main_model].set_index("threshold")
+    first: Any = main.iloc[0]
+    values: dict[str, Any] = {
+        "cn_oof_folds": int(first["folds"]),
+        "cn_oof_replicates": int(first["fold_replicates"]),
+        "cn_oof_main_in_pct": 100 * (float(first["in_sample_ratio"]) - 1),
+        "cn_oof_main_mean_pct": 100 * (float(first["out_of_fold_ratio_mean"]) - 1),
+        "cn_oof_main_min_pct": 100 * (float(first["out_of_fold_ratio_min"]) - 1),
+        "cn_oof_main_max_pct": 100 * (float(first["out_of_fold_ratio_max"]) - 1),
+    }
+    for threshold in cn.CALIBRATION_THRESHOLDS:
+        row: Any = main.loc[round(threshold, 4)]
+        percent = round(100 * threshold)
+        values[f"cn_oof_main_verdict_{percent}"] = (
+            "passes" if bool(row["passes_out_of_fold"]) else "fails"
+        )
+        values[f"cn_in_main_verdict_{percent}"] = (
+            "passes" if bool(row["passes_in_sample"]) else "fails"
+        )
+    complete = table[
+        (table["specification"] == cn.MAIN_SPECIFICATION)
+        & (table["sample"] == "complete_cases")
+        & (table["threshold"] == 0.25)
+    ].set_index("estimator")
+    for name in complete.index:
+        row = complete.loc[name]
+        values[f"cn_oof_ratio_{name}"] = float(row["out_of_fold_ratio_mean"])
+        values[f"cn_oof_zero_share_{name}"] = float(row["out_of_fold_zero_share_mean"])
+    for out_of_fold, key in ((True, "cn_oof_calibrated_25"), (False, "cn_in_calibrated_25")):
+        passing = cn.calibrated_families(table, 0.25, out_of_fold=out_of_fold)
+        values[key] = "; ".join(ESTIMATOR_LABELS[name] for name in passing) or "none"
+    return values
+
+
+def crossnational_multiverse(specifications: pd.DataFrame) -> dict[str, Any]:
+    """The cross-national multiverse restricted to calibrated specifications: of the
+    unemployment specifications (every point rule; the hurdle's count part), how many
+    are calibrated (predicted world total within the tolerance of the observed, in
+    sample and out of fold) and how many of those are significant in the expected
+    direction (randomization p < 0.05, ratio > 1); the hurdle's parts apart."""
+    rows = specifications[
+        specifications["outcome"].astype(str).str.startswith("crossnational")
+        & (specifications["focal"] == "unemployment")
+    ]
+    if "calibrated_out_of_fold" not in rows.columns:
+        return {}
+    significant = (rows["randomization_p"] < 0.05) & (rows["coef"] > 0)
+    in_sample = rows["calibrated_in_sample"].astype(bool)
+    out_of_fold = rows["calibrated_out_of_fold"].astype(bool)
+    values: dict[str, Any] = {
+        "mvcn_specs": len(rows),
+        "mvcn_significant": int(significant.sum()),
+        "mvcn_tolerance": 100 * float(rows["calibration_tolerance"].iloc[0]),
+        "mvcn_calibrated_in": int(in_sample.sum()),
+        "mvcn_significant_calibrated_in": int((significant & in_sample).sum()),
+        "mvcn_calibrated_oof": int(out_of_fold.sum()),
+        "mvcn_significant_calibrated_oof": int((significant & out_of_fold).sum()),
+    }
+    families = rows.groupby(["family", "population"])["calibrated_out_of_fold"].all()
+    values["mvcn_families_oof"] = (
+        "; ".join(
+            f"{key[0]} ({str(key[1]).split('(')[-1].rstrip(')')})"
+            for key, ok in families.items()
+            if bool(ok) and isinstance(key, tuple)
+        )
+        or "none"
+    )
+    hurdle = specifications[
+        specifications["outcome"].astype(str).str.startswith("crossnational")
+        & (specifications["family"] == "hurdle_nb2")
+    ]
+    for part, key in (("count", "count"), ("listed_by_icsr", "listed")):
+        part_rows = hurdle[hurdle["part"] == part]
+        values[f"mvcn_hurdle_{key}_specs"] = len(part_rows)
+        values[f"mvcn_hurdle_{key}_significant"] = int(
+            ((part_rows["randomization_p"] < 0.05) & (part_rows["coef"] > 0)).sum()
+        )
+        values[f"mvcn_hurdle_{key}_median_ratio"] = float(part_rows["rate_ratio"].median())
+    values["mvcn_hurdle_calibrated_oof"] = int(
+        hurdle.loc[hurdle["part"] == "count", "calibrated_out_of_fold"].astype(bool).sum()
+    )
+    values["mvcn_hurdle_ame_median"] = float(
+        hurdle.loc[hurdle["part"] == "count", "ame_expected_count"].median()
+    )
+    return values
+
+
+def crossnational_charity(charity: pd.DataFrame) -> dict[str, Any]:
+    """H4 and its sensitivities (``crossnational_charity``): each specification's ratio
+    in the count part (``cnch_<short>_rr``) and the "listed by ICSR" part
+    (``cnch_<short>_or``) with interval and unadjusted p, the plan's label, and
+    Kosovo's value and place among the sample's countries."""
+    values: dict[str, Any] = {}
+    shorts = {
+        "charity_with_youth": "h4",
+        "charity_without_youth": "alone",
+        "charity_gulf_with_youth": "gulf",
+        "charity_un_with_youth": "un",
+        "charity_count_with_youth": "count",
+    }
+    table = charity.set_index(["specification", "component"])
+    for specification, short in shorts.items():
+        for component, key in (("count", "rr"), ("zero_hurdle", "or")):
+            if (specification, component) not in table.index:
+                continue
+            row: Any = table.loc[(specification, component)]
+            name = f"cnch_{short}_{key}"
+            values[name] = float(row["estimate"])
+            values[f"{name}_low"] = float(row["conf_low"])
+            values[f"{name}_high"] = float(row["conf_high"])
+            values[f"{name}_p"] = float(row["p_value"])
+            values[f"cnch_{short}_label"] = str(row["plan_label"])
+            values[f"cnch_{short}_with_presence"] = int(row["countries_with_presence"])
+            values[f"cnch_{short}_kosovo"] = float(row["kosovo_value"])
+            values[f"cnch_{short}_kosovo_below_pct"] = 100 * float(row["kosovo_share_below"])
+    first: Any = charity.iloc[0]
+    values["cnch_countries"] = int(first["countries"])
+    values["cnch_n"] = int(first["n"])
+    values["cnch_imputations"] = int(first["imputations"])
+    return values
+
+
+def crossnational_censored(censored: pd.DataFrame) -> dict[str, Any]:
+    """Youth unemployment's NB2 rate ratio per SD with unlisted countries coded 0 and
+    interval-censored in 0-5 (``crossnational_censored``, main specification)."""
+    from kosovo_study.models import crossnational as cn
+
+    rows = censored[
+        (censored["specification"] == cn.MAIN_SPECIFICATION) & (censored["term"] == cn.YOUTH)
+    ].set_index("model")
+    values: dict[str, Any] = {}
+    for model, key in (("unlisted_as_zero", "zero"), ("unlisted_censored_0_5", "censored")):
+        row: Any = rows.loc[model]
+        values[f"cncens_{key}_rr"] = float(row["estimate"])
+        values[f"cncens_{key}_rr_low"] = float(row["conf_low"])
+        values[f"cncens_{key}_rr_high"] = float(row["conf_high"])
+        values[f"cncens_{key}_ratio"] = float(row["predicted_total"]) / float(row["listed_total"])
+    first: Any = rows.iloc[0]
+    values["cncens_unlisted"] = int(first["unlisted"])
+    values["cncens_n"] = int(first["n"])
     return values

@@ -22,7 +22,14 @@ Steps (:func:`run_analysis`):
    predicted total is off the observed total by more than ``calibration_tolerance``
    (25%), or whose widest average-marginal-effect interval is wider than the observed
    total of fighters of its sample (the "world total"), is not used for marginal
-   effects; the results say which condition failed.
+   effects; the results say which condition failed.  The totals part of the rule is
+   also applied out of fold (:func:`out_of_fold_calibration`: every model refitted in
+   ``oof_folds`` folds under ``oof_replicates`` fold assignments, each country's total
+   predicted by the fit that did not see it) at the tolerances of
+   :data:`CALIBRATION_THRESHOLDS`; :func:`calibrated_families` says which estimators
+   pass.  In sample, a logit with an intercept reproduces the observed share of zeros
+   by construction (its score equation), so the hurdle's share of zeros is reported
+   out of fold too.
 4. **Main analysis** with multiple imputation (:mod:`kosovo_study.models.crossnational.imputation`,
    chained equations, ``m >= 20``, Rubin's rules) over all 163 countries; complete
    cases are the sensitivity check.  N is stated for every model.
@@ -98,6 +105,11 @@ ROOTOGRAM_BINS: tuple[tuple[str, float, float], ...] = (
 )
 #: Step of the central finite differences of the AMEs (in SD units).
 FINITE_DIFFERENCE_STEP = 1e-4
+#: The 97.5% normal quantile (Wald intervals of the censored-likelihood sensitivity).
+Z95_NORMAL = 1.959963984540054
+#: Tolerances (relative error of the predicted world total) at which the calibration
+#: verdicts are shown; the rule itself uses ``Settings.calibration_tolerance`` (25%).
+CALIBRATION_THRESHOLDS = (0.20, 0.25, 0.30)
 
 
 @dataclass(frozen=True)
@@ -111,6 +123,11 @@ class Settings:
     #: Relative error of the predicted total above which a model gives no AMEs.
     calibration_tolerance: float = 0.25
     seed: int = 2015
+    #: Out-of-fold calibration: folds, number of fold assignments ("fold seeds") and
+    #: the seed they are drawn from (:func:`out_of_fold_calibration`).
+    oof_folds: int = 10
+    oof_replicates: int = 5
+    oof_seed: int = 2019
     #: Shifts (percentage points) of Kosovo's survey figures in the sensitivity check.
     #: The gap between a national 15-64 survey rate and an ILO-modelled 15+ rate for
     #: Kosovo is not published in the data used here, so these are a stated
@@ -266,6 +283,145 @@ def cross_validated_log_score(
     return scores, failed
 
 
+@dataclass(frozen=True)
+class OutOfFold:
+    """Cross-validated totals of one model: per fold assignment (replicate), the
+    predicted world total and share of zeros, each country predicted by the fit that
+    left its fold out, averaged over the completed data sets."""
+
+    totals: np.ndarray
+    zero_shares: np.ndarray
+    failed_folds: int
+
+
+def fold_assignment(n: int, folds: int, seed: int, replicate: int) -> np.ndarray:
+    """Fold of each of ``n`` countries under replicate ``replicate`` (balanced sizes)."""
+    rng = np.random.default_rng([seed, replicate])
+    result: np.ndarray = rng.permutation(np.arange(n) % folds)
+    return result
+
+
+def out_of_fold(
+    estimator: str,
+    completed: list[pd.DataFrame],
+    covariates: tuple[str, ...],
+    scale: dict[str, tuple[float, float]],
+    settings: Settings,
+    starts: list[Fit] | None = None,
+) -> OutOfFold:
+    """The cross-validated world total and share of zeros of one model.
+
+    For each completed data set and each of ``settings.oof_replicates`` fold
+    assignments (the same assignments for every data set and model of the same size),
+    the model is refitted ``settings.oof_folds`` times, each time without one fold, and
+    the held-out countries' expected counts (and probabilities of zero) are summed.  A
+    fold whose fit fails makes that replicate's total NaN for that data set (counted in
+    ``failed_folds``).  ``starts``: the full-sample fit of each data set, a warm start
+    that changes nothing but the number of Newton steps."""
+    replicates = settings.oof_replicates
+    totals = np.full((len(completed), replicates), np.nan)
+    zeros = np.full((len(completed), replicates), np.nan)
+    failed = 0
+    for i, data in enumerate(completed):
+        y, X, offset = design(data, covariates, estimator, scale)
+        start = None if starts is None else starts[i].params
+        for r in range(replicates):
+            assignment = fold_assignment(len(y), settings.oof_folds, settings.oof_seed, r)
+            mean = np.full(len(y), np.nan)
+            zero = np.full(len(y), np.nan)
+            for fold in range(settings.oof_folds):
+                test = assignment == fold
+                try:
+                    fit = cm.fit_model(
+                        estimator, y[~test], X[~test], offset[~test], start=start, covariance=False
+                    )
+                except (KosovoStudyError, np.linalg.LinAlgError, ValueError):
+                    failed += 1
+                    continue
+                if not fit.converged:
+                    failed += 1
+                    continue
+                mean[test] = cm.predict(fit, X[test], offset[test])
+                zero[test] = cm.cdf(fit, 0, X[test], offset[test])
+            totals[i, r] = mean.sum() if np.isfinite(mean).all() else np.nan
+            zeros[i, r] = zero.mean() if np.isfinite(zero).all() else np.nan
+    return OutOfFold(
+        totals=totals.mean(axis=0), zero_shares=zeros.mean(axis=0), failed_folds=failed
+    )
+
+
+def calibration_rows(
+    model: ModelResult, oof: OutOfFold, settings: Settings
+) -> list[dict[str, Any]]:
+    """Rows of ``crossnational_calibration`` for one model: its in-sample and
+    out-of-fold ratio of predicted to observed world total and the verdict of the
+    totals rule at each tolerance of :data:`CALIBRATION_THRESHOLDS`."""
+    stats = model.statistics
+    observed = float(stats["observed_total"])
+    ratios = oof.totals / observed
+    in_sample = float(stats["predicted_total_ratio"])
+    rows = []
+    for threshold in CALIBRATION_THRESHOLDS:
+        within = np.abs(ratios - 1) <= threshold + 1e-12
+        rows.append(
+            {
+                "model": model.model,
+                "specification": stats["specification"],
+                "estimator": stats["estimator"],
+                "sample": stats["sample"],
+                "n": int(stats["n"]),
+                "threshold": threshold,
+                "observed_total": observed,
+                "in_sample_ratio": in_sample,
+                "out_of_fold_ratio_mean": float(np.mean(ratios)),
+                "out_of_fold_ratio_min": float(np.min(ratios)),
+                "out_of_fold_ratio_max": float(np.max(ratios)),
+                "passes_in_sample": bool(abs(in_sample - 1) <= threshold + 1e-12),
+                "passes_out_of_fold": bool(abs(np.mean(ratios) - 1) <= threshold + 1e-12),
+                "passes_out_of_fold_every_replicate": bool(within.all()),
+                "observed_zero_share": float(stats["observed_zero_share"]),
+                "in_sample_zero_share": float(stats["predicted_zero_share"]),
+                "out_of_fold_zero_share_mean": float(np.mean(oof.zero_shares)),
+                "folds": settings.oof_folds,
+                "fold_replicates": settings.oof_replicates,
+                "failed_folds": oof.failed_folds,
+                "imputations": int(stats["imputations"]),
+                "synthetic": False,
+            }
+        )
+    return rows
+
+
+def calibrated_families(
+    calibration: pd.DataFrame,
+    threshold: float = 0.25,
+    *,
+    out_of_fold: bool = True,
+    specification: str = MAIN_SPECIFICATION,
+    sample: str | None = None,
+) -> tuple[str, ...]:
+    """The estimators (families) whose predicted world total is within ``threshold``
+    of the observed, out of fold (``out_of_fold=True``, the mean over fold
+    assignments) or in sample, for ``specification``; a family passes only if every
+    row it has there (every sample, or ``sample`` only) passes.  ``calibration`` is the
+    ``crossnational_calibration`` table."""
+    rows = calibration[
+        np.isclose(calibration["threshold"], threshold)
+        & (calibration["specification"] == specification)
+    ]
+    if sample is not None:
+        rows = rows[rows["sample"] == sample]
+    if rows.empty:
+        raise KosovoStudyError(
+            f"No calibration rows for {specification!r} at {threshold:.0%}"
+            + (f" in sample {sample!r}" if sample else "")
+            + f": thresholds are {CALIBRATION_THRESHOLDS}."
+        )
+    column = "passes_out_of_fold" if out_of_fold else "passes_in_sample"
+    passes = rows.groupby("estimator", sort=False)[column].all()
+    return tuple(str(name) for name, ok in passes.items() if bool(ok))
+
+
 def usable_for_marginal_effects(
     predicted_total: float,
     observed_total: float,
@@ -324,8 +480,8 @@ class _Accumulator:
 
 AME_PARTS = {
     "mean": "AME on E[fighters] (persons per SD)",
-    "any": "AME on P(any fighters) (per SD)",
-    "positive": "AME on E[fighters | any] (persons per SD)",
+    "any": "AME on P(listed by ICSR, more than about 5) (per SD)",
+    "positive": "AME on E[fighters | listed] (persons per SD)",
 }
 
 
@@ -365,7 +521,10 @@ def _coefficient_rows(
     k = len(names)
     coef, var = np.array(acc.coef), np.array(acc.coef_var)
     blocks = (
-        [("zero_hurdle", "odds ratio per SD (any fighters)", 0), ("count", "rate ratio per SD", k)]
+        [
+            ("zero_hurdle", "odds ratio per SD (listed by ICSR, more than about 5)", 0),
+            ("count", "rate ratio per SD", k),
+        ]
         if estimator == "hurdle_nb2"
         else [("count", "rate ratio per SD", 0)]
     )
@@ -619,6 +778,19 @@ def predictive_draws(
     return np.concatenate(means), np.concatenate(counts)
 
 
+#: The scenario that uses a country's covariates as published (the predictions table's
+#: rows and the first row of Kosovo's sensitivity table: the same draws).
+AS_PUBLISHED = "survey figure as published"
+
+
+def draw_stream(settings: Settings, iso3: str, specification: str, scenario: str) -> Any:
+    """The random stream of one country's predictive draws under one scenario: seeded
+    by the analysis seed and the names, so the same prediction is drawn identically in
+    every table that shows it (and adding a scenario moves no other)."""
+    key = zlib.crc32(f"{iso3}:{specification}:{scenario}".encode())
+    return np.random.default_rng([settings.seed, key])
+
+
 def _prediction_row(
     observed: float, mean_draws: np.ndarray, count_draws: np.ndarray
 ) -> dict[str, Any]:
@@ -652,7 +824,6 @@ def western_balkans(
     and their rank by observed fighters per million inhabitants (1 = most)."""
     per_million = frame["fighters"] / np.exp(frame[LOG_POPULATION]) * 1e6
     rank = per_million.rank(ascending=False, method="min")
-    rng = np.random.default_rng([settings.seed, 7])
     rows = []
     for iso3, name in WESTERN_BALKANS.items():
         base = {"iso3": iso3, "country": name, "countries_ranked": len(frame)}
@@ -683,7 +854,7 @@ def western_balkans(
                 covariates,
                 scale,
                 settings.simulation_draws,
-                rng,
+                draw_stream(settings, iso3, specification, AS_PUBLISHED),
             )
             rows.append(
                 {
@@ -709,13 +880,19 @@ def kosovo_sensitivity(
     scale: dict[str, tuple[float, float]],
     settings: Settings,
     kosovo_fits: dict[str, list[Fit]],
+    alternatives: list[Any] | None = None,
 ) -> pd.DataFrame:
-    """Kosovo's predicted count under other readings of its labour-market figures.
+    """Kosovo's predicted count under other readings of its covariates.
 
     The fits leave Kosovo out, so each scenario changes only Kosovo's own row: its
     survey figure shifted, its figures replaced by imputations from a chained-equations
-    run in which they were set to missing, or no labour-market variable at all."""
-    rng = np.random.default_rng([settings.seed, 11])
+    run in which they were set to missing, the Labour Force Survey 2014 figure, its
+    fractionalisation from the ECMI composition (``alternatives``:
+    :func:`kosovo_study.clean.countries.kosovo_scenario_values`, each with its source
+    key), or no labour-market variable at all.  Each scenario has its own random
+    stream (:func:`draw_stream`), so the first scenario's draws are those of the
+    predictions table."""
+    alternatives = alternatives or []
     observed = _number(frame.loc[KOSOVO, "fighters"])
     rows = []
     for specification, variable, shifts in (
@@ -725,7 +902,7 @@ def kosovo_sensitivity(
         covariates = SPECIFICATIONS[specification]
         value = _number(frame.loc[KOSOVO, variable])
         scenarios: list[tuple[str, list[pd.DataFrame], float]] = [
-            ("survey figure as published", [d.loc[[KOSOVO]] for d in completed], value)
+            (AS_PUBLISHED, [d.loc[[KOSOVO]] for d in completed], value)
         ]
         for shift in shifts:
             shifted = [d.loc[[KOSOVO]].assign(**{variable: value + shift}) for d in completed]
@@ -738,38 +915,57 @@ def kosovo_sensitivity(
                 float(np.mean([r[variable].iloc[0] for r in imputed])),
             )
         )
-        for name, kosovo_rows, used in scenarios:
+        named: list[tuple[str, str, list[pd.DataFrame], float, str]] = [
+            (name, variable, kosovo_rows, used, "") for name, kosovo_rows, used in scenarios
+        ]
+        for alternative in alternatives:
+            if alternative.column == variable:
+                name = "Labour Force Survey 2014 figure"
+            elif alternative.column == FRACTIONALISATION:
+                name = "fractionalisation from the ECMI composition"
+            else:
+                continue
+            moved = [
+                d.loc[[KOSOVO]].assign(**{alternative.column: alternative.value}) for d in completed
+            ]
+            named.append(
+                (name, alternative.column, moved, alternative.value, alternative.source_key)
+            )
+        for name, moved_variable, kosovo_rows, used, source_key in named:
             means, counts = predictive_draws(
                 kosovo_fits[specification],
                 kosovo_rows,
                 covariates,
                 scale,
                 settings.simulation_draws,
-                rng,
+                draw_stream(settings, KOSOVO, specification, name),
             )
             rows.append(
                 {
                     "specification": specification,
                     "scenario": name,
-                    "variable": variable,
+                    "variable": moved_variable,
                     "value_used": used,
+                    "source_key": source_key,
                     **_prediction_row(observed, means, counts),
                 }
             )
+    without = "no labour-market variable in the model"
     means, counts = predictive_draws(
         kosovo_fits[WITHOUT_LABOUR],
         [d.loc[[KOSOVO]] for d in completed],
         WITHOUT_LABOUR_COVARIATES,
         scale,
         settings.simulation_draws,
-        rng,
+        draw_stream(settings, KOSOVO, WITHOUT_LABOUR, without),
     )
     rows.append(
         {
             "specification": WITHOUT_LABOUR,
-            "scenario": "no labour-market variable in the model",
+            "scenario": without,
             "variable": "",
             "value_used": np.nan,
+            "source_key": "",
             **_prediction_row(observed, means, counts),
         }
     )
@@ -790,6 +986,8 @@ class CrossNationalAnalysis:
     kosovo_covariates: pd.DataFrame
     point_rules: pd.DataFrame
     settings: Settings
+    #: Rows of ``crossnational_calibration`` (in-sample and out-of-fold totals).
+    calibration: list[dict[str, Any]] = field(default_factory=list)
 
     def result(self, specification: str, estimator: str, sample: str) -> ModelResult:
         key = f"{specification}:{estimator}:{sample}"
@@ -834,13 +1032,17 @@ def kosovo_covariate_table(countries: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_analysis(
-    countries: pd.DataFrame, settings: Settings | None = None
+    countries: pd.DataFrame,
+    settings: Settings | None = None,
+    kosovo_alternatives: list[Any] | None = None,
 ) -> CrossNationalAnalysis:
-    """Model choice, calibration, imputation, Kosovo and the Western Balkans."""
+    """Model choice, calibration, imputation, Kosovo and the Western Balkans
+    (``kosovo_alternatives``: Kosovo's scenario values, see :func:`kosovo_sensitivity`)."""
     settings = settings or Settings()
     frame = country_frame(countries, "mid")
     scale = standardisation(frame)
     models: list[ModelResult] = []
+    calibration: list[dict[str, Any]] = []
     # 1-3: every estimator on complete cases, with its cross-validated log score.
     for specification, covariates in SPECIFICATIONS.items():
         complete = _complete(frame, covariates)
@@ -849,6 +1051,7 @@ def run_analysis(
             scores, failed = cross_validated_log_score(
                 estimator, y, X, offset, settings.cv_folds, settings.seed
             )
+            fits: list[Fit] = []
             models.append(
                 fit_specification(
                     specification,
@@ -862,8 +1065,11 @@ def run_analysis(
                     scores,
                     failed,
                     parts=("mean", "any", "positive") if estimator == "hurdle_nb2" else ("mean",),
+                    keep_fits=fits,
                 )
             )
+            oof = out_of_fold(estimator, [complete], covariates, scale, settings, fits)
+            calibration += calibration_rows(models[-1], oof, settings)
     main_estimator = choose_estimator([dict(m.statistics) for m in models])
     # 4: the main analysis with multiple imputation, for the chosen estimator.
     imputation_columns = [*ALL_COVARIATES, LOG_POPULATION, OUTCOME_LOG]
@@ -889,6 +1095,10 @@ def run_analysis(
                 keep_fits=full_fits[specification],
             )
         )
+        oof = out_of_fold(
+            main_estimator, completed, covariates, scale, settings, full_fits[specification]
+        )
+        calibration += calibration_rows(models[-1], oof, settings)
     # 5: Kosovo and its neighbours, left out of the fit.
     kosovo_fits = {
         specification: leave_one_out_fits(
@@ -913,7 +1123,7 @@ def run_analysis(
         frame, completed, main_estimator, scale, settings, full_fits, kosovo_fits
     )
     sensitivity = kosovo_sensitivity(
-        frame, completed, completed_blank, scale, settings, kosovo_fits
+        frame, completed, completed_blank, scale, settings, kosovo_fits, kosovo_alternatives
     )
     return CrossNationalAnalysis(
         models=models,
@@ -923,13 +1133,17 @@ def run_analysis(
         kosovo_covariates=kosovo_covariate_table(countries),
         point_rules=point_rule_sensitivity(countries, main_estimator),
         settings=settings,
+        calibration=calibration,
     )
 
 
 def _completed(
     frame: pd.DataFrame, columns: list[str], settings: ImputationSettings
 ) -> list[pd.DataFrame]:
-    imputed = impute(frame[columns], settings)
+    # Kosovo's own outcome never informs an imputation: it is predicted out of sample,
+    # and its imputed covariates must not move with its count.
+    hide = {OUTCOME_LOG: [KOSOVO]} if KOSOVO in frame.index and OUTCOME_LOG in columns else None
+    imputed = impute(frame[columns], settings, hide=hide)
     return [data.assign(fighters=frame["fighters"]) for data in imputed]
 
 
@@ -955,6 +1169,239 @@ def point_rule_sensitivity(countries: pd.DataFrame, estimator: str) -> pd.DataFr
     return table.reset_index()[["model", "term", *POINT_RULES]].assign(estimator=estimator)
 
 
+# --- unlisted countries as censored (ICSR lists only more than about 5) -------------------
+
+#: The two codings of an unlisted country compared in ``crossnational_censored``.
+CENSORED_MODELS = {
+    "unlisted_as_zero": "NB2, unlisted countries coded 0 (Derpanopoulos & Sonnet)",
+    "unlisted_censored_0_5": "NB2, unlisted countries interval-censored in 0-5",
+}
+
+
+def censored_sensitivity(countries: pd.DataFrame) -> pd.DataFrame:
+    """NB2 (log population as a covariate) on complete cases of the youth and total
+    unemployment specifications, with unlisted countries coded 0 as everywhere else and
+    with their count interval-censored in [0, 5] (the likelihood of an unlisted country
+    is P(Y <= 5); :func:`countmodels.fit_censored_nb2`).  Rate ratios per SD with HC0
+    intervals; the predicted total is set against the listed countries' total (the
+    unlisted countries' 0-5 each are unknown)."""
+    from scipy import stats as scipy_stats
+
+    frame = country_frame(countries, "mid")
+    listed_all = countries.set_index("iso3")["icsr_2015_listed"].astype(bool)
+    scale = standardisation(frame)
+    rows = []
+    for specification in (MAIN_SPECIFICATION, "unemployment"):
+        covariates = SPECIFICATIONS[specification]
+        complete = _complete(frame, covariates)
+        y, X, offset = design(complete, covariates, "nb2", scale)
+        listed = listed_all.reindex(complete.index).to_numpy(dtype=bool)
+        names = term_names(covariates, "nb2")
+        uncensored = cm.fit_model("nb2", y, X, offset)
+        fits = {
+            "unlisted_as_zero": (
+                uncensored.params,
+                uncensored.covariance,
+                uncensored.llf,
+                uncensored.converged,
+            ),
+            "unlisted_censored_0_5": cm.fit_censored_nb2(y, X, listed),
+        }
+        for model, (params, covariance, llf, converged) in fits.items():
+            se = np.sqrt(np.diag(covariance))
+            predicted = float(np.exp(X @ params[:-1]).sum())
+            for j, name in enumerate([*names, "alpha"]):
+                is_alpha = name == "alpha"
+                exponentiate = not is_alpha and name != "const"
+                z = params[j] / se[j]
+                low, high = params[j] - Z95_NORMAL * se[j], params[j] + Z95_NORMAL * se[j]
+                rows.append(
+                    {
+                        "specification": specification,
+                        "model": model,
+                        "model_label": CENSORED_MODELS[model],
+                        "term": name,
+                        "scale": (
+                            "NB2 alpha (variance = mu + alpha mu^2)"
+                            if is_alpha
+                            else ("rate ratio per SD" if exponentiate else "log scale (constant)")
+                        ),
+                        "estimate": float(np.exp(params[j]) if exponentiate else params[j]),
+                        "conf_low": float(np.exp(low) if exponentiate else low),
+                        "conf_high": float(np.exp(high) if exponentiate else high),
+                        "p_value": (
+                            float("nan") if is_alpha else float(2 * scipy_stats.norm.sf(abs(z)))
+                        ),
+                        "std_error": float(se[j]),
+                        "n": len(y),
+                        "listed": int(listed.sum()),
+                        "unlisted": int((~listed).sum()),
+                        "unlisted_upper": float(cm.UNLISTED_UPPER),
+                        "log_likelihood": float(llf),
+                        "predicted_total": predicted,
+                        "listed_total": float(y[listed].sum()),
+                        "converged": bool(converged),
+                        "synthetic": False,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+# --- designated-charity presence across countries (H4) -------------------------------------
+
+#: The designated-charity measures of :mod:`kosovo_study.clean.designations` (processed
+#: table ``designated_charity_measures``) fitted here, with what each measures.
+CHARITY = "designated_charity_presence_pre2014"
+CHARITY_MEASURES: dict[str, str] = {
+    CHARITY: "any designated entity, every class (presence)",
+    "designated_gulf_charity_presence_pre2014": "Gulf-linked entities only (presence)",
+    "designated_charity_presence_un_pre2014": (
+        "UN Al-Qaida list only, listed before 2014 (presence)"
+    ),
+    "designated_charity_count_pre2014": "number of designated entities (count)",
+}
+CHARITY_CONTROLS = (LOG_GDP, MUSLIM, FRACTIONALISATION)
+#: The processed table of the measures (written by the clean stage).
+CHARITY_TABLE = "designated_charity_measures"
+#: Kosovo's transcribed covariates (its scenario values are read from it).
+KOSOVO_COVARIATES_FILE = "kosovo_country_covariates.csv"
+#: (specification, measure, covariates, analysis): the plan's H4 (presence with youth
+#: unemployment), the measure without youth unemployment (the plan's "alone": the same
+#: controls, no labour-market variable), and the three sensitivities with youth
+#: unemployment.
+CHARITY_SPECIFICATIONS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
+    ("charity_with_youth", CHARITY, (YOUTH, *CHARITY_CONTROLS, CHARITY), "H4"),
+    ("charity_without_youth", CHARITY, (*CHARITY_CONTROLS, CHARITY), "without youth unemployment"),
+    *(
+        (
+            f"charity_{short}_with_youth",
+            measure,
+            (YOUTH, *CHARITY_CONTROLS, measure),
+            "sensitivity",
+        )
+        for short, measure in (
+            ("gulf", "designated_gulf_charity_presence_pre2014"),
+            ("un", "designated_charity_presence_un_pre2014"),
+            ("count", "designated_charity_count_pre2014"),
+        )
+    ),
+)
+#: What a charity row's ratio compares (the measures enter unstandardised).
+CHARITY_SCALES = {
+    "presence": "presence against absence",
+    "count": "per designated entity",
+}
+
+
+def _charity_plan_label(plan: Any, measure: str, analysis: str) -> str:
+    """The plan's label: H4 for presence with youth unemployment; the plan lists the
+    measure without youth unemployment, and each sensitivity measure, as secondary."""
+    if analysis == "H4":
+        return str(plan.label(measure, "crossnational"))
+    secondary = {
+        entry["term"] for entry in plan.body["secondary"] if entry["level"] == "crossnational"
+    }
+    return "secondary" if measure in secondary else "exploratory"
+
+
+def charity_analysis(
+    frame: pd.DataFrame,
+    measures: pd.DataFrame,
+    estimator: str,
+    settings: Settings,
+    plan: Any,
+) -> pd.DataFrame:
+    """H4 and its sensitivities in the chosen family, multiply imputed as H3.
+
+    The measures (``designated_charity_measures``, one row per country, no missing
+    values) enter unstandardised, so a ratio compares presence with absence (or one
+    more designated entity); the other covariates are per SD as in H3.  They are
+    fully observed predictors in their own chained-equations run (H3's imputations
+    are left as they are), with ``settings.imputation.seed + 2``.  Each row also gives
+    Kosovo's value and its place among the sample's countries.  Rows: the ratio of
+    each part of the model for the measure (the hurdle's count part is H4's estimand).
+    Threat to validity: designation follows terrorism links, so this measures
+    designated, terror-linked charity presence; undesignated charities score 0."""
+    from kosovo_study.models.evidence import CHARITY_LABEL
+
+    charity = measures.set_index("iso3")[list(CHARITY_MEASURES)].reindex(frame.index)
+    missing = charity.index[charity.isna().any(axis=1)].tolist()
+    if missing:
+        raise ValidationError(
+            f"designated_charity_measures has no row for {missing}: rerun the clean stage."
+        )
+    data = frame.join(charity.astype(float))
+    scale = {**standardisation(frame), **dict.fromkeys(CHARITY_MEASURES, (0.0, 1.0))}
+    columns = [*ALL_COVARIATES, LOG_POPULATION, OUTCOME_LOG, *CHARITY_MEASURES]
+    completed = _completed(
+        data, columns, replace(settings.imputation, seed=settings.imputation.seed + 2)
+    )
+    parts = ("mean", "any", "positive") if estimator == "hurdle_nb2" else ("mean",)
+    rows = []
+    for specification, measure, covariates, analysis in CHARITY_SPECIFICATIONS:
+        model = fit_specification(
+            specification,
+            covariates,
+            estimator,
+            completed,
+            scale,
+            settings,
+            "multiple_imputation",
+            len(_complete(data, covariates)),
+            parts=parts,
+        )
+        values = charity[measure]
+        kosovo = _number(values.loc[KOSOVO])
+        kind = "count" if "count" in measure else "presence"
+        # Ratios only: the AMEs of fit_specification are derivatives (central finite
+        # differences), which for a 0/1 indicator are not the change from absence to
+        # presence that H4's estimand names.
+        terms = model.terms[
+            (model.terms["term"] == measure) & (model.terms["quantity"] == "coefficient")
+        ]
+        for _, term in terms.iterrows():
+            rows.append(
+                {
+                    "specification": specification,
+                    "analysis": analysis,
+                    "measure": measure,
+                    "measure_label": CHARITY_MEASURES[measure],
+                    "covariates": " + ".join(covariates),
+                    "estimator": estimator,
+                    "sample": "multiple_imputation",
+                    "component": term["component"],
+                    "quantity": term["quantity"],
+                    "scale": (
+                        "odds ratio of being listed by ICSR (more than about 5)"
+                        if term["component"] == "zero_hurdle"
+                        else "rate ratio of fighters among listed countries"
+                    )
+                    + ", "
+                    + CHARITY_SCALES[kind],
+                    "estimate": term["estimate"],
+                    "conf_low": term["conf_low"],
+                    "conf_high": term["conf_high"],
+                    "p_value": term["p_value"],
+                    "std_error": term["std_error"],
+                    "fraction_missing_information": term["fraction_missing_information"],
+                    "n": model.n,
+                    "n_complete_cases": model.statistics["n_complete_cases"],
+                    "imputations": model.statistics["imputations"],
+                    "predicted_total_ratio": model.statistics["predicted_total_ratio"],
+                    "usable_for_marginal_effects": model.statistics["usable_for_marginal_effects"],
+                    "countries": len(values),
+                    "countries_with_presence": int((values > 0).sum()),
+                    "kosovo_value": kosovo,
+                    "kosovo_share_below": float((values < kosovo).mean()),
+                    "kosovo_share_equal": float((values == kosovo).mean()),
+                    "plan_label": _charity_plan_label(plan, measure, analysis),
+                    "data_label": CHARITY_LABEL,
+                    "synthetic": False,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 # --- Derpanopoulos & Sonnet (2016) rebuilt -------------------------------------------------
 
 #: Column of the D&S imputed file holding their outcome, and columns that are not features
@@ -962,26 +1409,24 @@ def point_rule_sensitivity(countries: pd.DataFrame, estimator: str) -> pd.DataFr
 DS2016_OUTCOME = "icsrMean"
 DS2016_NOT_FEATURES = ("ctryCode", "ctryName", DS2016_OUTCOME, "lnarea")
 DS2016_POPULATION = "lnpop"
+#: The processed table of their imputed features (:mod:`kosovo_study.clean.ds2016`).
+DS2016_TABLE = "ds2016_features"
 
 
 def ds2016_frame(features: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """Their imputed data as an analysis frame (index ISO-like code) and feature names."""
-    if DS2016_OUTCOME not in features or DS2016_POPULATION not in features:
-        raise ValidationError(
-            f"Derpanopoulos & Sonnet imputed file lacks {DS2016_OUTCOME!r} or "
-            f"{DS2016_POPULATION!r}: re-fetch it (kosovo-study fetch)."
-        )
+    """Their imputed data (the processed ``ds2016_features`` table, checked by its schema
+    in the clean stage) as an analysis frame (index ISO-like code) and feature names."""
     columns = [c for c in features.columns if c not in DS2016_NOT_FEATURES]
     frame = features.set_index("ctryCode")[columns].astype(float)
     frame = frame.rename(columns={DS2016_POPULATION: LOG_POPULATION})
     frame["fighters"] = features.set_index("ctryCode")[DS2016_OUTCOME].astype(float)
-    if frame.isna().any().any():
-        raise ValidationError("Derpanopoulos & Sonnet imputed file has missing values.")
     covariates = tuple(c for c in frame.columns if c not in ("fighters", LOG_POPULATION))
     return frame, covariates
 
 
-def rebuild_ds2016(features: pd.DataFrame, settings: Settings) -> ModelResult:
+def rebuild_ds2016(
+    features: pd.DataFrame, settings: Settings
+) -> tuple[ModelResult, list[dict[str, Any]]]:
     """Derpanopoulos & Sonnet (2016) rebuilt (model ``ds2016_rebuild``): their own
     imputed file (163 countries, their imputation), their outcome (``icsrMean``: ICSR
     Jan 2015 midpoints, Israel's figure shared with the Palestinian territories) and all
@@ -989,11 +1434,13 @@ def rebuild_ds2016(features: pd.DataFrame, settings: Settings) -> ModelResult:
     (KRHNB) that has no Python implementation; the closest parametric specification the
     data allow is the logit/zero-truncated NB2 hurdle with the same features entering
     linearly.  AMEs per SD of the three components they report (both components, the
-    hurdle P(any), the count component) stand beside theirs.
+    hurdle P(any), the count component) stand beside theirs.  Returned with its rows of
+    the calibration table (in sample and out of fold).
     """
     frame, covariates = ds2016_frame(features)
     scale = standardisation(frame, (*covariates, LOG_POPULATION))
-    return fit_specification(
+    fits: list[Fit] = []
+    model = fit_specification(
         comparison.REBUILD_MODEL,
         covariates,
         "hurdle_nb2",
@@ -1003,7 +1450,10 @@ def rebuild_ds2016(features: pd.DataFrame, settings: Settings) -> ModelResult:
         "ds2016_imputed",
         len(frame),
         parts=("mean", "any", "positive"),
+        keep_fits=fits,
     )
+    oof = out_of_fold("hurdle_nb2", [frame], covariates, scale, settings, fits)
+    return model, calibration_rows(model, oof, settings)
 
 
 # --- the stage's tables ---------------------------------------------------------------------
@@ -1021,15 +1471,21 @@ def analyse(
     term_map: pd.DataFrame,
     *,
     settings: Settings | None = None,
+    charity: pd.DataFrame | None = None,
+    plan: Any = None,
+    kosovo_alternatives: list[Any] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every cross-national result table, validated (see :mod:`.schemas`)."""
+    """Every cross-national result table, validated (see :mod:`.schemas`); with
+    ``charity`` (the ``designated_charity_measures`` table) and the analysis ``plan``,
+    also the designated-charity models (``crossnational_charity``)."""
     from kosovo_study.models.crossnational.schemas import SCHEMAS
     from kosovo_study.models.results import stack_tidy
     from kosovo_study.tablefile import check
 
     settings = settings or Settings()
-    analysis = run_analysis(countries, settings)
-    models = [*analysis.models, rebuild_ds2016(ds2016_features, settings)]
+    analysis = run_analysis(countries, settings, kosovo_alternatives)
+    rebuild, rebuild_calibration = rebuild_ds2016(ds2016_features, settings)
+    models = [*analysis.models, rebuild]
     estimates = _split_model_id(stack_tidy(models, extra=True))
     estimates["usable_for_marginal_effects"] = estimates["usable_for_marginal_effects"].astype(
         "boolean"
@@ -1052,7 +1508,19 @@ def analyse(
             published, term_map, estimates, analysis.main_estimator
         ),
         "crossnational_sensitivity": analysis.point_rules,
+        "crossnational_calibration": pd.DataFrame([*analysis.calibration, *rebuild_calibration]),
+        "crossnational_censored": censored_sensitivity(countries),
     }
+    if charity is not None:
+        from kosovo_study.plan import load_plan
+
+        tables["crossnational_charity"] = charity_analysis(
+            country_frame(countries, "mid"),
+            charity,
+            analysis.main_estimator,
+            settings,
+            plan if plan is not None else load_plan(),
+        )
     validated = {}
     for name, table in tables.items():
         schema = SCHEMAS[name]
@@ -1067,33 +1535,77 @@ def stage_settings(simulation_draws: int) -> Settings:
     return Settings(simulation_draws=max(int(simulation_draws), 20))
 
 
+def settings_from_config(config: Any) -> Settings:
+    """The analysis's settings from a :class:`kosovo_study.config.StudyConfig` (the
+    models stage's call): every size and seed comes from the config (draws at least
+    20); :class:`Settings` keeps only the rule's tolerance and Kosovo's shift grid."""
+    from kosovo_study.models.crossnational.imputation import MIN_IMPUTATIONS
+
+    for name in ("crossnational_oof_folds", "crossnational_cv_folds"):
+        if getattr(config, name) < 2:
+            raise KosovoStudyError(
+                f"{name} = {getattr(config, name)}: cross-validation needs at least 2 folds."
+            )
+    if config.crossnational_imputations < MIN_IMPUTATIONS:
+        raise KosovoStudyError(
+            f"crossnational_imputations = {config.crossnational_imputations}: the main "
+            f"analysis uses at least {MIN_IMPUTATIONS} imputations (Rubin 1987; van Buuren "
+            "2018, sec. 2.8)."
+        )
+    return replace(
+        stage_settings(config.crossnational_simulation_draws),
+        seed=config.crossnational_seed,
+        cv_folds=config.crossnational_cv_folds,
+        oof_folds=config.crossnational_oof_folds,
+        oof_replicates=config.crossnational_oof_replicates,
+        oof_seed=config.crossnational_oof_seed,
+        imputation=ImputationSettings(
+            imputations=config.crossnational_imputations,
+            burn_in=config.crossnational_imputation_burn_in,
+            skip=config.crossnational_imputation_skip,
+            k_pmm=config.crossnational_imputation_donors,
+            seed=config.crossnational_imputation_seed,
+        ),
+    )
+
+
 def analyse_from(
     paths: Any, countries: pd.DataFrame, published: pd.DataFrame, settings: Settings
 ) -> dict[str, pd.DataFrame]:
     """:func:`analyse` with the other inputs read from the project (the stage's call)."""
+    from kosovo_study.clean.countries import kosovo_scenario_values
+    from kosovo_study.plan import load_plan
+
     inputs = stage_inputs(paths)
     return analyse(
-        countries, published, inputs["ds2016_features"], inputs["term_map"], settings=settings
+        countries,
+        published,
+        inputs["ds2016_features"],
+        inputs["term_map"],
+        settings=settings,
+        charity=inputs["charity"],
+        plan=load_plan(paths=paths),
+        kosovo_alternatives=kosovo_scenario_values(paths.transcribed / KOSOVO_COVARIATES_FILE),
     )
 
 
 def extra_input_files(paths: Any) -> list[Any]:
     """Files the analysis reads besides the models stage's listed inputs (their hashes
     go into the results metadata)."""
-    from kosovo_study.registry import raw_path
-
     return [
-        raw_path("ds2016_foreignfightersimputed", paths),
+        paths.processed / f"{DS2016_TABLE}.parquet",
         paths.transcribed / comparison.TERM_MAP_FILE,
+        paths.processed / f"{CHARITY_TABLE}.parquet",
+        paths.transcribed / KOSOVO_COVARIATES_FILE,
     ]
 
 
 def stage_inputs(paths: Any) -> dict[str, pd.DataFrame]:
     """The inputs :func:`analyse` needs besides the countries table and published
-    results: the D&S imputed features (raw file) and the published-term map."""
-    from kosovo_study.registry import raw_path
-
+    results: the D&S imputed features (processed by the clean stage), the
+    published-term map and the designated-charity measures."""
     return {
-        "ds2016_features": pd.read_csv(raw_path("ds2016_foreignfightersimputed", paths)),
+        "ds2016_features": pd.read_parquet(paths.processed / f"{DS2016_TABLE}.parquet"),
         "term_map": comparison.read_term_map(paths.transcribed / comparison.TERM_MAP_FILE),
+        "charity": pd.read_parquet(paths.processed / f"{CHARITY_TABLE}.parquet"),
     }

@@ -8,7 +8,9 @@ in ``nb2_offset``):
 * ``nb2_offset``: NB2 (``statsmodels.discrete.NegativeBinomial``) with log population
   as the offset (rate per person), the package's earlier model;
 * ``nb2``: NB2 with log population as a covariate, as Derpanopoulos & Sonnet (2016);
-* ``hurdle_nb2``: a logit hurdle for "any fighters" (``Logit``) and a zero-truncated
+* ``hurdle_nb2``: a logit hurdle for "listed by ICSR (more than about 5)" (``Logit``;
+  ICSR listed only countries with more than about 5 fighters, so the binary part
+  models being listed, not having any fighters) and a zero-truncated
   NB2 for the count of countries with fighters (``TruncatedLFNegativeBinomialP``,
   ``p=2``).  The two parts have separate parameters, so the joint likelihood is the
   sum of the two and their covariance is block-diagonal (Mullahy 1986; Cameron &
@@ -35,7 +37,7 @@ ESTIMATORS = ("nb2_offset", "nb2", "hurdle_nb2")
 ESTIMATOR_LABELS = {
     "nb2_offset": "NB2, log population as offset",
     "nb2": "NB2, log population as covariate",
-    "hurdle_nb2": "hurdle: logit (any fighters) + zero-truncated NB2 (count)",
+    "hurdle_nb2": "hurdle: logit (listed by ICSR, more than about 5) + zero-truncated NB2 (count)",
 }
 #: Smallest alpha a parameter draw may take (draws are normal and may cross zero).
 MIN_ALPHA = 1e-8
@@ -338,3 +340,56 @@ def fit_model(
             uses_offset=False,
             cov=cov,
         )
+
+
+#: Unlisted countries' upper bound: ICSR listed only countries with more than about 5
+#: fighters, so an unlisted country had between 0 and 5.
+UNLISTED_UPPER = 5
+
+
+def censored_nb2_loglikeobs(
+    params: np.ndarray, y: np.ndarray, X: np.ndarray, listed: np.ndarray, upper: float
+) -> np.ndarray:
+    """NB2 log-likelihood per country with the unlisted interval-censored in
+    [0, ``upper``]: log f(y) for a listed country, log P(Y <= upper) for an unlisted one
+    (``params``: coefficients, then alpha)."""
+    mu = np.exp(np.clip(X @ params[:-1], -700, 700))
+    alpha = max(float(params[-1]), MIN_ALPHA)
+    size = 1 / alpha
+    exact = _nb2_logpmf(np.where(listed, y, 0.0), mu, alpha)
+    censored = stats.nbinom.logcdf(upper, size, size / (size + mu))
+    result: np.ndarray = np.where(listed, exact, censored)
+    return result
+
+
+def fit_censored_nb2(
+    y: np.ndarray, X: np.ndarray, listed: np.ndarray, upper: float = UNLISTED_UPPER
+) -> tuple[np.ndarray, np.ndarray, float, bool]:
+    """Maximum likelihood of :func:`censored_nb2_loglikeobs` (statsmodels'
+    ``GenericLikelihoodModel``, Newton from the uncensored NB2 fit, then BFGS if Newton
+    fails): (params, HC0 covariance, log-likelihood, converged).  The HC0 sandwich uses
+    statsmodels' numerical derivatives of the per-country log-likelihood."""
+    from statsmodels.base.model import GenericLikelihoodModel
+
+    y = np.asarray(y, dtype=float)
+    X = np.asarray(X, dtype=float)
+    listed = np.asarray(listed, dtype=bool)
+
+    class _Censored(GenericLikelihoodModel):  # type: ignore[misc]
+        def loglikeobs(self, params: np.ndarray) -> np.ndarray:
+            return censored_nb2_loglikeobs(params, y, X, listed, upper)
+
+    start = fit_model("nb2", y, X, np.zeros(len(y)), covariance=False).params
+    model = _Censored(y, X, extra_params_names=["alpha"])
+    with np.errstate(all="ignore"):
+        result = model.fit(start_params=start, method="bfgs", maxiter=5000, disp=0)
+        result = model.fit(start_params=result.params, method="newton", maxiter=200, disp=0)
+    params = np.asarray(result.params)
+    converged = bool(result.mle_retvals.get("converged", False)) and bool(
+        np.isfinite(params).all() and params[-1] > 0
+    )
+    hessian = approx_hess3(params, lambda p: float(model.loglike(p)))
+    scores = approx_fprime(params, model.loglikeobs, centered=True)
+    bread = np.linalg.inv(-hessian)
+    covariance: np.ndarray = bread @ (scores.T @ scores) @ bread
+    return params, covariance, float(model.loglike(params)), converged

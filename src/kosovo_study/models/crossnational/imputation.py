@@ -21,6 +21,7 @@ With ``m = 1`` it returns the single estimate with a normal interval.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,16 +75,28 @@ class _LinearMICEData(MICEData):  # type: ignore[misc]
         return endog[obs].copy(), exog[obs].copy(), {}, {}
 
 
-def impute(table: pd.DataFrame, settings: ImputationSettings) -> list[pd.DataFrame]:
+def impute(
+    table: pd.DataFrame,
+    settings: ImputationSettings,
+    hide: Mapping[str, Sequence[Any]] | None = None,
+) -> list[pd.DataFrame]:
     """``settings.imputations`` completed copies of ``table`` (numeric columns only).
 
     Columns without missing values are predictors only.  The index is kept.
+    ``hide`` (column -> index labels) names observed cells that the imputation must not
+    see: they are treated as missing while imputing (so no imputed value depends on
+    them) and restored, as observed, in every copy.  The analysis hides Kosovo's own
+    outcome, which it predicts out of sample.
     """
     if settings.imputations < 1:
         raise KosovoStudyError("At least one imputation is needed.")
-    data = table.astype(float).reset_index(drop=True)
+    observed = table.astype(float)
+    working = observed.copy()
+    for column, labels in (hide or {}).items():
+        working.loc[list(labels), column] = np.nan
+    data = working.reset_index(drop=True)
     if not data.isna().any().any():
-        return [table.astype(float).copy() for _ in range(settings.imputations)]
+        return [observed.copy() for _ in range(settings.imputations)]
     engine = _LinearMICEData(data, k_pmm=settings.k_pmm, rng=np.random.default_rng(settings.seed))
     engine.update_all(settings.burn_in)
     copies = []
@@ -91,6 +104,8 @@ def impute(table: pd.DataFrame, settings: ImputationSettings) -> list[pd.DataFra
         engine.update_all(settings.skip + 1)
         copy = engine.data.copy()
         copy.index = table.index
+        for column, labels in (hide or {}).items():
+            copy.loc[list(labels), column] = observed.loc[list(labels), column]
         copies.append(copy)
     return copies
 

@@ -161,6 +161,7 @@ KOSOVO_SENSITIVITY = pa.DataFrameSchema(
         "scenario": Column(str),
         "variable": Column(str),
         "value_used": Column(float, nullable=True),
+        "source_key": Column(str, nullable=True),
         **_PREDICTION,
     },
     strict=True,
@@ -238,6 +239,130 @@ POINT_RULE_SENSITIVITY = pa.DataFrameSchema(
     name="crossnational_sensitivity",
 )
 
+CALIBRATION = pa.DataFrameSchema(
+    {
+        "model": Column(str),
+        "specification": Column(str),
+        "estimator": Column(str, _ESTIMATOR),
+        "sample": Column(str, _SAMPLE),
+        "n": Column(int, Check.ge(20)),
+        "threshold": Column(float, Check.in_range(0, 1, include_min=False)),
+        "observed_total": Column(float, Check.gt(0)),
+        "in_sample_ratio": Column(float, Check.gt(0)),
+        "out_of_fold_ratio_mean": Column(float, Check.gt(0), nullable=True),
+        "out_of_fold_ratio_min": Column(float, Check.gt(0), nullable=True),
+        "out_of_fold_ratio_max": Column(float, Check.gt(0), nullable=True),
+        "passes_in_sample": Column(bool),
+        "passes_out_of_fold": Column(bool),
+        "passes_out_of_fold_every_replicate": Column(bool),
+        "observed_zero_share": Column(float, Check.in_range(0, 1)),
+        "in_sample_zero_share": Column(float, Check.in_range(0, 1)),
+        "out_of_fold_zero_share_mean": Column(float, Check.in_range(0, 1), nullable=True),
+        "folds": Column(int, Check.ge(2)),
+        "fold_replicates": Column(int, Check.ge(1)),
+        "failed_folds": Column(int, Check.ge(0)),
+        "imputations": Column(int, Check.ge(0)),
+        "synthetic": Column(bool, Check.isin([False])),
+    },
+    checks=[
+        Check(
+            lambda t: (
+                t["out_of_fold_ratio_mean"].isna()
+                | (
+                    (t["out_of_fold_ratio_min"] <= t["out_of_fold_ratio_mean"] + 1e-12)
+                    & (t["out_of_fold_ratio_mean"] <= t["out_of_fold_ratio_max"] + 1e-12)
+                )
+            ).all(),
+            error="out-of-fold ratios: min <= mean <= max",
+        ),
+        Check(
+            lambda t: (t["passes_out_of_fold"] | ~t["passes_out_of_fold_every_replicate"]).all(),
+            error="a model that passes in every replicate passes on the mean",
+        ),
+    ],
+    unique=["model", "threshold"],
+    strict=True,
+    coerce=True,
+    name="crossnational_calibration",
+)
+
+CHARITY = pa.DataFrameSchema(
+    {
+        "specification": Column(str),
+        "analysis": Column(str, Check.isin(["H4", "without youth unemployment", "sensitivity"])),
+        "measure": Column(str),
+        "measure_label": Column(str),
+        "covariates": Column(str),
+        "estimator": Column(str, _ESTIMATOR),
+        "sample": Column(str, _SAMPLE),
+        "component": Column(str, Check.isin(["zero_hurdle", "count", "mean", "any", "positive"])),
+        "quantity": Column(str, Check.isin(["coefficient"])),
+        "scale": Column(str),
+        "estimate": Column(float, Check.gt(0)),
+        "conf_low": Column(float),
+        "conf_high": Column(float),
+        "p_value": Column(float, Check.in_range(0, 1)),
+        "std_error": Column(float, Check.ge(0)),
+        "fraction_missing_information": Column(float, Check.in_range(0, 1)),
+        "n": Column(int, Check.ge(20)),
+        "n_complete_cases": Column(int, Check.ge(0)),
+        "imputations": Column(int, Check.ge(20)),
+        "predicted_total_ratio": Column(float, Check.gt(0)),
+        "usable_for_marginal_effects": Column(bool),
+        "countries": Column(int, Check.ge(20)),
+        "countries_with_presence": Column(int, Check.ge(0)),
+        "kosovo_value": Column(float, Check.ge(0)),
+        "kosovo_share_below": Column(float, Check.in_range(0, 1)),
+        "kosovo_share_equal": Column(float, Check.in_range(0, 1)),
+        "plan_label": Column(str, Check.isin(["primary", "secondary", "exploratory"])),
+        "data_label": Column(str, Check.str_startswith("REAL")),
+        "synthetic": Column(bool, Check.isin([False])),
+    },
+    checks=[
+        Check(lambda t: (t["conf_low"] <= t["conf_high"]).all(), error="interval low <= high"),
+        Check(
+            lambda t: (t.loc[t["analysis"] == "H4", "plan_label"] == "primary").all(),
+            error="H4 is a primary hypothesis of the analysis plan",
+        ),
+    ],
+    unique=["specification", "component", "quantity"],
+    strict=True,
+    coerce=True,
+    name="crossnational_charity",
+)
+
+CENSORED = pa.DataFrameSchema(
+    {
+        "specification": Column(str),
+        "model": Column(str, Check.isin(["unlisted_as_zero", "unlisted_censored_0_5"])),
+        "model_label": Column(str),
+        "term": Column(str),
+        "scale": Column(str),
+        "estimate": Column(float),
+        "conf_low": Column(float),
+        "conf_high": Column(float),
+        "p_value": Column(float, Check.in_range(0, 1), nullable=True),
+        "std_error": Column(float, Check.ge(0)),
+        "n": Column(int, Check.ge(20)),
+        "listed": Column(int, Check.gt(0)),
+        "unlisted": Column(int, Check.gt(0)),
+        "unlisted_upper": Column(float, Check.ge(0)),
+        "log_likelihood": Column(float),
+        "predicted_total": Column(float, Check.gt(0)),
+        "listed_total": Column(float, Check.gt(0)),
+        "converged": Column(bool),
+        "synthetic": Column(bool, Check.isin([False])),
+    },
+    checks=[
+        Check(lambda t: (t["conf_low"] <= t["conf_high"]).all(), error="interval low <= high"),
+        Check(lambda t: (t["listed"] + t["unlisted"] == t["n"]).all(), error="listed + unlisted"),
+    ],
+    unique=["specification", "model", "term"],
+    strict=True,
+    coerce=True,
+    name="crossnational_censored",
+)
+
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "crossnational_estimates": ESTIMATES,
     "crossnational_fit": FIT,
@@ -247,4 +372,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "crossnational_kosovo_covariates": KOSOVO_COVARIATES,
     "crossnational_comparison": COMPARISON,
     "crossnational_sensitivity": POINT_RULE_SENSITIVITY,
+    "crossnational_calibration": CALIBRATION,
+    "crossnational_charity": CHARITY,
+    "crossnational_censored": CENSORED,
 }
