@@ -70,6 +70,11 @@ class StudyConfig:
     #: cross-national parameter draws per fit (AME and prediction intervals) and seed
     crossnational_simulation_draws: int = 200
     crossnational_seed: int = 2015
+    #: count-model diagnostics (kosovo_study.models.diagnostics): outcome vectors
+    #: simulated from each fitted model (DHARMa's default is 250; 1,000 puts the Monte
+    #: Carlo error of a scaled residual below 0.016) and their seed
+    diagnostics_simulations: int = 1000
+    diagnostics_seed: int = 2021
     #: multiverse (specification curve): shared permutations and their seed
     multiverse_permutations: int = 999
     multiverse_seed: int = 2020
