@@ -146,6 +146,7 @@ def build_results(
             countries,
             country_results["crossnational_fit"],
             settings.diagnostics_simulations,
+            settings.diagnostics_refit_simulations,
             settings.diagnostics_seed,
             cn_settings.cv_folds,
             cn_settings.seed,
