@@ -558,7 +558,7 @@ def hanging_rootogram(rootogram: pd.DataFrame, labels: dict[str, str], source: s
     drawn["bar_bottom"] = drawn["sqrt_expected"] - np.sqrt(drawn["observed"])
     drawn["band_bottom"] = drawn["sqrt_expected"] - np.sqrt(drawn["band_high"])
     drawn["band_top"] = drawn["sqrt_expected"] - np.sqrt(drawn["band_low"])
-    figure, axes = _diagnostic_panels(models, 3.4)
+    figure, axes = _diagnostic_panels(models, 3.8)
     for ax, model in zip(axes, models, strict=True):
         rows = drawn[drawn["model"] == model].reset_index(drop=True)
         x = np.arange(len(rows))
@@ -586,9 +586,12 @@ def hanging_rootogram(rootogram: pd.DataFrame, labels: dict[str, str], source: s
         ax.axhline(0, color="#444", linewidth=0.8)
         ax.set_xticks(x, rows["bin"], rotation=45, ha="right")
         ax.set_xlabel("count (bin)")
-        ax.set_title(labels[model], fontsize=9)
+        ax.set_title(labels[model].replace(", ", ",\n"), fontsize=9)
     axes[0].set_ylabel("square root of frequency")
-    axes[0].legend(loc="upper right", fontsize=8)
+    # one key for all panels, above them (inside a panel it hides the tallest bar)
+    figure.legend(
+        *axes[0].get_legend_handles_labels(), loc="outside upper center", ncols=2, fontsize=8
+    )
     style.source_note(figure, source)
     return figure, drawn.reset_index(drop=True)
 
@@ -623,7 +626,7 @@ def pit_histogram(pit: pd.DataFrame, labels: dict[str, str], source: str) -> Plo
         ax.axhline(float(rows["expected"].iloc[0]), color="#444", linestyle=":", linewidth=1)
         ax.set_xlim(0, 1)
         ax.set_xlabel("scaled residual")
-        ax.set_title(labels[model], fontsize=9)
+        ax.set_title(labels[model].replace(", ", ",\n"), fontsize=9)
     axes[0].set_ylabel("units")
     style.source_note(figure, source)
     return figure, drawn
