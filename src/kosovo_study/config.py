@@ -77,6 +77,14 @@ class StudyConfig:
     crossnational_mi_coverage_replicates: int = 200
     crossnational_mi_coverage_imputations: int = 5
     crossnational_mi_coverage_seed: int = 1999
+    #: count-model diagnostics (kosovo_study.models.diagnostics): outcome vectors
+    #: simulated from each fitted model (DHARMa's default is 250; 1,000 puts the Monte
+    #: Carlo error of a scaled residual below 0.016) and their seed
+    diagnostics_simulations: int = 1000
+    #: parametric-bootstrap refits behind the diagnostic tests' p-values (DHARMa's
+    #: refit = TRUE; its default is 250)
+    diagnostics_refit_simulations: int = 250
+    diagnostics_seed: int = 2021
     #: multiverse (specification curve): shared permutations and their seed
     multiverse_permutations: int = 999
     multiverse_seed: int = 2020

@@ -435,6 +435,16 @@ STAGES: tuple[Stage, ...] = (
                 "published results",
             ),
             Output(
+                f"{_RESULTS}/diagnostics_*.csv",
+                "results",
+                "kosovo_study.models.diagnostics.analyse",
+                "count-model diagnostics after DHARMa (municipal Poisson/NB2 and the chosen "
+                "cross-national models): uniformity, dispersion, zero-inflation and outlier "
+                "tests, Moran's I on the municipal contiguity graph, cross-validated log "
+                "score and CRPS; rootogram and PIT-histogram data (municipal rows SYNTHETIC "
+                "unless restricted data)",
+            ),
+            Output(
                 f"{_RESULTS}/metadata.json",
                 "metadata",
                 "kosovo_study.models.build_results",

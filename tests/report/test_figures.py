@@ -252,6 +252,8 @@ FIGURE_CALLS: dict[str, Any] = {
     "design_power_curves": lambda frame: figures.design_power_curves(frame, 308),
     "irr_forest": lambda frame: figures.irr_forest(frame, "t", "s"),
     "specification_curve": lambda frame: figures.specification_curve(frame, "charity"),
+    "hanging_rootogram": lambda frame: figures.hanging_rootogram(frame, {"m": "M"}, "s"),
+    "pit_histogram": lambda frame: figures.pit_histogram(frame, {"m": "M"}, "s"),
 }
 FIGURE_INPUTS: dict[str, Any] = {
     "fighters_over_time": _national,
@@ -261,6 +263,27 @@ FIGURE_INPUTS: dict[str, Any] = {
     "irr_forest": _forest,
     "specification_curve": lambda: _specifications("crossnational", 0, "x").assign(
         outcome="main", outcome_source="restricted", synthetic=False
+    ),
+    "hanging_rootogram": lambda: pd.DataFrame(
+        {
+            "model": "m",
+            "bin": ["0", "1-2", "3-5"],
+            "observed": [3.0, 5.0, 1.0],
+            "expected": [2.5, 4.0, 2.0],
+            "band_low": [0.0, 1.0, 0.0],
+            "band_high": [6.0, 8.0, 5.0],
+        }
+    ),
+    "pit_histogram": lambda: pd.DataFrame(
+        {
+            "model": "m",
+            "bin_low": np.linspace(0, 0.9, 10),
+            "bin_high": np.linspace(0.1, 1, 10),
+            "observed": [3.0, 4, 2, 5, 3, 4, 3, 2, 4, 4],
+            "expected": 3.4,
+            "band_low": 0.0,
+            "band_high": 7.0,
+        }
     ),
 }
 

@@ -46,6 +46,9 @@ MUNICIPAL_TABLES = (
     "municipal_influence",
     "municipal_leave_one_out",
     "municipal_confirmed_vs_fitted",
+    "diagnostics_tests",
+    "diagnostics_rootogram",
+    "diagnostics_pit",
 )
 
 
@@ -79,9 +82,12 @@ def stage_input_files(paths: ProjectPaths) -> list[Path]:
     """Every file the models stage reads: :func:`input_files` (recorded in the results'
     metadata, the processed tables in their CSV form) and the Parquet form of each
     processed table, which is what :func:`read_processed` reads."""
+    from kosovo_study.clean.boundaries import POLYGONS_FILE
+
     files = input_files(paths)  # first: an odd restricted path stops the run
     read = [paths.processed / f"{name}.parquet" for name in PROCESSED_TABLES]
-    return [*read, *files]
+    # the municipality polygons: the contiguity graph of the residual diagnostics
+    return [*read, paths.processed / POLYGONS_FILE, *files]
 
 
 def read_processed(paths: ProjectPaths, name: str) -> pd.DataFrame:
@@ -97,7 +103,8 @@ def build_results(
     """Every result table and the run's metadata, in memory (``settings``: the study's
     parameters, :class:`kosovo_study.config.StudyConfig` by default; the municipal
     analysis reads its sizes and seeds)."""
-    from kosovo_study.models import crossnational, evidence, municipal
+    from kosovo_study.clean.boundaries import read_processed_polygons
+    from kosovo_study.models import crossnational, diagnostics, evidence, municipal
     from kosovo_study.models.crossnational import comparison, mi_coverage
 
     settings = settings if settings is not None else StudyConfig()
@@ -144,6 +151,20 @@ def build_results(
         settings.crossnational_mi_coverage_seed,
     )
     results.update(evidence.analyse(paths))
+    results.update(
+        diagnostics.analyse(
+            design,
+            outcome,
+            read_processed_polygons(paths.processed),
+            countries,
+            country_results["crossnational_fit"],
+            settings.diagnostics_simulations,
+            settings.diagnostics_refit_simulations,
+            settings.diagnostics_seed,
+            cn_settings.cv_folds,
+            cn_settings.seed,
+        )
+    )
     metadata: dict[str, Any] = {
         "package_version": __version__,
         "inputs_sha256": hash_files(input_files(paths), paths.root),

@@ -536,3 +536,97 @@ def design_power_curves(power: pd.DataFrame, national_total: int) -> Plot:
         "power_wald_size_corrected",
     ]
     return figure, rows[[c for c in keep if c in rows.columns]].reset_index(drop=True)
+
+
+def _diagnostic_panels(models: list[str], height: float) -> tuple[Figure, np.ndarray]:
+    figure = plt.figure(figsize=(style.FULL_WIDTH, height), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(1, len(models), sharey=False))
+    return figure, axes
+
+
+@styled
+def hanging_rootogram(rootogram: pd.DataFrame, labels: dict[str, str], source: str) -> Plot:
+    """Hanging rootograms (Kleiber & Zeileis 2016), one panel per model of ``labels``
+    (model id -> panel title): the square root of the expected frequency per count bin
+    (line and points), bars of the square root of the observed frequency hanging from
+    it, and the band within which the bars' lower ends fall in 95% of the simulations
+    from the fitted model (shaded around 0).  A bar ending below the band: fewer units
+    than the model expects in that bin; above it: more."""
+    models = [m for m in labels if m in set(rootogram["model"])]
+    drawn = rootogram[rootogram["model"].isin(models)].copy()
+    drawn["sqrt_expected"] = np.sqrt(drawn["expected"])
+    drawn["bar_bottom"] = drawn["sqrt_expected"] - np.sqrt(drawn["observed"])
+    drawn["band_bottom"] = drawn["sqrt_expected"] - np.sqrt(drawn["band_high"])
+    drawn["band_top"] = drawn["sqrt_expected"] - np.sqrt(drawn["band_low"])
+    figure, axes = _diagnostic_panels(models, 3.8)
+    for ax, model in zip(axes, models, strict=True):
+        rows = drawn[drawn["model"] == model].reset_index(drop=True)
+        x = np.arange(len(rows))
+        ax.fill_between(
+            x,
+            rows["band_bottom"],
+            rows["band_top"],
+            step="mid",
+            color=style.OKABE_ITO[1],
+            alpha=0.3,
+            linewidth=0,
+            label="95% simulation band",
+        )
+        ax.bar(
+            x,
+            np.sqrt(rows["observed"]),
+            bottom=rows["bar_bottom"],
+            width=0.7,
+            color="#bbbbbb",
+            edgecolor="#444",
+            linewidth=0.6,
+            label="observed (hanging)",
+        )
+        ax.plot(x, rows["sqrt_expected"], color=style.OKABE_ITO[5], marker="o", markersize=3)
+        ax.axhline(0, color="#444", linewidth=0.8)
+        ax.set_xticks(x, rows["bin"], rotation=45, ha="right")
+        ax.set_xlabel("count (bin)")
+        ax.set_title(labels[model].replace(", ", ",\n"), fontsize=9)
+    axes[0].set_ylabel("square root of frequency")
+    # one key for all panels, above them (inside a panel it hides the tallest bar)
+    figure.legend(
+        *axes[0].get_legend_handles_labels(), loc="outside upper center", ncols=2, fontsize=8
+    )
+    style.source_note(figure, source)
+    return figure, drawn.reset_index(drop=True)
+
+
+@styled
+def pit_histogram(pit: pd.DataFrame, labels: dict[str, str], source: str) -> Plot:
+    """Histograms of the scaled (randomized quantile) residuals, one panel per model of
+    ``labels``: flat under the model.  The dotted line is the expected frequency and the
+    shaded band the central 95% of Binomial(n, 1/bins) (pointwise); a U shape means
+    more extreme outcomes than the model expects (overdispersion), a hump fewer."""
+    models = [m for m in labels if m in set(pit["model"])]
+    drawn = pit[pit["model"].isin(models)].reset_index(drop=True)
+    figure, axes = _diagnostic_panels(models, 3.0)
+    for ax, model in zip(axes, models, strict=True):
+        rows = drawn[drawn["model"] == model]
+        ax.axhspan(
+            float(rows["band_low"].iloc[0]),
+            float(rows["band_high"].iloc[0]),
+            color=style.OKABE_ITO[1],
+            alpha=0.3,
+            linewidth=0,
+        )
+        ax.bar(
+            rows["bin_low"],
+            rows["observed"],
+            width=rows["bin_high"] - rows["bin_low"],
+            align="edge",
+            color="#bbbbbb",
+            edgecolor="#444",
+            linewidth=0.6,
+        )
+        ax.axhline(float(rows["expected"].iloc[0]), color="#444", linestyle=":", linewidth=1)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("scaled residual")
+        ax.set_title(labels[model].replace(", ", ",\n"), fontsize=9)
+    axes[0].set_ylabel("units")
+    style.source_note(figure, source)
+    return figure, drawn

@@ -1106,3 +1106,99 @@ def crossnational_censored(censored: pd.DataFrame) -> dict[str, Any]:
     values["cncens_unlisted"] = int(first["unlisted"])
     values["cncens_n"] = int(first["n"])
     return values
+
+
+def count_model_diagnostics(
+    tables: dict[str, pd.DataFrame], national: pd.DataFrame
+) -> dict[str, Any]:
+    """The residual diagnostics of every count model (``diagnostics_tests``) and the
+    published clustering they are read against, as glued by ``book/diagnostics.md``:
+    ``diag_<model>_<quantity>`` for every model and test, the contiguity graph, and
+    Shtuni's (2016) shares of fighters and population in five municipalities."""
+    tests: Any = tables["diagnostics_tests"].set_index("model")
+    values: dict[str, Any] = {}
+    quantities = (
+        "uniformity_p",
+        "dispersion_ratio",
+        "dispersion_p",
+        "zero_ratio",
+        "zero_p",
+        "outliers",
+        "outliers_expected",
+        "outlier_p",
+        "moran_i",
+        "moran_expected",
+        "moran_p",
+        "cv_log_score",
+        "cv_crps",
+        "n",
+    )
+    for model, row in tests.iterrows():
+        # short keys that do not name the chosen cross-national estimator: poisson, nb2,
+        # cn_youth_unemployment, cn_unemployment, cn_with_hdi
+        short = str(model).removeprefix("municipal_")
+        if row["level"] == "crossnational":
+            short = "cn_" + _specification_of(str(model))
+        for quantity in quantities:
+            values[f"diag_{short}_{quantity}"] = float(row[quantity])
+    municipal: Any = tests[tests["level"] == "municipal"].iloc[0]
+    values["diag_municipal_source"] = (
+        "SYNTHETIC" if bool(municipal["synthetic"]) else "restricted counts"
+    )
+    values["diag_simulations"] = int(municipal["simulations"])
+    values["diag_refits"] = int(municipal["refits"])
+    values["diag_graph_rule"] = str(municipal["graph_rule"])
+    values["diag_graph_units"] = int(municipal["graph_units"])
+    values["diag_graph_joins"] = int(municipal["graph_joins"])
+    values["diag_graph_mean_neighbours"] = float(municipal["graph_mean_neighbours"])
+    values["diag_graph_islands"] = int(municipal["graph_islands_attached"])
+    rejected = []
+    labels = diagnostic_labels(tables["diagnostics_tests"])
+    names = {
+        "uniformity_p": "uniformity",
+        "dispersion_p": "dispersion",
+        "zero_p": "zero-inflation",
+        "outlier_p": "outliers",
+        "moran_p": "spatial autocorrelation",
+    }
+    for model, row in tests.iterrows():
+        failed = [label for column, label in names.items() if float(row[column]) <= 0.05]
+        if failed:
+            rejected.append(f"{labels[str(model)]}: {', '.join(failed)}")
+    values["diag_rejections"] = "; ".join(rejected) if rejected else "none"
+    published: Any = national.set_index("statistic")
+    for statistic, key in (
+        ("share_male_fighters_from_top5_municipalities", "diag_top5_fighter_share"),
+        ("population_share_of_top5_municipalities", "diag_top5_population_share"),
+    ):
+        values[key] = float(published.loc[statistic, "value"])
+    return values
+
+
+_SPECIFICATIONS = {
+    "youth_unemployment": "youth unemployment",
+    "unemployment": "unemployment",
+    "with_hdi": "with HDI",
+}
+
+
+def _specification_of(model: str) -> str:
+    """The cross-national specification in a diagnostics model id."""
+    for key in sorted(_SPECIFICATIONS, key=len, reverse=True):
+        if model.startswith(f"crossnational_{key}_"):
+            return key
+    return model.removeprefix("crossnational_")
+
+
+def diagnostic_labels(tests: pd.DataFrame) -> dict[str, str]:
+    """Model id of ``diagnostics_tests`` -> the name the diagnostics page gives it."""
+    labels = {}
+    for model in tests["model"]:
+        name = str(model)
+        if name.startswith("municipal_"):
+            family = name.removeprefix("municipal_")
+            labels[name] = f"municipal {'NB2' if family == 'nb2' else family.capitalize()}"
+        else:
+            key = _specification_of(name)
+            labels[name] = f"cross-national, {_SPECIFICATIONS.get(key, key)}"
+    return labels
