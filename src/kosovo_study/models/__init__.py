@@ -9,7 +9,6 @@ refits a model.
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -111,24 +110,9 @@ def build_results(
     cn_settings = replace(
         crossnational.stage_settings(bootstrap_replicates), seed=crossnational_seed
     )
-    # The design analysis (most of the stage's work) runs in a background thread while
-    # the cross-national models are fitted: its compiled fits release the GIL, so the
-    # two share the cores.  Neither depends on the other, and every simulation has its
-    # own seed, so the results are those of a sequential run.
-    # The engine's first call compiles it (once per installation): done here, in one
-    # thread, since threads that reach an uncompiled function together compile it
-    # about twice as slowly (measured).
-    municipal.fit(design, outcome.fighters, "nb2")
-    with ThreadPoolExecutor(max_workers=1) as background:
-        power = background.submit(municipal.power_analysis, design, totals, settings)
-        try:
-            country_results = crossnational.analyse_from(paths, countries, published, cn_settings)
-        except BaseException:
-            power.cancel()
-            raise
-        results = municipal.analyse(
-            design, outcome, municipalities, totals, settings, power=power.result()
-        )
+    # The design diagnosis is a stage of its own (kosovo_study.models.diagnosis).
+    country_results = crossnational.analyse_from(paths, countries, published, cn_settings)
+    results = municipal.analyse(design, outcome, municipalities, settings)
     results.update(country_results)
     results.update(evidence.analyse(paths))
     metadata: dict[str, Any] = {
