@@ -560,11 +560,11 @@ STAGES: tuple[Stage, ...] = (
                 "map-muslim-share, map-youth-share)",
             ),
             Output(
-                f"{_FIGURES}/design-power-curves.{{png,svg}}; data: design-power-curves.csv",
+                f"{_FIGURES}/design-power-mc.{{png,svg}}; data: design-power-mc.csv",
                 "figure",
-                "kosovo_study.report.figures.design_power_curves",
-                "design analysis under stated assumptions: power of the permutation and "
-                "size-corrected Wald tests against the true IRR, by assumed overdispersion",
+                "kosovo_study.report.figures.design_power_mc",
+                "design diagnosis: power of the randomization and size-corrected Wald tests "
+                "against the true IRR, by assumed overdispersion, with Monte Carlo error bands",
             ),
             Output(
                 f"{_FIGURES}/municipal-irr.{{png,svg}}; data: municipal-irr.csv",
@@ -593,7 +593,7 @@ STAGES: tuple[Stage, ...] = (
         ("kosovo_study.report", "kosovo_study.report.build", "kosovo_study.report.sphinx_ext"),
         _no_parameters,
         _book_build,
-        needs=("clean", "models", "multiverse", "interviews"),
+        needs=("clean", "models", "design", "multiverse", "interviews"),
         page_modules=book_page_modules,
         prepare=_book_prepare,
     ),
