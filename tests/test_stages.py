@@ -359,7 +359,7 @@ def test_report_runs_the_stage_list_in_order_and_prints_notices(
     assert "models: SYNTHETIC notice" in capsys.readouterr().err
     order.clear()
     assert cli.main(["report", "--from", "models", "--to", "multiverse"]) == 0
-    assert order == ["models", "multiverse"]
+    assert order == ["models", "design", "multiverse"]
     assert cli.main(["report", "--from", "book", "--to", "clean"]) == 1
     assert "comes after" in capsys.readouterr().err
 

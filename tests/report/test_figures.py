@@ -114,7 +114,7 @@ def _power_table() -> pd.DataFrame:
 
 def test_design_power_mc_draws_both_tests_per_alpha_with_bands() -> None:
     figure, plotted = figures.design_power_mc(_power_table(), 308)
-    panels = [axes for axes in figure.axes if axes.get_title()]
+    panels = [axes for axes in figure.axes if axes.get_title(loc="left")]
     assert len(panels) == 4  # two tests x two terms
     # per panel: 2 alphas + two reference lines; one band per alpha
     for axes in panels:
