@@ -500,7 +500,7 @@ def design_power_mc(diagnosis: pd.DataFrame, national_total: int) -> Plot:
             ax.axhline(0.8, color="#444", linestyle=":", linewidth=1)
             ax.axhline(0.05, color="#444", linestyle=":", linewidth=1)
             ax.set_ylim(0, 1)
-            ax.set_title(f"{humanise(term)}: {test_label}", fontsize=9)
+            ax.set_title(f"{humanise(term)}\n{test_label}", fontsize=9)
             if row == len(tests) - 1:
                 ax.set_xlabel("true incidence-rate ratio")
         grid[row, 0].set_ylabel("power (share rejecting at 5%)")
