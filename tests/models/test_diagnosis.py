@@ -206,6 +206,7 @@ def test_municipal_diagnosis_is_the_same_with_threads(
     assert (null.loc[null["test"] == "wald_size_corrected", "estimate"] <= 0.05 + 1e-9).all()
 
 
+@pytest.mark.slow  # the whole grid, small sizes: about 10 s on 2 cores
 def test_diagnose_validates_both_tables(design: Design, totals: dict[str, int]) -> None:
     tables = diagnosis.diagnose(design, totals, cell_table(), SMALL)
     assert set(tables) == set(diagnosis.TABLES)
