@@ -36,8 +36,9 @@ SMALL = """
 [tool.kosovo_study]
 permutations = 9
 bootstrap_replicates = 9
-power_simulations = 4
-power_permutations = 9
+design_simulations = 40
+design_permutation_simulations = 20
+design_permutations = 19
 crossnational_simulation_draws = 10
 multiverse_permutations = 9
 """

@@ -8,7 +8,8 @@ once (the later stages' inputs are its outputs).  The truth comes from outside t
   the multiverse's input loading and the book's preparation run (the models stage's
   reads are listed by hand from its code: it is too slow to run here);
 * parameters: the configuration's own grouping (``multiverse_*`` belong to the
-  multiverse, the lock timeout to no key, the rest to the models);
+  multiverse, ``design_*`` to the design diagnosis, the lock timeout to no key, the rest
+  to the models);
 * code: module by module, judged by hand (below): a stage depends on a module when its
   code imports it, directly or through a package it imports;
 * the style file and ``uv.lock``.
@@ -112,6 +113,14 @@ def cleaned(fetched_project: ProjectPaths, tmp_path_factory: pytest.TempPathFact
         read_processed(paths, "countries")  # the cross-national multiverse's table
 
     reads["multiverse"] = _opened(multiverse_reads)
+
+    def design_reads() -> None:
+        from kosovo_study.models import diagnosis, read_processed
+
+        for name in diagnosis.PROCESSED_INPUTS:
+            read_processed(paths, name)
+
+    reads["design"] = _opened(design_reads)
     # the models stage's metadata, which the book hashes (not run here: too slow)
     paths.results.mkdir(parents=True, exist_ok=True)
     (paths.results / "metadata.json").write_text("{}\n", encoding="utf-8")
@@ -198,7 +207,7 @@ def _raw_files(paths: ProjectPaths) -> list[Path]:
 
 def test_each_stage_hashes_every_file_it_opens(cleaned: Any) -> None:
     paths, reads = cleaned
-    for name in ("clean", "multiverse", "interviews"):
+    for name in ("clean", "design", "multiverse", "interviews"):
         hashed = {p.resolve() for p in stages.STAGE_BY_NAME[name].inputs(paths)}
         data = {
             p
@@ -229,7 +238,7 @@ def test_a_processed_table_reruns_its_readers_only(cleaned: Any) -> None:
     paths, _ = cleaned
     cases = {}
     for name, truth in {
-        "municipalities.parquet": {"models", "multiverse", "book"},
+        "municipalities.parquet": {"models", "design", "multiverse", "book"},
         "countries.parquet": {"models", "multiverse", "book"},
         "municipalities.csv": {"models"},  # its CSV twin is recorded in metadata.json
         "rejects.parquet": {"book"},
@@ -257,6 +266,8 @@ MULTIVERSE_CROSSNATIONAL = frozenset(
 def _parameter_truth(name: str) -> frozenset[str]:
     if name == "lock_timeout_seconds":
         return frozenset()  # how long to wait, not what is computed
+    if name.startswith("design_"):
+        return frozenset({"design"})  # the design diagnosis's block
     if name in MULTIVERSE_CROSSNATIONAL:
         return frozenset({"models", "multiverse"})
     return frozenset({"multiverse" if name.startswith("multiverse") else "models"})
@@ -313,23 +324,30 @@ CODE_TRUTH: dict[str, frozenset[str]] = {
     "tablefile.py": _SHARED,
     # the restricted file's reader and the study rules: the models (and the book, which
     # imports them); clean and interviews use tablefile's schema check only
-    "validation.py": frozenset({"models", "multiverse", "book"}),
+    "validation.py": frozenset({"models", "design", "multiverse", "book"}),
     # the disclosure guard: called by storage before every write; its own source enters
     # every key, what it imports (validator, census, models) does not
     "disclosure.py": _SHARED,
     # the analysis plan's reader: the models label their rows with it
-    "plan.py": frozenset({"models", "multiverse", "book"}),
+    "plan.py": frozenset({"models", "design", "multiverse", "book"}),
     "municipalities.py": _SHARED,
-    "registry.py": frozenset({"clean", "models", "multiverse", "book"}),
-    "manifest.py": frozenset({"models", "multiverse", "book"}),  # hash_files, read_manifest
+    "registry.py": frozenset({"clean", "models", "design", "multiverse", "book"}),
+    "manifest.py": frozenset(
+        {"models", "design", "multiverse", "book"}
+    ),  # hash_files, read_manifest
     "citation.py": frozenset({"book"}),
     # clean: the models import clean.fighters and clean.countries, the book
     # clean.boundaries; importing one runs the package (every clean module)
-    "clean/": frozenset({"clean", "models", "multiverse", "book"}),
+    "clean/": frozenset({"clean", "models", "design", "multiverse", "book"}),
     # D&S imputed features: a processed table the cross-national models read
-    "clean/ds2016.py": frozenset({"clean", "models", "multiverse", "book"}),
+    "clean/ds2016.py": frozenset({"clean", "models", "design", "multiverse", "book"}),
     # the models: the book imports kosovo_study.models (load_results) and countmodels
-    "models/": frozenset({"models", "multiverse", "book"}),
+    # (the design stage imports the models package and its modules, as the multiverse does)
+    "models/": frozenset({"models", "design", "multiverse", "book"}),
+    # the design diagnosis: its own stage only
+    "models/diagnosis.py": frozenset({"design"}),
+    # the imputation check: a simulation the design stage runs
+    "models/crossnational/mi_coverage.py": frozenset({"design"}),
     "models/multiverse.py": frozenset({"multiverse"}),
     "models/multiverse_stage.py": frozenset({"multiverse"}),
     # the verdict table is written by the multiverse stage (it reads both stages' results)

@@ -27,8 +27,9 @@ pytestmark = pytest.mark.slow
 SMALL = (
     "permutations=19",
     "bootstrap_replicates=9",
-    "power_simulations=2",
-    "power_permutations=9",
+    "design_simulations=20",
+    "design_permutation_simulations=10",
+    "design_permutations=19",
     "crossnational_simulation_draws=20",
     "multiverse_permutations=9",
 )

@@ -16,9 +16,7 @@ from kosovo_study.paths import ProjectPaths
 from kosovo_study.report import numbers
 from tests.restricted import write_restricted
 
-SMALL = StudyConfig(
-    permutations=9, bootstrap_replicates=9, power_simulations=4, power_permutations=9
-)
+SMALL = StudyConfig(permutations=9, bootstrap_replicates=9)
 
 
 @pytest.mark.slow

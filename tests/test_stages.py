@@ -104,9 +104,16 @@ def test_models_key_holds_every_seed_and_size() -> None:
     parameters = StudyConfig().models_parameters()
     assert parameters["crossnational_seed"] == 2015
     assert parameters["crossnational_simulation_draws"] == 200
-    for name in ("permutation_seed", "bootstrap_seed", "power_seed", "power_simulations"):
+    for name in ("permutation_seed", "bootstrap_seed", "permutations"):
         assert name in parameters
     assert "multiverse_seed" not in parameters  # the multiverse has its own key
+    assert "design_seed" not in parameters  # and so has the design diagnosis
+    assert StudyConfig().design_parameters() == {
+        "design_simulations": 4000,
+        "design_permutation_simulations": 700,
+        "design_permutations": 99,
+        "design_seed": 2019,
+    }
 
 
 # --- configuration ---------------------------------------------------------------------
@@ -114,11 +121,12 @@ def test_models_key_holds_every_seed_and_size() -> None:
 
 def test_config_from_pyproject_and_command_line(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
-        "[tool.kosovo_study]\nmultiverse_permutations = 199\npower_seed = 7\n", encoding="utf-8"
+        "[tool.kosovo_study]\nmultiverse_permutations = 199\nbootstrap_seed = 7\n",
+        encoding="utf-8",
     )
-    config = load_config(tmp_path, parse_assignments(["power_seed=8"]))
-    assert (config.multiverse_permutations, config.power_seed) == (199, 8)
-    assert config.municipal_parameters()["power_seed"] == 8
+    config = load_config(tmp_path, parse_assignments(["bootstrap_seed=8"]))
+    assert (config.multiverse_permutations, config.bootstrap_seed) == (199, 8)
+    assert config.municipal_parameters()["bootstrap_seed"] == 8
 
 
 @pytest.mark.parametrize(
@@ -351,7 +359,7 @@ def test_report_runs_the_stage_list_in_order_and_prints_notices(
     assert "models: SYNTHETIC notice" in capsys.readouterr().err
     order.clear()
     assert cli.main(["report", "--from", "models", "--to", "multiverse"]) == 0
-    assert order == ["models", "multiverse"]
+    assert order == ["models", "design", "multiverse"]
     assert cli.main(["report", "--from", "book", "--to", "clean"]) == 1
     assert "comes after" in capsys.readouterr().err
 

@@ -25,10 +25,9 @@ KEY = b"0123456789abcdef0123456789abcdef-test-key"
 SMALL = StudyConfig(
     permutations=19,
     bootstrap_replicates=9,
-    power_wald_simulations=4,
-    power_permutation_simulations=2,
-    power_permutations=9,
-    power_simulations=2,
+    design_simulations=20,
+    design_permutation_simulations=10,
+    design_permutations=19,
     crossnational_simulation_draws=20,
     multiverse_permutations=9,
 )

@@ -156,6 +156,10 @@ def cmd_book(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_design(args: argparse.Namespace) -> int:
+    return _run_stage("design", args)
+
+
 def cmd_multiverse(args: argparse.Namespace) -> int:
     return _run_stage(
         "multiverse",
@@ -303,11 +307,15 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "fetch": (cmd_fetch, "fetch every registered raw file and check its sha256"),
     "clean": (cmd_clean, "clean raw data into validated tables in data/processed"),
     "models": (cmd_models, "fit every model and write results as data"),
+    "design": (
+        cmd_design,
+        "diagnose the designs: power, coverage, bias, RMSE, type S and M (Monte Carlo SEs)",
+    ),
     "multiverse": (cmd_multiverse, "run the specification-curve (multiverse) analysis"),
     "book": (cmd_book, "build the Jupyter Book from the processed data and results"),
     "report": (
         cmd_report,
-        "run every stage (clean, models, multiverse, interviews, book) in order, or a range",
+        "run every stage (clean, models, design, multiverse, interviews, book) in order",
     ),
     "validate": (cmd_validate, "check a table (e.g. restricted data) against its schema"),
     "cite": (cmd_cite, "print BibTeX, APA and CSL-JSON for this version (and its DOI)"),
@@ -352,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (function, help_text) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
         command.set_defaults(function=function)
-        if name in {"clean", "models", "book", "multiverse", "report"}:
+        if name in {"clean", "models", "design", "book", "multiverse", "report"}:
             command.add_argument(
                 "--force", action="store_true", help="rerun even if inputs are unchanged"
             )

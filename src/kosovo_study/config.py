@@ -36,12 +36,9 @@ MUNICIPAL_PARAMETERS = (
     "permutation_seed",
     "bootstrap_replicates",
     "bootstrap_seed",
-    "power_wald_simulations",
-    "power_permutation_simulations",
-    "power_permutations",
-    "power_seed",
-    "power_simulations",
 )
+#: Prefix of the design diagnosis's parameters (the ``design`` stage's, not the models').
+DESIGN_PREFIX = "design_"
 
 
 @dataclass(frozen=True)
@@ -59,24 +56,9 @@ class StudyConfig:
     #: municipal parametric bootstrap of the IRRs: replicates and seed
     bootstrap_replicates: int = 999
     bootstrap_seed: int = 2008
-    #: municipal design analysis: simulated data sets for the Wald test and for the
-    #: permutation test, permutations per simulated data set, seed, and an optional cap
-    #: on both simulation counts (0 = no cap; short runs)
-    power_wald_simulations: int = 400
-    power_permutation_simulations: int = 100
-    power_permutations: int = 39
-    power_seed: int = 2012
-    power_simulations: int = 0
     #: cross-national parameter draws per fit (AME and prediction intervals) and seed
     crossnational_simulation_draws: int = 200
     crossnational_seed: int = 2015
-    #: coverage of the multiple-imputation intervals on the imputed covariate (a seeded
-    #: simulation, crossnational_mi_coverage.csv): simulated data sets per missingness
-    #: mechanism (MC SE about 0.015 at coverage 0.95 with 200; power_simulations, when
-    #: set, caps it too), imputations each, seed
-    crossnational_mi_coverage_replicates: int = 200
-    crossnational_mi_coverage_imputations: int = 5
-    crossnational_mi_coverage_seed: int = 1999
     #: count-model diagnostics (kosovo_study.models.diagnostics): outcome vectors
     #: simulated from each fitted model (DHARMa's default is 250; 1,000 puts the Monte
     #: Carlo error of a scaled residual below 0.016) and their seed
@@ -110,22 +92,29 @@ class StudyConfig:
     crossnational_imputation_donors: int = 10
     crossnational_imputation_seed: int = 2016
 
+    # --- design diagnosis (issue 20 item 3; the ``design`` stage,
+    # kosovo_study.models.diagnosis).  Sizes chosen so that every power and coverage
+    # figure has a Monte Carlo SE of at most 0.02: sqrt(0.25 / 700) = 0.019 for the
+    # randomization test; the Wald tests' 4,000 data sets leave room for the noise of
+    # the size-corrected critical value (about 0.014 in all).
+    #: simulated data sets per design (term x total x alpha) for the estimator and Wald tests
+    design_simulations: int = 4000
+    #: the first data sets of each design tested by randomization as well
+    design_permutation_simulations: int = 700
+    #: random orderings per data set of the randomization test (p = (1 + k) / 100)
+    design_permutations: int = 99
+    #: seed of the diagnosis (designs seeded [seed, term, total, alpha])
+    design_seed: int = 2019
+    #: coverage of the multiple-imputation intervals on an imputed covariate, a seeded
+    #: simulation run by the design stage (design_mi_coverage.csv; issue 20 item 4):
+    #: simulated data sets per missingness mechanism (MC SE about 0.015 at coverage 0.95
+    #: with 200), imputations each, seed
+    design_mi_coverage_replicates: int = 200
+    design_mi_coverage_imputations: int = 5
+    design_mi_coverage_seed: int = 1999
+
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
-
-    @property
-    def wald_simulations(self) -> int:
-        """Simulated data sets of the design analysis's Wald test (capped by
-        ``power_simulations`` when it is above 0)."""
-        cap = self.power_simulations
-        return min(self.power_wald_simulations, cap) if cap > 0 else self.power_wald_simulations
-
-    @property
-    def permutation_simulations(self) -> int:
-        """Simulated data sets of the design analysis's permutation test (capped likewise)."""
-        cap = self.power_simulations
-        sims = self.power_permutation_simulations
-        return min(sims, cap) if cap > 0 else sims
 
     def municipal_parameters(self) -> dict[str, Any]:
         """The municipal analysis's sizes and seeds (``settings`` in ``metadata.json``)."""
@@ -133,8 +122,18 @@ class StudyConfig:
 
     def models_parameters(self) -> dict[str, Any]:
         """The parameters that enter the ``models`` stage key."""
-        names = [f.name for f in fields(self) if not f.name.startswith(("multiverse", "lock"))]
+        names = [
+            f.name
+            for f in fields(self)
+            if not f.name.startswith(("multiverse", "lock", DESIGN_PREFIX))
+        ]
         return {name: getattr(self, name) for name in names}
+
+    def design_parameters(self) -> dict[str, Any]:
+        """The parameters that enter the ``design`` stage key (the design diagnosis)."""
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name.startswith(DESIGN_PREFIX)
+        }
 
     def multiverse_parameters(self, grid: str = "standard") -> dict[str, Any]:
         """The parameters that enter the ``multiverse`` stage key (the grid included:

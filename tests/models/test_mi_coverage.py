@@ -39,13 +39,13 @@ def test_count_part_undercoverage_is_what_the_book_states(coverage) -> None:
     from kosovo_study.report import numbers
 
     count = coverage[coverage["part"].str.startswith("count")]
-    sentence = numbers.mi_coverage_sentences({"crossnational_mi_coverage": coverage})
+    sentence = numbers.mi_coverage_sentences({"design_mi_coverage": coverage})
     below = bool((count["coverage"] < 0.93).any())
     assert ("**Limit:**" in sentence["cn_mi_coverage_sentence"]) is below
     nominal = coverage.assign(coverage=0.95)
     assert (
         "Limit"
-        not in numbers.mi_coverage_sentences({"crossnational_mi_coverage": nominal})[
+        not in numbers.mi_coverage_sentences({"design_mi_coverage": nominal})[
             "cn_mi_coverage_sentence"
         ]
     )

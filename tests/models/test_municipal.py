@@ -1,11 +1,11 @@
-"""Municipal models: estimates, randomization inference, power, synthetic outcome."""
+"""Municipal models: estimates, randomization inference, synthetic outcome (the design
+diagnosis: tests/models/test_diagnosis.py)."""
 
 from __future__ import annotations
 
 import itertools
 import math
 import warnings
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -149,41 +149,6 @@ def test_permutation_p_value_is_small_for_a_large_effect(design: Design, total: 
     )
 
 
-def test_design_analysis_covers_the_alpha_grid_and_both_totals(
-    design: Design, clean_tables: Tables
-) -> None:
-    totals = national_totals(clean_tables["kosovo_national"])
-    small: dict[str, Any] = {
-        "terms": (UNEMPLOYMENT,),
-        "irr_grid": (1.0, 2.5),
-        "wald_simulations": 60,
-        "permutation_simulations": 10,
-        "permutations": 19,
-    }
-    power = municipal.design_analysis(design, totals, **small)
-    assert sorted(power["generator_alpha"].unique()) == [0.25, 0.5, 1.0, 2.0]
-    assert set(power["national_total"]) == {308, 335}
-    assert len(power) == 4 * 2 * 2
-    null = power[power["true_irr"] == 1.0]
-    # The size-corrected Wald test rejects 5% (or fewer: ties) at IRR = 1 by construction.
-    assert (null["power_wald_size_corrected"] <= 0.05 + 1e-9).all()
-    assert (null["wald_critical_value"] > 1.96).all()  # the nominal test over-rejects
-    strong = power[power["true_irr"] == 2.5].set_index(["national_total", "generator_alpha"])
-    weak = null.set_index(["national_total", "generator_alpha"])
-    assert (strong["power_wald_size_corrected"] > weak["power_wald_size_corrected"]).all()
-    # More overdispersion, less power (alpha 0.25 against 2).
-    by_alpha = strong.groupby("generator_alpha")["power_wald_size_corrected"].mean()
-    assert by_alpha[0.25] > by_alpha[2.0]
-    mde = municipal.minimum_detectable_effect(power)
-    assert set(mde["test"]) == {"power_wald_size_corrected", "power_permutation"}
-    assert len(mde) == 4 * 2 * 2
-    # Threads over the cells change nothing: the same table, row for row.
-    alone = municipal.design_analysis(design, totals, **small, workers=1)
-    pd.testing.assert_frame_equal(alone, power)
-    with pytest.raises(ValueError, match="must not exceed"):
-        municipal.design_analysis(design, totals, wald_simulations=5, permutation_simulations=6)
-
-
 def test_permutation_p_values_reuse_given_observed_statistics(design: Design, total: int) -> None:
     """Passing the unpermuted fits' statistics gives the p-values a refit gives."""
     rng = np.random.default_rng(5)
@@ -200,20 +165,6 @@ def test_permutation_p_values_reuse_given_observed_statistics(design: Design, to
         inference.batched_permutation_p(
             "nb2", y, design.X, design.offset, column, orders, observed=observed[:3]
         )
-
-
-def test_minimum_detectable_effect_interpolates() -> None:
-    power = pd.DataFrame(
-        {
-            "term": ["x"] * 3,
-            "true_irr": [1.0, 1.5, 2.0],
-            "power_wald_size_corrected": [0.05, 0.6, 0.9],
-            "power_permutation": [0.05, 0.2, 0.4],
-        }
-    )
-    mde = municipal.minimum_detectable_effect(power).set_index("test")["mde_irr"]
-    assert mde["power_wald_size_corrected"] == pytest.approx(1.5 + 0.2 / 0.3 * 0.5)
-    assert np.isnan(mde["power_permutation"])  # not reached on the grid
 
 
 #: Seeded synthetic outcomes in the recovery check; the Monte Carlo SE of a mean over them

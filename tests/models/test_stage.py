@@ -11,12 +11,7 @@ from kosovo_study import models, stages
 from kosovo_study.config import StudyConfig
 from kosovo_study.paths import ProjectPaths
 
-SMALL = StudyConfig(
-    permutations=49,
-    bootstrap_replicates=49,
-    power_simulations=20,
-    power_permutations=9,
-)
+SMALL = StudyConfig(permutations=49, bootstrap_replicates=49)
 
 
 @pytest.mark.slow

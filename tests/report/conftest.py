@@ -16,7 +16,11 @@ from kosovo_study.paths import ProjectPaths
 from ..conftest import REPO
 
 SMALL = StudyConfig(
-    permutations=19, bootstrap_replicates=19, power_simulations=10, power_permutations=9
+    permutations=19,
+    bootstrap_replicates=19,
+    design_simulations=40,
+    design_permutation_simulations=20,
+    design_permutations=19,
 )
 
 
@@ -24,6 +28,7 @@ def _pipeline(paths: ProjectPaths) -> None:
     stages.run("clean", paths)
     results, metadata = models.build_results(paths, SMALL, bootstrap_replicates=3)
     models.write_results(results, metadata, paths.results)
+    stages.run("design", paths, SMALL)
     config = load_config(paths.root, {"multiverse_permutations": 9})
     stages.run("multiverse", paths, config, n_jobs=1)
     stages.run("interviews", paths)

@@ -89,33 +89,41 @@ def test_choropleth_labels_municipalities_and_marks_missing(
 
 
 def _power_table() -> pd.DataFrame:
+    """A design-diagnosis table: three tests, two terms, two alphas, two totals."""
     rows = [
         {
+            "study": "municipal",
             "term": term,
+            "test": test,
+            "diagnosand": diagnosand,
             "generator_alpha": alpha,
             "true_irr": irr,
-            "national_total": 308,
-            "power_permutation": 0.05 + 0.3 * (irr - 1),
-            "power_wald_size_corrected": 0.05 + 0.35 * (irr - 1),
+            "national_total": total,
+            "estimate": 0.05 + slope * (irr - 1),
+            "mc_se": 0.01,
         }
         for term in ("unemployment_concern_2012", "charity_evidence_pre2014")
+        for test, slope in (("permutation", 0.3), ("wald_size_corrected", 0.35), ("wald", 0.4))
+        for diagnosand in ("power", "coverage")
         for alpha in (0.25, 2.0)
         for irr in (1.0, 2.0, 3.0)
+        for total in (308, 335)
     ]
-    other_total = [dict(row, national_total=335) for row in rows]
-    return pd.DataFrame(rows + other_total)
+    return pd.DataFrame(rows)
 
 
-def test_design_power_curves_draw_both_tests_per_alpha() -> None:
-    figure, plotted = figures.design_power_curves(_power_table(), 308)
-    assert len(figure.axes) == 2  # one panel per tested term
-    # per panel: 2 alphas x 2 tests + two reference lines (seaborn's legend-only lines,
-    # without data, not counted)
-    for axes in figure.axes:
-        assert len([line for line in axes.get_lines() if len(line.get_xdata())]) == 6
-    assert len(plotted) == 12  # only the chosen national total
+def test_design_power_mc_draws_both_tests_per_alpha_with_bands() -> None:
+    figure, plotted = figures.design_power_mc(_power_table(), 308)
+    panels = [axes for axes in figure.axes if axes.get_title(loc="left")]
+    assert len(panels) == 4  # two tests x two terms
+    # per panel: 2 alphas + two reference lines; one band per alpha
+    for axes in panels:
+        assert len([line for line in axes.get_lines() if len(line.get_xdata())]) == 4
+        assert len(axes.collections) == 2
+    assert len(plotted) == 2 * 2 * 2 * 3  # terms x tests x alphas x rate ratios, power only
     assert set(plotted["national_total"]) == {308}
-    assert any("stated assumptions" in t for t in _texts(figure))
+    assert set(plotted["test"]) == {"permutation", "wald_size_corrected"}
+    assert any("Monte Carlo" in t for t in _texts(figure))
     _readable(figure)
     plt.close(figure)
 
@@ -197,7 +205,7 @@ def test_crossnational_curve_has_no_nan_row_and_names_its_models() -> None:
 
 def test_figures_do_not_change_global_matplotlib_settings() -> None:
     before = dict(mpl.rcParams)
-    figure, _ = figures.design_power_curves(_power_table(), 308)
+    figure, _ = figures.design_power_mc(_power_table(), 308)
     plt.close(figure)
     changed = {k for k, v in mpl.rcParams.items() if before.get(k) != v and k != "backend"}
     assert changed == set()
@@ -249,7 +257,7 @@ FIGURE_CALLS: dict[str, Any] = {
     "choropleth": lambda frame: figures.choropleth(
         _polygons_and_values()[0], frame, "v", "title", "source"
     ),
-    "design_power_curves": lambda frame: figures.design_power_curves(frame, 308),
+    "design_power_mc": lambda frame: figures.design_power_mc(frame, 308),
     "irr_forest": lambda frame: figures.irr_forest(frame, "t", "s"),
     "specification_curve": lambda frame: figures.specification_curve(frame, "charity"),
     "hanging_rootogram": lambda frame: figures.hanging_rootogram(frame, {"m": "M"}, "s"),
@@ -259,7 +267,7 @@ FIGURE_INPUTS: dict[str, Any] = {
     "fighters_over_time": _national,
     "composition": _national,
     "choropleth": lambda: _polygons_and_values()[1],
-    "design_power_curves": _power_table,
+    "design_power_mc": _power_table,
     "irr_forest": _forest,
     "specification_curve": lambda: _specifications("crossnational", 0, "x").assign(
         outcome="main", outcome_source="restricted", synthetic=False

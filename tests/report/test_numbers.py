@@ -57,3 +57,26 @@ def test_crossnational_sentences_say_so_when_results_are_missing() -> None:
     values = numbers.crossnational_sentences({})
     assert values["cn_unemployment_finding"] == "not available in this build"
     assert "not available" in values["abstract_kosovo_prediction"]
+
+
+def test_abstract_quotes_the_design_diagnosis_mde() -> None:
+    """The abstract's detectable effects come from the design stage's ``design_mde``
+    (randomization test, municipal study, the adult total), by hand."""
+    mde = pd.DataFrame(
+        {
+            "study": "municipal",
+            "term": ["unemployment_concern_2012"] * 2 + ["charity_evidence_pre2014"] * 2,
+            "test": "permutation",
+            "total_definition": "adults",
+            "national_total": 308,
+            "generator_alpha": [0.25, 2.0, 0.25, 2.0],
+            "target_power": 0.8,
+            "mde_irr": [1.74, float("nan"), 2.25, float("nan")],
+        }
+    )
+    values = numbers.abstract({}, {"design_mde": mde}, {"national_total": 308, "municipal_n": 34})
+    assert "at least 1.74 for 80% power" in values["abstract_design"]
+    assert "at least 2.25 for 80% power" in values["abstract_design"]
+    assert "no ratio on the grid suffices at the largest" in values["abstract_design"]
+    assert numbers._span(pd.Series([0.104, 0.148])) == "0.10-0.15"
+    assert numbers._span(pd.Series([0.951, 0.949])) == "0.95"

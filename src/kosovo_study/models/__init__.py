@@ -9,7 +9,6 @@ refits a model.
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -105,7 +104,7 @@ def build_results(
     analysis reads its sizes and seeds)."""
     from kosovo_study.clean.boundaries import read_processed_polygons
     from kosovo_study.models import crossnational, diagnostics, evidence, municipal
-    from kosovo_study.models.crossnational import comparison, mi_coverage
+    from kosovo_study.models.crossnational import comparison
 
     settings = settings if settings is not None else StudyConfig()
     municipalities = read_processed(paths, "municipalities")
@@ -120,36 +119,10 @@ def build_results(
         simulation_draws=max(int(bootstrap_replicates), 20),
         seed=crossnational_seed,
     )
-    # The design analysis (most of the stage's work) runs in a background thread while
-    # the cross-national models are fitted: its compiled fits release the GIL, so the
-    # two share the cores.  Neither depends on the other, and every simulation has its
-    # own seed, so the results are those of a sequential run.
-    # The engine's first call compiles it (once per installation): done here, in one
-    # thread, since threads that reach an uncompiled function together compile it
-    # about twice as slowly (measured).
-    municipal.fit(design, outcome.fighters, "nb2")
-    with ThreadPoolExecutor(max_workers=1) as background:
-        power = background.submit(municipal.power_analysis, design, totals, settings)
-        try:
-            country_results = crossnational.analyse_from(paths, countries, published, cn_settings)
-        except BaseException:
-            power.cancel()
-            raise
-        results = municipal.analyse(
-            design, outcome, municipalities, totals, settings, power=power.result()
-        )
+    # The design diagnosis is a stage of its own (kosovo_study.models.diagnosis).
+    country_results = crossnational.analyse_from(paths, countries, published, cn_settings)
+    results = municipal.analyse(design, outcome, municipalities, settings)
     results.update(country_results)
-    # A check of the imputation procedure (issue 20, item 4): coverage on the imputed
-    # covariate under MCAR and outcome-dependent MAR, from a seeded simulation.
-    # The short-run cap on simulation counts (power_simulations) caps it too.
-    mi_replicates = settings.crossnational_mi_coverage_replicates
-    if settings.power_simulations > 0:
-        mi_replicates = min(mi_replicates, settings.power_simulations)
-    results["crossnational_mi_coverage"] = mi_coverage.simulate(
-        mi_replicates,
-        settings.crossnational_mi_coverage_imputations,
-        settings.crossnational_mi_coverage_seed,
-    )
     results.update(evidence.analyse(paths))
     results.update(
         diagnostics.analyse(

@@ -19,9 +19,8 @@ p-values are reported but are not trusted alone with about 34 units:
   and DFBETA of the NB2 fit; Cook's distance of the Cameron-Trivedi auxiliary
   regression) so that one overdispersion verdict can name the unit that drives a
   disagreement between tests;
-* a design analysis under stated assumptions (:func:`design_analysis`): power and
-  minimum detectable IRR over a grid of overdispersion values and both published
-  national totals, for the permutation test and the size-corrected Wald test.
+* the design diagnosis (power, coverage, bias, RMSE, type S and M of these tests under
+  stated assumptions) is the ``design`` stage's: :mod:`kosovo_study.models.diagnosis`.
 
 Every model refuses to fit on fewer than :data:`~kosovo_study.models.design.MIN_UNITS`
 units.
@@ -29,9 +28,7 @@ units.
 
 from __future__ import annotations
 
-import os
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -42,18 +39,12 @@ from kosovo_study import disclosure
 from kosovo_study.config import StudyConfig
 from kosovo_study.models import engine, inference
 from kosovo_study.models.design import BINARY, CHARITY, UNEMPLOYMENT, Design, require_units
-from kosovo_study.models.outcome import TOTAL_DEFINITIONS, Outcome, draw_conditional_nb
+from kosovo_study.models.outcome import Outcome
 from kosovo_study.models.results import Z95, Fit, ModelResult, stack_tidy
 
 #: The municipal models (both fitted by :func:`fit`).
 MODELS = ("poisson", "nb2")
 TESTED_TERMS = (UNEMPLOYMENT, CHARITY)
-#: True rate ratios of the design analysis.
-IRR_GRID = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
-#: Overdispersion values of the design analysis (NB2 alpha: variance mu + alpha mu^2).
-#: Stated assumptions, not estimates: from mild (0.25) to strong (2) heterogeneity
-#: between municipalities; the synthetic generator uses 0.8.
-ALPHA_GRID = (0.25, 0.5, 1.0, 2.0)
 #: Significance level of every test.
 LEVEL = 0.05
 
@@ -265,185 +256,6 @@ def parametric_bootstrap(design: Design, fitted: Fit, replicates: int, seed: int
     )
 
 
-def _cell_power(
-    design: Design,
-    term: str,
-    total: int,
-    alpha_nb: float,
-    irr_grid: tuple[float, ...],
-    wald_simulations: int,
-    permutation_simulations: int,
-    permutations: int,
-    seed: tuple[int, ...],
-) -> list[dict[str, object]]:
-    """Power by true IRR for one term, total and alpha (one cell of the design grid)."""
-    column = design.column(term)
-    # The same random orderings for every data set of the cell (they are independent of
-    # the outcomes, so each test stays valid).
-    identity = np.tile(np.arange(design.n), (permutations, 1))
-    orders = np.random.default_rng([*seed, 1]).permuted(identity, axis=1)
-    z_by_irr: dict[float, np.ndarray] = {}
-    perm_p: dict[float, np.ndarray] = {}
-    for irr in irr_grid:
-        log_irr = np.zeros(len(design.terms))
-        log_irr[column] = np.log(irr)
-        # The same random numbers for every IRR (common random numbers): the power
-        # curve is then smooth in the IRR, and differences between IRRs are not noise.
-        rng = np.random.default_rng([*seed, 0])
-        y = draw_conditional_nb(design, log_irr, alpha_nb, total, rng, size=wald_simulations)
-        fitted = inference.focal_statistics("nb2", y, design.X, design.offset, column)
-        z_by_irr[irr] = np.where(fitted.converged, fitted.z, np.nan)
-        # The permutation test's data sets are the first ones of the Wald simulation:
-        # their observed statistics are the Wald fits' (no refit).
-        perm_p[irr] = inference.batched_permutation_p(
-            "nb2",
-            y[:permutation_simulations],
-            design.X,
-            design.offset,
-            column,
-            orders,
-            observed=fitted.z[:permutation_simulations],
-        )
-    # Size correction: the Wald critical value is the (1 - LEVEL) quantile of |z| in the
-    # simulations at IRR = 1 (the null), so the corrected test has size LEVEL by design.
-    null_z = np.abs(z_by_irr[1.0]) if 1.0 in z_by_irr else np.abs(z_by_irr[min(irr_grid)])
-    critical = float(np.nanquantile(null_z, 1 - LEVEL))
-    nominal = float(stats.norm.ppf(1 - LEVEL / 2))
-    rows = []
-    for irr in irr_grid:
-        z = z_by_irr[irr]
-        power_perm = float(np.mean(perm_p[irr] <= LEVEL))
-        rows.append(
-            {
-                "term": term,
-                "true_irr": irr,
-                "power_wald_nominal": float(np.nanmean(np.abs(z) > nominal)),
-                "power_wald_size_corrected": float(np.nanmean(np.abs(z) > critical)),
-                "power_permutation": power_perm,
-                "wald_critical_value": critical,
-                "wald_simulations": wald_simulations,
-                "permutation_simulations": permutation_simulations,
-                "permutations": permutations,
-                "monte_carlo_se_permutation": float(
-                    np.sqrt(power_perm * (1 - power_perm) / permutation_simulations)
-                ),
-                "generator_alpha": alpha_nb,
-                "national_total": total,
-            }
-        )
-    return rows
-
-
-def design_analysis(
-    design: Design,
-    totals: dict[str, int],
-    terms: tuple[str, ...] = TESTED_TERMS,
-    irr_grid: tuple[float, ...] = IRR_GRID,
-    alphas: tuple[float, ...] = ALPHA_GRID,
-    wald_simulations: int = 400,
-    permutation_simulations: int = 100,
-    permutations: int = 39,
-    seed: int = 2012,
-    workers: int | None = None,
-) -> pd.DataFrame:
-    """Power of the permutation test and of the size-corrected NB2 Wald test, by true IRR,
-    over a stated grid of assumptions: a design analysis, not a finding.
-
-    Assumptions (every one a column of the result): outcomes are NB2 with
-    overdispersion ``alpha`` in :data:`ALPHA_GRID`, on the real covariates of the
-    analysed municipalities, with every other effect set to 1, conditioned on a
-    national total (``totals``: both published definitions); tests at the 5% level.
-    The permutation test uses ``permutations`` random draws (39: p = (1 + k) / 40, so it
-    rejects at 5% when at most one permuted |z| is as large as the observed one; a
-    valid level-5% test, somewhat less powerful than the 999-draw test of the main
-    analysis); the Wald test's critical value is
-    calibrated on the simulations at IRR = 1 (the nominal 1.96 over-rejects with 34
-    units; its rejection rate is ``power_wald_nominal`` at IRR = 1).  Seeds are
-    ``[seed, term index, total index, alpha index]``: every cell is reproducible alone.
-    The permutation test's data sets are the first ``permutation_simulations`` of the
-    Wald test's.  ``workers``: threads over the cells (default: one per CPU); the
-    result is the same for any number.
-    """
-    if 1.0 not in irr_grid:
-        raise ValueError("the IRR grid must contain 1 (the null), for the size correction")
-    if permutation_simulations > wald_simulations:
-        raise ValueError(
-            f"permutation_simulations ({permutation_simulations}) must not exceed "
-            f"wald_simulations ({wald_simulations}): the permutation test reuses the first "
-            "Wald data sets"
-        )
-    cells = [
-        (t, term, d, definition, total, a, alpha_nb)
-        for t, term in enumerate(terms)
-        for d, (definition, total) in enumerate(totals.items())
-        for a, alpha_nb in enumerate(alphas)
-    ]
-
-    def one(cell: tuple[int, str, int, str, int, int, float]) -> list[dict[str, object]]:
-        t, term, d, definition, total, a, alpha_nb = cell
-        rows = _cell_power(
-            design,
-            term,
-            total,
-            alpha_nb,
-            irr_grid,
-            wald_simulations,
-            permutation_simulations,
-            permutations,
-            (seed, t, d, a),
-        )
-        for row in rows:
-            row["total_definition"] = definition
-            row["total_description"] = TOTAL_DEFINITIONS.get(definition, definition)
-        return rows
-
-    # Cells are independent (each has its own seed) and the engine's compiled fits
-    # release the GIL, so threads use every core; the rows are collected in grid order,
-    # and the result does not depend on the number of workers.
-    workers = max(1, min(len(cells), workers or os.cpu_count() or 1))
-    if workers > 1:
-        # Compile the engine (first call of a fresh install) in this thread, before the
-        # workers start: threads that reach an uncompiled function together slow its
-        # compilation down about twofold (measured).
-        engine.fit(np.ones((1, design.n)), design.X, design.offset)
-    if workers == 1:
-        results = [one(cell) for cell in cells]
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(one, cells))
-    return pd.DataFrame([row for rows in results for row in rows])
-
-
-def minimum_detectable_effect(power: pd.DataFrame, target: float = 0.8) -> pd.DataFrame:
-    """Smallest true IRR reaching ``target`` power (linear interpolation on the grid), by
-    test and by every assumption column present (term, total, alpha)."""
-    tests = [
-        c
-        for c in ("power_wald_size_corrected", "power_permutation", "power_nb2_wald")
-        if c in power
-    ]
-    keys = [
-        c for c in ("term", "total_definition", "national_total", "generator_alpha") if c in power
-    ]
-    rows = []
-    long = power.melt(
-        id_vars=[*keys, "true_irr"], value_vars=tests, var_name="test", value_name="power"
-    ).sort_values("true_irr")
-    for values, group in long.groupby([*keys, "test"], sort=True):
-        irr, pw = group["true_irr"].to_numpy(), group["power"].to_numpy()
-        above = np.flatnonzero(pw >= target)
-        if above.size == 0:
-            mde = np.nan
-        elif above[0] == 0:
-            mde = irr[0]
-        else:
-            i = above[0]
-            mde = irr[i - 1] + (target - pw[i - 1]) * (irr[i] - irr[i - 1]) / (pw[i] - pw[i - 1])
-        row = dict(zip([*keys, "test"], values, strict=True))
-        rows.append({**row, "target_power": target, "mde_irr": mde})
-    return pd.DataFrame(rows)
-
-
 def confirmed_versus_fitted(
     design: Design, fitted: Fit, municipalities: pd.DataFrame, outcome: Outcome
 ) -> pd.DataFrame:
@@ -464,18 +276,6 @@ def confirmed_versus_fitted(
             "outcome_source": outcome.source,
             "synthetic": outcome.synthetic,
         }
-    )
-
-
-def power_analysis(design: Design, totals: dict[str, int], settings: StudyConfig) -> pd.DataFrame:
-    """The design analysis with the sizes and seed of ``settings``."""
-    return design_analysis(
-        design,
-        totals,
-        wald_simulations=settings.wald_simulations,
-        permutation_simulations=settings.permutation_simulations,
-        permutations=settings.power_permutations,
-        seed=settings.power_seed,
     )
 
 
@@ -529,14 +329,9 @@ def analyse(
     design: Design,
     outcome: Outcome,
     municipalities: pd.DataFrame,
-    totals: dict[str, int],
     settings: StudyConfig | None = None,
-    power: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every municipal result table.  ``totals``: the national totals of the design
-    analysis, keyed by definition (see :data:`~kosovo_study.models.outcome.TOTAL_DEFINITIONS`);
-    ``power``: the design analysis when it was computed already (by
-    :func:`power_analysis` with the same arguments, e.g. in a background thread)."""
+    """Every municipal result table (the design diagnosis is the ``design`` stage's)."""
     settings = settings if settings is not None else StudyConfig()
     y = outcome.fighters
     fits = {family: fit(design, y, family) for family in MODELS}
@@ -573,8 +368,6 @@ def analyse(
     tests = overdispersion(design, y, fits["poisson"], fits["nb2"])
     for name, value in tests.items():
         statistics[name] = pd.Series([value] * len(statistics), dtype=object)
-    if power is None:
-        power = power_analysis(design, totals, settings)
     loo = leave_one_out(design, y, TESTED_TERMS)
     loo["outcome_source"], loo["synthetic"] = outcome.source, outcome.synthetic
     tidy = stack_tidy(model_results(design, outcome, fits, table), extra=True)
@@ -591,6 +384,4 @@ def analyse(
         "municipal_confirmed_vs_fitted": confirmed_versus_fitted(
             design, fits["nb2"], municipalities, outcome
         ),
-        "municipal_power": power,
-        "municipal_mde": minimum_detectable_effect(power),
     }

@@ -464,78 +464,60 @@ def specification_curve(table: pd.DataFrame, focal: str, outcome: str = "main") 
 
 
 @styled
-def design_power_curves(power: pd.DataFrame, national_total: int) -> Plot:
-    """Design analysis under stated assumptions: power against the true IRR, one panel
-    per tested term, one colour per overdispersion alpha, solid = permutation test,
-    dashed = size-corrected Wald test; at one national total (persons)."""
-    rows = power[power["national_total"] == national_total]
+def design_power_mc(diagnosis: pd.DataFrame, national_total: int) -> Plot:
+    """Design diagnosis: power against the true incidence-rate ratio with its Monte Carlo
+    error band (+-2 MC SE), one column per tested term and one row per test
+    (randomization, size-corrected Wald), one colour per assumed overdispersion alpha;
+    the municipal study at one national total (persons)."""
+    tests = {"permutation": "randomization test", "wald_size_corrected": "Wald, size-corrected"}
+    rows = diagnosis[
+        (diagnosis["study"] == "municipal")
+        & (diagnosis["diagnosand"] == "power")
+        & (diagnosis["national_total"] == national_total)
+        & diagnosis["test"].isin(list(tests))
+    ].sort_values(["term", "test", "generator_alpha", "true_irr"])
     terms = sorted(rows["term"].unique())
-    figure = plt.figure(figsize=(style.FULL_WIDTH, 4.2), layout="constrained")
-    axes = np.atleast_1d(figure.subplots(1, len(terms), sharey=True))
     alphas = sorted(rows["generator_alpha"].unique())
-    tests = {
-        "power_permutation": "permutation",
-        "power_wald_size_corrected": "Wald, size-corrected",
-    }
-    long = rows.melt(
-        id_vars=["term", "generator_alpha", "true_irr"],
-        value_vars=list(tests),
-        var_name="test",
-        value_name="power",
+    palette = dict(zip(alphas, style.OKABE_ITO, strict=False))
+    figure = plt.figure(figsize=(style.FULL_WIDTH, 6.2), layout="constrained")
+    grid = np.atleast_2d(figure.subplots(len(tests), len(terms), sharex=True, sharey=True))
+    for row, (test, test_label) in enumerate(tests.items()):
+        for column, term in enumerate(terms):
+            ax = grid[row, column]
+            for alpha in alphas:
+                line = rows[
+                    (rows["test"] == test)
+                    & (rows["term"] == term)
+                    & (rows["generator_alpha"] == alpha)
+                ]
+                x, y, se = line["true_irr"], line["estimate"], line["mc_se"]
+                ax.fill_between(
+                    x, y - 2 * se, y + 2 * se, color=palette[alpha], alpha=0.25, linewidth=0
+                )
+                ax.plot(
+                    x, y, color=palette[alpha], marker="o", markersize=3, label=f"alpha {alpha:g}"
+                )
+            ax.axhline(0.8, color="#444", linestyle=":", linewidth=1)
+            ax.axhline(0.05, color="#444", linestyle=":", linewidth=1)
+            ax.set_ylim(0, 1)
+            ax.set_title(f"{humanise(term)}\n{test_label}", fontsize=9)
+            if row == len(tests) - 1:
+                ax.set_xlabel("true incidence-rate ratio")
+        grid[row, 0].set_ylabel("power (share rejecting at 5%)")
+    grid[0, 0].legend(
+        loc="upper left", fontsize=8, title="assumed overdispersion", title_fontsize=8
     )
-    long["test"] = long["test"].map(tests)
-    long["overdispersion"] = [f"alpha {a:g}" for a in long["generator_alpha"]]
-    palette = {f"alpha {a:g}": colour for colour, a in zip(style.OKABE_ITO, alphas, strict=False)}
-    for index, (ax, term) in enumerate(zip(axes, terms, strict=True)):
-        sns.lineplot(
-            data=long[long["term"] == term],
-            x="true_irr",
-            y="power",
-            hue="overdispersion",
-            style="test",
-            hue_order=list(palette),
-            style_order=list(tests.values()),
-            dashes={"permutation": "", "Wald, size-corrected": (4, 2)},
-            markers={"permutation": "o", "Wald, size-corrected": "s"},
-            markersize=3,
-            palette=palette,
-            errorbar=None,
-            sort=True,
-            legend=index == 0,
-            ax=ax,
-        )
-        ax.set_ylabel("")
-        ax.axhline(0.8, color="#444", linestyle=":", linewidth=1)
-        ax.axhline(0.05, color="#444", linestyle=":", linewidth=1)
-        ax.set_ylim(0, 1)
-        ax.set_title(humanise(term))
-        ax.set_xlabel("true incidence-rate ratio")
-    axes[0].set_ylabel("share of simulations rejecting at 5%")
-    # One key for both panels, in the first panel's upper left, where power is low at
-    # small effects; seaborn's group headings ("overdispersion", "test") are left out.
-    handles, labels = axes[0].get_legend_handles_labels()
-    entries = [i for i, label in enumerate(labels) if label not in {"overdispersion", "test"}]
-    axes[0].legend(
-        [handles[i] for i in entries],
-        [labels[i] for i in entries],
-        loc="upper left",
-        fontsize=8,
+    figure.suptitle(
+        f"Design diagnosis: power with Monte Carlo error bands (national total {national_total})"
     )
-    figure.suptitle(f"Design analysis under stated assumptions (national total {national_total})")
     style.source_note(
         figure,
         "NB2 outcomes simulated on the real covariates, conditioned on the national total; "
-        "alpha is assumed, not estimated",
+        "alpha is assumed, not estimated; bands +-2 Monte Carlo SE",
     )
-    keep = [
-        "term",
-        "generator_alpha",
-        "true_irr",
-        "national_total",
-        "power_permutation",
-        "power_wald_size_corrected",
-    ]
-    return figure, rows[[c for c in keep if c in rows.columns]].reset_index(drop=True)
+    keep = ["term", "test", "generator_alpha", "true_irr", "national_total", "estimate", "mc_se"]
+    plotted = rows[keep].rename(columns={"estimate": "power"}).reset_index(drop=True)
+    return figure, plotted
 
 
 def _diagnostic_panels(models: list[str], height: float) -> tuple[Figure, np.ndarray]:

@@ -159,16 +159,17 @@ def abstract(
         else "Kosovo's place among the countries ICSR listed is not available in this build"
     )
     values.update(crossnational_sentences(tables))
-    mde = tables.get("municipal_mde")
+    mde = tables.get("design_mde")
     total = metadata.get("national_total")
     detectable: dict[str, str] = {}
     for short, term in (("unemployment", UNEMPLOYMENT), ("charity", CHARITY)):
         text = "reaches 80% power at no incidence-rate ratio on the simulated grid"
-        needed = {"term", "test", "mde_irr", "national_total", "generator_alpha"}
+        needed = {"study", "term", "test", "mde_irr", "national_total", "generator_alpha"}
         if mde is not None and needed <= set(mde.columns) and total is not None:
             rows = mde[
-                (mde["term"] == term)
-                & (mde["test"] == "power_permutation")
+                (mde["study"] == "municipal")
+                & (mde["term"] == term)
+                & (mde["test"] == "permutation")
                 & (mde["national_total"] == total)
             ].sort_values("generator_alpha")
             found = rows.dropna(subset=["mde_irr"])
@@ -188,7 +189,7 @@ def abstract(
         f"with the {int(n)} municipalities enumerated in 2011 and the national total of "
         f"{int(total)} adult fighters, a permutation test of unemployment concern (per SD) "
         f"{detectable['unemployment']}; one of charity presence {detectable['charity']} "
-        "(a design analysis under stated assumptions, not a finding)"
+        "(a design diagnosis under stated assumptions, not a finding)"
         if n is not None and mde is not None and total is not None
         else "the design analysis is not available in this build"
     )
@@ -401,16 +402,15 @@ def _mde_text(value: Any) -> str:
 def municipal_inference(
     tables: dict[str, pd.DataFrame], metadata: dict[str, Any]
 ) -> dict[str, Any]:
-    """Municipal estimates, randomization inference, the overdispersion verdict, influence
-    and the design analysis (power and MDE over the stated alpha grid and both national
-    totals), as glued by ``book/municipalities.md``."""
+    """Municipal estimates, randomization inference, the overdispersion verdict and
+    influence, as glued by ``book/municipalities.md`` (the design diagnosis:
+    :func:`design_diagnosis`)."""
     coefficients = tables["municipal_coefficients"]
     nb2: Any = coefficients[coefficients["family"] == "nb2"].set_index("term")
     loo = tables["municipal_leave_one_out"]
     fit: Any = tables["municipal_fit"].set_index("family")
     settings = metadata["settings"]
     totals = metadata.get("national_totals", {})
-    power = tables["municipal_power"]
     values: dict[str, Any] = {
         "municipal_n": int(metadata["municipal_n"]),
         "municipal_synthetic": bool(metadata["municipal_outcome_synthetic"]),
@@ -423,9 +423,6 @@ def municipal_inference(
             totals.get("adults_and_children", metadata["national_total"])
         ),
         "permutations": int(settings["permutations"]),
-        "power_wald_simulations": int(power["wald_simulations"].iloc[0]),
-        "power_permutation_simulations": int(power["permutation_simulations"].iloc[0]),
-        "power_permutations": int(settings["power_permutations"]),
         "design_notes": "; ".join(metadata.get("municipal_design_notes", [])) or "none",
     }
     for short, term in (("unemployment", UNEMPLOYMENT), ("charity", CHARITY)):
@@ -453,30 +450,6 @@ def municipal_inference(
     values["most_influential_unit"] = str(top["municipality"])
     values["most_influential_cooks"] = float(top["cooks_distance"])
     values["cooks_flagged"] = int(influence["cooks_flag"].sum())
-    # Design analysis on the total that counts fighters.
-    main = power[power["national_total"] == values["national_total"]]
-    null = main[main["true_irr"] == 1.0]
-    values["alpha_grid"] = ", ".join(f"{a:g}" for a in sorted(power["generator_alpha"].unique()))
-    values["size_wald_nominal_min"] = float(null["power_wald_nominal"].min())
-    values["size_wald_nominal_max"] = float(null["power_wald_nominal"].max())
-    values["size_perm_max"] = float(null["power_permutation"].max())
-    values["wald_critical_min"] = float(null["wald_critical_value"].min())
-    values["wald_critical_max"] = float(null["wald_critical_value"].max())
-    mde = tables["municipal_mde"]
-    mde = mde[mde["national_total"] == values["national_total"]]
-    for short, term in (("unemployment", UNEMPLOYMENT), ("charity", CHARITY)):
-        for test, label in (
-            ("power_permutation", "perm"),
-            ("power_wald_size_corrected", "wald"),
-        ):
-            rows: Any = mde[(mde["term"] == term) & (mde["test"] == test)].set_index(
-                "generator_alpha"
-            )["mde_irr"]
-            for alpha in rows.index:
-                key = f"mde_{label}_{short}_alpha_{str(alpha).replace('.', '_')}"
-                values[key] = _mde_text(rows.loc[alpha])
-            values[f"mde_{label}_{short}_lowest_alpha"] = _mde_text(rows.iloc[0])
-            values[f"mde_{label}_{short}_highest_alpha"] = _mde_text(rows.iloc[-1])
     return values
 
 
@@ -892,10 +865,10 @@ def verdict_sentences(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
 
 
 def mi_coverage_sentences(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
-    """What the imputation check (``crossnational_mi_coverage``) says, beside the
+    """What the imputation check (``design_mi_coverage``) says, beside the
     estimates: coverage on the imputed covariate per part and mechanism, with its Monte
     Carlo SE, and, where it falls below 0.93, the limit stated in words."""
-    table = tables.get("crossnational_mi_coverage")
+    table = tables.get("design_mi_coverage")
     if table is None or table.empty:
         return {"cn_mi_coverage_sentence": "The imputation check is not available in this build."}
     count = table[table["part"].str.startswith("count")]
@@ -1202,3 +1175,81 @@ def diagnostic_labels(tests: pd.DataFrame) -> dict[str, str]:
             key = _specification_of(name)
             labels[name] = f"cross-national, {_SPECIFICATIONS.get(key, key)}"
     return labels
+
+
+def _span(values: pd.Series) -> str:
+    """'0.89-0.90' (two decimals), or one value when both ends round alike."""
+    low, high = f"{float(values.min()):.2f}", f"{float(values.max()):.2f}"
+    return low if low == high else f"{low}-{high}"
+
+
+def design_diagnosis(tables: dict[str, pd.DataFrame], metadata: dict[str, Any]) -> dict[str, Any]:
+    """The design diagnosis (``design_diagnosis`` and ``design_mde``, the ``design``
+    stage's tables) as glued by ``book/municipalities.md``: sizes, Monte Carlo precision,
+    size, coverage, type M and the minimum detectable effects of the municipal tests at
+    the national total that counts fighters, and what the cell study's tests detect."""
+    table = tables["design_diagnosis"]
+    total = int(metadata["national_total"])
+    municipal = table[table["study"] == "municipal"]
+    main = municipal[municipal["national_total"] == total]
+    cells = table[table["study"] == "cells"]
+
+    def rows(frame: pd.DataFrame, test: str, diagnosand: str) -> pd.DataFrame:
+        return frame[(frame["test"] == test) & (frame["diagnosand"] == diagnosand)]
+
+    precise = municipal[municipal["diagnosand"].isin(["power", "coverage"])]
+    perm = rows(municipal, "permutation", "power")
+    values: dict[str, Any] = {
+        "design_units": int(municipal["units"].iloc[0]),
+        "design_simulations": int(rows(municipal, "wald", "power")["simulations"].max()),
+        "design_permutation_simulations": int(perm["simulations"].max()),
+        "design_permutations": int(perm["permutations"].iloc[0]),
+        "design_permuted_fits": int(
+            perm.drop_duplicates(["term", "national_total", "generator_alpha"])[
+                "permuted_fits"
+            ].sum()
+        ),
+        "design_max_mc_se": float(precise["mc_se"].max()),
+        "alpha_grid": ", ".join(f"{a:g}" for a in sorted(municipal["generator_alpha"].unique())),
+        "cell_recruits": int(cells["national_total"].iloc[0]),
+        "cell_units": int(cells["units"].iloc[0]),
+    }
+    null = main[main["true_irr"] == 1.0]
+    values["size_wald_nominal"] = _span(rows(null, "wald", "power")["estimate"])
+    values["size_perm"] = _span(rows(null, "permutation", "power")["estimate"])
+    values["wald_critical"] = _span(rows(null, "wald_size_corrected", "critical_value")["estimate"])
+    for test, short in (
+        ("wald", "wald"),
+        ("wald_size_corrected", "corrected"),
+        ("permutation", "perm"),
+    ):
+        values[f"coverage_{short}"] = _span(rows(main, test, "coverage")["estimate"])
+    # What a significant result at a modest true effect (IRR 1.5) reports: its
+    # exaggeration ratio, over the alpha grid, for the permutation test.
+    modest = main[main["true_irr"] == 1.5]
+    values["type_m_perm_modest"] = _span(rows(modest, "permutation", "type_m_rate")["estimate"])
+    values["type_s_perm_modest_max"] = float(
+        rows(modest, "permutation", "type_s_rate")["estimate"].max()
+    )
+    mde = tables["design_mde"]
+    mde = mde[(mde["study"] == "municipal") & (mde["national_total"] == total)]
+    for short, term in (("unemployment", UNEMPLOYMENT), ("charity", CHARITY)):
+        for test, label in (("permutation", "perm"), ("wald_size_corrected", "wald")):
+            found: Any = (
+                mde[(mde["term"] == term) & (mde["test"] == test)]
+                .set_index("generator_alpha")["mde_irr"]
+                .sort_index()
+            )
+            for alpha in found.index:
+                key = f"mde_{label}_{short}_alpha_{str(alpha).replace('.', '_')}"
+                values[key] = _mde_text(found.loc[alpha])
+            values[f"mde_{label}_{short}_lowest_alpha"] = _mde_text(found.iloc[0])
+            values[f"mde_{label}_{short}_highest_alpha"] = _mde_text(found.iloc[-1])
+        power = rows(cells[cells["term"] == term], "permutation", "power")
+        strongest = power.sort_values("estimate").iloc[-1]
+        values[f"cell_perm_power_max_{short}"] = float(strongest["estimate"])
+        values[f"cell_perm_power_max_rr_{short}"] = float(strongest["true_irr"])
+    values["cell_rr_max"] = float(cells["true_irr"].max())
+    values["cell_coverage_perm"] = _span(rows(cells, "permutation", "coverage")["estimate"])
+    values["cell_coverage_wald"] = _span(rows(cells, "wald", "coverage")["estimate"])
+    return values

@@ -392,3 +392,72 @@ def table_defects(html_dir: Path) -> list[str]:
             for token in sorted(set(_IDENTIFIER.findall(text))):
                 problems.append(f"{page.name}: a table shows the identifier {token!r}")
     return problems
+
+
+#: The design diagnosis's tests and diagnosands as the book names them (DeclareDesign's
+#: diagnosands; the estimator's rows carry bias and RMSE, the tests' the rest).
+DESIGN_TESTS = {
+    "estimator": "NB2 estimate (every test)",
+    "wald": "Wald, 1.96",
+    "wald_size_corrected": "Wald, size-corrected",
+    "permutation": "Randomization test",
+}
+DESIGN_DIAGNOSANDS = {
+    "power": "Power",
+    "coverage": "Coverage",
+    "bias": "Bias of the IRR",
+    "rmse": "RMSE of the IRR",
+    "type_s_rate": "Type S",
+    "type_m_rate": "Type M (exaggeration)",
+}
+
+
+def _with_mc_se(estimate: Any, mc_se: Any, exact: bool) -> str:
+    """'0.46 (0.019)': the estimate and, in parentheses, its Monte Carlo SE (DeclareDesign's
+    notation); exact figures (enumerated, MC SE 0) print alone.  A dash when undefined."""
+    if pd.isna(estimate):
+        return "-"
+    if exact:
+        return f"{estimate:.3f}"
+    return f"{estimate:.3f} ({mc_se:.3f})"
+
+
+def design_diagnosis_table(
+    diagnosis: pd.DataFrame,
+    study: str,
+    national_total: int,
+    alpha: float | None = None,
+    rate_ratios: Sequence[float] | None = None,
+) -> pd.DataFrame:
+    """One study's diagnosands, one row per term, true IRR and test, one column per
+    diagnosand, each 'estimate (MC SE)' (see :func:`_with_mc_se`); the municipal study at
+    one assumed ``alpha`` and one national total, the cell study exact."""
+    rows = diagnosis[
+        (diagnosis["study"] == study)
+        & (diagnosis["national_total"] == national_total)
+        & diagnosis["diagnosand"].isin(list(DESIGN_DIAGNOSANDS))
+    ]
+    if alpha is not None:
+        rows = rows[rows["generator_alpha"] == alpha]
+    if rate_ratios is not None:
+        rows = rows[rows["true_irr"].isin(list(rate_ratios))]
+    rows = rows.assign(
+        cell=[
+            _with_mc_se(e, s, m == "exact enumeration")
+            for e, s, m in zip(rows["estimate"], rows["mc_se"], rows["method"], strict=True)
+        ],
+        test_order=rows["test"].map(list(DESIGN_TESTS).index),
+    )
+    wide = rows.pivot_table(
+        index=["term", "true_irr", "test_order", "test"],
+        columns="diagnosand",
+        values="cell",
+        aggfunc="first",
+    ).reset_index()
+    wide = wide.sort_values(["term", "true_irr", "test_order"]).drop(columns="test_order")
+    wide["test"] = wide["test"].map(DESIGN_TESTS)
+    present = [d for d in DESIGN_DIAGNOSANDS if d in wide.columns]
+    wide = wide[["term", "true_irr", "test", *present]].fillna("")
+    return wide.rename(
+        columns={"true_irr": "True IRR", "test": "Test", **DESIGN_DIAGNOSANDS}
+    ).reset_index(drop=True)

@@ -56,7 +56,7 @@ SCHEMA = pa.DataFrameSchema(
     },
     strict=True,
     coerce=True,
-    name="crossnational_mi_coverage",
+    name="design_mi_coverage",
 )
 
 
