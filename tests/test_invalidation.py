@@ -296,6 +296,8 @@ CODE_TRUTH: dict[str, frozenset[str]] = {
     "storage.py": _SHARED,
     "schemas.py": _SHARED,
     "tablefile.py": _SHARED,
+    # the result object: the models return it, and so does the interviewee model
+    "results.py": frozenset({"models", "multiverse", "interviews", "book"}),
     # the restricted file's reader and the study rules: the models (and the book, which
     # imports them); clean and interviews use tablefile's schema check only
     "validation.py": frozenset({"models", "multiverse", "book"}),

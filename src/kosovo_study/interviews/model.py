@@ -6,10 +6,12 @@ every label through :func:`kosovo_study.municipalities.normalise_municipality`),
 "Prishtinë" and "Pristina" are one cluster.  Respondents with a missing value in any
 model variable are left out (complete cases) and counted in ``n_dropped``.
 
-When the data cannot support the model (a required attribute is absent, too few
-respondents or clusters, an outcome or predictor without variation, perfect
-separation) :func:`fit` returns one row whose ``status`` says "not computable
-(reason)" instead of stale or meaningless estimates.
+:func:`fit` returns a :class:`~kosovo_study.results.ModelResult` like every other
+model (odds ratios with their 95% intervals; ``tidy()``, ``summary()``); :func:`table`
+lays it out as ``interview_model.csv``.  When the data cannot support the model (a
+required attribute is absent, too few respondents or clusters, an outcome or predictor
+without variation, perfect separation) the result has no terms and its ``status`` says
+"not computable (reason)" instead of stale or meaningless estimates.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import warnings
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+
+from kosovo_study.results import Z95, ModelResult
 
 TERMS = ("unemployed", "charity_contact", "producer_contact", "young")
 #: Attributes the model needs (values validated against the codebook by the importer).
@@ -31,6 +34,8 @@ REQUIRED = ("travelled", "employment_status", "age_band", "municipality_id")
 #: parameter is the usual floor for logistic regression (Peduzzi et al. 1996).
 MIN_CLUSTERS = 10
 MIN_EVENTS_PER_TERM = 10
+MODEL = "interviewee_logit"
+#: Columns of ``interview_model.csv`` (:func:`table`).
 COLUMNS = [
     "term",
     "coef",
@@ -71,7 +76,8 @@ def design(respondents: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _estimate(respondents: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+def _estimate(respondents: pd.DataFrame) -> tuple[pd.DataFrame, int, int, int]:
+    """(terms, N, respondents dropped, clusters) of the fitted logit."""
     missing = [c for c in REQUIRED if c not in respondents.columns]
     if missing:
         named = [c.removesuffix("_id") for c in missing]  # municipality_id comes from municipality
@@ -102,42 +108,67 @@ def _estimate(respondents: pd.DataFrame) -> tuple[pd.DataFrame, int]:
             )
         except (ConvergenceWarning, PerfectSeparationWarning, np.linalg.LinAlgError) as error:
             raise NotComputable(f"the fit failed ({type(error).__name__})") from None
-    z = stats.norm.ppf(0.975)
     params, se = result.params, result.bse
-    table = pd.DataFrame(
+    terms = pd.DataFrame(
         {
             "term": params.index,
+            "estimate": np.exp(params.to_numpy()),
+            "conf_low": np.exp((params - Z95 * se).to_numpy()),
+            "conf_high": np.exp((params + Z95 * se).to_numpy()),
+            "p_value": result.pvalues.to_numpy(),
             "coef": params.to_numpy(),
             "cluster_se": se.to_numpy(),
-            "odds_ratio": np.exp(params.to_numpy()),
-            "or_low": np.exp((params - z * se).to_numpy()),
-            "or_high": np.exp((params + z * se).to_numpy()),
-            "n": int(result.nobs),
-            "n_dropped": dropped,
-            "clusters": clusters,
         }
     )
-    return table, dropped
+    return terms, int(result.nobs), dropped, clusters
 
 
-def fit(respondents: pd.DataFrame, synthetic: bool) -> pd.DataFrame:
-    """Odds ratios with 95% intervals (cluster-robust by municipality), or one row
-    saying why the model is not computable."""
+def fit(respondents: pd.DataFrame, synthetic: bool) -> ModelResult:
+    """Odds ratios with 95% intervals (CRV1, clustered by municipality), or a result
+    without terms whose ``status`` says why the model is not computable."""
     try:
-        table, _ = _estimate(respondents)
-        table["synthetic"] = synthetic
-        table["status"] = "computed"
+        terms, n, dropped, clusters = _estimate(respondents)
+        status = "computed"
     except NotComputable as reason:
+        terms = pd.DataFrame(columns=["term", "estimate", "conf_low", "conf_high", "p_value"])
+        n, dropped, clusters, status = len(respondents), 0, 0, f"not computable ({reason})"
+    return ModelResult(
+        model=MODEL,
+        family="logit",
+        outcome="travelled",
+        n=n,
+        terms=terms,
+        scale="odds ratio",
+        synthetic=synthetic,
+        statistics={"n_dropped": dropped, "clusters": clusters, "status": status},
+    )
+
+
+def table(result: ModelResult) -> pd.DataFrame:
+    """``result`` as ``interview_model.csv``: one row per term (log-odds coefficient,
+    cluster-robust SE, odds ratio and interval, N, dropped, clusters), or one row saying
+    why the model is not computable."""
+    statistics = result.statistics
+    if statistics["status"] != "computed":
+        row = {"term": "", "n": result.n, "n_dropped": 0, "clusters": 0}
         table = pd.DataFrame(
-            [
-                {
-                    "term": "",
-                    "n": len(respondents),
-                    "n_dropped": 0,
-                    "clusters": 0,
-                    "synthetic": synthetic,
-                    "status": f"not computable ({reason})",
-                }
-            ]
+            [{**row, "synthetic": result.synthetic, "status": statistics["status"]}]
         )
+        return table.reindex(columns=COLUMNS)
+    terms = result.terms
+    table = pd.DataFrame(
+        {
+            "term": terms["term"],
+            "coef": terms["coef"],
+            "cluster_se": terms["cluster_se"],
+            "odds_ratio": terms["estimate"],
+            "or_low": terms["conf_low"],
+            "or_high": terms["conf_high"],
+            "n": result.n,
+            "n_dropped": statistics["n_dropped"],
+            "clusters": statistics["clusters"],
+        }
+    )
+    table["synthetic"] = result.synthetic
+    table["status"] = "computed"
     return table.reindex(columns=COLUMNS)

@@ -62,7 +62,7 @@ def build(
         is_synthetic = bool(tables["interview_segments"]["synthetic"].all())
         # fitted on the respondents before k-anonymisation (municipalities are its
         # clusters); only estimates are published
-        estimates = model.fit(tables.model_input, synthetic=is_synthetic)
+        estimates = model.table(model.fit(tables.model_input, synthetic=is_synthetic))
         written = [
             paths.processed / f"{name}.{ext}" for name in OUTPUTS for ext in ("csv", "parquet")
         ]
