@@ -76,6 +76,14 @@ class StudyConfig:
     #: seconds a stage waits for another run holding its lock before giving up
     lock_timeout_seconds: float = 900.0
 
+    # --- seeds of the synthetic stand-ins (issue 18: every seed in the settings tree) ---
+    #: the synthetic municipal outcome (:func:`kosovo_study.models.outcome.synthetic_outcome`);
+    #: the large multiverse grid's further outcome draws use this seed + k, k = 1..19
+    synthetic_outcome_seed: int = 20_150_126
+    #: the synthetic interview study (:func:`kosovo_study.interviews.synthetic.write_study`)
+    interview_seed: int = 2012
+    # --- end of the synthetic seeds ----------------------------------------------------
+
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -99,7 +107,8 @@ class StudyConfig:
 
     def models_parameters(self) -> dict[str, Any]:
         """The parameters that enter the ``models`` stage key."""
-        names = [f.name for f in fields(self) if not f.name.startswith(("multiverse", "lock"))]
+        other = ("multiverse", "lock", "interview")  # other stages' parameters
+        names = [f.name for f in fields(self) if not f.name.startswith(other)]
         return {name: getattr(self, name) for name in names}
 
     def multiverse_parameters(self, grid: str = "standard") -> dict[str, Any]:
@@ -110,9 +119,15 @@ class StudyConfig:
         return {
             "permutations": self.multiverse_permutations,
             "seed": self.multiverse_seed,
+            "synthetic_outcome_seed": self.synthetic_outcome_seed,
             "grid_name": grid,
             "grid": {k: [str(v) for v in values] for k, values in multiverse.grid(grid).items()},
         }
+
+    # --- the interviews stage (issue 18) ----------------------------------------------
+    def interviews_parameters(self) -> dict[str, Any]:
+        """The parameters that enter the ``interviews`` stage key."""
+        return {"interview_seed": self.interview_seed}
 
 
 def _coerce(name: str, value: object, where: str) -> object:

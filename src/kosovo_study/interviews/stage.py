@@ -3,7 +3,7 @@ synthetic study; pseudonymised tables and the interviewee-level model.
 
 A real export is looked for at ``data/raw/restricted/interviews.{qdpx,csv,xlsx}`` and
 needs a pseudonymisation key; without an export, a synthetic study (seed
-:data:`SEED`) is generated into ``data/processed/synthetic_interviews/`` and every
+``StudyConfig.interview_seed``) is generated into ``data/processed/synthetic_interviews/`` and every
 table says ``synthetic``.  ``kosovo-study interviews import PATH`` runs the same
 stage on PATH (``stages.run("interviews", export=PATH)``): import, refit of the model,
 and the stage manifest, all under the stage lock, so that the tables, the model and the
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kosovo_study.config import StudyConfig
 from kosovo_study.interviews import model
 from kosovo_study.interviews.importers import ArchiveLimits
 from kosovo_study.interviews.pipeline import (
@@ -27,7 +28,6 @@ from kosovo_study.interviews.pipeline import (
 from kosovo_study.interviews.synthetic import write_study
 from kosovo_study.paths import ProjectPaths, project_paths
 
-SEED = 2012
 OUTPUTS = TABLES
 
 
@@ -44,6 +44,7 @@ def build(
     export: Path | None = None,
     synthetic: bool = False,
     limits: ArchiveLimits | None = None,
+    seed: int = StudyConfig.interview_seed,
 ) -> list[Path]:
     """Import ``export`` (default: the restricted export, else the synthetic study) and
     refit the interviewee model; returns the files written.  Run through
@@ -55,7 +56,7 @@ def build(
     with interviews_lock(paths):
         remove_partial_files(paths)
         if source is None:
-            generated = write_study(SEED, paths.processed / "synthetic_interviews")["qdpx"]
+            generated = write_study(seed, paths.processed / "synthetic_interviews")["qdpx"]
             tables = import_interviews(generated, paths, synthetic=True, limits=limits)
         else:
             tables = import_interviews(source, paths, synthetic=synthetic, limits=limits)

@@ -407,7 +407,7 @@ def municipal_inference(
     nb2: Any = coefficients[coefficients["family"] == "nb2"].set_index("term")
     loo = tables["municipal_leave_one_out"]
     fit: Any = tables["municipal_fit"].set_index("family")
-    settings = metadata["settings"]
+    settings = metadata["parameters"]
     totals = metadata.get("national_totals", {})
     power = tables["municipal_power"]
     values: dict[str, Any] = {
