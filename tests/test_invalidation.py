@@ -246,7 +246,7 @@ def _parameter_truth(name: str) -> frozenset[str]:
         return frozenset()  # how long to wait, not what is computed
     if name == "synthetic_outcome_seed":  # the municipal outcome both stages model
         return frozenset({"models", "multiverse"})
-    if name == "interview_seed":
+    if name.startswith("interview"):
         return frozenset({"interviews"})
     return frozenset({"multiverse" if name.startswith("multiverse") else "models"})
 

@@ -82,6 +82,9 @@ class StudyConfig:
     synthetic_outcome_seed: int = 20_150_126
     #: the synthetic interview study (:func:`kosovo_study.interviews.synthetic.write_study`)
     interview_seed: int = 2012
+    #: the interviewee logit's score wild cluster bootstrap (issue 20): draws and seed
+    interview_bootstrap_draws: int = 9999
+    interview_bootstrap_seed: int = 2013
     # --- end of the synthetic seeds ----------------------------------------------------
 
     def as_dict(self) -> dict[str, Any]:
@@ -127,7 +130,9 @@ class StudyConfig:
     # --- the interviews stage (issue 18) ----------------------------------------------
     def interviews_parameters(self) -> dict[str, Any]:
         """The parameters that enter the ``interviews`` stage key."""
-        return {"interview_seed": self.interview_seed}
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name.startswith("interview")
+        }
 
 
 def _coerce(name: str, value: object, where: str) -> object:

@@ -253,7 +253,7 @@ def _interview_build(
     from kosovo_study.interviews import stage
 
     del staging
-    return stage.build(paths, seed=config.interview_seed, **options)
+    return stage.build(paths, config=config, **options)
 
 
 def _interview_parameters(config: StudyConfig, **options: Any) -> dict[str, Any]:

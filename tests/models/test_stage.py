@@ -61,7 +61,7 @@ def test_each_synthetic_seed_is_a_parameter_of_the_stages_it_feeds() -> None:
     config = StudyConfig(synthetic_outcome_seed=7, interview_seed=8)
     assert config.models_parameters()["synthetic_outcome_seed"] == 7
     assert config.multiverse_parameters()["synthetic_outcome_seed"] == 7
-    assert config.interviews_parameters() == {"interview_seed": 8}
+    assert config.interviews_parameters()["interview_seed"] == 8
     assert "interview_seed" not in config.models_parameters()
     assert StudyConfig().synthetic_outcome_seed == 20_150_126
     assert StudyConfig().interview_seed == 2012

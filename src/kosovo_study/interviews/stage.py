@@ -44,7 +44,7 @@ def build(
     export: Path | None = None,
     synthetic: bool = False,
     limits: ArchiveLimits | None = None,
-    seed: int = StudyConfig.interview_seed,
+    config: StudyConfig | None = None,
 ) -> list[Path]:
     """Import ``export`` (default: the restricted export, else the synthetic study) and
     refit the interviewee model; returns the files written.  Run through
@@ -52,18 +52,27 @@ def build(
     under the stage lock; the import lock is held here as well, for any other importer."""
     # An export given on the command line is kept as data/raw/restricted/interviews.<ext>:
     # the manifest records that neutral path and its sha256 (never the file's name).
+    config = config or StudyConfig()
     source = adopt_export(Path(export), paths) if export is not None else real_export(paths)
     with interviews_lock(paths):
         remove_partial_files(paths)
         if source is None:
-            generated = write_study(seed, paths.processed / "synthetic_interviews")["qdpx"]
+            generated = write_study(
+                config.interview_seed, paths.processed / "synthetic_interviews"
+            )["qdpx"]
             tables = import_interviews(generated, paths, synthetic=True, limits=limits)
         else:
             tables = import_interviews(source, paths, synthetic=synthetic, limits=limits)
         is_synthetic = bool(tables["interview_segments"]["synthetic"].all())
         # fitted on the respondents before k-anonymisation (municipalities are its
         # clusters); only estimates are published
-        estimates = model.table(model.fit(tables.model_input, synthetic=is_synthetic))
+        fitted = model.fit(
+            tables.model_input,
+            is_synthetic,
+            config.interview_bootstrap_draws,
+            config.interview_bootstrap_seed,
+        )
+        estimates = model.table(fitted)
         written = [
             paths.processed / f"{name}.{ext}" for name in OUTPUTS for ext in ("csv", "parquet")
         ]
