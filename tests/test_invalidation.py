@@ -270,6 +270,10 @@ def _parameter_truth(name: str) -> frozenset[str]:
         return frozenset({"design"})  # the design diagnosis's block
     if name in MULTIVERSE_CROSSNATIONAL:
         return frozenset({"models", "multiverse"})
+    if name == "synthetic_outcome_seed":  # the municipal outcome both stages model
+        return frozenset({"models", "multiverse"})
+    if name.startswith("interview"):
+        return frozenset({"interviews"})
     return frozenset({"multiverse" if name.startswith("multiverse") else "models"})
 
 
@@ -322,6 +326,8 @@ CODE_TRUTH: dict[str, frozenset[str]] = {
     "storage.py": _SHARED,
     "schemas.py": _SHARED,
     "tablefile.py": _SHARED,
+    # the result object: the models return it, and so does the interviewee model
+    "results.py": frozenset({"models", "design", "multiverse", "interviews", "book"}),
     # the restricted file's reader and the study rules: the models (and the book, which
     # imports them); clean and interviews use tablefile's schema check only
     "validation.py": frozenset({"models", "design", "multiverse", "book"}),

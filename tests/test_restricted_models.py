@@ -41,7 +41,7 @@ def test_restricted_counts_reach_the_models_with_provenance(
     assert provenance["source_keys"] == ["UNDP2017_DEMO"]
     assert (provenance["period_start"], provenance["period_end"]) == ("2012", "2017")
     assert len(provenance["sha256"]) == 64
-    assert stored["crossnational_seed"] == 2015
+    assert stored["parameters"]["crossnational_seed"] == 2015
     sentence = numbers.outcome_provenance(stored)["outcome_sentence"]
     assert "**restricted**" in sentence
     assert provenance["sha256"][:16] in sentence

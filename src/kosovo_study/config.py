@@ -113,6 +113,17 @@ class StudyConfig:
     design_mi_coverage_imputations: int = 5
     design_mi_coverage_seed: int = 1999
 
+    # --- seeds of the synthetic stand-ins (issue 18: every seed in the settings tree) ---
+    #: the synthetic municipal outcome (:func:`kosovo_study.models.outcome.synthetic_outcome`);
+    #: the large multiverse grid's further outcome draws use this seed + k, k = 1..19
+    synthetic_outcome_seed: int = 20_150_126
+    #: the synthetic interview study (:func:`kosovo_study.interviews.synthetic.write_study`)
+    interview_seed: int = 2012
+    #: the interviewee logit's score wild cluster bootstrap (issue 20): draws and seed
+    interview_bootstrap_draws: int = 9999
+    interview_bootstrap_seed: int = 2013
+    # --- end of the synthetic seeds ----------------------------------------------------
+
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -122,11 +133,8 @@ class StudyConfig:
 
     def models_parameters(self) -> dict[str, Any]:
         """The parameters that enter the ``models`` stage key."""
-        names = [
-            f.name
-            for f in fields(self)
-            if not f.name.startswith(("multiverse", "lock", DESIGN_PREFIX))
-        ]
+        other = ("multiverse", "lock", "interview", DESIGN_PREFIX)  # other stages' parameters
+        names = [f.name for f in fields(self) if not f.name.startswith(other)]
         return {name: getattr(self, name) for name in names}
 
     def design_parameters(self) -> dict[str, Any]:
@@ -143,6 +151,7 @@ class StudyConfig:
         return {
             "permutations": self.multiverse_permutations,
             "seed": self.multiverse_seed,
+            "synthetic_outcome_seed": self.synthetic_outcome_seed,
             "grid_name": grid,
             "grid": {k: [str(v) for v in values] for k, values in multiverse.grid(grid).items()},
             # the cross-national rows' calibration columns and the hurdle's AME draws
@@ -153,6 +162,13 @@ class StudyConfig:
                 "ame_draws": self.crossnational_simulation_draws,
                 "ame_seed": self.crossnational_seed,
             },
+        }
+
+    # --- the interviews stage (issue 18) ----------------------------------------------
+    def interviews_parameters(self) -> dict[str, Any]:
+        """The parameters that enter the ``interviews`` stage key."""
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name.startswith("interview")
         }
 
 

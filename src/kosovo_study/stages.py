@@ -187,7 +187,6 @@ def _models_build(
         config.crossnational_simulation_draws,
         crossnational_seed=config.crossnational_seed,
     )
-    metadata["config"] = config.models_parameters()
     return models.write_results(results, metadata, staging.folder(paths.results))
 
 
@@ -258,6 +257,7 @@ def _multiverse_build(
         n_jobs=n_jobs,
         scheduler=scheduler,
         grid=grid,
+        synthetic_seed=config.synthetic_outcome_seed,
     )
     # The verdict needs the multiverse's tables and the models' (issue 19, item 4): it is
     # written here, the first stage that has both.
@@ -289,8 +289,13 @@ def _interview_build(
 ) -> list[Path]:
     from kosovo_study.interviews import stage
 
-    del config, staging
-    return stage.build(paths, **options)
+    del staging
+    return stage.build(paths, config=config, **options)
+
+
+def _interview_parameters(config: StudyConfig, **options: Any) -> dict[str, Any]:
+    del options
+    return config.interviews_parameters()
 
 
 # --- book -------------------------------------------------------------------------------
@@ -558,7 +563,7 @@ STAGES: tuple[Stage, ...] = (
             ),
         ),
         ("kosovo_study.interviews.stage",),
-        _no_parameters,
+        _interview_parameters,
         _interview_build,
     ),
     Stage(

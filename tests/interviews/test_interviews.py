@@ -225,7 +225,9 @@ def test_unknown_code_is_reported_with_its_line(tmp_path: Path) -> None:
 def test_interviewee_model_recovers_the_generator() -> None:
     segments, people = synthetic.generate(11, respondents=10000)
     tables = tables_from_export(_export_from(segments, people), privacy.DEMO_KEY, synthetic=True)
-    estimates = model.fit(tables["interview_respondents"], synthetic=True).set_index("term")
+    result = model.fit(tables["interview_respondents"], synthetic=True)
+    estimates = model.table(result).set_index("term")
+    assert result.tidy()["estimate"].tolist() == estimates["odds_ratio"].tolist()
     truth = synthetic.PARAMETERS["travel_logit"]
     covered = [
         estimates.loc[term, "or_low"] <= np.exp(truth[term]) <= estimates.loc[term, "or_high"]

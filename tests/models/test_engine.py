@@ -10,7 +10,7 @@ import statsmodels.api as sm
 from statsmodels.discrete.truncated_model import TruncatedLFNegativeBinomialP
 
 from kosovo_study.models import engine
-from kosovo_study.models.engine import fit
+from kosovo_study.models.engine import compiled, fit, newton, special
 
 
 def _data(seed: int, n: int = 34, alpha: float = 0.6) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -233,8 +233,8 @@ def test_large_counts_use_exact_asymptotic_differences() -> None:
     for y in (25, 40, 65, 333, 1200, 5000):
         for r in (1e-3, 0.3, 5.5, 15.9, 40.0, 1e3, 1e6, 1e10):
             for mu in (1e-3, 50.0, 1e5):
-                log_term = engine._log_gamma_difference(float(y), r, r + mu)
-                first, second = engine._psi_difference(float(y), r)
+                log_term = special.log_gamma_difference(float(y), r, r + mu)
+                first, second = special.psi_difference(float(y), r)
                 exact_log = math.fsum(math.log(r + k) - math.log(r + mu) for k in range(y))
                 exact_first = math.fsum(1 / (r + k) for k in range(y))
                 exact_second = -math.fsum(1 / (r + k) ** 2 for k in range(y))
@@ -263,3 +263,19 @@ def test_warm_up_compiles_what_fit_needs() -> None:
     engine.warm_up()
     y, X, offset = _data(3)
     assert fit(y[None], X, offset, family="nb2").converged[0]
+
+
+def test_an_edit_to_any_engine_file_recompiles_every_engine_function(tmp_path) -> None:
+    # Numba inlines callees but keys each function's cache on its own file only; the
+    # engine's locator stamps every engine function with all the engine's files.
+    locator = newton.newton._cache._impl.locator
+    assert isinstance(locator, (compiled._EngineLocator, compiled._EngineUserDirLocator))
+    assert locator.get_source_stamp() == compiled._package_stamp(compiled._PACKAGE)
+    import shutil
+
+    copy = tmp_path / "engine"
+    shutil.copytree(compiled._PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = compiled._package_stamp(copy)
+    special_py = copy / "special.py"
+    special_py.write_text(special_py.read_text("utf-8") + "\n# edited\n", "utf-8")
+    assert compiled._package_stamp(copy) != before

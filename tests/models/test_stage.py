@@ -36,7 +36,27 @@ def test_results_are_written_with_metadata_and_labelled(scratch_project: Project
     published = pd.read_csv(scratch_project.transcribed / "published_results.csv")
     assert len(comparison) >= len(published)  # every transcribed finding, some twice
     assert stored["crossnational_settings"]["imputation"]["imputations"] >= 20
+    # every parameter recorded once: in ``parameters``, nowhere else
+    assert stored["parameters"] == {
+        **SMALL.models_parameters(),
+        "crossnational_simulation_draws": 5,
+        "crossnational_seed": 2015,
+    }
+    assert stored["parameters"]["synthetic_outcome_seed"] == 20_150_126
+    assert not set(stored) & set(StudyConfig().as_dict())
+    assert not {"seed", "simulation_draws"} & set(stored["crossnational_settings"])
+    assert "seed" not in stored["synthetic_generator"]
     assert set(tables["crossnational_sensitivity"].columns) >= {"low", "mid", "high"}
     confirmed = tables["municipal_confirmed_vs_fitted"]
     assert len(confirmed) == 5
     assert pd.notna(confirmed["fitted_nb2"]).all()
+
+
+def test_each_synthetic_seed_is_a_parameter_of_the_stages_it_feeds() -> None:
+    config = StudyConfig(synthetic_outcome_seed=7, interview_seed=8)
+    assert config.models_parameters()["synthetic_outcome_seed"] == 7
+    assert config.multiverse_parameters()["synthetic_outcome_seed"] == 7
+    assert config.interviews_parameters()["interview_seed"] == 8
+    assert "interview_seed" not in config.models_parameters()
+    assert StudyConfig().synthetic_outcome_seed == 20_150_126
+    assert StudyConfig().interview_seed == 2012

@@ -3,7 +3,7 @@ synthetic study; pseudonymised tables and the interviewee-level model.
 
 A real export is looked for at ``data/raw/restricted/interviews.{qdpx,csv,xlsx}`` and
 needs a pseudonymisation key; without an export, a synthetic study (seed
-:data:`SEED`) is generated into ``data/processed/synthetic_interviews/`` and every
+``StudyConfig.interview_seed``) is generated into ``data/processed/synthetic_interviews/`` and every
 table says ``synthetic``.  ``kosovo-study interviews import PATH`` runs the same
 stage on PATH (``stages.run("interviews", export=PATH)``): import, refit of the model,
 and the stage manifest, all under the stage lock, so that the tables, the model and the
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kosovo_study.config import StudyConfig
 from kosovo_study.interviews import model
 from kosovo_study.interviews.importers import ArchiveLimits
 from kosovo_study.interviews.pipeline import (
@@ -27,7 +28,6 @@ from kosovo_study.interviews.pipeline import (
 from kosovo_study.interviews.synthetic import write_study
 from kosovo_study.paths import ProjectPaths, project_paths
 
-SEED = 2012
 OUTPUTS = TABLES
 
 
@@ -44,6 +44,7 @@ def build(
     export: Path | None = None,
     synthetic: bool = False,
     limits: ArchiveLimits | None = None,
+    config: StudyConfig | None = None,
 ) -> list[Path]:
     """Import ``export`` (default: the restricted export, else the synthetic study) and
     refit the interviewee model; returns the files written.  Run through
@@ -51,18 +52,27 @@ def build(
     under the stage lock; the import lock is held here as well, for any other importer."""
     # An export given on the command line is kept as data/raw/restricted/interviews.<ext>:
     # the manifest records that neutral path and its sha256 (never the file's name).
+    config = config or StudyConfig()
     source = adopt_export(Path(export), paths) if export is not None else real_export(paths)
     with interviews_lock(paths):
         remove_partial_files(paths)
         if source is None:
-            generated = write_study(SEED, paths.processed / "synthetic_interviews")["qdpx"]
+            generated = write_study(
+                config.interview_seed, paths.processed / "synthetic_interviews"
+            )["qdpx"]
             tables = import_interviews(generated, paths, synthetic=True, limits=limits)
         else:
             tables = import_interviews(source, paths, synthetic=synthetic, limits=limits)
         is_synthetic = bool(tables["interview_segments"]["synthetic"].all())
         # fitted on the respondents before k-anonymisation (municipalities are its
         # clusters); only estimates are published
-        estimates = model.fit(tables.model_input, synthetic=is_synthetic)
+        fitted = model.fit(
+            tables.model_input,
+            is_synthetic,
+            config.interview_bootstrap_draws,
+            config.interview_bootstrap_seed,
+        )
+        estimates = model.table(fitted)
         written = [
             paths.processed / f"{name}.{ext}" for name in OUTPUTS for ext in ("csv", "parquet")
         ]

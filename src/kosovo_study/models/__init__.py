@@ -23,7 +23,6 @@ from kosovo_study.models.outcome import (
     FIGHTERS_TOTAL,
     GENERATOR_ALPHA,
     GENERATOR_IRR,
-    SYNTHETIC_SEED,
     TOTAL_DEFINITIONS,
     TOTAL_SOURCE_KEY,
     load_outcome,
@@ -112,7 +111,7 @@ def build_results(
     countries = read_processed(paths, "countries")
     published = comparison.read_published(paths.transcribed / comparison.PUBLISHED_FILE)
     design = municipal_design(municipalities)
-    outcome = load_outcome(paths, design, national)
+    outcome = load_outcome(paths, design, national, settings.synthetic_outcome_seed)
     totals = national_totals(national)
     cn_settings = replace(
         crossnational.settings_from_config(settings),
@@ -154,14 +153,17 @@ def build_results(
         # Values that are not a plain measurement of the unit (e.g. the 2012 Mosaic value
         # of the undivided Mitrovica, used for the south): listed for the reader.
         "municipal_design_notes": list(design.notes),
-        "synthetic_generator": {
-            "irr": GENERATOR_IRR,
-            "alpha": GENERATOR_ALPHA,
-            "seed": SYNTHETIC_SEED,
+        "synthetic_generator": {"irr": GENERATOR_IRR, "alpha": GENERATOR_ALPHA},
+        # Every StudyConfig parameter of the stage, recorded once (the cross-national
+        # settings below leave out their seed and draws, which are in it).
+        "parameters": {
+            **settings.models_parameters(),
+            "crossnational_simulation_draws": bootstrap_replicates,
+            "crossnational_seed": crossnational_seed,
         },
-        "settings": settings.municipal_parameters(),
-        "crossnational_settings": cn_settings.record(),
-        "crossnational_seed": crossnational_seed,
+        "crossnational_settings": {
+            k: v for k, v in cn_settings.record().items() if k not in ("seed", "simulation_draws")
+        },
         "crossnational_inputs_sha256": hash_files(
             crossnational.extra_input_files(paths), paths.root
         ),

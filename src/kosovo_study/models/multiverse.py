@@ -83,7 +83,7 @@ GRID: dict[str, tuple[Any, ...]] = {
 }
 #: ``--grid large`` (20x): the standard grid on the main outcome and on 19 further draws
 #: of the documented synthetic generator (:func:`kosovo_study.models.outcome.synthetic_outcome`
-#: with seeds ``SYNTHETIC_SEED + k``, k = 1..19).  Each draw is one more synthetic
+#: with seeds ``synthetic_outcome_seed + k``, k = 1..19).  Each draw is one more synthetic
 #: world on the real covariates: across draws the grid shows how much of the
 #: specification curve is the luck of one synthetic draw.  Every row is labelled
 #: synthetic and has its own joint test; none is a finding.  The restricted counts

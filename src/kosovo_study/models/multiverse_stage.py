@@ -13,12 +13,12 @@ from typing import Any
 
 import pandas as pd
 
+from kosovo_study.config import StudyConfig
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.models import multiverse, read_processed
 from kosovo_study.models.crossnational import multiverse as crossnational_multiverse
 from kosovo_study.models.design import municipal_design
 from kosovo_study.models.outcome import (
-    SYNTHETIC_SEED,
     load_outcome,
     locate_restricted,
     national_total,
@@ -29,14 +29,18 @@ from kosovo_study.storage import write_table, write_text_atomic
 
 
 def multiverse_inputs(
-    paths: ProjectPaths, permutations: int, seed: int, grid: str = "standard"
+    paths: ProjectPaths,
+    permutations: int,
+    seed: int,
+    grid: str = "standard",
+    synthetic_seed: int = StudyConfig.synthetic_outcome_seed,
 ) -> Any:
     """The multiverse's inputs: processed municipalities and the main outcome (and, for
     the large grid, the further synthetic draws its ``outcome`` dimension names)."""
     municipalities = read_processed(paths, "municipalities")
     national = read_processed(paths, "kosovo_national")
     design = municipal_design(municipalities)
-    outcome = load_outcome(paths, design, national)
+    outcome = load_outcome(paths, design, national, synthetic_seed)
     main = pd.Series(outcome.fighters, index=design.municipality_id)
     extra: dict[str, tuple[pd.Series, str]] = {}
     draws = [name for name in multiverse.grid(grid)["outcome"] if name != "main"]
@@ -47,7 +51,7 @@ def multiverse_inputs(
         )
     total = national_total(national)
     for k, name in enumerate(draws, start=1):
-        counts = synthetic_outcome(design, total, seed=SYNTHETIC_SEED + k).fighters
+        counts = synthetic_outcome(design, total, seed=synthetic_seed + k).fighters
         extra[name] = (pd.Series(counts, index=design.municipality_id), "synthetic")
     return multiverse.prepare_inputs(
         municipalities, main, outcome.source, permutations, seed, extra
@@ -74,11 +78,12 @@ def write_multiverse(
     n_jobs: int = 2,
     scheduler: str | None = None,
     grid: str = "standard",
+    synthetic_seed: int = StudyConfig.synthetic_outcome_seed,
 ) -> list[Path]:
     """Every specification of the multiverse (``grid``: ``standard`` or the 20x
     ``large``) with randomization inference, written to ``folder``; ``parameters`` are
     recorded in ``multiverse_summary.json``."""
-    inputs = multiverse_inputs(paths, permutations, seed, grid)
+    inputs = multiverse_inputs(paths, permutations, seed, grid, synthetic_seed)
     # The municipal permuted statistics go to Parquet chunk by chunk (flat memory
     # however large the grid); row i of the file's ``specification`` is row i of
     # multiverse_specifications.

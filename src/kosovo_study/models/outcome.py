@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from kosovo_study.clean.fighters import HARMONISED_STATISTIC
+from kosovo_study.config import StudyConfig
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.models.design import CHARITY, UNEMPLOYMENT, Design
 from kosovo_study.paths import ProjectPaths
@@ -43,7 +44,6 @@ GENERATOR_IRR: dict[str, float] = {
     "youth_share_2011": 1.1,
 }
 GENERATOR_ALPHA = 0.8
-SYNTHETIC_SEED = 20_150_126
 #: The source of the national totals: Kosovo Police data in the UNDP 2017 report (Xharra
 #: & Gojani), which breaks its 335 persons down into 253 men, 55 women and 27 children.
 TOTAL_SOURCE_KEY = "UNDP2017_via_AP_BALKANINSIDER"
@@ -126,8 +126,11 @@ def draw_conditional_nb(
     return np.stack([rng.multinomial(total, p) for p in probabilities]).astype(float)
 
 
-def synthetic_outcome(design: Design, total: int, seed: int = SYNTHETIC_SEED) -> Outcome:
-    """The documented synthetic stand-in for the restricted counts."""
+def synthetic_outcome(
+    design: Design, total: int, seed: int = StudyConfig.synthetic_outcome_seed
+) -> Outcome:
+    """The documented synthetic stand-in for the restricted counts (``seed``: the study's
+    ``synthetic_outcome_seed``)."""
     rng = np.random.default_rng(seed)
     counts = draw_conditional_nb(
         design, generator_coefficients(design), GENERATOR_ALPHA, total, rng
@@ -273,12 +276,17 @@ def restricted_outcome(
     )
 
 
-def load_outcome(paths: ProjectPaths, design: Design, national: pd.DataFrame) -> Outcome:
-    """Restricted counts when the file is there, else the synthetic stand-in.
+def load_outcome(
+    paths: ProjectPaths,
+    design: Design,
+    national: pd.DataFrame,
+    seed: int = StudyConfig.synthetic_outcome_seed,
+) -> Outcome:
+    """Restricted counts when the file is there, else the synthetic stand-in (``seed``).
 
     Stops (see :func:`locate_restricted`) when anything odd is at or near the path.
     """
     path = locate_restricted(paths)
     if path is not None:
         return restricted_outcome(path, design, paths.transcribed, paths.processed)
-    return synthetic_outcome(design, national_total(national))
+    return synthetic_outcome(design, national_total(national), seed)

@@ -409,7 +409,7 @@ def municipal_inference(
     nb2: Any = coefficients[coefficients["family"] == "nb2"].set_index("term")
     loo = tables["municipal_leave_one_out"]
     fit: Any = tables["municipal_fit"].set_index("family")
-    settings = metadata["settings"]
+    settings = metadata["parameters"]
     totals = metadata.get("national_totals", {})
     values: dict[str, Any] = {
         "municipal_n": int(metadata["municipal_n"]),
