@@ -113,6 +113,9 @@ def test_models_key_holds_every_seed_and_size() -> None:
         "design_permutation_simulations": 700,
         "design_permutations": 99,
         "design_seed": 2019,
+        "design_mi_coverage_replicates": 200,
+        "design_mi_coverage_imputations": 5,
+        "design_mi_coverage_seed": 1999,
     }
 
 
