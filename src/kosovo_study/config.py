@@ -41,6 +41,7 @@ MUNICIPAL_PARAMETERS = (
     "power_permutations",
     "power_seed",
     "power_simulations",
+    "family_seed",
 )
 
 
@@ -67,6 +68,10 @@ class StudyConfig:
     power_permutations: int = 39
     power_seed: int = 2012
     power_simulations: int = 0
+    #: family-wise (Romano-Wolf) adjustment over the analysis plan's primary family:
+    #: seed of the null draws of members tested on other data (cross-national Wald
+    #: tests, independent uniform p-values beside the municipal permutation draws)
+    family_seed: int = 2016
     #: cross-national parameter draws per fit (AME and prediction intervals) and seed
     crossnational_simulation_draws: int = 200
     crossnational_seed: int = 2015

@@ -407,8 +407,9 @@ STAGES: tuple[Stage, ...] = (
                 "results",
                 "kosovo_study.models.municipal.analyse",
                 "municipal Poisson/NB2 IRRs, permutation p-values, bootstrap intervals, "
-                "leave-one-out, confirmed vs fitted, power and MDE (SYNTHETIC unless "
-                "restricted data)",
+                "leave-one-out, confirmed vs fitted, power and MDE; randomization tests with "
+                "Fisher intervals, Holm and Romano-Wolf p over the plan's primary family "
+                "(SYNTHETIC unless restricted data)",
             ),
             Output(
                 f"{_RESULTS}/crossnational_*.csv",

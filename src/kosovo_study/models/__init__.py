@@ -32,6 +32,7 @@ from kosovo_study.models.outcome import (
     national_totals,
 )
 from kosovo_study.paths import ProjectPaths, project_paths
+from kosovo_study.plan import PLAN_FILE, load_plan
 from kosovo_study.storage import write_table, write_text_atomic
 
 # The estimation modules (statsmodels, scipy, the compiled engine: about 4 s of imports)
@@ -46,6 +47,8 @@ MUNICIPAL_TABLES = (
     "municipal_influence",
     "municipal_leave_one_out",
     "municipal_confirmed_vs_fitted",
+    "municipal_randomization",
+    "municipal_family_adjustment",  # its municipal rows
 )
 
 
@@ -127,7 +130,14 @@ def build_results(
             power.cancel()
             raise
         results = municipal.analyse(
-            design, outcome, municipalities, totals, settings, power=power.result()
+            design,
+            outcome,
+            municipalities,
+            totals,
+            settings,
+            power=power.result(),
+            plan=load_plan(paths=paths) if (paths.root / PLAN_FILE).is_file() else None,
+            crossnational_estimates=country_results.get("crossnational_estimates"),
         )
     results.update(country_results)
     results.update(evidence.analyse(paths))
