@@ -24,6 +24,16 @@ site-packages, also packages it did not install); else ``python -m compileall -q
 
 Targets (issue 14): cold <= 120 s on 2 cores, warm < 10 s.  Numbers, not assertions:
 the machine may be shared; the load average is printed with them.
+
+    python benchmarks/report.py --compare-models main [--rounds 3]
+
+times the ``models`` stage of this checkout against the one of a git ref (issue 20: the
+stage must stay within 60 s on 2 cores).  On a shared machine absolute seconds say
+little, so both run side by side: two scratch copies (this checkout's files and ``git
+archive`` of the ref), each running its own package code (``PYTHONPATH`` ahead of the
+editable install) with its own compiled-code cache, one warm-up run each (compiles the
+engine), then ``--rounds`` alternating ``report --to models --force`` runs.  It prints
+each run's models-stage seconds (from the manifest) and the ratio of the medians.
 """
 
 from __future__ import annotations
@@ -123,11 +133,77 @@ def stage_seconds(root: Path) -> dict[str, float]:
     return seconds
 
 
+def export_ref(ref: str, target: Path) -> Path:
+    """The tree of git ``ref`` in ``target`` (``git archive``: committed files only)."""
+    target.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", ref],
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def models_run(root: Path, env: dict[str, str]) -> float:
+    """Seconds of the models stage (its manifest) in one ``report --to models --force``."""
+    command = [str(Path(sys.executable).parent / "kosovo-study"), "report", "--to", "models"]
+    timed([*command, "--force"], root, env)
+    return stage_seconds(root)["models"]
+
+
+def compare_models(ref: str, rounds: int, scratch: Path) -> None:
+    """The models stage of this checkout against ``ref``'s, side by side (module docstring)."""
+    sides = {
+        f"reference ({ref})": export_ref(ref, scratch / "reference"),
+        "this checkout": scratch_copy(scratch / "candidate"),
+    }
+    envs = {}
+    for k, (name, root) in enumerate(sides.items()):
+        env = dict(os.environ)
+        env["KOSOVO_STUDY_ROOT"] = str(root)
+        env["PYTHONPATH"] = str(root / "src")  # this side's code, ahead of the editable install
+        env["NUMBA_CACHE_DIR"] = str(scratch / f"numba-cache-{k}")
+        envs[name] = env
+        print(f"warm-up (compiles the engine) {name}: {models_run(root, env):.1f} s", flush=True)
+    seconds: dict[str, list[float]] = {name: [] for name in sides}
+    for round_ in range(rounds):
+        order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
+        for name in order:
+            seconds[name].append(models_run(sides[name], envs[name]))
+            load = os.getloadavg()[0]
+            print(f"round {round_ + 1} {name}: {seconds[name][-1]:.1f} s (load {load:.1f})")
+    medians = {name: sorted(v)[len(v) // 2] for name, v in seconds.items()}
+    reference, candidate = medians.values()
+    print(
+        f"\nmodels stage, median of {rounds} rounds: "
+        + ", ".join(f"{name} {value:.1f} s" for name, value in medians.items())
+    )
+    print(f"ratio this checkout / reference: {candidate / reference:.2f}")
+    ratios = [c / r for r, c in zip(*seconds.values(), strict=True)]
+    print("per-round ratios: " + ", ".join(f"{x:.2f}" for x in ratios))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--in-place", action="store_true", help="--force here, no scratch copy")
     parser.add_argument("--keep", action="store_true", help="keep the scratch copy")
+    parser.add_argument(
+        "--compare-models",
+        metavar="REF",
+        help="time the models stage against git REF's, side by side (no full report)",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --compare-models")
     args = parser.parse_args()
+    if args.compare_models:
+        scratch = Path(tempfile.mkdtemp(prefix="kosovo-models-"))
+        try:
+            load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            print(f"load average (1, 5, 15 min) before: {load} on {os.cpu_count()} cores")
+            compare_models(args.compare_models, args.rounds, scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return
 
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"load average (1, 5, 15 min) before: {load} on {os.cpu_count()} cores")
