@@ -44,10 +44,15 @@ def test_holm_by_hand() -> None:
 
 
 def test_draw_p_values_by_hand() -> None:
-    # draws |t| = 3, 1, 2: each draw's p counts the draws at least as extreme, plus one
+    # draws |t| = 3, 1, 2 and the observed 2.5: each draw's p counts the members of the
+    # reference set (draws and observed) at least as extreme as it, itself included
     np.testing.assert_allclose(
-        inference.draw_p_values(np.array([[3.0, -1.0, 2.0]])), [[2 / 4, 4 / 4, 3 / 4]]
+        inference.draw_p_values(np.array([[3.0, -1.0, 2.0]]), np.array([2.5])),
+        [[1 / 4, 4 / 4, 3 / 4]],
     )
+    # under the null the observed p and the draws' p are exchangeable: ranked alike
+    observed_p = inference.randomization_p(np.array([3.0, -1.0, 2.0]), 2.5)[0]
+    assert observed_p == 2 / 4
 
 
 def test_step_down_min_p_by_hand() -> None:
@@ -277,7 +282,9 @@ def test_family_wise_error_of_holm_and_romano_wolf(design: Design, total: int) -
         null = np.stack([z[k] for z in z_null])
         p = np.array([inference.randomization_p(null[j], z_observed[j][k])[0] for j in range(3)])
         any_holm += bool((inference.holm(p) <= 0.05).any())
-        any_rw += bool((inference.step_down_min_p(p, inference.draw_p_values(null)) <= 0.05).any())
+        observed_z = np.array([z_observed[j][k] for j in range(3)])
+        null_p = inference.draw_p_values(null, observed_z)
+        any_rw += bool((inference.step_down_min_p(p, null_p) <= 0.05).any())
     mc_se = math.sqrt(0.05 * 0.95 / data_sets)
     for name, count in (("Holm", any_holm), ("Romano-Wolf", any_rw)):
         rate = count / data_sets

@@ -81,8 +81,9 @@ def test_family_wise_p_by_hand() -> None:
     )
     null = np.array([[1.0, 3.0, 0.5], [2.0, 1.0, 0.1]])
     # observed p: spec 0 (|z| 2.5): one draw >= -> 2/4; spec 1 (1.5): one draw >= -> 2/4
-    # draw p's: spec 0: [3/4, 2/4, 4/4]; spec 1: [2/4, 3/4, 4/4]; min over both per
-    # draw: [2/4, 2/4, 4/4] -> 2 of 3 <= 2/4 -> (1 + 2) / 4 for both
+    # draw p's in {draws, observed}: spec 0 (2.5 observed): [3/4, 1/4, 4/4];
+    # spec 1 (1.5 observed): [1/4, 3/4, 4/4]; min per draw: [1/4, 1/4, 4/4] -> 2 of 3
+    # draws <= 2/4 -> (1 + 2) / 4 for both
     adjusted = mv.family_wise_p(table, null)
     np.testing.assert_allclose(adjusted, [3 / 4, 3 / 4])
 

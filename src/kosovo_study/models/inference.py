@@ -558,11 +558,16 @@ def holm(p_values: Array) -> Array:
     return adjusted
 
 
-def draw_p_values(null: Array) -> Array:
-    """Each draw's p-value within its own row's randomization distribution, (m, R):
-    ``#{s: |t*_s| >= |t*_r|} / (R + 1)`` plus the observed ordering's count of one
-    (the same rule as :func:`randomization_p`); failed (NaN) draws count as least
-    extreme."""
+def draw_p_values(null: Array, observed: Array | None = None) -> Array:
+    """Each draw's p-value within its row's randomization distribution, (m, R).
+
+    Draw r is ranked in the same reference set as the observed statistic (the R draws
+    and the observed one): ``p*_r = #{u in draws and observed: |t_u| >= |t*_r|} / (R + 1)``,
+    so under the null the observed p-value (:func:`randomization_p`) and every draw's
+    are exchangeable, which the min-p adjustment needs.  ``observed`` (m,) are the rows'
+    observed statistics (without them the observed one is left out of the count).
+    Failed (NaN) draws count as least extreme.
+    """
     magnitude = np.where(np.isfinite(null), np.abs(null), -np.inf)
     ordered = np.sort(magnitude, axis=1)
     draws = magnitude.shape[1]
@@ -572,7 +577,10 @@ def draw_p_values(null: Array) -> Array:
             for row, values in zip(ordered, magnitude, strict=True)
         ]
     )
-    return np.asarray((1 + at_least) / (draws + 1))
+    if observed is not None:
+        top = np.abs(np.asarray(observed, dtype=float))[:, None]
+        at_least = at_least + (top >= magnitude - EXTREME_TOLERANCE)
+    return np.asarray(at_least / (draws + 1))
 
 
 def step_down_min_p(p_values: Array, null_p: Array) -> Array:

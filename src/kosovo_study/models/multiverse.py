@@ -598,7 +598,8 @@ def family_wise_p(table: pd.DataFrame, null: np.ndarray | Path) -> pd.Series:
                 for row, z in zip(permuted, group["z"].to_numpy(), strict=True)
             ]
         )
-        adjusted[index] = inference.step_down_min_p(observed, inference.draw_p_values(permuted))
+        null_p = inference.draw_p_values(permuted, group["z"].to_numpy())
+        adjusted[index] = inference.step_down_min_p(observed, null_p)
     return adjusted
 
 

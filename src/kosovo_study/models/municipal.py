@@ -442,7 +442,8 @@ def family_adjustment(
         if level == "municipal" and term in null_z:
             p_value = float(p_by_term[term])
             test = "randomization (studentized NB2 z, permuted residualised covariate)"
-            member_null = inference.draw_p_values(null_z[term][None])[0]
+            observed_z = tests.loc[tests["term"] == term, "observed_z"].to_numpy()
+            member_null = inference.draw_p_values(null_z[term][None], observed_z)[0]
             synthetic = outcome.synthetic
         else:
             p_value = (
