@@ -145,11 +145,16 @@ def export_ref(ref: str, target: Path) -> Path:
     return target
 
 
-def models_run(root: Path, env: dict[str, str]) -> float:
-    """Seconds of the models stage (its manifest) in one ``report --to models --force``."""
+def models_run(root: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds of the models stage (its manifest) in one ``report --to models
+    --force``, and the CPU seconds (user + system) of that whole command: on a loaded
+    machine the CPU seconds move much less than the wall time."""
     command = [str(Path(sys.executable).parent / "kosovo-study"), "report", "--to", "models"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     timed([*command, "--force"], root, env)
-    return stage_seconds(root)["models"]
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return stage_seconds(root)["models"], cpu
 
 
 def compare_models(ref: str, rounds: int, scratch: Path) -> None:
@@ -165,23 +170,34 @@ def compare_models(ref: str, rounds: int, scratch: Path) -> None:
         env["PYTHONPATH"] = str(root / "src")  # this side's code, ahead of the editable install
         env["NUMBA_CACHE_DIR"] = str(scratch / f"numba-cache-{k}")
         envs[name] = env
-        print(f"warm-up (compiles the engine) {name}: {models_run(root, env):.1f} s", flush=True)
+        wall, cpu = models_run(root, env)
+        print(f"warm-up (compiles the engine) {name}: {wall:.1f} s, {cpu:.1f} CPU-s", flush=True)
     seconds: dict[str, list[float]] = {name: [] for name in sides}
+    cpu_seconds: dict[str, list[float]] = {name: [] for name in sides}
     for round_ in range(rounds):
         order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
         for name in order:
-            seconds[name].append(models_run(sides[name], envs[name]))
+            wall, cpu = models_run(sides[name], envs[name])
+            seconds[name].append(wall)
+            cpu_seconds[name].append(cpu)
             load = os.getloadavg()[0]
-            print(f"round {round_ + 1} {name}: {seconds[name][-1]:.1f} s (load {load:.1f})")
-    medians = {name: sorted(v)[len(v) // 2] for name, v in seconds.items()}
-    reference, candidate = medians.values()
-    print(
-        f"\nmodels stage, median of {rounds} rounds: "
-        + ", ".join(f"{name} {value:.1f} s" for name, value in medians.items())
-    )
-    print(f"ratio this checkout / reference: {candidate / reference:.2f}")
-    ratios = [c / r for r, c in zip(*seconds.values(), strict=True)]
-    print("per-round ratios: " + ", ".join(f"{x:.2f}" for x in ratios))
+            print(
+                f"round {round_ + 1} {name}: models {wall:.1f} s wall; command {cpu:.1f} "
+                f"CPU-s (load {load:.1f})",
+                flush=True,
+            )
+    for label, values in (("wall s (models stage)", seconds), ("CPU-s (command)", cpu_seconds)):
+        medians = {name: sorted(v)[len(v) // 2] for name, v in values.items()}
+        reference, candidate = medians.values()
+        ratios = [c / r for r, c in zip(*values.values(), strict=True)]
+        print(
+            f"\n{label}, median of {rounds} rounds: "
+            + ", ".join(f"{name} {value:.1f}" for name, value in medians.items())
+            + f"\nratio this checkout / reference: {candidate / reference:.2f} "
+            + "(per round: "
+            + ", ".join(f"{x:.2f}" for x in ratios)
+            + ")"
+        )
 
 
 def main() -> None:
