@@ -24,6 +24,16 @@ site-packages, also packages it did not install); else ``python -m compileall -q
 
 Targets (issue 14): cold <= 120 s on 2 cores, warm < 10 s.  Numbers, not assertions:
 the machine may be shared; the load average is printed with them.
+
+    python benchmarks/report.py --compare-models main [--rounds 3]
+
+times the ``models`` stage of this checkout against the one of a git ref (issue 20: the
+stage must stay within 60 s on 2 cores).  On a shared machine absolute seconds say
+little, so both run side by side: two scratch copies (this checkout's files and ``git
+archive`` of the ref), each running its own package code (``PYTHONPATH`` ahead of the
+editable install) with its own compiled-code cache, one warm-up run each (compiles the
+engine), then ``--rounds`` alternating ``report --to models --force`` runs.  It prints
+each run's models-stage seconds (from the manifest) and the ratio of the medians.
 """
 
 from __future__ import annotations
@@ -123,11 +133,93 @@ def stage_seconds(root: Path) -> dict[str, float]:
     return seconds
 
 
+def export_ref(ref: str, target: Path) -> Path:
+    """The tree of git ``ref`` in ``target`` (``git archive``: committed files only)."""
+    target.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", ref],
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def models_run(root: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds of the models stage (its manifest) in one ``report --to models
+    --force``, and the CPU seconds (user + system) of that whole command: on a loaded
+    machine the CPU seconds move much less than the wall time."""
+    command = [str(Path(sys.executable).parent / "kosovo-study"), "report", "--to", "models"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    timed([*command, "--force"], root, env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return stage_seconds(root)["models"], cpu
+
+
+def compare_models(ref: str, rounds: int, scratch: Path) -> None:
+    """The models stage of this checkout against ``ref``'s, side by side (module docstring)."""
+    sides = {
+        f"reference ({ref})": export_ref(ref, scratch / "reference"),
+        "this checkout": scratch_copy(scratch / "candidate"),
+    }
+    envs = {}
+    for k, (name, root) in enumerate(sides.items()):
+        env = dict(os.environ)
+        env["KOSOVO_STUDY_ROOT"] = str(root)
+        env["PYTHONPATH"] = str(root / "src")  # this side's code, ahead of the editable install
+        env["NUMBA_CACHE_DIR"] = str(scratch / f"numba-cache-{k}")
+        envs[name] = env
+        wall, cpu = models_run(root, env)
+        print(f"warm-up (compiles the engine) {name}: {wall:.1f} s, {cpu:.1f} CPU-s", flush=True)
+    seconds: dict[str, list[float]] = {name: [] for name in sides}
+    cpu_seconds: dict[str, list[float]] = {name: [] for name in sides}
+    for round_ in range(rounds):
+        order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
+        for name in order:
+            wall, cpu = models_run(sides[name], envs[name])
+            seconds[name].append(wall)
+            cpu_seconds[name].append(cpu)
+            load = os.getloadavg()[0]
+            print(
+                f"round {round_ + 1} {name}: models {wall:.1f} s wall; command {cpu:.1f} "
+                f"CPU-s (load {load:.1f})",
+                flush=True,
+            )
+    for label, values in (("wall s (models stage)", seconds), ("CPU-s (command)", cpu_seconds)):
+        medians = {name: sorted(v)[len(v) // 2] for name, v in values.items()}
+        reference, candidate = medians.values()
+        ratios = [c / r for r, c in zip(*values.values(), strict=True)]
+        print(
+            f"\n{label}, median of {rounds} rounds: "
+            + ", ".join(f"{name} {value:.1f}" for name, value in medians.items())
+            + f"\nratio this checkout / reference: {candidate / reference:.2f} "
+            + "(per round: "
+            + ", ".join(f"{x:.2f}" for x in ratios)
+            + ")"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--in-place", action="store_true", help="--force here, no scratch copy")
     parser.add_argument("--keep", action="store_true", help="keep the scratch copy")
+    parser.add_argument(
+        "--compare-models",
+        metavar="REF",
+        help="time the models stage against git REF's, side by side (no full report)",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --compare-models")
     args = parser.parse_args()
+    if args.compare_models:
+        scratch = Path(tempfile.mkdtemp(prefix="kosovo-models-"))
+        try:
+            load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            print(f"load average (1, 5, 15 min) before: {load} on {os.cpu_count()} cores")
+            compare_models(args.compare_models, args.rounds, scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return
 
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"load average (1, 5, 15 min) before: {load} on {os.cpu_count()} cores")

@@ -36,6 +36,7 @@ MUNICIPAL_PARAMETERS = (
     "permutation_seed",
     "bootstrap_replicates",
     "bootstrap_seed",
+    "family_seed",
 )
 #: Prefix of the design diagnosis's parameters (the ``design`` stage's, not the models').
 DESIGN_PREFIX = "design_"
@@ -56,6 +57,10 @@ class StudyConfig:
     #: municipal parametric bootstrap of the IRRs: replicates and seed
     bootstrap_replicates: int = 999
     bootstrap_seed: int = 2008
+    #: family-wise (Romano-Wolf) adjustment over the analysis plan's primary family:
+    #: seed of the null draws of members tested on other data (cross-national Wald
+    #: tests, independent uniform p-values beside the municipal permutation draws)
+    family_seed: int = 2016
     #: cross-national parameter draws per fit (AME and prediction intervals) and seed
     crossnational_simulation_draws: int = 200
     crossnational_seed: int = 2015

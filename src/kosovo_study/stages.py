@@ -449,7 +449,9 @@ STAGES: tuple[Stage, ...] = (
                 "results",
                 "kosovo_study.models.municipal.analyse",
                 "municipal Poisson/NB2 IRRs, permutation p-values, bootstrap intervals, "
-                "leave-one-out, confirmed vs fitted (SYNTHETIC unless restricted data)",
+                "leave-one-out, confirmed vs fitted; randomization tests with Fisher "
+                "intervals, Holm and Romano-Wolf p over the plan's primary family "
+                "(SYNTHETIC unless restricted data)",
             ),
             Output(
                 f"{_RESULTS}/crossnational_*.csv",

@@ -30,6 +30,7 @@ from kosovo_study.models.outcome import (
     national_totals,
 )
 from kosovo_study.paths import ProjectPaths, project_paths
+from kosovo_study.plan import PLAN_FILE, load_plan
 from kosovo_study.storage import write_table, write_text_atomic
 
 # The estimation modules (statsmodels, scipy, the compiled engine: about 4 s of imports)
@@ -47,6 +48,8 @@ MUNICIPAL_TABLES = (
     "diagnostics_tests",
     "diagnostics_rootogram",
     "diagnostics_pit",
+    "municipal_randomization",
+    "municipal_family_adjustment",  # its municipal rows
 )
 
 
@@ -120,7 +123,14 @@ def build_results(
     )
     # The design diagnosis is a stage of its own (kosovo_study.models.diagnosis).
     country_results = crossnational.analyse_from(paths, countries, published, cn_settings)
-    results = municipal.analyse(design, outcome, municipalities, settings)
+    results = municipal.analyse(
+        design,
+        outcome,
+        municipalities,
+        settings,
+        plan=load_plan(paths=paths) if (paths.root / PLAN_FILE).is_file() else None,
+        crossnational_estimates=crossnational.primary_rows(country_results),
+    )
     results.update(country_results)
     results.update(evidence.analyse(paths))
     results.update(

@@ -25,6 +25,12 @@ Monte Carlo error), with the caveats of :data:`kosovo_study.clean.cells.REAL_LAB
   spread through networks (clustering within cells), which makes both anti-conservative.
   The permutation p-value does not rest on that assumption, and it is the one the
   analysis plan names.
+* :func:`fisher_interval`: the permutation test inverted over the focal rate ratio
+  (a Fisher interval): under the sharp null ``b_focal = b`` the term ``b x`` joins the
+  population offset and the shifted model's score statistic is referred to the same
+  120 arrangements; the interval is every ``b`` with p above alpha
+  (:func:`kosovo_study.models.inference.invert`).  With 5 cells the reference set is
+  coarse and a bound can be infinite (no arrangement is extreme enough to reject).
 * :func:`design_analysis`: power of both tests against a focal rate ratio per SD, for
   the observed total and cells, computed exactly (the rejection region is a fixed set
   of tables, so power is its probability under the alternative), with a seeded Monte
@@ -41,6 +47,7 @@ import pandas as pd
 from scipy.special import gammaln
 
 from kosovo_study.clean.cells import REAL_LABEL
+from kosovo_study.models import inference
 from kosovo_study.plan import AnalysisPlan
 
 ALPHA = 0.05
@@ -174,6 +181,7 @@ class PermutationTest:
     p_value: float
     arrangements: int
     p_value_parametric: float
+    interval: inference.FisherInterval | None = None
 
 
 def permutations(cells: int) -> np.ndarray:
@@ -207,9 +215,38 @@ def permutation_test(
     tables = all_tables(int(np.sum(recruits)), len(focal))
     observed = int(np.flatnonzero((tables == np.asarray(recruits)).all(axis=1))[0])
     parametric = float(parametric_p_values(tables, focal, other, offset)[observed])
+    interval = fisher_interval(y[0], focal, other, offset, float(coef[0, 1]))
     return PermutationTest(
-        term, float(np.exp(coef[0, 1])), stat, p, len(permutations(len(focal))), parametric
+        term,
+        float(np.exp(coef[0, 1])),
+        stat,
+        p,
+        len(permutations(len(focal))),
+        parametric,
+        interval,
     )
+
+
+def fisher_interval(
+    y: np.ndarray,
+    focal: np.ndarray,
+    other: np.ndarray,
+    offset: np.ndarray,
+    estimate: float,
+    alpha: float = ALPHA,
+) -> inference.FisherInterval:
+    """Fisher interval of the focal coefficient (log rate ratio per SD): the exact
+    permutation test of ``b_focal = b`` (``b x`` in the offset) inverted over ``b``,
+    searched from the estimate in steps of 0.25 on the log scale, up to 16 (a rate
+    ratio of about 9 million per SD: beyond it the bound is reported as infinite)."""
+    y = np.asarray(y, dtype=float)[None]
+
+    def p_at(values: np.ndarray) -> np.ndarray:
+        return np.array(
+            [permutation_p_values(y, focal, other, offset + b * focal)[0] for b in values]
+        )
+
+    return inference.invert(p_at, estimate, 0.25, alpha, tolerance=0.004, reach=4.0)
 
 
 def parametric_p_values(
@@ -380,6 +417,8 @@ def analyse(cells: pd.DataFrame, plan: AnalysisPlan | None = None) -> dict[str, 
                 "p_value_g2": np.nan,
                 "p_value_parametric": test.p_value_parametric,
                 "reference_set": f"all {test.arrangements} permutations of the residual",
+                "fisher_low": test.interval.rate_ratio[0] if test.interval else np.nan,
+                "fisher_high": test.interval.rate_ratio[1] if test.interval else np.nan,
             }
         )
     tests.extend(border_sensitivity(cells))

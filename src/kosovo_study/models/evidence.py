@@ -79,6 +79,9 @@ TESTS_SCHEMA = pa.DataFrameSchema(
         "p_value_g2": _P,
         "p_value_parametric": _P,
         "reference_set": Column(str),
+        # Fisher interval of the rate ratio per SD (test inversion); inf = no bound
+        "fisher_low": Column(float, Check.ge(0), nullable=True),
+        "fisher_high": Column(float, Check.ge(0), nullable=True),
         "recruits": Column(int, Check.ge(0)),
         "cells": Column(int, Check.ge(2)),
         **_LABELS,

@@ -23,10 +23,25 @@ DiCiccio & Romano 2017, JASA 112: 1211-1220).
 
 p-values: with ``R`` random draws, ``p = (1 + #{|t*| >= |t|}) / (R + 1)`` (the
 observed ordering counted once; Phipson & Smyth 2010).  When the residual vector
-has at most ``R`` distinct arrangements (ties, e.g. a 0/1 covariate without
-controls, or a handful of units), every distinct arrangement is enumerated and the
-p-value is exact: ``p = #{|t*| >= |t|} / M`` over all ``M`` arrangements, the
-observed one included.
+has at most :data:`EXACT_LIMIT` (10^5) distinct arrangements (ties, e.g. a 0/1
+covariate without controls, or a handful of units), every distinct arrangement is
+enumerated and the p-value is exact: ``p = #{|t*| >= |t|} / M`` over all ``M``
+arrangements, the observed one included (:func:`orderings` with ``limit``).
+
+Fisher intervals (:func:`fisher_interval`): the test is inverted over the
+coefficient.  Under the sharp null ``H0: beta = b`` the focal term's contribution
+``b x`` is moved into the offset (``offset + b x``, so the offset is respected and the
+population exposure is never permuted), and the shifted model is tested for a zero
+focal coefficient with the same construction and the same orderings.  The interval is
+the set of ``b`` whose randomization p-value exceeds alpha, reported as rate ratios
+``exp(b)`` (Rosenbaum 2002, Observational Studies, ch. 2; ri2 and ritest do the
+same for linear models).  Its coverage is checked by seeded simulation in the tests.
+
+Multiplicity (:func:`holm`, :func:`step_down_min_p`): Holm's (1979) step-down
+correction needs only the p-values; the Romano & Wolf (2005, Econometrica 73:
+1237-1282) step-down correction uses the joint randomization distribution (the same
+draw is one null world for every member of the family) in its min-p form
+(Westfall & Young 1993), which accounts for the dependence between the tests.
 """
 
 from __future__ import annotations
@@ -49,6 +64,9 @@ TIE_DECIMALS = 10
 #: Tolerance for "at least as extreme": a draw equal to the observed statistic up to
 #: rounding counts as extreme (the conservative side).
 EXTREME_TOLERANCE = 1e-10
+#: Enumerate every distinct arrangement (an exact test) when there are at most this
+#: many; above it, random draws.
+EXACT_LIMIT = 100_000
 
 
 def randomization_p(null: Array, observed: float) -> tuple[float, int]:
@@ -127,13 +145,18 @@ def random_orderings(draws: int, n: int, rng: np.random.Generator) -> Array:
     return np.stack([rng.permutation(n) for _ in range(draws)])
 
 
-def orderings(residuals: Array, draws: int, rng: np.random.Generator) -> tuple[Array, bool]:
+def orderings(
+    residuals: Array, draws: int, rng: np.random.Generator, limit: int | None = None
+) -> tuple[Array, bool]:
     """Index orders to permute ``residuals`` by, and whether they are exhaustive.
 
-    All distinct arrangements when there are at most ``draws`` of them (exact test),
-    else ``draws`` uniformly random permutations (Monte Carlo test).
+    All distinct arrangements when there are at most ``limit`` of them (exact test;
+    ``limit`` defaults to ``draws``, the municipal analysis passes :data:`EXACT_LIMIT`),
+    else ``draws`` uniformly random permutations (Monte Carlo test).  ``rng`` is not
+    used when the test is exact.
     """
-    if distinct_arrangements(residuals) <= draws:
+    limit = draws if limit is None else max(limit, draws)
+    if distinct_arrangements(residuals) <= limit:
         return enumerate_arrangements(residuals), True
     return random_orderings(draws, len(residuals), rng), False
 
@@ -186,7 +209,11 @@ def fit_batch(
     failed = np.flatnonzero(~result.converged)
     if start is not None and len(failed):
         cold = engine.fit(
-            y[failed], X[failed] if X.ndim == 3 else X, offset, family=base, start=None
+            y[failed],
+            X[failed] if X.ndim == 3 else X,
+            offset[failed] if np.ndim(offset) == 2 else offset,
+            family=base,
+            start=None,
         )
         for name in ("beta", "alpha", "se", "robust_se", "llf", "converged", "iterations"):
             getattr(result, name)[failed] = getattr(cold, name)
@@ -361,3 +388,250 @@ def batched_permutation_p(
         valid = np.isfinite(z).sum(axis=1)
         p_values[rows] = (1 + extreme.sum(axis=1)) / (valid + 1)
     return p_values
+
+
+def shifted_null_p(
+    family: str,
+    y: Array,
+    X: Array,
+    offset: Array,
+    column: int,
+    orders: Array,
+    shifts: Array,
+    exact: bool = False,
+    chunk: int = 8000,
+) -> Array:
+    """Randomization p-values of the sharp nulls ``beta_column = b`` for each ``b`` in
+    ``shifts`` (log rate ratio per unit of the column), with the same ``orders``.
+
+    Under ``H0: beta = b`` the term ``b x`` joins the offset (``offset + b x``) and the
+    shifted model is tested for a zero focal coefficient: the observed statistic is
+    ``(beta_hat - b) / se`` (the shifted fit is a reparametrisation of the observed
+    one: same fitted means, same robust SE), the permuted ones come from refits of the
+    permuted designs on the shifted offset.  Every shift is fitted in one engine batch
+    (offsets (B, n)); permuted refits start from the observed estimates with the focal
+    coefficient at 0 (members that fail are refitted cold, see :func:`fit_batch`).
+    """
+    y = np.asarray(y, dtype=float)
+    shifts = np.atleast_1d(np.asarray(shifts, dtype=float))
+    observed = fit_batch(family, y[None], X, offset)
+    test = focal(family, observed, y[None], X, offset, column)
+    coef, se = float(test.coef[0]), float(test.se[0])
+    designs = permuted_designs(X, column, orders)
+    draws = len(orders)
+    x = X[:, column]
+    base = engine_family(family)
+    p_values = np.empty(len(shifts))
+    per_chunk = max(1, chunk // draws)
+    for first in range(0, len(shifts), per_chunk):
+        block = shifts[first : first + per_chunk]
+        offsets = np.repeat(offset[None] + block[:, None] * x[None], draws, axis=0)
+        batch = np.repeat(y[None], len(offsets), axis=0)
+        tiled = np.tile(designs, (len(block), 1, 1))
+        start = None
+        if base != "ols":
+            beta0 = observed.beta[0].copy()
+            beta0[column] = 0.0
+            start = (beta0, observed.alpha[0])
+        null_fit = focal(
+            family, fit_batch(family, batch, tiled, offsets, start), batch, tiled, offsets, column
+        )
+        z = np.where(null_fit.converged, null_fit.z, np.nan).reshape(len(block), draws)
+        for k, b in enumerate(block):
+            statistic = (coef - b) / se
+            rule = exact_p if exact else randomization_p
+            p_values[first + k] = rule(z[k], statistic)[0]
+    return p_values
+
+
+@dataclass(frozen=True)
+class FisherInterval:
+    """A randomization (Fisher) interval of the focal coefficient, by test inversion.
+
+    ``low`` and ``high`` are on the coefficient (log rate ratio) scale; -inf / inf when
+    the p-value stays above alpha over the whole search range (no bound from the data).
+    ``evaluations`` counts the shifted nulls tested.
+    """
+
+    low: float
+    high: float
+    level: float
+    evaluations: int
+
+    @property
+    def rate_ratio(self) -> tuple[float, float]:
+        return float(np.exp(self.low)), float(np.exp(self.high))
+
+
+def invert(
+    p_at: Any,
+    estimate: float,
+    scale: float,
+    alpha: float = 0.05,
+    tolerance: float = 0.01,
+    reach: float = 4.0,
+    max_reach: float = 64.0,
+) -> FisherInterval:
+    """The interval ``{b: p(b) > alpha}`` around ``estimate`` by bisection on both sides.
+
+    ``p_at`` maps an array of values of ``b`` to their p-values (one batch per call:
+    both ends are bisected together).  Brackets start ``reach`` x ``scale`` (an SE)
+    from the estimate and double up to ``max_reach`` SE (then the bound is infinite);
+    bisection stops when each bracket is narrower than ``tolerance`` x ``scale``.  The
+    endpoints are the bracket midpoints.  ``p(b)`` need not be monotone in ``b``: the
+    result is the edge of the accepted region that bisection from the estimate finds,
+    the standard practice of ri2 and ritest, which search a grid.
+    """
+    if not (np.isfinite(estimate) and np.isfinite(scale) and scale > 0):
+        return FisherInterval(np.nan, np.nan, 1 - alpha, 0)
+    evaluations = 0
+    inner = np.array([estimate, estimate])
+    width = reach
+    outer = np.array([estimate - width * scale, estimate + width * scale])
+    open_side = np.array([True, True])
+    while True:
+        p = np.asarray(p_at(outer[open_side]))
+        evaluations += int(open_side.sum())
+        accepted = np.zeros(2, dtype=bool)
+        accepted[open_side] = p > alpha
+        if not accepted.any():
+            break
+        if width * 2 > max_reach:
+            break
+        inner = np.where(accepted, outer, inner)
+        width *= 2
+        outer = np.where(
+            accepted, np.array([estimate - width * scale, estimate + width * scale]), outer
+        )
+        open_side = accepted
+    unbounded = accepted.copy()
+    while np.any((np.abs(outer - inner) > tolerance * scale) & ~unbounded):
+        middle = (inner + outer) / 2
+        active = ~unbounded
+        p = np.asarray(p_at(middle[active]))
+        evaluations += int(active.sum())
+        keep = np.zeros(2, dtype=bool)
+        keep[active] = p > alpha
+        inner = np.where(active & keep, middle, inner)
+        outer = np.where(active & ~keep, middle, outer)
+    ends = (inner + outer) / 2
+    low = -np.inf if unbounded[0] else float(ends[0])
+    high = np.inf if unbounded[1] else float(ends[1])
+    return FisherInterval(low, high, 1 - alpha, evaluations)
+
+
+def fisher_interval(
+    family: str,
+    y: Array,
+    X: Array,
+    offset: Array,
+    column: int,
+    orders: Array,
+    exact: bool = False,
+    alpha: float = 0.05,
+    tolerance: float = 0.01,
+) -> FisherInterval:
+    """The randomization interval of coefficient ``column``: :func:`invert` of
+    :func:`shifted_null_p` (see the module docstring), searched in units of the
+    coefficient's robust SE from the estimate."""
+    y = np.asarray(y, dtype=float)
+    test = focal_statistics(family, y[None], X, offset, column)
+    coef, se = float(test.coef[0]), float(test.se[0])
+
+    def p_at(values: Array) -> Array:
+        return shifted_null_p(family, y, X, offset, column, orders, values, exact)
+
+    return invert(p_at, coef, se, alpha, tolerance)
+
+
+def holm(p_values: Array) -> Array:
+    """Holm's (1979) step-down adjusted p-values (missing values stay missing)."""
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full(len(p), np.nan)
+    present = np.flatnonzero(np.isfinite(p))
+    m = len(present)
+    order = present[np.argsort(p[present], kind="stable")]
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[index]))
+        adjusted[index] = running
+    return adjusted
+
+
+def draw_p_values(null: Array, observed: Array | None = None) -> Array:
+    """Each draw's p-value within its row's randomization distribution, (m, R).
+
+    Draw r is ranked in the same reference set as the observed statistic (the R draws
+    and the observed one): ``p*_r = #{u in draws and observed: |t_u| >= |t*_r|} / (R + 1)``,
+    so under the null the observed p-value (:func:`randomization_p`) and every draw's
+    are exchangeable, which the min-p adjustment needs.  ``observed`` (m,) are the rows'
+    observed statistics (without them the observed one is left out of the count).
+    Failed (NaN) draws count as least extreme.
+    """
+    magnitude = np.where(np.isfinite(null), np.abs(null), -np.inf)
+    ordered = np.sort(magnitude, axis=1)
+    draws = magnitude.shape[1]
+    at_least = np.stack(
+        [
+            draws - np.searchsorted(row, values - EXTREME_TOLERANCE, side="left")
+            for row, values in zip(ordered, magnitude, strict=True)
+        ]
+    )
+    if observed is not None:
+        top = np.abs(np.asarray(observed, dtype=float))[:, None]
+        at_least = at_least + (top >= magnitude - EXTREME_TOLERANCE)
+    return np.asarray(at_least / (draws + 1))
+
+
+def step_down_min_p(p_values: Array, null_p: Array) -> Array:
+    """Romano-Wolf step-down adjusted p-values in the min-p form.
+
+    ``p_values`` (m,) are the observed p-values; ``null_p`` (m, R) each member's
+    p-value in every joint randomization draw (:func:`draw_p_values`; the same draw r
+    for every member).  Members in order of increasing p: the adjusted p of the k-th
+    is ``(1 + #{r: min over members k..m of null_p[., r] <= p_k}) / (R + 1)``, made
+    monotone.  Controls the family-wise error rate under any dependence the joint
+    draws carry (Romano & Wolf 2005; Westfall & Young 1993, Algorithm 2.8).
+    """
+    p = np.asarray(p_values, dtype=float)
+    null_p = np.asarray(null_p, dtype=float)
+    order = np.argsort(p, kind="stable")
+    draws = null_p.shape[1]
+    # successive minima from the least to the most significant member
+    tail_min = np.minimum.accumulate(null_p[order][::-1], axis=0)[::-1]
+    adjusted = np.empty(len(p))
+    running = 0.0
+    for rank, index in enumerate(order):
+        hits = int(np.sum(tail_min[rank] <= p[index] + EXTREME_TOLERANCE))
+        running = max(running, (1 + hits) / (draws + 1))
+        adjusted[index] = min(running, 1.0)
+    return adjusted
+
+
+def freedman_lane_test(
+    log_rate: Array, X: Array, column: int, orders: Array
+) -> tuple[float, float, Array]:
+    """Freedman & Lane's (1983) test of coefficient ``column`` in the OLS of the log rate:
+    the outcome's residuals from the reduced model (without the focal column) are
+    permuted and added back to its fitted values, the full model is refitted, and the
+    statistic is the HC1-robust z of the focal coefficient.  Returns the observed z,
+    the Monte Carlo p (:func:`randomization_p`) and the permuted z's.
+
+    The textbook scheme for a linear model with exchangeable errors; for count models
+    its response would leave the support (negative counts), so it is computed on the
+    linear working model of the same design and sample (see
+    :mod:`kosovo_study.models.multiverse`), beside the covariate-residual scheme."""
+    log_rate = np.asarray(log_rate, dtype=float)
+    reduced = np.delete(X, column, axis=1)
+    coef, *_ = np.linalg.lstsq(reduced, log_rate, rcond=None)
+    fitted = reduced @ coef
+    residual = log_rate - fitted
+    batch = fitted[None] + residual[orders]
+    no_offset = np.zeros(len(log_rate))  # the log rate has the exposure in it already
+    observed = focal(
+        "ols_log_rate", engine.fit_ols(log_rate[None], X), log_rate[None], X, no_offset, column
+    )
+    null = focal("ols_log_rate", engine.fit_ols(batch, X), batch, X, no_offset, column)
+    null_z = np.where(null.converged, null.z, np.nan)
+    z = float(observed.z[0])
+    return z, randomization_p(null_z, z)[0], null_z

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pandera.pandas as pa
+from pandera.pandas import Check, Column
 
 from kosovo_study.config import StudyConfig
 from kosovo_study.errors import KosovoStudyError
@@ -26,6 +28,27 @@ from kosovo_study.models.outcome import (
 )
 from kosovo_study.paths import ProjectPaths
 from kosovo_study.storage import write_table, write_text_atomic
+from kosovo_study.tablefile import check
+
+#: ``multiverse_decomposition``: the Shapley (LMG) split of the estimates' R² by choice.
+DECOMPOSITION_SCHEMA = pa.DataFrameSchema(
+    {
+        "focal": Column(str),
+        "choice": Column(str, Check.isin(list(multiverse.CHOICES))),
+        "choice_label": Column(str),
+        "options": Column(int, Check.ge(1)),
+        "shapley_r2": Column(float, Check.in_range(-1e-9, 1 + 1e-9)),
+        "share_of_r2": Column(float, Check.in_range(-1e-9, 1 + 1e-9)),
+        "total_r2": Column(float, Check.in_range(0, 1 + 1e-9)),
+        "specifications": Column(int, Check.gt(0)),
+        "estimate": Column(str),
+        "outcome_source": Column(str),
+        "synthetic": Column(bool),
+    },
+    strict=True,
+    ordered=True,
+    unique=["focal", "choice"],
+)
 
 
 def multiverse_inputs(
@@ -104,6 +127,9 @@ def write_multiverse(
             parameters.get("crossnational_calibration")
         ),
     )
+    table["family_wise_p"] = multiverse.family_wise_p(table, null_path)
+    analogue["family_wise_p"] = multiverse.family_wise_p(analogue, analogue_null)
+    decomposition = multiverse.decompose(table)
     # Outcomes differ, so the joint tests of the two parts are those of the whole;
     # the cross-national ("crossnational_*") rows come first, as a groupby sorts them.
     joint = pd.concat(
@@ -117,6 +143,11 @@ def write_multiverse(
     written = [null_path]
     written += write_table(table, folder, "multiverse_specifications")
     written += write_table(joint, folder, "multiverse_joint_test")
+    written += write_table(
+        check(decomposition, DECOMPOSITION_SCHEMA, file=folder / "multiverse_decomposition"),
+        folder,
+        "multiverse_decomposition",
+    )
     summary_path = folder / "multiverse_summary.json"
     numbers = multiverse.summary(table, joint)
     numbers.update(parameters)

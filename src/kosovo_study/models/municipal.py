@@ -11,8 +11,13 @@ p-values are reported but are not trusted alone with about 34 units:
 * randomization (permutation) inference (:mod:`kosovo_study.models.inference`): the
   covariate of interest is residualised on the model's other covariates (not on the
   log-population offset), its residuals are permuted, the NB2 model is refitted with
-  alpha re-estimated, and the statistic is the robust z.  Its size at IRR = 1 and
-  its power are checked by seeded simulation in the tests;
+  alpha re-estimated, and the statistic is the robust z (studentized).  Exact
+  enumeration when the residual has at most 10^5 arrangements.  The test is inverted
+  into a Fisher interval of the rate ratio (sharp nulls shifted through the offset),
+  and the p-values are adjusted over the analysis plan's primary family (Holm and
+  Romano-Wolf; :func:`randomization_inference`).  Its size at IRR = 1, the
+  intervals' coverage and the family-wise error are checked by seeded simulation in
+  the tests;
 * a parametric bootstrap of the IRRs: outcomes drawn from the fitted NB2 model and
   refitted; percentile intervals;
 * leave-one-municipality-out estimates, and influence diagnostics (Cook's distance
@@ -32,7 +37,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 import statsmodels.api as sm
+from pandera.pandas import Check, Column
 from scipy import stats
 
 from kosovo_study import disclosure
@@ -41,6 +48,8 @@ from kosovo_study.models import engine, inference
 from kosovo_study.models.design import BINARY, CHARITY, UNEMPLOYMENT, Design, require_units
 from kosovo_study.models.outcome import Outcome
 from kosovo_study.models.results import Z95, Fit, ModelResult, stack_tidy
+from kosovo_study.plan import AnalysisPlan
+from kosovo_study.tablefile import check
 
 #: The municipal models (both fitted by :func:`fit`).
 MODELS = ("poisson", "nb2")
@@ -229,11 +238,245 @@ def permutation_test(
     rng = np.random.default_rng(seed)
     column = design.column(term)
     _, residuals = inference.residual_split(design.X, column)
-    orders, exact = inference.orderings(residuals, permutations, rng)
+    orders, exact = inference.orderings(residuals, permutations, rng, inference.EXACT_LIMIT)
     test = inference.randomization_test(
         "nb2", fighters, design.X, design.offset, column, orders, exact=exact
     )
     return {"term": term, "seed": seed, **test.as_row()}
+
+
+_P = Column(float, Check.in_range(0, 1))
+_RATIO = Column(float, Check.ge(0))
+#: ``municipal_randomization``: one row per focal term (:func:`randomization_inference`).
+RANDOMIZATION_SCHEMA = pa.DataFrameSchema(
+    {
+        "term": Column(str, Check.isin(list(TESTED_TERMS)), unique=True),
+        "scale": Column(str),
+        "family": Column(str, Check.isin(["nb2"])),
+        "statistic": Column(str),
+        "coef": Column(float),
+        "incidence_rate_ratio": _RATIO,
+        "observed_z": Column(float),
+        "permutation_p_value": _P,
+        "monte_carlo_se": Column(float, Check.ge(0)),
+        "permutations": Column(int, Check.gt(0)),
+        "exact_enumeration": Column(bool),
+        # inf when the p-value stays above alpha over the whole search (no bound)
+        "fisher_irr_low": _RATIO,
+        "fisher_irr_high": _RATIO,
+        "fisher_level": Column(float, Check.in_range(0, 1)),
+        "fisher_evaluations": Column(int, Check.ge(0)),
+        "wald_irr_low": _RATIO,
+        "wald_irr_high": _RATIO,
+        "hypothesis": Column(str),
+        "plan_label": Column(str, Check.isin(["primary", "secondary", "exploratory"])),
+        "p_holm": _P,
+        "p_romano_wolf": _P,
+        "outcome_source": Column(str, Check.isin(["synthetic", "restricted"])),
+        "synthetic": Column(bool),
+    },
+    strict=True,
+    ordered=True,
+)
+#: ``municipal_family_adjustment``: one row per member of the plan's primary family.
+FAMILY_SCHEMA = pa.DataFrameSchema(
+    {
+        "hypothesis": Column(str, unique=True),
+        "level": Column(str),
+        "term": Column(str),
+        "test": Column(str),
+        "p_value": Column(float, Check.in_range(0, 1), nullable=True),
+        "available": Column(bool),
+        "synthetic": Column(bool),
+        "p_holm": _P,
+        "p_romano_wolf": _P,
+        "family": Column(str),
+        "members": Column(int, Check.gt(0)),
+        "plan_method": Column(str),
+        "alpha": Column(float, Check.in_range(0, 1)),
+        "outcome_source": Column(str, Check.isin(["synthetic", "restricted", "public"])),
+    },
+    strict=True,
+    ordered=True,
+)
+
+#: The cross-national row that answers a primary hypothesis at that level: the count
+#: part of the multiply imputed hurdle NB2 model of the main specification (the plan's
+#: estimand for H3 and H4).
+CROSSNATIONAL_PRIMARY = {
+    "specification": "youth_unemployment",
+    "estimator": "hurdle_nb2",
+    "sample": "multiple_imputation",
+    "component": "count",
+    "quantity": "coefficient",
+}
+
+
+def crossnational_p_value(estimates: pd.DataFrame | None, term: str) -> float:
+    """The plan's cross-national p-value for ``term`` (:data:`CROSSNATIONAL_PRIMARY`), or
+    NaN when the cross-national results have no such row (e.g. a term not yet
+    estimated).  ``estimates`` may also hold the rows of ``crossnational_charity``
+    (its ``H4`` rows, the charity measure in the H3 model), as
+    :func:`kosovo_study.models.crossnational.primary_rows` stacks them."""
+    if estimates is None or not set(CROSSNATIONAL_PRIMARY) <= set(estimates.columns):
+        return np.nan
+    rows = estimates[estimates["term"] == term]
+    for column, value in CROSSNATIONAL_PRIMARY.items():
+        rows = rows[rows[column] == value]
+    return float(rows["p_value"].iloc[0]) if len(rows) == 1 else np.nan
+
+
+def randomization_inference(
+    design: Design,
+    fighters: np.ndarray,
+    outcome: Outcome,
+    settings: StudyConfig,
+    plan: AnalysisPlan | None = None,
+    crossnational_estimates: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The randomization tests of the focal terms with Fisher intervals, and the
+    family-wise adjustment over the plan's primary family.
+
+    Returns ``municipal_randomization`` (one row per focal term: studentized
+    statistic, randomization p, exact or Monte Carlo with its error, the 95% Fisher
+    interval of the rate ratio beside the robust Wald interval, and the adjusted
+    p-values) and ``municipal_family_adjustment`` (one row per member of the plan's
+    primary family).  Holm needs only the p-values; Romano-Wolf (step-down min-p)
+    uses the joint null: the municipal members share their permutation draws (the same
+    ordering is one null world for both), and members tested on other data (the
+    cross-national Wald tests) enter with independent uniform null p-values (seed
+    ``settings.family_seed``).  A member without a p-value (not estimated here) is
+    counted with p = 1, so the correction runs over the whole family.  Without a
+    ``plan`` the family is the tested municipal terms.
+    """
+    rows, null_z = [], {}
+    for term in TESTED_TERMS:
+        column = design.column(term)
+        _, residuals = inference.residual_split(design.X, column)
+        rng = np.random.default_rng(settings.permutation_seed)
+        orders, exact = inference.orderings(
+            residuals, settings.permutations, rng, inference.EXACT_LIMIT
+        )
+        test = inference.randomization_test(
+            "nb2", fighters, design.X, design.offset, column, orders, exact=exact
+        )
+        interval = inference.fisher_interval(
+            "nb2", fighters, design.X, design.offset, column, orders, exact, LEVEL
+        )
+        if exact:  # the joint null of the family needs the shared random orderings
+            shared = inference.random_orderings(
+                settings.permutations, design.n, np.random.default_rng(settings.permutation_seed)
+            )
+            null_z[term] = inference.randomization_test(
+                "nb2", fighters, design.X, design.offset, column, shared
+            ).null_z
+        else:
+            null_z[term] = test.null_z
+        low, high = interval.rate_ratio
+        rows.append(
+            {
+                "term": term,
+                "scale": _scale(term),
+                "family": "nb2",
+                "statistic": "robust (HC0) z of the focal coefficient",
+                "coef": test.observed_coef,
+                "incidence_rate_ratio": float(np.exp(test.observed_coef)),
+                "observed_z": test.observed_z,
+                "permutation_p_value": test.p_value,
+                "monte_carlo_se": test.monte_carlo_se,
+                "permutations": test.draws,
+                "exact_enumeration": test.exact,
+                "fisher_irr_low": low,
+                "fisher_irr_high": high,
+                "fisher_level": interval.level,
+                "fisher_evaluations": interval.evaluations,
+                "wald_irr_low": float(np.exp(test.observed_coef - Z95 * test.observed_se)),
+                "wald_irr_high": float(np.exp(test.observed_coef + Z95 * test.observed_se)),
+            }
+        )
+    table = pd.DataFrame(rows)
+    family = family_adjustment(table, null_z, outcome, settings, plan, crossnational_estimates)
+    municipal = family[family["level"] == "municipal"].set_index("term")
+    table["hypothesis"] = table["term"].map(municipal["hypothesis"]).fillna("")
+    table["plan_label"] = [
+        plan.label(term, "municipal") if plan is not None else "primary" for term in table["term"]
+    ]
+    table["p_holm"] = table["term"].map(municipal["p_holm"])
+    table["p_romano_wolf"] = table["term"].map(municipal["p_romano_wolf"])
+    table["outcome_source"], table["synthetic"] = outcome.source, outcome.synthetic
+    where = "data/processed/results/"
+    return (
+        check(table, RANDOMIZATION_SCHEMA, file=where + "municipal_randomization"),
+        check(family, FAMILY_SCHEMA, file=where + "municipal_family_adjustment"),
+    )
+
+
+def family_adjustment(
+    tests: pd.DataFrame,
+    null_z: dict[str, np.ndarray],
+    outcome: Outcome,
+    settings: StudyConfig,
+    plan: AnalysisPlan | None,
+    crossnational_estimates: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """Holm and Romano-Wolf adjusted p-values over the plan's primary family (see
+    :func:`randomization_inference`)."""
+    p_by_term = dict(zip(tests["term"], tests["permutation_p_value"], strict=True))
+    if plan is not None:
+        members = [(h["id"], h["level"], h["term"]) for h in plan.body["primary"]]
+        method = str(plan.body["multiplicity"]["method"])
+    else:
+        members = [(f"municipal {t}", "municipal", t) for t in TESTED_TERMS]
+        method = "holm"
+    draws = settings.permutations
+    uniform = np.random.default_rng(settings.family_seed)
+    rows, null_p = [], []
+    for hypothesis, level, term in members:
+        if level == "municipal" and term in null_z:
+            p_value = float(p_by_term[term])
+            test = "randomization (studentized NB2 z, permuted residualised covariate)"
+            observed_z = tests.loc[tests["term"] == term, "observed_z"].to_numpy()
+            member_null = inference.draw_p_values(null_z[term][None], observed_z)[0]
+            synthetic = outcome.synthetic
+        else:
+            p_value = (
+                crossnational_p_value(crossnational_estimates, term)
+                if level == "crossnational"
+                else np.nan
+            )
+            test = (
+                "Wald, multiply imputed hurdle NB2 count part (Rubin's rules)"
+                if level == "crossnational"
+                else "not tested in this stage"
+            )
+            # a test on other data: independent of the municipal draws, uniform under H0
+            member_null = uniform.uniform(size=draws)
+            synthetic = False
+        rows.append(
+            {
+                "hypothesis": hypothesis,
+                "level": level,
+                "term": term,
+                "test": test,
+                "p_value": p_value,
+                "available": bool(np.isfinite(p_value)),
+                "synthetic": synthetic,
+            }
+        )
+        null_p.append(member_null)
+    family = pd.DataFrame(rows)
+    # a member without a p-value counts as p = 1: the family keeps its full size
+    counted = family["p_value"].fillna(1.0).to_numpy()
+    family["p_holm"] = inference.holm(counted)
+    family["p_romano_wolf"] = inference.step_down_min_p(counted, np.stack(null_p))
+    family["family"] = "primary hypotheses of the analysis plan" if plan else "focal terms"
+    family["members"] = len(family)
+    family["plan_method"] = method
+    family["alpha"] = plan.alpha if plan is not None else LEVEL
+    family["outcome_source"] = [
+        outcome.source if level == "municipal" else "public" for level in family["level"]
+    ]
+    return family
 
 
 def parametric_bootstrap(design: Design, fitted: Fit, replicates: int, seed: int) -> pd.DataFrame:
@@ -330,8 +573,13 @@ def analyse(
     outcome: Outcome,
     municipalities: pd.DataFrame,
     settings: StudyConfig | None = None,
+    plan: AnalysisPlan | None = None,
+    crossnational_estimates: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every municipal result table (the design diagnosis is the ``design`` stage's)."""
+    """Every municipal result table (the design diagnosis is the ``design`` stage's).
+    ``plan`` and ``crossnational_estimates``: the analysis plan whose primary family the
+    p-values are adjusted over, and the cross-national results that hold its
+    cross-national members (:func:`randomization_inference`)."""
     settings = settings if settings is not None else StudyConfig()
     y = outcome.fighters
     fits = {family: fit(design, y, family) for family in MODELS}
@@ -343,13 +591,14 @@ def analyse(
     )
     bootstrap.insert(0, "family", "nb2")
     table = table.merge(bootstrap, on=["family", "term"], how="left")
-    permutation = pd.DataFrame(
-        [
-            permutation_test(design, y, term, settings.permutations, settings.permutation_seed)
-            for term in TESTED_TERMS
-        ]
+    # the randomization tests (the same as permutation_test's) with intervals and the
+    # family-wise adjustment; the coefficient table carries their p-values
+    randomization, family = randomization_inference(
+        design, y, outcome, settings, plan, crossnational_estimates
     )
-    permutation.insert(0, "family", "nb2")
+    permutation = randomization[
+        ["family", "term", "permutation_p_value", "monte_carlo_se", "permutations"]
+    ].assign(exact_enumeration=randomization["exact_enumeration"])
     table = table.merge(
         permutation[
             [
@@ -373,6 +622,8 @@ def analyse(
     tidy = stack_tidy(model_results(design, outcome, fits, table), extra=True)
     tidy["outcome_source"] = outcome.source
     return {
+        "municipal_randomization": randomization,
+        "municipal_family_adjustment": family,
         "municipal_coefficients": table,
         "municipal_tidy": tidy,
         "municipal_fit": statistics,

@@ -236,6 +236,10 @@ def tests_table(results: dict[str, pd.DataFrame]) -> Table:
         {
             "analysis": [_test_name(term) for term in tests["term"]],
             "estimate": tests["estimate"],
+            "fisher_interval": [
+                _fisher_interval(low, high)
+                for low, high in zip(tests["fisher_low"], tests["fisher_high"], strict=True)
+            ],
             "p_value": tests["p_value"],
             "p_value_parametric": tests["p_value_parametric"],
             "reference_set": tests["reference_set"],
@@ -250,6 +254,7 @@ def tests_table(results: dict[str, pd.DataFrame]) -> Table:
         labels={
             "analysis": "Test",
             "estimate": "Rate ratio per SD",
+            "fisher_interval": "Fisher 95% interval",
             "p_value": "Exact p",
             "p_value_parametric": "Parametric p",
             "reference_set": "Reference set",
@@ -266,9 +271,23 @@ def tests_table(results: dict[str, pd.DataFrame]) -> Table:
                 "against every table under the fitted null model. Both the multinomial test and "
                 "the parametric p assume independent recruits; the permutation p does not."
             ),
+            (
+                "Fisher interval: every rate ratio per SD whose sharp null (its effect moved "
+                "into the population offset) the permutation test does not reject at 5%; "
+                "'unbounded' where no arrangement is extreme enough to reject."
+            ),
             "Secondary and exploratory results: unadjusted p-values, never confirmatory.",
         ],
     )
+
+
+def _fisher_interval(low: Any, high: Any) -> str:
+    if pd.isna(low) or pd.isna(high):
+        return "not applicable"
+    ends = ["unbounded" if (math.isinf(v) or v == 0) else f"{v:.2f}" for v in (low, high)]
+    if ends == ["unbounded", "unbounded"]:
+        return "unbounded (no rate ratio rejected)"
+    return f"{ends[0]} to {ends[1]}"
 
 
 def _test_name(term: str) -> str:

@@ -1609,3 +1609,16 @@ def stage_inputs(paths: Any) -> dict[str, pd.DataFrame]:
         "term_map": comparison.read_term_map(paths.transcribed / comparison.TERM_MAP_FILE),
         "charity": pd.read_parquet(paths.processed / f"{CHARITY_TABLE}.parquet"),
     }
+
+
+def primary_rows(results: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
+    """The cross-national estimates with H4's rows stacked on: the ``H4`` rows of
+    ``crossnational_charity`` (the charity measure in the H3 model, with youth
+    unemployment) under the plan's term and the main specification's name, so one
+    selector finds each primary hypothesis's test."""
+    estimates = results.get("crossnational_estimates")
+    charity = results.get("crossnational_charity")
+    if estimates is None or charity is None or charity.empty:
+        return estimates
+    h4 = charity[charity["analysis"] == "H4"].assign(term=CHARITY, specification=MAIN_SPECIFICATION)
+    return pd.concat([estimates, h4[[c for c in h4.columns if c in estimates.columns]]])
