@@ -85,7 +85,8 @@ def test_silent_edit_is_refused_and_an_amendment_accepts_it(tmp_path: Path) -> N
     assert plan.alpha == 0.1
     assert plan.date.isoformat() == "2026-12-08"
     rows = amendments_table(plan)
-    assert [row["date"] for row in rows] == ["2026-12-07", "2026-12-08"]
+    committed = [a["date"] for a in yaml.safe_load(PLAN.read_text(encoding="utf-8"))["amendments"]]
+    assert [row["date"] for row in rows] == [*committed, "2026-12-08"]
     assert rows[-1]["plan_sha256"] == plan.sha256
 
 
