@@ -57,3 +57,40 @@ def test_crossnational_sentences_say_so_when_results_are_missing() -> None:
     values = numbers.crossnational_sentences({})
     assert values["cn_unemployment_finding"] == "not available in this build"
     assert "not available" in values["abstract_kosovo_prediction"]
+
+
+def test_glued_clauses_read_as_sentences() -> None:
+    from kosovo_study.report import prose
+
+    assert numbers.multiverse_construction({"exact_specifications": 0, "specifications": 64})[
+        "mv_exact_clause"
+    ] == "in none of the specifications"
+    assert numbers.multiverse_construction({"exact_specifications": 3, "specifications": 64})[
+        "mv_exact_clause"
+    ] == "in 3 of the 64 specifications"
+    sentence = numbers.overdispersion_sentence(
+        "overdispersed: NB2 preferred (LR test of alpha = 0, chi-bar-squared null)"
+    )
+    assert sentence == "The counts are overdispersed, so the NB2 model is preferred to Poisson."
+    assert prose.sentence_defects("Overdispersion: " + sentence) == []
+    assert numbers.overdispersion_sentence(
+        "no evidence of overdispersion (LR test of alpha = 0, chi-bar-squared null); the "
+        "Cameron-Trivedi test disagrees (p = 0.01) because of one unit, Ranillug; without "
+        "it p = 0.3"
+    ).startswith("The counts show no evidence of overdispersion; the Cameron-Trivedi")
+    assert numbers._flat("live-let-live.org, undated (c. 2016-2017)") == (
+        "live-let-live.org, undated, c. 2016-2017"
+    )
+
+
+def test_headline_deaths_leave_out_low_quality_sources() -> None:
+    national = pd.DataFrame(
+        {
+            "statistic": ["dead", "dead", "total_travelled", "returned"],
+            "value": [100.0, 82.0, 300.0, 130.0],
+            "low_quality": [True, False, False, False],
+            "derived": [False] * 4,
+            "source_key": ["a", "b", "c", "d"],
+        }
+    )
+    assert numbers.fighters(national)["dead_max"] == 82

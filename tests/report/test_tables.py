@@ -533,3 +533,31 @@ def test_the_data_file_of_a_synthetic_table_keeps_its_flag(builder: str) -> None
     assert shown.frame["synthetic"].astype(bool).all()
     assert tables.BADGE_HTML in shown.to_html()
     assert "Synthetic</th>" not in shown.to_html()  # said once, by the badge
+
+
+def _shown_tables() -> dict[str, str]:
+    """``{table name: page}`` for every table the book's pages show."""
+    found: dict[str, str] = {}
+    for page in sorted(REPO.book.glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        for name in re.findall(r"(?:show_table|\bshow)\(\s*\"([a-z0-9-]+)\"", text):
+            found[name] = page.name
+    return found
+
+
+def test_the_prose_cites_every_table_by_its_number() -> None:
+    """Each table the book shows is cited by {numref} somewhere in the prose (so its
+    number is used, and a renamed table breaks the build instead of the reference)."""
+    shown = _shown_tables()
+    assert len(shown) >= 30
+    prose = "".join(p.read_text(encoding="utf-8") for p in REPO.book.glob("*.md"))
+    uncited = sorted(name for name in shown if f"{{numref}}`{name}`" not in prose)
+    assert uncited == []
+
+
+def test_long_tables_are_in_the_appendix(tmp_path: Path) -> None:
+    long_table = _numbered(table(pd.DataFrame({"x": range(40)}), "Long").to_html())
+    assert any("40 rows inline" in p for p in table_defects(_page(tmp_path, long_table)))
+    appendix = tmp_path / "html" / "appendix.html"
+    (tmp_path / "html" / "page.html").rename(appendix)
+    assert table_defects(tmp_path / "html") == []

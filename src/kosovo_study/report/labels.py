@@ -45,6 +45,13 @@ MODEL_NAMES = {
     "hurdle_nb2": "Hurdle NB2",
     "logit": "Logit",
 }
+#: The cross-national estimators as a sentence names them (the result files' labels
+#: nest parentheses: "hurdle: logit (any fighters) + zero-truncated NB2 (count)").
+ESTIMATOR_PROSE = {
+    "nb2_offset": "NB2 with log population as offset",
+    "nb2": "NB2 with log population as covariate",
+    "hurdle_nb2": "hurdle model, a logit for any fighters and a zero-truncated NB2 for the count",
+}
 #: Columns whose *values* are variable or model names, printed as labels.
 NAME_COLUMNS = frozenset(
     {
@@ -141,6 +148,7 @@ RESULT_LABELS: dict[str, str] = {
     "version": "Version",
     "stage": "Stage",
     "seconds": "Seconds",
+    "finished_utc": "Finished (UTC)",
     "true_irr": "True IRR",
     "power_permutation": "Power (permutation)",
     "power_nb2_wald": "Power (NB2 Wald)",

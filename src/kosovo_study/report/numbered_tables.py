@@ -31,7 +31,7 @@ _BLOCK = re.compile(r'<div class="kosovo-table-block" data-name="([^"]+)"')
 _CAPTION = re.compile(r"<caption>(.*?)</caption>", re.DOTALL)
 
 
-class numbered_table(nodes.General, nodes.Element):  # type: ignore[misc]  # noqa: N801
+class numbered_table(nodes.General, nodes.Element):  # type: ignore[misc]
     """A table shown from a code cell, numbered by Sphinx as a ``table``."""
 
 

@@ -340,6 +340,18 @@ _NAME_COLUMNS = frozenset({"municipality", "municipality_name", "name"})
 _COUNT_COLUMNS = re.compile(r"^(?:fighters|fitted|predicted|residual|expected)")
 
 
+def without_synthetic_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the counts a synthetic outcome makes up (fighters, fitted,
+    predicted, residual), when it is synthetic and names municipalities: the
+    diagnostics and the published counts stay."""
+    if not is_synthetic(frame) or not (_NAME_COLUMNS & set(frame.columns)):
+        return frame
+    drop = [
+        c for c in frame.columns if _COUNT_COLUMNS.match(str(c)) and str(c) != "fighters_confirmed"
+    ]
+    return frame.drop(columns=drop)
+
+
 def refuse_synthetic_counts_beside_names(frame: pd.DataFrame, synthetic: bool, title: str) -> None:
     """While the outcome is synthetic, a table never prints a count of it beside a real
     municipality's name: such numbers get quoted (issue 21).  The published counts are
@@ -506,9 +518,16 @@ def table_defects(html_dir: Path) -> list[str]:
                 problems.append(f"{page.name}: a table shows the identifier {token!r}")
             if "kosovo-table" in names:
                 problems += [f"{page.name}: {p}" for p in _rule_defects(inner)]
+                rows = len(re.findall(r"<tr\b", inner.split("</thead>")[-1]))
+                if rows > LONG_TABLE_ROWS and page.name not in LONG_TABLE_PAGES:
+                    problems.append(f"{page.name}: a table of {rows} rows inline (appendix)")
     return problems
 
 
+#: Longer tables go to the appendix (with a summary in their chapter), so that a reader
+#: sees every key column at 1280 px without scrolling past a hundred rows.
+LONG_TABLE_ROWS = 26
+LONG_TABLE_PAGES = frozenset({"appendix.html"})
 _CAPTION_HTML = re.compile(r"<caption>(.*?)</caption>", re.DOTALL)
 _NUMBERED = re.compile(r'<span class="table-number[^"]*">\s*Table \d+\.\s*</span>')
 _NUMERIC_CELL = re.compile(r'<td\b[^>]*class="[^"]*\bnum\b[^"]*"[^>]*>(.*?)</td>', re.DOTALL)
