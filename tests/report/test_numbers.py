@@ -62,12 +62,18 @@ def test_crossnational_sentences_say_so_when_results_are_missing() -> None:
 def test_glued_clauses_read_as_sentences() -> None:
     from kosovo_study.report import prose
 
-    assert numbers.multiverse_construction({"exact_specifications": 0, "specifications": 64})[
-        "mv_exact_clause"
-    ] == "in none of the specifications"
-    assert numbers.multiverse_construction({"exact_specifications": 3, "specifications": 64})[
-        "mv_exact_clause"
-    ] == "in 3 of the 64 specifications"
+    assert (
+        numbers.multiverse_construction({"exact_specifications": 0, "specifications": 64})[
+            "mv_exact_clause"
+        ]
+        == "in none of the specifications"
+    )
+    assert (
+        numbers.multiverse_construction({"exact_specifications": 3, "specifications": 64})[
+            "mv_exact_clause"
+        ]
+        == "in 3 of the 64 specifications"
+    )
     sentence = numbers.overdispersion_sentence(
         "overdispersed: NB2 preferred (LR test of alpha = 0, chi-bar-squared null)"
     )
