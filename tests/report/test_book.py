@@ -83,8 +83,8 @@ def test_every_figure_and_table_of_the_book_follows_the_synthetic_rule(
             badged = style.BADGE_TEXT in svg.read_text(encoding="utf-8")
             assert badged is style.is_synthetic(frame), data.name
             continue
-        (page,) = [text for text in pages if f'id="{data.stem}"' in text]
-        block = page[page.index(f'id="{data.stem}"') :]
+        (page,) = [text for text in pages if f'id="tbl-{data.stem}"' in text]
+        block = page[page.index(f'id="tbl-{data.stem}"') :]
         block = block[: block.index("</table>")]
         if style.is_synthetic(frame):
             synthetic_tables += 1

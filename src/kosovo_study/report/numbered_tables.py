@@ -69,7 +69,10 @@ class WrapTables(Transform):  # type: ignore[misc]
             title = html.unescape(re.sub(r"<[^>]+>", "", caption.group(1))) if caption else name
             wrapper = numbered_table(title=" ".join(title.split()))
             wrapper["names"].append(name)
-            wrapper["ids"].append(name)
+            # "tbl-" keeps the anchor apart from a heading's id ("## Third-party files"
+            # and the table "third-party-files" would share one, and numref would find
+            # the section)
+            wrapper["ids"].append(f"tbl-{name}")
             bundle.replace_self(wrapper)
             wrapper.append(bundle)
             self.document.note_explicit_target(wrapper, wrapper)

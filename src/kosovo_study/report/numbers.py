@@ -14,7 +14,7 @@ import pandas as pd
 
 from kosovo_study.clean.fighters import HARMONISED_STATISTIC
 from kosovo_study.models.design import CHARITY, UNEMPLOYMENT
-from kosovo_study.report.labels import citation_text
+from kosovo_study.report.labels import citation_text, label_identifiers
 
 
 def fighters(national: pd.DataFrame) -> dict[str, Any]:
@@ -365,10 +365,11 @@ def data_status(metadata: dict[str, Any], segments: pd.DataFrame | None = None) 
     restricted = []
     if counts_synthetic:
         restricted.append(
-            "**Complete municipal counts** (police data as reported by UNDP "
-            f"{citation_text('xharra_gojani_2017_understanding')}, and "
-            "the KCSS reports "
-            f"{citation_text('kursani_2015_report; KURSANI_2018_ERF')}) "
+            # parenthetical citations: no parentheses inside the parenthesis
+            "**Complete municipal counts** (police data as reported by UNDP, "
+            f"{citation_text('xharra_gojani_2017_understanding', parenthetical=True)}, "
+            "and the KCSS reports, "
+            f"{citation_text('kursani_2015_report; KURSANI_2018_ERF', parenthetical=True)}) "
             "would let the municipal "
             "regressions, the multiverse and the leave-one-out checks report findings "
             "about Kosovo rather than about a generator; their total must match the "
@@ -450,7 +451,11 @@ def municipal_inference(
         "power_wald_simulations": int(power["wald_simulations"].iloc[0]),
         "power_permutation_simulations": int(power["permutation_simulations"].iloc[0]),
         "power_permutations": int(settings["power_permutations"]),
-        "design_notes": "; ".join(metadata.get("municipal_design_notes", [])) or "none",
+        # variable names as a reader reads them ("Unemployment concern (2012)")
+        "design_notes": "; ".join(
+            label_identifiers(note) for note in metadata.get("municipal_design_notes", [])
+        )
+        or "none",
     }
     for short, term in (("unemployment", UNEMPLOYMENT), ("charity", CHARITY)):
         row = nb2.loc[term]
