@@ -100,3 +100,9 @@ def test_headline_deaths_leave_out_low_quality_sources() -> None:
         }
     )
     assert numbers.fighters(national)["dead_max"] == 82
+
+
+def test_p_values_in_prose_never_use_scientific_notation() -> None:
+    assert numbers.p_text(1.1e-09) == "p < 0.001"
+    assert numbers.p_text(0.0073) == "p = 0.007"
+    assert numbers.p_text(0.018) == "p = 0.018"

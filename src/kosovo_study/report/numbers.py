@@ -410,6 +410,12 @@ def _mde_text(value: Any) -> str:
     return "beyond the grid" if value is None or pd.isna(value) else f"{float(value):.2f}"
 
 
+def p_text(p: float) -> str:
+    """A p-value for prose: "p < 0.001" below 0.001, else "p = 0.018" (three decimals),
+    never scientific notation."""
+    return "p < 0.001" if p < 0.0005 else f"p = {p:.3f}"
+
+
 def overdispersion_sentence(verdict: str) -> str:
     """The models' overdispersion verdict as a sentence of prose (the verdict itself is
     a label: "overdispersed: NB2 preferred (LR test ...)")."""
@@ -475,6 +481,10 @@ def municipal_inference(
             "ct_p_without_influential": float(tests["cameron_trivedi_p_without_influential"]),
             "pearson_dispersion": float(tests["pearson_dispersion"]),
             "overdispersion_verdict": str(tests["overdispersion_verdict"]),
+            # p-values as prose prints them: "p < 0.001", never "1.1e-09"
+            "lr_p_text": p_text(float(tests["lr_p_value"])),
+            "ct_p_text": p_text(float(tests["cameron_trivedi_p_one_sided"])),
+            "ct_p_without_text": p_text(float(tests["cameron_trivedi_p_without_influential"])),
             "overdispersion_sentence": overdispersion_sentence(
                 str(tests["overdispersion_verdict"])
             ),
