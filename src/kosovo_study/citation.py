@@ -221,6 +221,79 @@ def package_citation(
     return {"bibtex": bibtex, "apa": apa, "csl_json": csl_json}
 
 
+def cff_author_names(cff: Mapping[str, Any] | None = None) -> list[str]:
+    """The authors of CITATION.cff as a reader reads them ("Given Family", or the name of
+    an organisation or group), in order: the one list the book and the package cite."""
+    cff = load_citation_cff() if cff is None else cff
+    names = []
+    for author in cff.get("authors", []) or []:
+        if author.get("name"):
+            names.append(str(author["name"]))
+        else:
+            given = str(author.get("given-names", "")).strip()
+            names.append(f"{given} {author.get('family-names', '')}".strip())
+    return names
+
+
+def book_authors(cff: Mapping[str, Any] | None = None) -> str:
+    """``book/_config.yml``'s ``author``: CITATION.cff's authors, joined ("A; B").
+
+    With an ORCID or an affiliation in CITATION.cff, they follow the name in
+    parentheses; nothing is added that CITATION.cff does not hold.
+    """
+    cff = load_citation_cff() if cff is None else cff
+    shown = []
+    for name, author in zip(cff_author_names(cff), cff.get("authors", []) or [], strict=True):
+        extra = [str(author[k]) for k in ("affiliation", "orcid") if author.get(k)]
+        shown.append(f"{name} ({', '.join(extra)})" if extra else name)
+    return "; ".join(shown)
+
+
+def book_citation(
+    title: str, version: str | None = None, *, cff: Mapping[str, Any] | None = None
+) -> dict[str, str]:
+    """How to cite the book itself (not the package): ``{"bibtex", "apa"}``.
+
+    The book is the package's compiled report: same authors, release, date, DOI and
+    repository as :func:`package_citation` (all from CITATION.cff), with the book's own
+    ``title`` (``book/_config.yml``).  The BibTeX entry is biblatex ``@report`` (type
+    "Jupyter Book"), key ``<package key>_book``.
+    """
+    cff = load_citation_cff() if cff is None else cff
+    version = version or str(cff["version"])
+    authors = _authors(cff)
+    released = _release_date(cff)
+    year = str(released.year) if released else ""
+    url = str(cff.get("repository-code") or cff.get("url") or "")
+    doi = citation_doi(cff)
+    fields = {
+        "author": " and ".join(_bibtex_author(author) for author in authors),
+        "title": " ".join(title.split()),
+        "type": "Jupyter Book",
+        "institution": "kosovo_study",
+        "version": version,
+        "year": year,
+        "doi": doi or "",
+        "url": url,
+    }
+    body = ",\n".join(
+        f"  {name} = {{{value}}}"
+        if name in {"author", *_BIBTEX_VERBATIM}
+        else f"  {name} = {_bibtex_value(value)}"
+        for name, value in fields.items()
+        if value
+    )
+    bibtex = f"@report{{{citation_key(version)}_book,\n{body}\n}}\n"
+    names = [_apa_author(author) for author in authors]
+    apa_authors = names[0] if len(names) == 1 else ", ".join(names[:-1]) + ", & " + names[-1]
+    link = f"https://doi.org/{doi}" if doi else url
+    apa = (
+        f"{apa_authors.rstrip('.')}. ({year or 'n.d.'}). {' '.join(title.split())} "
+        f"[Jupyter Book, kosovo_study version {version}]. {link}"
+    ).strip()
+    return {"bibtex": bibtex, "apa": apa}
+
+
 #: Parenthetical remarks in author cells that are notes, not parts of a name.
 _AUTHOR_REMARK = re.compile(r"\s*\((?:study|ed\.|eds\.|author)\)\s*", re.IGNORECASE)
 #: "same document as KEY" in a title marks a duplicate row of sources.csv.

@@ -630,7 +630,12 @@ STAGES: tuple[Stage, ...] = (
             ),
         ),
         # the pages' helpers, the build itself and the Sphinx extension the book loads
-        ("kosovo_study.report", "kosovo_study.report.build", "kosovo_study.report.sphinx_ext"),
+        (
+            "kosovo_study.report",
+            "kosovo_study.report.build",
+            "kosovo_study.report.sphinx_ext",
+            "kosovo_study.report.numbered_tables",
+        ),
         _no_parameters,
         _book_build,
         needs=("clean", "models", "design", "multiverse", "interviews"),

@@ -344,3 +344,21 @@ def test_every_figure_badges_by_the_one_synthetic_rule(name: str, how: str) -> N
     if (how != "attrs" and "synthetic" in plotted.columns) or "outcome_source" in plotted.columns:
         assert badged is style.is_synthetic(frame)
     plt.close(figure)
+
+
+def test_exponents_count_at_their_printed_size_and_log_axes_print_plain_decimals() -> None:
+    """A mathtext exponent prints at 70% of its label (an 8 pt "10⁻¹" has a 5.6 pt
+    exponent): style.smallest_font counts it so, and the log axes avoid it."""
+    with style.figure_context():
+        figure, axes = style.new_figure(height=2.0)
+        axes.set_xscale("log")
+        axes.set_xlim(0.05, 20)
+        figure.canvas.draw()
+        assert style.smallest_font(figure) < style.MIN_FONT_PT  # matplotlib's default
+        style.plain_log_ticks(axes.xaxis)
+        figure.canvas.draw()
+        labels = [t.get_text() for t in axes.get_xticklabels() if t.get_text()]
+        assert {"0.1", "1", "10"} <= set(labels)
+        assert not any("$" in label or "e-" in label for label in labels)
+        assert style.smallest_font(figure) >= style.MIN_FONT_PT
+    mpl.pyplot.close(figure)

@@ -80,3 +80,52 @@ def test_abstract_quotes_the_design_diagnosis_mde() -> None:
     assert "no ratio on the grid suffices at the largest" in values["abstract_design"]
     assert numbers._span(pd.Series([0.104, 0.148])) == "0.10-0.15"
     assert numbers._span(pd.Series([0.951, 0.949])) == "0.95"
+
+
+def test_glued_clauses_read_as_sentences() -> None:
+    from kosovo_study.report import prose
+
+    assert (
+        numbers.multiverse_construction({"exact_specifications": 0, "specifications": 64})[
+            "mv_exact_clause"
+        ]
+        == "in none of the specifications"
+    )
+    assert (
+        numbers.multiverse_construction({"exact_specifications": 3, "specifications": 64})[
+            "mv_exact_clause"
+        ]
+        == "in 3 of the 64 specifications"
+    )
+    sentence = numbers.overdispersion_sentence(
+        "overdispersed: NB2 preferred (LR test of alpha = 0, chi-bar-squared null)"
+    )
+    assert sentence == "The counts are overdispersed, so the NB2 model is preferred to Poisson."
+    assert prose.sentence_defects("Overdispersion: " + sentence) == []
+    assert numbers.overdispersion_sentence(
+        "no evidence of overdispersion (LR test of alpha = 0, chi-bar-squared null); the "
+        "Cameron-Trivedi test disagrees (p = 0.01) because of one unit, Ranillug; without "
+        "it p = 0.3"
+    ).startswith("The counts show no evidence of overdispersion; the Cameron-Trivedi")
+    assert numbers._flat("live-let-live.org, undated (c. 2016-2017)") == (
+        "live-let-live.org, undated, c. 2016-2017"
+    )
+
+
+def test_headline_deaths_leave_out_low_quality_sources() -> None:
+    national = pd.DataFrame(
+        {
+            "statistic": ["dead", "dead", "total_travelled", "returned"],
+            "value": [100.0, 82.0, 300.0, 130.0],
+            "low_quality": [True, False, False, False],
+            "derived": [False] * 4,
+            "source_key": ["a", "b", "c", "d"],
+        }
+    )
+    assert numbers.fighters(national)["dead_max"] == 82
+
+
+def test_p_values_in_prose_never_use_scientific_notation() -> None:
+    assert numbers.p_text(1.1e-09) == "p < 0.001"
+    assert numbers.p_text(0.0073) == "p = 0.007"
+    assert numbers.p_text(0.018) == "p = 0.018"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from kosovo_study.errors import KosovoStudyError
 from kosovo_study.report import style, tables
 from kosovo_study.report.labels import format_value, humanise, infer_kind
 from kosovo_study.report.style import is_synthetic
@@ -91,7 +92,10 @@ def test_synthetic_flag_is_read_from_the_data() -> None:
     assert not is_synthetic(pd.DataFrame({"x": [1], "synthetic": ["False"]}))
     assert not is_synthetic(pd.DataFrame({"x": [1], "outcome_source": ["restricted"]}))
     shown = table(pd.DataFrame({"x": [1.5], "synthetic": [True]}), "t")
-    assert "synthetic" not in shown.frame.columns  # said once, in the caption
+    # said once, in the caption; kept (not printed) in the table's data file
+    assert "synthetic" not in [c.name for c in shown.columns]
+    assert shown.frame["synthetic"].all()
+    assert "Synthetic" not in shown.to_html()
     mixed = table(pd.DataFrame({"x": [1.5, 2.5], "synthetic": [True, False]}), "t")
     assert "synthetic" in mixed.frame.columns
 
@@ -153,7 +157,9 @@ def test_kinds_and_formats() -> None:
     assert infer_kind("file", pd.Series(["c" * 64])) == "hash"
     assert format_value(None, "ratio") == "\u2013"
     assert format_value(float("nan"), "count") == "\u2013"
-    assert format_value(0.00049, "ratio") == "0.00049"
+    # two significant digits up to four decimals, never scientific notation
+    assert format_value(0.00049, "ratio") == "0.0005"
+    assert format_value(5e-05, "ratio") == "0.0001"
     assert format_value(True, "flag") == "yes"
     assert humanise("log_gdp_per_capita_ppp_2010_2013") == "Log GDP per capita PPP (2010-2013)"
     # ranges and numbers inside names read as a reader writes them
@@ -235,8 +241,85 @@ def test_table_defects_accepts_the_renderer_and_code_cells(tmp_path: Path) -> No
             "youth_share_2011": [None],
         }
     )
-    site = _page(tmp_path, table(frame, "A table").to_html())
+    site = _page(tmp_path, _numbered(table(frame, "A table").to_html()))
     assert table_defects(site) == []
+
+
+def _numbered(rendered: str, number: int = 1) -> str:
+    """The renderer's HTML as the book's Sphinx extension numbers it."""
+    filled = f'<span class="table-number caption-number">Table {number}.</span> '
+    return rendered.replace(tables.NUMBER_SLOT, filled)
+
+
+def test_table_defects_fails_on_an_unnumbered_table_and_on_each_number_rule(
+    tmp_path: Path,
+) -> None:
+    frame = pd.DataFrame({"x": [-2.5, 1.0]})
+    unnumbered = table_defects(_page(tmp_path, table(frame, "A table").to_html()))
+    assert unnumbered == ["page.html: an unnumbered table ('A table')"]
+    good = _numbered(table(frame, "A table").to_html())
+    assert table_defects(_page(tmp_path, good)) == []
+    # a hyphen for the minus sign, or scientific notation, in a numeric cell
+    assert any("hyphen" in p for p in table_defects(_page(tmp_path, good.replace("\u2212", "-"))))
+    scientific = good.replace("1.00", "5e-05")
+    assert any("scientific" in p for p in table_defects(_page(tmp_path, scientific)))
+    # a synthetic count beside a municipality name, however the page built the table
+    badge = tables.BADGE_HTML
+    names = (
+        f'<table class="kosovo-table"><caption>{good.split("<caption>")[1].split("</caption>")[0]}'
+        f"{badge}</caption><thead><tr><th>Municipality</th><th>Fighters</th></tr></thead>"
+        '<tbody><tr><td>Podujevë</td><td class="num">46</td></tr></tbody></table>'
+    )
+    assert any("beside municipality names" in p for p in table_defects(_page(tmp_path, names)))
+
+
+@pytest.mark.slow  # two Sphinx builds
+def test_sphinx_numbers_the_tables_of_the_book_and_numref_cites_them(tmp_path: Path) -> None:
+    """The book's extension (report.numbered_tables) on a two-page project: tables are
+    numbered in reading order across pages, in the HTML and the single-page edition, and
+    {numref} gives "Table N" linked to the table."""
+    import subprocess
+    import sys
+    from dataclasses import replace
+
+    import nbformat
+
+    source = tmp_path / "src"
+    source.mkdir()
+
+    def page(name: str, names: list[str], prose: str) -> None:
+        cells = [nbformat.v4.new_markdown_cell(f"# {name}\n\n{prose}")]
+        for table_name in names:
+            shown = replace(
+                table(pd.DataFrame({"x": [1.5]}), f"Title {table_name}"), name=table_name
+            )
+            cell = nbformat.v4.new_code_cell("show()")  # an empty cell is not rendered
+            data = {"text/html": shown.to_html(), "text/plain": "table"}
+            cell.outputs = [nbformat.v4.new_output("display_data", data=data)]
+            cells.append(cell)
+        nbformat.write(nbformat.v4.new_notebook(cells=cells), source / f"{name}.ipynb")
+
+    # a heading whose id is a table's name: the table's anchor stays its own
+    page("one", ["t-a", "t-b"], "See {numref}`t-b` and {numref}`t-c`.\n\n## T a")
+    page("two", ["t-c"], "See {numref}`t-a`.")
+    (source / "index.md").write_text("# Book\n\n```{toctree}\none\ntwo\n```\n")
+    (source / "conf.py").write_text(
+        "extensions = ['myst_nb', 'kosovo_study.report.numbered_tables']\n"
+        "numfig = True\nnumfig_format = {'table': 'Table %s'}\nnb_execution_mode = 'off'\n"
+    )
+    for builder in ("html", "singlehtml"):
+        out = tmp_path / builder
+        subprocess.run(
+            [sys.executable, "-m", "sphinx", "-q", "-b", builder, str(source), str(out)],
+            check=True,
+            capture_output=True,
+        )
+        text = "".join(p.read_text(encoding="utf-8") for p in sorted(out.glob("*.html")))
+        numbers = re.findall(r'table-number caption-number">Table (\d+)\.', text)
+        assert sorted(numbers) == ["1", "2", "3"]
+        assert re.search(r'href="[^"]*#tbl-t-c"><span class="std std-numref">Table 3<', text)
+        assert "undefined label" not in text
+        assert table_defects(out) == []
 
 
 def test_the_interviews_page_routes_every_table_through_the_renderer() -> None:
@@ -347,3 +430,135 @@ def test_every_table_badges_by_the_one_synthetic_rule(builder: str, how: str) ->
     assert shown.synthetic is expected is style.is_synthetic(frame)
     assert (tables.BADGE_HTML in shown.to_html()) is expected
     assert (tables.BADGE_TEXT in shown.to_latex()) is expected
+
+
+# --- The number formatting rules (issue 21), one place: report.labels / report.tables ---
+
+
+def test_person_counts_print_as_whole_persons() -> None:
+    frame = pd.DataFrame(
+        {
+            "predicted_median": [83.5, 0.0],
+            "prediction_high": [860.12, 2796.25],
+            "predicted_zero_share": [0.65, 0.69],
+            "fighters_per_million": [32.45, 6.26],
+        }
+    )
+    shown = table(frame, "t")
+    kinds = {c.name: c.kind for c in shown.columns}
+    assert kinds["predicted_median"] == kinds["prediction_high"] == "count"
+    assert kinds["predicted_zero_share"] == kinds["fighters_per_million"] == "ratio"
+    text = shown.to_markdown()
+    assert "2,796" in text
+    assert "2,796.25" not in text
+    assert "84 |" in text
+
+
+def test_one_precision_per_column_and_no_scientific_notation() -> None:
+    frame = pd.DataFrame({"estimate": [0.06, 0.0075, 0.10, 5e-05, 1.5]})
+    shown = table(frame, "t")
+    (column,) = shown.columns
+    assert column.decimals == 4
+    cells = [line.strip("| ") for line in shown.to_markdown().splitlines()[4:]]
+    assert cells == ["0.0600", "0.0075", "0.1000", "0.0001", "1.5000"]
+    assert not any("e-" in c or "e+" in c for c in cells)
+
+
+def test_regression_cells_share_one_precision_per_model() -> None:
+    coefficients = pd.DataFrame(
+        {
+            "family": ["nb2", "nb2"],
+            "term": ["a", "b"],
+            "incidence_rate_ratio": [0.06, 1.2],
+            "irr_low": [0.0075, 0.9],
+            "irr_high": [0.10, 1.6],
+        }
+    )
+    shown = regression_table(coefficients, pd.DataFrame({"family": ["nb2"]}), "t")
+    cell = shown.frame.iloc[0, 1]
+    assert cell == "0.0600 [0.0075, 0.1000]"
+
+
+def test_negative_numbers_carry_a_true_minus_sign() -> None:
+    assert format_value(-0.48, "ratio") == "\u22120.48"
+    assert format_value(-1234, "count") == "\u22121,234"
+    assert format_value(-0.0000001, "ratio", 2) == "0.00"  # no signed zero
+    html_text = table(pd.DataFrame({"x": [-2.7, 1.5]}), "t").to_html()
+    assert "\u22122.70" in html_text
+    assert ">-2.70<" not in html_text
+
+
+def test_component_codes_print_in_words_and_low_mid_high_in_order() -> None:
+    frame = pd.DataFrame(
+        {
+            "term": ["a", "a", "a", "b", "b", "b"],
+            "rule": ["high", "low", "mid", "mid", "high", "low"],
+            "component": ["count", "zero_hurdle", "any", "mean", "positive", "count"],
+        }
+    )
+    shown = table(frame, "t")
+    assert shown.frame["rule"].tolist() == ["low", "mid", "high"] * 2
+    assert shown.frame["term"].tolist() == ["a", "a", "a", "b", "b", "b"]
+    words = set(shown.frame["component"])
+    assert not words & {"count", "zero_hurdle", "any", "mean", "positive"}
+
+
+def test_a_synthetic_count_never_stands_beside_a_municipality_name() -> None:
+    frame = pd.DataFrame({"municipality": ["Podujevë"], "fighters": [46], "cooks_distance": [0.15]})
+    frame["synthetic"] = True
+    with pytest.raises(KosovoStudyError, match="beside municipality names"):
+        table(frame, "The five most influential municipalities")
+    # the diagnostics alone, or the published (real) count, may stand beside the name
+    table(frame.drop(columns="fighters"), "t")
+    real = pd.DataFrame({"municipality": ["Podujevë"], "fighters": [1], "synthetic": [False]})
+    table(real, "t")
+
+
+@pytest.mark.parametrize("builder", ["table", "regression_table"])
+def test_the_data_file_of_a_synthetic_table_keeps_its_flag(builder: str) -> None:
+    coefficients = pd.DataFrame(
+        {
+            "family": ["nb2"],
+            "term": ["a"],
+            "incidence_rate_ratio": [1.2],
+            "irr_low": [0.9],
+            "irr_high": [1.6],
+            "synthetic": [True],
+        }
+    )
+    shown = (
+        table(coefficients, "t")
+        if builder == "table"
+        else regression_table(coefficients, pd.DataFrame({"family": ["nb2"]}), "t")
+    )
+    assert shown.frame["synthetic"].astype(bool).all()
+    assert tables.BADGE_HTML in shown.to_html()
+    assert "Synthetic</th>" not in shown.to_html()  # said once, by the badge
+
+
+def _shown_tables() -> dict[str, str]:
+    """``{table name: page}`` for every table the book's pages show."""
+    found: dict[str, str] = {}
+    for page in sorted(REPO.book.glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        for name in re.findall(r"(?:show_table|\bshow)\(\s*\"([a-z0-9-]+)\"", text):
+            found[name] = page.name
+    return found
+
+
+def test_the_prose_cites_every_table_by_its_number() -> None:
+    """Each table the book shows is cited by {numref} somewhere in the prose (so its
+    number is used, and a renamed table breaks the build instead of the reference)."""
+    shown = _shown_tables()
+    assert len(shown) >= 30
+    prose = "".join(p.read_text(encoding="utf-8") for p in REPO.book.glob("*.md"))
+    uncited = sorted(name for name in shown if f"{{numref}}`{name}`" not in prose)
+    assert uncited == []
+
+
+def test_long_tables_are_in_the_appendix(tmp_path: Path) -> None:
+    long_table = _numbered(table(pd.DataFrame({"x": range(40)}), "Long").to_html())
+    assert any("40 rows inline" in p for p in table_defects(_page(tmp_path, long_table)))
+    appendix = tmp_path / "html" / "appendix.html"
+    (tmp_path / "html" / "page.html").rename(appendix)
+    assert table_defects(tmp_path / "html") == []

@@ -102,7 +102,7 @@ def primary_table(plan: AnalysisPlan) -> Table:
         labels={"id": "Hypothesis", "level": "Level", "term": "Term tested", "data": "Data"},
         notes=[
             (
-                f"From analysis_plan.yaml, sha256 {plan.sha256[:12]}..., in force since "
+                f"From the analysis plan file, sha256 {plan.sha256[:12]}..., in force since "
                 f"{plan.date.isoformat()}. Holm's correction runs over these "
                 f"{len(plan.body['primary'])} tests together."
             )

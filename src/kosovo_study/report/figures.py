@@ -293,6 +293,7 @@ def irr_forest(coefficients: pd.DataFrame, title: str, source: str) -> Plot:
     )
     axes.axvline(1.0, color="#444", linewidth=1)
     axes.set_xscale("log")
+    style.plain_log_ticks(axes.xaxis)  # "0.5", not "10⁻¹" (its exponent prints at 5.6 pt)
     axes.set_yticks(positions, labels)
     axes.set_ylim(len(rows) - 0.5, -0.5)
     axes.set_ylabel("")
@@ -425,6 +426,7 @@ def specification_curve(table: pd.DataFrame, focal: str, outcome: str = "main") 
             axes.axvline(boundary, color="#999", linewidth=0.8, linestyle=":")
     top.axhline(1.0, color="#444", linewidth=1)
     top.set_yscale("log")
+    style.plain_log_ticks(top.yaxis)  # "0.5", not "10⁻¹" (its exponent prints at 5.6 pt)
     top.set_ylabel("rate ratio (log scale)")
     counted = f"{n_main} specifications" + (
         f", and {n_placebo} placebo specifications at the right" if n_placebo else ""

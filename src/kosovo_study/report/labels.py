@@ -12,6 +12,7 @@ and a kind inferred from their name and values.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -43,6 +44,13 @@ MODEL_NAMES = {
     "ols_log_rate": "OLS, log rate",
     "hurdle_nb2": "Hurdle NB2",
     "logit": "Logit",
+}
+#: The cross-national estimators as a sentence names them (the result files' labels
+#: nest parentheses: "hurdle: logit (any fighters) + zero-truncated NB2 (count)").
+ESTIMATOR_PROSE = {
+    "nb2_offset": "NB2 with log population as offset",
+    "nb2": "NB2 with log population as covariate",
+    "hurdle_nb2": "hurdle model, a logit for any fighters and a zero-truncated NB2 for the count",
 }
 #: Columns whose *values* are variable or model names, printed as labels.
 NAME_COLUMNS = frozenset(
@@ -149,6 +157,7 @@ RESULT_LABELS: dict[str, str] = {
     "version": "Version",
     "stage": "Stage",
     "seconds": "Seconds",
+    "finished_utc": "Finished (UTC)",
     "true_irr": "True IRR",
     "power_permutation": "Power (permutation)",
     "power_nb2_wald": "Power (NB2 Wald)",
@@ -222,12 +231,14 @@ def humanise(name: str) -> str:
 
 @dataclass(frozen=True)
 class Column:
-    """How one column is shown: its header, its unit and its display kind."""
+    """How one column is shown: its header, its unit, its display kind and, for ratios,
+    the one number of decimals every value of the column prints with."""
 
     name: str
     label: str
     kind: Kind
     unit: str = ""
+    decimals: int | None = None
 
     @property
     def header(self) -> str:
@@ -237,6 +248,45 @@ class Column:
 def _is_integral(values: pd.Series) -> bool:
     numbers = pd.to_numeric(values.dropna(), errors="coerce")
     return bool(len(numbers)) and bool(((numbers - numbers.round()).abs() < 1e-9).all())
+
+
+#: Columns that hold numbers of persons (observed or predicted fighters): printed as
+#: whole persons even when a predictive median or interval bound has decimals.  Shares,
+#: percentiles, rates and ranks of them are not persons, nor are a model's fitted means
+#: (expected counts, whose decimals say how small they are).
+_PERSONS = re.compile(
+    r"^(?:observed|predicted|prediction|fighters)(?:_|$)"
+    r"|_(?:fighters|persons|travellers)$"
+)
+_NOT_PERSONS = re.compile(r"share|percentile|per_|rate|ratio|rank|_vs_|interval|pct|score")
+
+
+def is_person_count(name: str) -> bool:
+    """True for a column of persons (``predicted_median``, ``fighters``), which prints
+    as integers; false for shares, rates and ranks of them."""
+    lowered = name.lower()
+    return bool(_PERSONS.search(lowered)) and not _NOT_PERSONS.search(lowered)
+
+
+#: The largest number of decimals a column of ratios prints with (values below half its
+#: unit print as 0 at that precision, never in scientific notation).
+MAX_DECIMALS = 4
+
+
+def column_decimals(values: pd.Series) -> int:
+    """One precision for a whole column of ratios: 2 decimals, more (at most
+    :data:`MAX_DECIMALS`) when its smallest non-zero value needs them for two
+    significant digits, none when every value is 10,000 or more."""
+    numbers = pd.to_numeric(values, errors="coerce").dropna().abs()
+    numbers = numbers[numbers > 0]
+    if numbers.empty:
+        return 2
+    if numbers.min() >= 10_000:
+        return 0
+    smallest = float(numbers.min())
+    if smallest >= 0.01:
+        return 2
+    return int(min(MAX_DECIMALS, -math.floor(math.log10(smallest)) + 1))
 
 
 def infer_kind(name: str, values: pd.Series) -> Kind:
@@ -254,13 +304,15 @@ def infer_kind(name: str, values: pd.Series) -> Kind:
             return "p"
         if lowered in {"year"} or lowered.endswith("_year"):
             return "year"
-        if pd.api.types.is_integer_dtype(values) or _is_integral(values):
+        if (
+            pd.api.types.is_integer_dtype(values)
+            or _is_integral(values)
+            or is_person_count(lowered)
+        ):
             return "count"
-        numbers = pd.to_numeric(nonnull, errors="coerce").dropna()
-        integral = ((numbers - numbers.round()).abs() < 1e-9).mean() if len(numbers) else 0.0
-        # Mostly whole numbers with a few fractions (persons beside shares in one "value"
-        # column): each value in its own precision.
-        return "number" if integral >= 0.5 else "ratio"
+        # A "value" column holds different measures row by row (persons beside shares):
+        # each value in its own precision.  Any other column has one precision.
+        return "number" if lowered == "value" else "ratio"
     text = nonnull.astype(str)
     if lowered in NAME_COLUMNS:
         return "label"
@@ -307,7 +359,8 @@ def describe_columns(
             kind = "label"  # a column of variable names, whatever it is called
         if kind == "ratio" and "unit" in frame.columns:
             kind = "number"  # values in mixed units (persons beside shares): each its own
-        columns.append(Column(key, label, kind, unit))
+        decimals = column_decimals(frame[key]) if kind == "ratio" else None
+        columns.append(Column(key, label, kind, unit, decimals))
     return columns
 
 
@@ -413,8 +466,23 @@ def term_label(term: str, variables: pd.DataFrame | None = None) -> str:
     return f"{label} [{unit}]" if unit and unit not in {"0/1", "flag", "code"} else label
 
 
-def format_value(value: Any, kind: Kind) -> str:
-    """One cell as text: the precision of its kind; missing values as an en dash."""
+#: The minus sign a printed number carries (U+2212), not the hyphen.
+MINUS = "\u2212"
+
+
+def _fixed(number: float, decimals: int) -> str:
+    """``number`` with ``decimals`` decimals, thousands separators and a true minus sign
+    (a value that rounds to zero prints without a sign)."""
+    text = f"{number:,.{decimals}f}"
+    if text.startswith("-"):
+        text = text[1:] if float(text[1:].replace(",", "")) == 0 else MINUS + text[1:]
+    return text
+
+
+def format_value(value: Any, kind: Kind, decimals: int | None = None) -> str:
+    """One cell as text: the precision of its kind (``decimals`` for a column of ratios,
+    see :func:`column_decimals`); missing values as an en dash; a true minus sign; never
+    scientific notation."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return MISSING
     if kind == "flag":
@@ -427,18 +495,18 @@ def format_value(value: Any, kind: Kind) -> str:
         return label_identifiers(str(value))
     if kind in {"count", "year"}:
         number = float(value)
-        return f"{number:,.0f}" if kind == "count" else f"{number:.0f}"
+        return _fixed(number, 0) if kind == "count" else f"{number:.0f}"
     if kind == "p":
         number = float(value)
         return "< 0.001" if 0 <= number < 0.0005 else f"{number:.3f}"
     if kind == "number":
         number = float(value)
         if abs(number - round(number)) < 1e-9:
-            return f"{number:,.0f}"
+            return _fixed(number, 0)
         kind = "ratio"
     if kind == "ratio":
         number = float(value)
-        if number != 0 and abs(number) < 0.01:
-            return f"{number:.2g}"
-        return f"{number:,.0f}" if abs(number) >= 10_000 else f"{number:,.2f}"
+        if decimals is None:  # a value on its own: the column rule applied to it alone
+            decimals = column_decimals(pd.Series([number]))
+        return _fixed(number, decimals)
     return str(value)

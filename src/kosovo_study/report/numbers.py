@@ -6,6 +6,7 @@ Each function returns a flat ``{name: value}`` dict; the book glues every entry
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,15 +14,20 @@ import pandas as pd
 
 from kosovo_study.clean.fighters import HARMONISED_STATISTIC
 from kosovo_study.models.design import CHARITY, UNEMPLOYMENT
-from kosovo_study.report.labels import citation_text
+from kosovo_study.report.labels import citation_text, label_identifiers
 
 
 def fighters(national: pd.DataFrame) -> dict[str, Any]:
-    """Range of published totals, the harmonised series and its latest composition."""
-    totals = national[(national["statistic"] == "total_travelled") & ~national["low_quality"]]
+    """Range of published totals, the harmonised series and its latest composition.
+
+    Headline figures (totals, deaths, returns) leave out sources flagged low quality in
+    ``data/raw/transcribed`` (issue 21: "Deaths reach 100" rested on such a source).
+    """
+    reliable = national[~national["low_quality"].astype(bool)]
+    totals = reliable[reliable["statistic"] == "total_travelled"]
     harmonised = national[national["statistic"] == HARMONISED_STATISTIC]
-    dead = national[national["statistic"] == "dead"]
-    returned = national[national["statistic"] == "returned"]
+    dead = reliable[reliable["statistic"] == "dead"]
+    returned = reliable[reliable["statistic"] == "returned"]
     return {
         "total_min": float(totals["value"].min()),
         "total_max": float(totals["value"].max()),
@@ -46,7 +52,8 @@ def undated_totals(national: pd.DataFrame) -> dict[str, Any]:
     undated = totals[totals["reference_date"].fillna("").astype(str).str.strip() == ""]
     values = [
         # "359 (KosovaPort, 2019)": the source as the reference list cites it, not its key
-        f"{v:.0f} ({citation_text(k, parenthetical=True)})"
+        # a source's own parentheses ("undated (c. 2016)") become commas: never nested
+        f"{v:.0f} ({_flat(citation_text(k, parenthetical=True))})"
         for v, k in zip(undated["value"], undated["source_key"], strict=True)
     ]
     text = " and ".join([", ".join(values[:-1]), values[-1]] if len(values) > 1 else values)
@@ -55,6 +62,11 @@ def undated_totals(national: pd.DataFrame) -> dict[str, Any]:
         "undated_list": text or "none",
         "dated_total_max": float(totals.loc[totals.index.difference(undated.index), "value"].max()),
     }
+
+
+def _flat(text: str) -> str:
+    """Parentheses inside a parenthetical clause turned into commas."""
+    return re.sub(r"\s*\(([^()]*)\)", r", \1", text)
 
 
 def kosovo_place(countries: pd.DataFrame) -> dict[str, Any]:
@@ -355,10 +367,11 @@ def data_status(metadata: dict[str, Any], segments: pd.DataFrame | None = None) 
     restricted = []
     if counts_synthetic:
         restricted.append(
-            "**Complete municipal counts** (police data as reported by UNDP "
-            f"{citation_text('xharra_gojani_2017_understanding')}, and "
-            "the KCSS reports "
-            f"{citation_text('kursani_2015_report; KURSANI_2018_ERF')}) "
+            # parenthetical citations: no parentheses inside the parenthesis
+            "**Complete municipal counts** (police data as reported by UNDP, "
+            f"{citation_text('xharra_gojani_2017_understanding', parenthetical=True)}, "
+            "and the KCSS reports, "
+            f"{citation_text('kursani_2015_report; KURSANI_2018_ERF', parenthetical=True)}) "
             "would let the municipal "
             "regressions, the multiverse and the leave-one-out checks report findings "
             "about Kosovo rather than about a generator; their total must match the "
@@ -399,6 +412,25 @@ def _mde_text(value: Any) -> str:
     return "beyond the grid" if value is None or pd.isna(value) else f"{float(value):.2f}"
 
 
+def p_text(p: float) -> str:
+    """A p-value for prose: "p < 0.001" below 0.001, else "p = 0.018" (three decimals),
+    never scientific notation."""
+    return "p < 0.001" if p < 0.0005 else f"p = {p:.3f}"
+
+
+def overdispersion_sentence(verdict: str) -> str:
+    """The models' overdispersion verdict as a sentence of prose (the verdict itself is
+    a label: "overdispersed: NB2 preferred (LR test ...)")."""
+    head, _, rest = verdict.partition(" (LR test of alpha = 0, chi-bar-squared null)")
+    if head.startswith("overdispersed"):
+        sentence = "The counts are overdispersed, so the NB2 model is preferred to Poisson"
+    elif head.startswith("no evidence"):
+        sentence = "The counts show no evidence of overdispersion"
+    else:
+        sentence = head[:1].upper() + head[1:]
+    return sentence + rest.rstrip(".") + "."
+
+
 def municipal_inference(
     tables: dict[str, pd.DataFrame], metadata: dict[str, Any]
 ) -> dict[str, Any]:
@@ -423,7 +455,11 @@ def municipal_inference(
             totals.get("adults_and_children", metadata["national_total"])
         ),
         "permutations": int(settings["permutations"]),
-        "design_notes": "; ".join(metadata.get("municipal_design_notes", [])) or "none",
+        # variable names as a reader reads them ("Unemployment concern (2012)")
+        "design_notes": "; ".join(
+            label_identifiers(note) for note in metadata.get("municipal_design_notes", [])
+        )
+        or "none",
     }
     for short, term in (("unemployment", UNEMPLOYMENT), ("charity", CHARITY)):
         row = nb2.loc[term]
@@ -443,6 +479,13 @@ def municipal_inference(
             "ct_p_without_influential": float(tests["cameron_trivedi_p_without_influential"]),
             "pearson_dispersion": float(tests["pearson_dispersion"]),
             "overdispersion_verdict": str(tests["overdispersion_verdict"]),
+            # p-values as prose prints them: "p < 0.001", never "1.1e-09"
+            "lr_p_text": p_text(float(tests["lr_p_value"])),
+            "ct_p_text": p_text(float(tests["cameron_trivedi_p_one_sided"])),
+            "ct_p_without_text": p_text(float(tests["cameron_trivedi_p_without_influential"])),
+            "overdispersion_sentence": overdispersion_sentence(
+                str(tests["overdispersion_verdict"])
+            ),
         }
     )
     influence: Any = tables["municipal_influence"]
@@ -453,10 +496,21 @@ def municipal_inference(
     return values
 
 
+def _count_clause(count: int, total: int) -> str:
+    if count == 0:
+        return "in none of the specifications"
+    noun = "specification" if total == 1 else "specifications"
+    return f"in {count:,} of the {total:,} {noun}" if total else f"in {count:,} {noun}"
+
+
 def multiverse_construction(summary: dict[str, Any]) -> dict[str, Any]:
     """Multiverse numbers beyond :func:`multiverse`: exact p-values and the smallest N."""
     return {
         "mv_exact_specifications": int(summary.get("exact_specifications", 0)),
+        # "in none of the specifications" rather than "(0 specifications)"
+        "mv_exact_clause": _count_clause(
+            int(summary.get("exact_specifications", 0)), int(summary.get("specifications", 0))
+        ),
         "mv_min_n": int(summary.get("min_n", 0)),
     }
 
@@ -467,13 +521,14 @@ def crossnational_findings(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
     against published results (all from the ``crossnational_*`` result tables)."""
     from kosovo_study.models import crossnational as cn
     from kosovo_study.models.crossnational.countmodels import ESTIMATOR_LABELS
+    from kosovo_study.report.labels import ESTIMATOR_PROSE
 
     fit: Any = tables["crossnational_fit"].set_index("model")
     main_rows = fit[fit["main_estimator"]]
     estimator = str(main_rows["estimator"].iloc[0])
     main: Any = fit.loc[f"{cn.MAIN_SPECIFICATION}:{estimator}:multiple_imputation"]
     values: dict[str, Any] = {
-        "cn_main_estimator": ESTIMATOR_LABELS[estimator],
+        "cn_main_estimator": ESTIMATOR_PROSE.get(estimator, ESTIMATOR_LABELS[estimator]),
         "cn_n": int(main["n"]),
         "cn_n_complete_youth": int(main["n_complete_cases"]),
         "cn_n_complete_hdi": int(

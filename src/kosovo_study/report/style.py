@@ -17,10 +17,13 @@ from importlib import resources
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 from matplotlib.text import Text
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 #: The packaged style sheet (a path matplotlib's ``plt.style.context`` accepts).
 STYLE = Path(str(resources.files("kosovo_study.report").joinpath("kosovo.mplstyle")))
@@ -120,8 +123,38 @@ def smallest_font(figure: Figure) -> float:
                 hidden.add(id(axis.label))
                 hidden.update(id(t) for t in axis.get_ticklabels())
     sizes = [
-        text.get_fontsize()
+        printed_size(text)
         for text in figure.findobj(Text)
         if text.get_visible() and text.get_text().strip() and id(text) not in hidden
     ]
     return float(min(sizes)) if sizes else MIN_FONT_PT
+
+
+#: matplotlib draws a mathtext superscript or subscript at 70% of its text's size (the
+#: exponent of a log axis' "10⁻¹" label): an 8 pt tick label prints its exponent at 5.6 pt.
+SCRIPT_SCALE = 0.7
+
+
+def printed_size(text: Text) -> float:
+    """The smallest size (points) ``text`` prints at: its font size, or 70% of it for the
+    exponent or index of a mathtext label ("$10^{-1}$")."""
+    string = text.get_text()
+    scripted = "$" in string and ("^" in string or "_" in string)
+    return float(text.get_fontsize()) * (SCRIPT_SCALE if scripted else 1.0)
+
+
+def _positional(value: float) -> str:
+    """A tick value as a decimal ("0.2", "10", "0.005"), never "10⁻¹" nor "1e-05"."""
+    return np.format_float_positional(float(value), precision=6, trim="-")
+
+
+def plain_log_ticks(axis: Axis) -> None:
+    """Label a log axis 0.2, 0.5, 1, 2, 5, 10 as plain decimals.
+
+    matplotlib's default log labels ("10⁻¹") print their exponent at 70% of the tick
+    size: 5.6 pt on paper for 8 pt ticks, under the 8 pt floor.  Plain decimals print
+    whole at the tick size.
+    """
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda value, _position: _positional(value)))
+    axis.set_minor_formatter(NullFormatter())

@@ -31,11 +31,13 @@ import pandas as pd
 from pandas.io.formats import style_render
 from pandas.io.formats.style import Styler
 
+from kosovo_study.errors import KosovoStudyError
 from kosovo_study.report.labels import (
     MISSING,
     MODEL_NAMES,
     Column,
     Kind,
+    column_decimals,
     describe_columns,
     format_value,
     humanise,
@@ -44,6 +46,9 @@ from kosovo_study.report.labels import (
 from kosovo_study.report.style import is_synthetic
 
 BADGE_HTML = '<span class="synthetic-badge">SYNTHETIC DATA</span>'
+#: Where "Table N." goes in an HTML caption: filled by Sphinx when the book is built
+#: (:mod:`kosovo_study.report.numbered_tables`); still empty means an unnumbered table.
+NUMBER_SLOT = '<span class="table-number"></span>'
 BADGE_TEXT = "SYNTHETIC DATA, not a finding."
 #: A table mixing real and synthetic rows keeps its yes/no ``synthetic`` column and says so.
 PARTLY_BADGE_HTML = '<span class="synthetic-badge">PARTLY SYNTHETIC DATA</span>'
@@ -89,11 +94,16 @@ class Table:
     extra_classes: tuple[str, ...] = field(default=())
     #: Anchor id of the table in HTML (set by the book, e.g. "kosovo-national").
     name: str = ""
+    #: Columns of ``frame`` kept in its data file but not printed (the ``synthetic``
+    #: flag of a wholly synthetic table, which the caption's badge says instead).
+    hidden: tuple[str, ...] = ()
 
     @property
     def mixed(self) -> bool:
         """Real and synthetic rows together (the yes/no ``synthetic`` column is kept)."""
-        return self.synthetic and "synthetic" in self.frame.columns
+        return (
+            self.synthetic and "synthetic" in self.frame.columns and "synthetic" not in self.hidden
+        )
 
     @property
     def caption(self) -> str:
@@ -117,9 +127,11 @@ class Table:
         # A stable table id (pandas draws a random one): the same table prints the same
         # HTML in every build, and its scoped styles keep their selector.
         styler = self.frame.style.set_uuid(self.uuid).hide(axis="index")
+        if self.hidden:
+            styler = styler.hide(subset=list(self.hidden), axis="columns")
         for column in self.columns:
             styler = styler.format(
-                _formatter(column.kind, target),
+                _formatter(column.kind, target, column.decimals),
                 subset=[column.name],
                 escape=None,  # the formatter escapes its own output (see _formatter)
                 na_rep=MISSING,
@@ -156,7 +168,7 @@ class Table:
 
     def to_html(self) -> str:
         badge = f"{PARTLY_BADGE_HTML if self.mixed else BADGE_HTML} " if self.synthetic else ""
-        styler = self.styler("html").set_caption(badge + html.escape(self.title))
+        styler = self.styler("html").set_caption(NUMBER_SLOT + badge + html.escape(self.title))
         classes = " ".join(("kosovo-table", *self.extra_classes))
         body = styler.to_html(table_attributes=f'class="{classes}"', cell_ids=False)
         label = html.escape(self.caption, quote=True)
@@ -165,7 +177,8 @@ class Table:
             if self.notes
             else ""
         )
-        anchor = f' id="{html.escape(self.name, quote=True)}"' if self.name else ""
+        # The anchor (id) is the numbered node Sphinx wraps around the block (numbered_tables).
+        anchor = f' data-name="{html.escape(self.name, quote=True)}"' if self.name else ""
         table_id = f"T_{self.uuid}"
         # On paper nothing scrolls: the whole table fits the page width, text cells give
         # up their on-screen minimum width (which pushed the last columns off the page).
@@ -202,8 +215,11 @@ class Table:
         ]
         lines = [f"**{self.caption}**", "", "| " + " | ".join(headers) + " |"]
         lines.append("|" + "---|" * len(headers))
-        for row in self.frame.itertuples(index=False):
-            cells = [format_value(v, c.kind) for v, c in zip(row, self.columns, strict=True)]
+        shown = self.frame[[c.name for c in self.columns]]
+        for row in shown.itertuples(index=False):
+            cells = [
+                format_value(v, c.kind, c.decimals) for v, c in zip(row, self.columns, strict=True)
+            ]
             lines.append("| " + " | ".join(c.replace("|", r"\|") for c in cells) + " |")
         if self.notes:
             lines += ["", f"Notes: {self.note}"]
@@ -226,7 +242,7 @@ def _breakable(text: str) -> str:
     return re.sub(r"([/_.])(?=[A-Za-z])", r"\1<wbr>", escaped)
 
 
-def _formatter(kind: Kind, target: str) -> Callable[[Any], str]:
+def _formatter(kind: Kind, target: str, decimals: int | None = None) -> Callable[[Any], str]:
     if kind == "url":
         if target == "latex":
             return lambda value: MISSING if pd.isna(value) else rf"\url{{{value}}}"
@@ -244,7 +260,7 @@ def _formatter(kind: Kind, target: str) -> Callable[[Any], str]:
     # Escape the *formatted* text: Styler's own escape= applies to string inputs only,
     # and a formatted number can hold a special character ("< 0.001").
     escape = html.escape if target == "html" else _latex_escape
-    return lambda value: escape(format_value(value, kind))
+    return lambda value: escape(format_value(value, kind, decimals))
 
 
 def table(
@@ -261,20 +277,110 @@ def table(
     ``labels`` overrides headers.  A ``synthetic`` column is dropped when every row is
     synthetic (the caption says so) and kept, as yes/no, when rows are mixed.
     """
-    shown = frame.reset_index(drop=True).copy()
+    shown = in_logical_order(coded_in_words(frame.reset_index(drop=True).copy()))
     synthetic = is_synthetic(frame)
-    if "synthetic" in shown.columns and shown["synthetic"].fillna(False).astype(bool).all():
-        shown = shown.drop(columns="synthetic")
-    columns = tuple(describe_columns(shown, variables, labels))
+    hidden: tuple[str, ...] = ()
+    if synthetic and (
+        "synthetic" not in shown.columns or shown["synthetic"].fillna(False).astype(bool).all()
+    ):
+        # The caption's badge says it; the data file keeps the flag (issue 21).
+        shown["synthetic"] = True
+        hidden = ("synthetic",)
+    refuse_synthetic_counts_beside_names(shown, synthetic, title)
+    printed = shown.drop(columns=list(hidden))
+    columns = tuple(describe_columns(printed, variables, labels))
     extra = ("wide",) if len(columns) > 6 else ()
-    return Table(title, shown, columns, synthetic, tuple(notes), extra_classes=extra)
+    return Table(title, shown, columns, synthetic, tuple(notes), extra_classes=extra, hidden=hidden)
 
 
-def _cell(row: pd.Series, estimate: str, low: str, high: str) -> str:
-    value = format_value(row[estimate], "ratio")
+#: Columns holding component codes of the hurdle model, printed in words.
+COMPONENT_COLUMNS = frozenset({"component", "published_component", "our_component"})
+#: The hurdle model's components as a reader reads them.
+COMPONENT_WORDS: dict[str, str] = {
+    "count": "count part (rate ratio)",
+    "zero_hurdle": "zero hurdle (odds of any)",
+    "mean": "expected count",
+    "any": "probability of any",
+    "positive": "count among those with any",
+    "hurdle": "zero hurdle (odds of any)",
+}
+#: Ordinal values printed in their own order, never alphabetically.
+ORDINAL_LEVELS: tuple[str, ...] = ("low", "mid", "high")
+
+
+def coded_in_words(frame: pd.DataFrame) -> pd.DataFrame:
+    """Component codes ("count", "zero_hurdle", "any") in words; other values as they are."""
+    for column in COMPONENT_COLUMNS & set(frame.columns):
+        frame[column] = frame[column].map(
+            lambda v: COMPONENT_WORDS.get(v, v) if isinstance(v, str) else v
+        )
+    return frame
+
+
+def in_logical_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows whose column holds low/mid/high in that order within each group of the
+    columns before it (groups keep the order they first appear in)."""
+    for position, column in enumerate(frame.columns):
+        values = frame[column].dropna()
+        if values.empty or not values.map(lambda v: v in ORDINAL_LEVELS).all():
+            continue
+        keys = []
+        for before in frame.columns[:position]:
+            first = {v: i for i, v in enumerate(dict.fromkeys(frame[before].astype(str)))}
+            keys.append(frame[before].astype(str).map(first))
+        keys.append(frame[column].map({v: i for i, v in enumerate(ORDINAL_LEVELS)}))
+        names = [f"key{i}" for i in range(len(keys))]
+        order = pd.DataFrame(dict(zip(names, keys, strict=True))).sort_values(names, kind="stable")
+        frame = frame.loc[order.index].reset_index(drop=True)
+    return frame
+
+
+#: Columns naming real municipalities, and columns of counts a synthetic outcome makes up.
+_NAME_COLUMNS = frozenset({"municipality", "municipality_name", "name"})
+_COUNT_COLUMNS = re.compile(r"^(?:fighters|fitted|predicted|residual|expected)")
+
+
+def without_synthetic_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the counts a synthetic outcome makes up (fighters, fitted,
+    predicted, residual), when it is synthetic and names municipalities: the
+    diagnostics and the published counts stay."""
+    if not is_synthetic(frame) or not (_NAME_COLUMNS & set(frame.columns)):
+        return frame
+    drop = [
+        c for c in frame.columns if _COUNT_COLUMNS.match(str(c)) and str(c) != "fighters_confirmed"
+    ]
+    return frame.drop(columns=drop)
+
+
+def refuse_synthetic_counts_beside_names(frame: pd.DataFrame, synthetic: bool, title: str) -> None:
+    """While the outcome is synthetic, a table never prints a count of it beside a real
+    municipality's name: such numbers get quoted (issue 21).  The published counts are
+    real and may stand beside names; fitted, predicted or residual counts and the
+    synthetic outcome may not.
+
+    Raises:
+        KosovoStudyError: naming the table and the columns.
+    """
+    if not synthetic or not (_NAME_COLUMNS & set(frame.columns)):
+        return
+    counts = [
+        str(c)
+        for c in frame.columns
+        if _COUNT_COLUMNS.match(str(c)) and str(c) != "fighters_confirmed"
+    ]
+    if counts:
+        raise KosovoStudyError(
+            f"The table {title!r} puts synthetic counts ({', '.join(counts)}) beside "
+            "municipality names: show the municipality ids or the diagnostics only."
+        )
+
+
+def _cell(row: pd.Series, estimate: str, low: str, high: str, decimals: int) -> str:
+    value = format_value(row[estimate], "ratio", decimals)
     if pd.isna(row[low]) or pd.isna(row[high]):
         return value
-    return f"{value} [{format_value(row[low], 'ratio')}, {format_value(row[high], 'ratio')}]"
+    bounds = (format_value(row[low], "ratio", decimals), format_value(row[high], "ratio", decimals))
+    return f"{value} [{bounds[0]}, {bounds[1]}]"
 
 
 def regression_table(
@@ -301,11 +407,25 @@ def regression_table(
     models = list(dict.fromkeys(coefficients[column].tolist()))
     terms = [t for t in dict.fromkeys(coefficients["term"].astype(str).tolist()) if t != "const"]
     rows: list[dict[str, str]] = []
+    # one precision per model column: estimates and bounds of its terms alike
+    decimals = {
+        model: column_decimals(
+            coefficients.loc[
+                (coefficients[column] == model) & (coefficients["term"] != "const"),
+                [estimate, *interval],
+            ].melt()["value"]
+        )
+        for model in models
+    }
     for term in terms:
         row = {"": labels.get(term) or term_label(term, variables)}
         for model in models:
             match = coefficients[(coefficients[column] == model) & (coefficients["term"] == term)]
-            row[str(model)] = _cell(match.iloc[0], estimate, *interval) if len(match) else MISSING
+            row[str(model)] = (
+                _cell(match.iloc[0], estimate, *interval, decimals[model])
+                if len(match)
+                else MISSING
+            )
         rows.append(row)
     n_values: list[str] = []
     for key, label, kind in FOOTER:
@@ -339,6 +459,8 @@ def regression_table(
             + "."
         )
     synthetic = is_synthetic(coefficients) or is_synthetic(statistics)
+    if synthetic:  # the data file keeps the flag the caption's badge gives
+        frame["synthetic"] = True
     return Table(
         title,
         frame,
@@ -348,6 +470,7 @@ def regression_table(
         rule_before=(len(terms),) if len(rows) > len(terms) else (),
         label_column=True,
         extra_classes=("regression-table",),
+        hidden=("synthetic",) if synthetic else (),
     )
 
 
@@ -372,7 +495,9 @@ def table_defects(html_dir: Path) -> list[str]:
     One line per problem, naming the page: a pandas-default table (``class="dataframe"``
     without the renderer's ``kosovo-table`` marker); a cell that prints a missing value
     as nan/None/NaT; an identifier (snake_case or a key with underscores) outside the
-    cells meant as code (``<code>``, hash and code columns, links).
+    cells meant as code (``<code>``, hash and code columns, links); a table without its
+    number ("Table N." in the caption, filled by Sphinx); scientific notation or a hyphen
+    for a minus sign in a numeric cell; a synthetic count beside a municipality's name.
     """
     problems: list[str] = []
     for page in sorted(html_dir.glob("*.html")):
@@ -391,6 +516,47 @@ def table_defects(html_dir: Path) -> list[str]:
                 problems.append(f"{page.name}: a table shows {missing.group(0)!r}")
             for token in sorted(set(_IDENTIFIER.findall(text))):
                 problems.append(f"{page.name}: a table shows the identifier {token!r}")
+            if "kosovo-table" in names:
+                problems += [f"{page.name}: {p}" for p in _rule_defects(inner)]
+                rows = len(re.findall(r"<tr\b", inner.split("</thead>")[-1]))
+                if rows > LONG_TABLE_ROWS and page.name not in LONG_TABLE_PAGES:
+                    problems.append(f"{page.name}: a table of {rows} rows inline (appendix)")
+    return problems
+
+
+#: Longer tables go to the appendix (with a summary in their chapter), so that a reader
+#: sees every key column at 1280 px without scrolling past a hundred rows.
+LONG_TABLE_ROWS = 26
+LONG_TABLE_PAGES = frozenset({"appendix.html"})
+_CAPTION_HTML = re.compile(r"<caption>(.*?)</caption>", re.DOTALL)
+_NUMBERED = re.compile(r'<span class="table-number[^"]*">\s*Table \d+\.\s*</span>')
+_NUMERIC_CELL = re.compile(r'<td\b[^>]*class="[^"]*\bnum\b[^"]*"[^>]*>(.*?)</td>', re.DOTALL)
+_HEADERS = re.compile(r"<th\b[^>]*>(.*?)</th>", re.DOTALL)
+#: Headers of counts a synthetic outcome makes up (labels of fighters, fitted, predicted).
+_SYNTHETIC_COUNT_HEADERS = re.compile(r"^(?:Fighters|Fitted|Predicted|Residual)\b(?! \(published)")
+
+
+def _rule_defects(inner: str) -> list[str]:
+    """The number formatting and labelling rules of issue 21, on one rendered table."""
+    problems: list[str] = []
+    caption = _CAPTION_HTML.search(inner)
+    caption_html = caption.group(1) if caption else ""
+    title = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", caption_html)).split())
+    if not _NUMBERED.search(caption_html):
+        problems.append(f"an unnumbered table ({title[:60]!r})")
+    for cell in _NUMERIC_CELL.findall(inner):
+        text = html.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+        if re.search(r"\d[eE][+-]?\d", text):
+            problems.append(f"scientific notation {text!r} in {title[:40]!r}")
+        if re.match(r"^-\d", text) or " -" in text:
+            problems.append(f"a hyphen for a minus sign {text!r} in {title[:40]!r}")
+    headers = [html.unescape(re.sub(r"<[^>]+>", "", h)).strip() for h in _HEADERS.findall(inner)]
+    if "SYNTHETIC DATA" in caption_html and "Municipality" in headers:
+        counts = [h for h in headers if _SYNTHETIC_COUNT_HEADERS.match(h)]
+        if counts:
+            problems.append(
+                f"synthetic counts {counts} beside municipality names in {title[:40]!r}"
+            )
     return problems
 
 
