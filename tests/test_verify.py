@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kosovo_study import manifest
 from kosovo_study.config import StudyConfig
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.paths import ROOT_ENV, ProjectPaths
@@ -48,14 +49,14 @@ def test_the_keyed_digest_needs_the_key_and_differs_from_sha256(tmp_path: Path) 
 
 
 def test_a_short_release_key_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(rec.KEY_ENV, "short")
+    monkeypatch.setenv(manifest.KEY_ENV, "short")
     with pytest.raises(KosovoStudyError, match="at least 32"):
-        rec.release_key()
+        manifest.release_key()
     monkeypatch.delenv(rec.KEY_ENV)
-    assert rec.release_key() is None
+    assert manifest.release_key() is None
     key_file = tmp_path / "key.txt"
     key_file.write_bytes(KEY + b"\n")
-    assert rec.release_key(key_file) == KEY
+    assert manifest.release_key(key_file) == KEY
 
 
 def test_kinds_of_published_numbers() -> None:

@@ -30,6 +30,7 @@ import pandas as pd
 
 from kosovo_study.clean.fighters import HARMONISED_STATISTIC
 from kosovo_study.errors import KosovoStudyError
+from kosovo_study.manifest import restricted_digest
 from kosovo_study.models.design import CHARITY, UNEMPLOYMENT, Design
 from kosovo_study.paths import ProjectPaths
 from kosovo_study.tablefile import check_path
@@ -265,11 +266,16 @@ def restricted_outcome(
         raise KosovoStudyError(
             f"{path}: {problem}. Or run without the file for the synthetic outcome."
         )
+    # Published (metadata.json, the book): the keyed digest, never the plain sha256,
+    # from which 38 small counts with a known total could be recovered.
+    digest = restricted_digest(path, path.parent)
+    provenance = {k: v for k, v in validated.provenance().items() if k != "sha256"}
+    provenance["digest"] = digest
     return Outcome(
         aligned,
         "restricted",
-        f"restricted municipal counts from {path.name} (sha256 {validated.sha256[:12]}...)",
-        provenance=validated.provenance(),
+        f"restricted municipal counts from {path.name} (digest {digest[:28]}...)",
+        provenance=provenance,
     )
 
 

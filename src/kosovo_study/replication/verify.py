@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from kosovo_study import __version__
+from kosovo_study import __version__, manifest
 from kosovo_study.config import StudyConfig
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.paths import ROOT_ENV, ProjectPaths
@@ -229,7 +229,7 @@ def check_digest(
         return NO_KEY, "the release recorded no keyed digest (it was made without a key)"
     if key is None:
         return NO_KEY, (
-            f"no key: set ${rec.KEY_ENV} or ${rec.KEY_FILE_ENV}, or pass --key-file, to check "
+            f"no key: set ${manifest.KEY_ENV} or ${manifest.KEY_FILE_ENV}, or pass --key-file, to check "
             "the file against the release's HMAC-SHA-256"
         )
     if rec.keyed_digest(restricted, key) != recorded[RESTRICTED_NAME]:

@@ -263,8 +263,7 @@ def outcome_provenance(metadata: dict[str, Any]) -> dict[str, Any]:
             "The regressions use the **restricted** municipal counts supplied by the "
             f"researcher: {provenance['definition_text']}, from {start} to "
             f"{provenance['period_end']}, sources {citation_text('; '.join(provenance['source_keys']))} "
-            f"(file sha256 `{provenance['sha256'][:16]}`). The counts are not published "
-            "with this book."
+            f"({_digest_phrase(provenance)}). The counts are not published with this book."
         )
         warnings = provenance.get("warnings") or []
         if warnings:
@@ -273,6 +272,16 @@ def outcome_provenance(metadata: dict[str, Any]) -> dict[str, Any]:
             )
         source = "restricted"
     return {"outcome_sentence": sentence, "outcome_source": source}
+
+
+def _digest_phrase(provenance: dict[str, Any]) -> str:
+    """How the intro names the restricted file: its keyed digest (HMAC-SHA-256 under the
+    data holder's key, which a replicator given the key can check), or its sha256 only
+    when the data holder chose to publish it (``kosovo_study.manifest``)."""
+    digest = str(provenance.get("digest") or "")
+    if digest.startswith("hmac-sha256:"):
+        return f"file digest HMAC-SHA-256 `{digest.removeprefix('hmac-sha256:')[:16]}`, keyed by the data holder"
+    return f"file sha256 `{digest[:16]}`" if digest else "file digest not recorded"
 
 
 #: What the municipal outcome feeds (named in the data-status sentences).

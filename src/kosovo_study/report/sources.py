@@ -144,7 +144,7 @@ def _numeric_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def row_selector(
-    frame: pd.DataFrame, row: int, as_text: pd.DataFrame | None = None
+    frame: pd.DataFrame, row: int, as_text: pd.DataFrame | None = None, exclude: str = ""
 ) -> dict[str, Any]:
     """The fewest key columns whose values pick out ``row`` alone: text columns in table
     order, then numeric columns with at most 20 distinct values (a grid: alpha, total);
@@ -154,7 +154,12 @@ def row_selector(
         for c in frame.columns
         if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
     ]
-    grid = [str(c) for c in frame.columns if str(c) not in text and frame[c].nunique() <= 20]
+    # (not the column read: a value cannot be the key of its own row)
+    grid = [
+        str(c)
+        for c in frame.columns
+        if str(c) not in text and str(c) != exclude and frame[c].nunique() <= 20
+    ]
     selector: dict[str, Any] = {}
     mask = np.ones(len(frame), dtype=bool)
     as_text = frame.astype(str) if as_text is None else as_text
@@ -388,7 +393,9 @@ def locate(key: str, value: Any, index: SourceIndex | None) -> dict[str, Any]:
     best = dict(best)
     if "_at" in best:
         row = best.pop("_at")
-        best["selector"] = row_selector(index.tables[best["file"]], row, index.text(best["file"]))  # type: ignore[union-attr]
+        best["selector"] = row_selector(
+            index.tables[best["file"]], row, index.text(best["file"]), exclude=best["column"]
+        )  # type: ignore[union-attr]
     return {"key": key, "value": raw, **best, "candidates": ties}
 
 
@@ -611,3 +618,66 @@ def write_glue_record(paths: ProjectPaths, target: Path) -> Path:
 
 def record_file(paths: ProjectPaths) -> Path:
     return paths.book_build / "html" / "_static" / RECORD_FILE
+
+
+def load_glue_record(paths: ProjectPaths) -> dict[str, Any]:
+    """The glue record of the last book build (``_static/glue_record.json``), or, when the
+    HTML is not there, the one read from the execution cache."""
+    from kosovo_study.errors import KosovoStudyError
+
+    written = record_file(paths)
+    if written.is_file():
+        loaded: dict[str, Any] = json.loads(written.read_text("utf-8"))
+        return loaded
+    built = build_glue_record(paths)
+    if not built["keys"]:
+        raise KosovoStudyError(
+            "No glued numbers found: build the book first (`kosovo-study report`, or "
+            "`kosovo-study book`)."
+        )
+    return built
+
+
+def key_list(paths: ProjectPaths) -> list[tuple[str, str]]:
+    """(key, where it was read) of every glued key."""
+    keys = load_glue_record(paths)["keys"]
+    return [
+        (key, where_text(entry["chain"]) if "chain" in entry else "no source record")
+        for key, entry in keys.items()
+    ]
+
+
+def why_text(key: str, paths: ProjectPaths) -> str:
+    """The source chain of ``key`` as ``kosovo-study why`` prints it; an unknown key is
+    an error naming the nearest keys."""
+    import difflib
+
+    from kosovo_study.errors import KosovoStudyError
+
+    keys = load_glue_record(paths)["keys"]
+    if key not in keys:
+        near = difflib.get_close_matches(key, list(keys), n=6, cutoff=0.5)
+        hint = f" Did you mean {', '.join(near)}?" if near else ""
+        raise KosovoStudyError(
+            f"The book glues no number named {key!r}.{hint} `kosovo-study why --list` "
+            "lists every key."
+        )
+    entry = keys[key]
+    if "chain" not in entry:
+        raise KosovoStudyError(
+            f"{key!r} has no source record: it was glued outside "
+            "kosovo_study.report.book.glue_numbers."
+        )
+    full = {**entry["chain"], **_current_chain(entry["chain"], paths)}
+    lines = [f"{key} (pages: {', '.join(entry['pages'])}; shown as {entry['formats'] or 'text'})"]
+    width = max(len(label) for label, _ in chain_lines(full))
+    lines += [f"  {label:<{width}}  {text}" for label, text in chain_lines(full)]
+    return "\n".join(lines)
+
+
+def _current_chain(recorded: Mapping[str, Any], paths: ProjectPaths) -> dict[str, Any]:
+    """The stage part of the chain read again from today's manifests (the book may be
+    older than the last run), so ``why`` names the run that wrote the file now."""
+    if "file" not in recorded:
+        return {}
+    return {k: v for k, v in chain(recorded, paths).items() if k not in {"key", "value"}}
