@@ -9,6 +9,7 @@ import json
 import random
 import re
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -127,7 +128,7 @@ def test_the_chain_names_the_stage_run_inputs_parameters_and_commit(
 
 
 def test_a_glued_key_without_a_record_is_named() -> None:
-    pages = {
+    pages: dict[str, dict[str, dict[str, Any]]] = {
         "intro": {"total_min": {"data": {}, "record": {"kind": "cell"}}},
         "data": {"coverage": {"data": {}, "record": None}},
     }

