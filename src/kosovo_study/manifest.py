@@ -272,11 +272,31 @@ def is_restricted(path: Path, paths: ProjectPaths) -> bool:
     return True
 
 
+def publishes_restricted_sha256() -> bool:
+    """True when the data holder decided the restricted files' plain sha256 is safe to
+    publish (``$KOSOVO_STUDY_PUBLISH_RESTRICTED_SHA256=1``; default off)."""
+    return os.environ.get(PUBLISH_SHA256_ENV, "").strip() == "1"
+
+
+def published_hashes(files: Sequence[Path], root: Path) -> dict[str, str]:
+    """:func:`hash_files` as results record it (``metadata.json``): a restricted file by
+    name only, since its keyed digest depends on the key (the release record holds the
+    one under the data holder's key)."""
+    return {
+        name: (
+            "restricted: keyed digest in the release record"
+            if digest.startswith(KEYED_PREFIX)
+            else digest
+        )
+        for name, digest in hash_files(files, root).items()
+    }
+
+
 def restricted_digest(path: Path, folder: Path) -> str:
     """How a restricted file is recorded: ``hmac-sha256:<hex>`` under :func:`digest_key`
     (``folder``: the restricted folder, where a local key is kept), or its plain sha256
     when ``$KOSOVO_STUDY_PUBLISH_RESTRICTED_SHA256=1``."""
-    if os.environ.get(PUBLISH_SHA256_ENV, "").strip() == "1":
+    if publishes_restricted_sha256():
         return sha256_file(path)
     digest = hmac.new(digest_key(folder), Path(path).read_bytes(), hashlib.sha256)
     return KEYED_PREFIX + digest.hexdigest()

@@ -30,7 +30,7 @@ import pandas as pd
 
 from kosovo_study.clean.fighters import HARMONISED_STATISTIC
 from kosovo_study.errors import KosovoStudyError
-from kosovo_study.manifest import restricted_digest
+from kosovo_study.manifest import publishes_restricted_sha256
 from kosovo_study.models.design import CHARITY, UNEMPLOYMENT, Design
 from kosovo_study.paths import ProjectPaths
 from kosovo_study.tablefile import check_path
@@ -266,15 +266,16 @@ def restricted_outcome(
         raise KosovoStudyError(
             f"{path}: {problem}. Or run without the file for the synthetic outcome."
         )
-    # Published (metadata.json, the book): the keyed digest, never the plain sha256,
-    # from which 38 small counts with a known total could be recovered.
-    digest = restricted_digest(path, path.parent)
+    # Published (metadata.json, the book): never the plain sha256, from which 38 small
+    # counts with a known total could be recovered, unless the data holder decided it
+    # is safe; the keyed digest is in the release record (replication.record).
     provenance = {k: v for k, v in validated.provenance().items() if k != "sha256"}
-    provenance["digest"] = digest
+    if publishes_restricted_sha256():
+        provenance["sha256"] = validated.sha256
     return Outcome(
         aligned,
         "restricted",
-        f"restricted municipal counts from {path.name} (digest {digest[:28]}...)",
+        f"restricted municipal counts from {path.name}",
         provenance=provenance,
     )
 

@@ -275,13 +275,16 @@ def outcome_provenance(metadata: dict[str, Any]) -> dict[str, Any]:
 
 
 def _digest_phrase(provenance: dict[str, Any]) -> str:
-    """How the intro names the restricted file: its keyed digest (HMAC-SHA-256 under the
-    data holder's key, which a replicator given the key can check), or its sha256 only
-    when the data holder chose to publish it (``kosovo_study.manifest``)."""
-    digest = str(provenance.get("digest") or "")
-    if digest.startswith("hmac-sha256:"):
-        return f"file digest HMAC-SHA-256 `{digest.removeprefix('hmac-sha256:')[:16]}`, keyed by the data holder"
-    return f"file sha256 `{digest[:16]}`" if digest else "file digest not recorded"
+    """How the intro names the restricted file: by the release record's keyed digest
+    (HMAC-SHA-256 under the data holder's key, which a replicator given the key can
+    check), or by its sha256 only when the data holder chose to publish it
+    (``kosovo_study.manifest.publishes_restricted_sha256``)."""
+    if provenance.get("sha256"):
+        return f"file sha256 `{str(provenance['sha256'])[:16]}`"
+    return (
+        "the file is identified by its HMAC-SHA-256 digest under the data holder's key, "
+        "in the release record"
+    )
 
 
 #: What the municipal outcome feeds (named in the data-status sentences).
