@@ -223,6 +223,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         release=Path(args.release) if args.release else None,
         out=Path(args.out) if args.out else None,
         say=_console.print,
+        interviews=Path(args.interviews) if args.interviews else None,
     )
     _console.print(verify.main_status(result))
     return result.exit_status
@@ -436,6 +437,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify_command = sub.choices["verify"]
     verify_command.add_argument(
         "--restricted", help="the restricted counts (default: data/raw/restricted/...)"
+    )
+    verify_command.add_argument(
+        "--interviews",
+        help="the restricted interview export (default: data/raw/restricted/interviews.*)",
     )
     verify_command.add_argument(
         "--key-file", help="the data holder's release key (or $KOSOVO_STUDY_RELEASE_KEY[_FILE])"
