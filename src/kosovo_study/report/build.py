@@ -305,7 +305,10 @@ async def _execute_all(
                     kernel = _Kernel(name, *place)
                     await kernel.start()
                 outcomes[page] = await kernel.execute(page, timeout)
-                if outcomes[page][2] is not None:
+                # A research notebook gets a kernel of its own, as in Jupyter: the reset
+                # between pages clears __main__ (its __spec__ too, which Dask's worker
+                # processes need), and notebooks are written for a fresh kernel.
+                if outcomes[page][2] is not None or notebook:
                     # A failed page may have left anything behind: the next gets a new kernel.
                     await kernel.shutdown()
                     kernel = None
