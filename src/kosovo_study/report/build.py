@@ -393,6 +393,8 @@ def execute_pages(paths: ProjectPaths, jobs: int = 2, timeout: int = 600) -> lis
                     f"{error.strip().splitlines()[-1]} The traceback is in {log}. Fix the "
                     "page (or the results it reads) and rerun `kosovo-study book`."
                 )
+            if source.suffix == ".ipynb":
+                _drop_stderr(notebook)
             record = cache.cache_notebook_bundle(
                 CacheBundleIn(notebook, str(source), data={"execution_seconds": seconds}),
                 check_validity=False,
@@ -403,6 +405,19 @@ def execute_pages(paths: ProjectPaths, jobs: int = 2, timeout: int = 600) -> lis
         if record.pk not in current:
             cache.remove_cache(record.pk)
     return pending
+
+
+def _drop_stderr(notebook: Any) -> None:
+    """Remove a research notebook's stderr streams (Dask's worker shutdown log,
+    statsmodels' convergence warning in the engine comparison): the book treats a page's
+    stderr as an error, and for a notebook they are log noise, not results."""
+    for cell in notebook.cells:
+        if cell.get("outputs"):
+            cell.outputs = [
+                output
+                for output in cell.outputs
+                if not (output.get("output_type") == "stream" and output.get("name") == "stderr")
+            ]
 
 
 _REFERENCE = re.compile(r"""(?:src|href|srcset|data-src)\s*=\s*["']([^"']+)["']|url\(([^)]+)\)""")
