@@ -391,11 +391,12 @@ def locate(key: str, value: Any, index: SourceIndex | None) -> dict[str, Any]:
     best_rank, best = found[0]
     ties = sum(1 for rank, _ in found if rank == best_rank)
     best = dict(best)
-    if "_at" in best:
+    if "_at" in best and index is not None:
         row = best.pop("_at")
+        file = best["file"]
         best["selector"] = row_selector(
-            index.tables[best["file"]], row, index.text(best["file"]), exclude=best["column"]
-        )  # type: ignore[union-attr]
+            index.tables[file], row, index.text(file), exclude=best["column"]
+        )
     return {"key": key, "value": raw, **best, "candidates": ties}
 
 
