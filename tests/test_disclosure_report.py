@@ -161,6 +161,34 @@ def scan(paths: ProjectPaths, counts: dict[int, int]) -> dict[str, list[str]]:
     return findings
 
 
+def plain_sha256_findings(paths: ProjectPaths, restricted: Path) -> list[str]:
+    """Files of data/processed and book/_build holding the restricted file's sha256 (or
+    its first 12 hex digits, as a description would shorten it)."""
+    import hashlib
+
+    plain = hashlib.sha256(restricted.read_bytes()).hexdigest()
+    found = []
+    for folder in (paths.processed, paths.book_build):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and plain[:12].encode() in path.read_bytes():
+                found.append(str(path.relative_to(paths.root)))
+    return found
+
+
+def test_the_sha256_scan_finds_a_planted_digest(tmp_path: Path) -> None:
+    import hashlib
+
+    from tests.conftest import make_project
+
+    paths = make_project(tmp_path / "project")
+    restricted = write_restricted(paths)
+    assert plain_sha256_findings(paths, restricted) == []
+    paths.manifests.mkdir(parents=True)
+    digest = hashlib.sha256(restricted.read_bytes()).hexdigest()
+    (paths.manifests / "models.json").write_text(json.dumps({"sha256": digest}), "utf-8")
+    assert plain_sha256_findings(paths, restricted) == ["data/processed/manifests/models.json"]
+
+
 @pytest.mark.slow
 def test_the_report_on_restricted_counts_publishes_none_of_them(
     scratch_project: ProjectPaths,
@@ -174,9 +202,16 @@ def test_the_report_on_restricted_counts_publishes_none_of_them(
     counts = _choose_counts(paths)
     design = municipal_design(pd.read_parquet(paths.processed / "municipalities.parquet"))
     assert estimability_problem(design, [counts.get(i, 0) for i in design.municipality_id]) is None
-    write_restricted(paths, counts, definition="travelled")
+    restricted = write_restricted(paths, counts, definition="travelled")
     for name in ("models", "multiverse", "interviews", "book"):
         stages.run(name, paths, config)
+    # the release record and the run crate too: every file a release publishes
+    from kosovo_study.replication import finish_report
+
+    assert finish_report(paths)
+    # no output names the restricted file by its plain sha256 (issue 22, item 1): it
+    # would let anyone test guessed count tables against it
+    assert plain_sha256_findings(paths, restricted) == []
 
     metadata = json.loads((paths.results / "metadata.json").read_text("utf-8"))
     assert metadata["municipal_outcome_source"] == "restricted"

@@ -1,22 +1,28 @@
 """The book's Notebooks page: every notebook of ``notebooks/`` is listed, included in the
-table of contents (a page each, shown without outputs), and its links resolve."""
+table of contents (a page each, executed by the book build in a scratch copy of the
+project), and its links resolve; executing them changes no file of the project."""
 
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import yaml
 
+from kosovo_study.paths import ProjectPaths
 from kosovo_study.replication.notebooks import notebook_index, notebooks_markdown
+from kosovo_study.report.build import research_notebooks, scratch_project
 
 from .conftest import REPO
 
 NOTEBOOKS = sorted(p.name for p in (REPO.root / "notebooks").glob("*.ipynb"))
 
 
-def test_every_notebook_is_in_the_book_and_not_executed_by_it() -> None:
+def test_every_notebook_is_in_the_book_and_executed_by_it() -> None:
     config = yaml.safe_load((REPO.book / "_config.yml").read_text(encoding="utf-8"))
-    assert "notebooks/*" in config["execute"]["exclude_patterns"]
+    assert "notebooks/*" not in config["execute"].get("exclude_patterns", [])
+    assert [p.name for p in research_notebooks(REPO)] == NOTEBOOKS
     toc = yaml.safe_load((REPO.book / "_toc.yml").read_text(encoding="utf-8"))
     files = [chapter["file"] for chapter in toc["chapters"]]
     start = files.index("notebooks")
@@ -43,3 +49,21 @@ def test_the_page_lists_each_notebook_with_what_it_shows_and_its_links() -> None
     for target in re.findall(r"<(notebooks/[^>]+)>", text):
         candidates = [REPO.book / target, REPO.book / f"{target}.ipynb"]
         assert any(c.is_file() for c in candidates), target
+
+
+def test_the_scratch_copy_holds_the_data_but_no_restricted_file(tmp_path: Path) -> None:
+    from .conftest import make_project
+
+    paths = make_project(tmp_path / "project")
+    (paths.root / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
+    paths.results.mkdir(parents=True)
+    (paths.results / "municipal_fit.csv").write_text("a\n1\n", encoding="utf-8")
+    paths.restricted.mkdir(parents=True)
+    (paths.restricted / "fighters_by_municipality.csv").write_text("secret", encoding="utf-8")
+    scratch = ProjectPaths(scratch_project(paths))
+    try:
+        assert (scratch.results / "municipal_fit.csv").read_text("utf-8") == "a\n1\n"
+        assert (scratch.root / "pyproject.toml").is_file()
+        assert not scratch.restricted.exists()
+    finally:
+        shutil.rmtree(scratch.root)

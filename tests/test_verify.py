@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kosovo_study import manifest
 from kosovo_study.config import StudyConfig
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.paths import ROOT_ENV, ProjectPaths
@@ -47,14 +48,14 @@ def test_the_keyed_digest_needs_the_key_and_differs_from_sha256(tmp_path: Path) 
 
 
 def test_a_short_release_key_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(rec.KEY_ENV, "short")
+    monkeypatch.setenv(manifest.KEY_ENV, "short")
     with pytest.raises(KosovoStudyError, match="at least 32"):
-        rec.release_key()
-    monkeypatch.delenv(rec.KEY_ENV)
-    assert rec.release_key() is None
+        manifest.release_key()
+    monkeypatch.delenv(manifest.KEY_ENV)
+    assert manifest.release_key() is None
     key_file = tmp_path / "key.txt"
     key_file.write_bytes(KEY + b"\n")
-    assert rec.release_key(key_file) == KEY
+    assert manifest.release_key(key_file) == KEY
 
 
 def test_kinds_of_published_numbers() -> None:
@@ -109,6 +110,55 @@ def test_digest_statuses(tmp_path: Path) -> None:
     file.write_text("y\n", encoding="utf-8")
     assert ver.check_digest(record, file, KEY)[0] == ver.DIGEST_MISMATCH
     assert ver.check_digest({"restricted_inputs": {}}, file, KEY)[0] == ver.DIFFERS
+
+
+def test_interview_export_digest_statuses(tmp_path: Path) -> None:
+    export = tmp_path / "transcripts-2019.qdpx"
+    export.write_bytes(b"PK coded interviews")
+    name = "data/raw/restricted/interviews.qdpx"
+    record = {"restricted_inputs": {name: {"hmac_sha256": rec.keyed_digest(export, KEY)}}}
+    assert ver.check_interview_digest(record, export, KEY)[0] == ""
+    status, sentence = ver.check_interview_digest(record, None, KEY)
+    assert status == ver.ABSENT == "not verified: restricted data absent"
+    assert "the release used an interview export" in sentence
+    assert ver.check_interview_digest(record, export, None)[0] == ver.NO_KEY
+    export.write_bytes(b"PK coded interviews, one segment recoded")
+    assert ver.check_interview_digest(record, export, KEY)[0] == ver.DIGEST_MISMATCH
+    assert ver.check_interview_digest({"restricted_inputs": {}}, export, KEY)[0] == ver.DIFFERS
+    synthetic = ver.check_interview_digest({"restricted_inputs": {}}, None, KEY)
+    assert "synthetic interview study" in synthetic[1]
+
+
+def test_the_scratch_copy_holds_the_export_under_its_kept_name(tmp_path: Path) -> None:
+    from .conftest import make_project
+
+    paths = make_project(tmp_path / "project")
+    paths.book.mkdir()
+    export = tmp_path / "holder" / "Transcripts.QDPX"
+    export.parent.mkdir()
+    export.write_bytes(b"PK")
+    copy = ver.make_scratch(paths, tmp_path / "scratch", None, export)
+    assert (copy.restricted / "interviews.qdpx").read_bytes() == b"PK"
+    assert not (copy.restricted / ver.RESTRICTED_NAME).exists()
+
+
+def test_interview_numbers_are_told_apart() -> None:
+    assert ver.is_interview_number("glue:interviews:iv_or_unemployed")
+    assert ver.is_interview_number("table:interview-reliability:3:krippendorff_alpha")
+    assert not ver.is_interview_number("glue:municipalities:irr_unemployment")
+
+
+def test_the_release_record_lists_the_interview_export(tmp_path: Path) -> None:
+    from .conftest import make_project
+
+    paths = make_project(tmp_path / "project")
+    paths.restricted.mkdir(parents=True)
+    (paths.restricted / "interviews.csv").write_text("respondent,text\n", encoding="utf-8")
+    assert rec.restricted_digests(paths, KEY) == {
+        "data/raw/restricted/interviews.csv": rec.keyed_digest(
+            paths.restricted / "interviews.csv", KEY
+        )
+    }
 
 
 # --- three reruns of the pipeline ----------------------------------------------------------

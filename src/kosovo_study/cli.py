@@ -214,11 +214,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Rerun on the restricted data in a scratch copy and compare every published number."""
+    from kosovo_study.manifest import release_key
     from kosovo_study.paths import project_paths
-    from kosovo_study.replication import record, verify
+    from kosovo_study.replication import verify
 
     paths = project_paths()
-    key = record.release_key(Path(args.key_file) if args.key_file else None)
+    key = release_key(Path(args.key_file) if args.key_file else None)
     result = verify.verify(
         paths,
         restricted=Path(args.restricted) if args.restricted else None,
@@ -226,9 +227,24 @@ def cmd_verify(args: argparse.Namespace) -> int:
         release=Path(args.release) if args.release else None,
         out=Path(args.out) if args.out else None,
         say=_console.print,
+        interviews=Path(args.interviews) if args.interviews else None,
     )
     _console.print(verify.main_status(result))
     return result.exit_status
+
+
+def cmd_why(args: argparse.Namespace) -> int:
+    """Print the source chain of a glued number (or, with --list, every glued key)."""
+    from kosovo_study.paths import project_paths
+    from kosovo_study.report import sources
+
+    paths = project_paths()
+    if args.list or not args.key:
+        for key, where in sources.key_list(paths):
+            print(f"{key}  {where}")
+        return 0
+    print(sources.why_text(args.key, paths))
+    return 0
 
 
 def cmd_interviews(args: argparse.Namespace) -> int:
@@ -324,6 +340,13 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "verify": (
         cmd_verify,
         "rerun on the restricted data and compare every published number with the release",
+    ),
+    "why": (
+        cmd_why,
+        (
+            "print where a number of the book comes from: result row, stage run, inputs, "
+            "parameters, commit (why KEY; why --list)"
+        ),
     ),
 }
 
@@ -424,6 +447,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--restricted", help="the restricted counts (default: data/raw/restricted/...)"
     )
     verify_command.add_argument(
+        "--interviews",
+        help="the restricted interview export (default: data/raw/restricted/interviews.*)",
+    )
+    verify_command.add_argument(
         "--key-file", help="the data holder's release key (or $KOSOVO_STUDY_RELEASE_KEY[_FILE])"
     )
     verify_command.add_argument(
@@ -432,6 +459,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify_command.add_argument(
         "--out", help="folder for the report (default: data/processed/verification)"
     )
+    why = sub.choices["why"]
+    why.add_argument("key", nargs="?", help="the glue key the book prints (see --list)")
+    why.add_argument("--list", action="store_true", help="list every glued key and its file")
     sub.choices["cite"].add_argument(
         "--write-bib", action="store_true", help="regenerate book/references.bib"
     )

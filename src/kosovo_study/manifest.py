@@ -17,6 +17,15 @@ inputs, the same parameters, the same code fingerprint and untouched outputs;
   build succeeded are its files and its manifest moved into place, listed first in a
   commit journal so that a run killed half-way through the moves is completed by the
   next run (:func:`recover`) instead of leaving new tables beside old metadata.
+* **No plain hash of restricted data.** A file under ``data/raw/restricted/`` (the
+  municipal counts, an adopted interview export) is recorded by its keyed digest
+  (:func:`restricted_digest`, HMAC-SHA-256), never its sha256: 38 small counts with a
+  published total could be recovered from a plain hash by trying every plausible
+  table.  The key is the data holder's release key when one is given
+  (``$KOSOVO_STUDY_RELEASE_KEY`` or ``$KOSOVO_STUDY_RELEASE_KEY_FILE``), else a random
+  key kept beside the restricted files (``data/raw/restricted/.digest_key``, never
+  published).  Only when the data holder decides the plain sha256 is safe
+  (``$KOSOVO_STUDY_PUBLISH_RESTRICTED_SHA256=1``; default off) is it recorded instead.
 * **One run at a time.** A per-stage lock file (``filelock``) keeps two runs from
   interleaving; orphaned ``.partial`` files and staging folders of killed runs are
   removed when the stage next starts.
@@ -26,7 +35,10 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import hmac
 import json
+import os
+import secrets
 import shutil
 import subprocess
 import time
@@ -199,12 +211,109 @@ def _relative(path: Path, root: Path) -> str:
         return Path(path).resolve().as_posix()
 
 
+#: The data holder's key (hex or text, at least :data:`MIN_KEY_BYTES` bytes) ...
+KEY_ENV = "KOSOVO_STUDY_RELEASE_KEY"
+#: ... or the file that holds it.
+KEY_FILE_ENV = "KOSOVO_STUDY_RELEASE_KEY_FILE"
+#: Set to 1 by a data holder who decides the restricted files' plain sha256 is safe.
+PUBLISH_SHA256_ENV = "KOSOVO_STUDY_PUBLISH_RESTRICTED_SHA256"
+MIN_KEY_BYTES = 32
+#: The prefix of a keyed digest in manifests and metadata.
+KEYED_PREFIX = "hmac-sha256:"
+LOCAL_KEY_FILE = ".digest_key"
+
+
+def release_key(key_file: Path | None = None) -> bytes | None:
+    """The data holder's key: ``key_file``, else ``$KOSOVO_STUDY_RELEASE_KEY`` or the
+    file ``$KOSOVO_STUDY_RELEASE_KEY_FILE`` names; None when none is given."""
+    if key_file is None and (named := os.environ.get(KEY_FILE_ENV)):
+        key_file = Path(named).expanduser()
+    if key_file is not None:
+        try:
+            raw = Path(key_file).read_bytes()
+        except OSError as error:
+            raise KosovoStudyError(
+                f"The release key file {key_file} cannot be read ({error.strerror or error})."
+            ) from None
+    elif (value := os.environ.get(KEY_ENV)) is not None:
+        raw = os.fsencode(value)
+    else:
+        return None
+    key = raw.strip()
+    if len(key) < MIN_KEY_BYTES:
+        raise KosovoStudyError(
+            f"The release key has {len(key)} bytes; at least {MIN_KEY_BYTES} are needed, "
+            'e.g. `python -c "import secrets; print(secrets.token_hex(32))"`.'
+        )
+    return key
+
+
+def digest_key(folder: Path) -> bytes:
+    """The key of restricted digests: the release key, else the local key in the
+    restricted ``folder`` (created on first use, readable by its owner only)."""
+    key = release_key()
+    if key is not None:
+        return key
+    local = Path(folder) / LOCAL_KEY_FILE
+    if not local.is_file():
+        local.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(local, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+    return local.read_bytes().strip()
+
+
+def is_restricted(path: Path, paths: ProjectPaths) -> bool:
+    """True for a file under ``data/raw/restricted/`` (never published, never hashed plain)."""
+    try:
+        Path(path).resolve().relative_to(paths.restricted.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def publishes_restricted_sha256() -> bool:
+    """True when the data holder decided the restricted files' plain sha256 is safe to
+    publish (``$KOSOVO_STUDY_PUBLISH_RESTRICTED_SHA256=1``; default off)."""
+    return os.environ.get(PUBLISH_SHA256_ENV, "").strip() == "1"
+
+
+def published_hashes(files: Sequence[Path], root: Path) -> dict[str, str]:
+    """:func:`hash_files` as results record it (``metadata.json``): a restricted file by
+    name only, since its keyed digest depends on the key (the release record holds the
+    one under the data holder's key)."""
+    return {
+        name: (
+            "restricted: keyed digest in the release record"
+            if digest.startswith(KEYED_PREFIX)
+            else digest
+        )
+        for name, digest in hash_files(files, root).items()
+    }
+
+
+def restricted_digest(path: Path, folder: Path) -> str:
+    """How a restricted file is recorded: ``hmac-sha256:<hex>`` under :func:`digest_key`
+    (``folder``: the restricted folder, where a local key is kept), or its plain sha256
+    when ``$KOSOVO_STUDY_PUBLISH_RESTRICTED_SHA256=1``."""
+    if publishes_restricted_sha256():
+        return sha256_file(path)
+    digest = hmac.new(digest_key(folder), Path(path).read_bytes(), hashlib.sha256)
+    return KEYED_PREFIX + digest.hexdigest()
+
+
 def hash_files(files: Sequence[Path], root: Path) -> dict[str, str]:
-    """Relative path -> sha256, sorted by path; a missing or unreadable input is named."""
+    """Relative path -> sha256 (a restricted file: :func:`restricted_digest`), sorted by
+    path; a missing or unreadable input is named."""
     hashes = {}
+    paths = ProjectPaths(root)
     for file in sorted(files, key=str):
         try:
-            hashes[_relative(file, root)] = sha256_file(file)
+            hashes[_relative(file, root)] = (
+                restricted_digest(file, paths.restricted)
+                if is_restricted(file, paths)
+                else sha256_file(file)
+            )
         except OSError as error:
             raise KosovoStudyError(
                 f"Input {file} cannot be read ({error.strerror or error}). Run the earlier "

@@ -478,9 +478,9 @@ STAGES: tuple[Stage, ...] = (
                 f"{_RESULTS}/metadata.json",
                 "metadata",
                 "kosovo_study.models.build_results",
-                "outcome source (restricted or synthetic); the restricted file's sha256, "
-                "source keys, definition and period; input sha256; every seed and "
-                "simulation size",
+                "outcome source (restricted or synthetic); the restricted file's source "
+                "keys, definition and period (never its sha256); input sha256; every seed "
+                "and simulation size",
             ),
         ),
         ("kosovo_study.models", "kosovo_study.validation"),

@@ -17,7 +17,7 @@ import pandas as pd
 
 from kosovo_study import __version__
 from kosovo_study.config import StudyConfig
-from kosovo_study.manifest import hash_files
+from kosovo_study.manifest import published_hashes
 from kosovo_study.models.design import municipal_design
 from kosovo_study.models.outcome import (
     FIGHTERS_TOTAL,
@@ -149,7 +149,8 @@ def build_results(
     )
     metadata: dict[str, Any] = {
         "package_version": __version__,
-        "inputs_sha256": hash_files(input_files(paths), paths.root),
+        # a restricted input by name only (kosovo_study.manifest.published_hashes)
+        "inputs_sha256": published_hashes(input_files(paths), paths.root),
         "municipal_outcome_source": outcome.source,
         "municipal_outcome_synthetic": outcome.synthetic,
         "municipal_outcome_description": outcome.description,
@@ -174,7 +175,7 @@ def build_results(
         "crossnational_settings": {
             k: v for k, v in cn_settings.record().items() if k not in ("seed", "simulation_draws")
         },
-        "crossnational_inputs_sha256": hash_files(
+        "crossnational_inputs_sha256": published_hashes(
             crossnational.extra_input_files(paths), paths.root
         ),
         # sha256, source keys, definition and period of the restricted file (None if synthetic)

@@ -31,6 +31,7 @@ import pandas as pd
 from kosovo_study.clean.fighters import HARMONISED_STATISTIC
 from kosovo_study.config import StudyConfig
 from kosovo_study.errors import KosovoStudyError
+from kosovo_study.manifest import publishes_restricted_sha256
 from kosovo_study.models.design import CHARITY, UNEMPLOYMENT, Design
 from kosovo_study.paths import ProjectPaths
 from kosovo_study.tablefile import check_path
@@ -268,11 +269,17 @@ def restricted_outcome(
         raise KosovoStudyError(
             f"{path}: {problem}. Or run without the file for the synthetic outcome."
         )
+    # Published (metadata.json, the book): never the plain sha256, from which 38 small
+    # counts with a known total could be recovered, unless the data holder decided it
+    # is safe; the keyed digest is in the release record (replication.record).
+    provenance = {k: v for k, v in validated.provenance().items() if k != "sha256"}
+    if publishes_restricted_sha256():
+        provenance["sha256"] = validated.sha256
     return Outcome(
         aligned,
         "restricted",
-        f"restricted municipal counts from {path.name} (sha256 {validated.sha256[:12]}...)",
-        provenance=validated.provenance(),
+        f"restricted municipal counts from {path.name}",
+        provenance=provenance,
     )
 
 

@@ -33,7 +33,7 @@ def notebook_index(root: Path) -> list[dict[str, str]]:
 
 def notebooks_markdown(root: Path, repository: str) -> str:
     """The Notebooks page's list (MyST): title, what it shows, its page in the book
-    (shown without outputs), a download link (the ``.ipynb``) and a Binder launch link."""
+    (executed by the book build), a download link (the ``.ipynb``) and a Binder launch link."""
     owner_name = repository.removeprefix("https://github.com/").strip("/")
     items = []
     for entry in notebook_index(root):

@@ -32,7 +32,6 @@ import hashlib
 import hmac
 import json
 import math
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -41,14 +40,11 @@ from typing import Any
 from kosovo_study import __version__
 from kosovo_study.config import StudyConfig, load_config
 from kosovo_study.errors import KosovoStudyError
-from kosovo_study.manifest import git_commit, read_manifest
+from kosovo_study.manifest import git_commit, read_manifest, release_key
 from kosovo_study.paths import ProjectPaths
 from kosovo_study.storage import sha256_file, write_text_atomic
 
 FORMAT = "kosovo_study release record 1"
-KEY_ENV = "KOSOVO_STUDY_RELEASE_KEY"
-KEY_FILE_ENV = "KOSOVO_STUDY_RELEASE_KEY_FILE"
-MIN_KEY_BYTES = 32
 #: Glued values that describe the build (who, when, which commit), not the results.
 BUILD_PROVENANCE = frozenset(
     {
@@ -94,42 +90,20 @@ def uv_lock_sha256(paths: ProjectPaths) -> str | None:
 # --- keyed digest ------------------------------------------------------------------------
 
 
-def release_key(key_file: Path | None = None) -> bytes | None:
-    """The data holder's key: ``key_file``, else ``$KOSOVO_STUDY_RELEASE_KEY`` or the
-    file ``$KOSOVO_STUDY_RELEASE_KEY_FILE`` names; None when none is given."""
-    if key_file is None and (named := os.environ.get(KEY_FILE_ENV)):
-        key_file = Path(named).expanduser()
-    if key_file is not None:
-        try:
-            raw = Path(key_file).read_bytes()
-        except OSError as error:
-            raise KosovoStudyError(
-                f"The release key file {key_file} cannot be read ({error.strerror or error})."
-            ) from None
-    elif (value := os.environ.get(KEY_ENV)) is not None:
-        raw = os.fsencode(value)
-    else:
-        return None
-    key = raw.strip()
-    if len(key) < MIN_KEY_BYTES:
-        raise KosovoStudyError(
-            f"The release key has {len(key)} bytes; at least {MIN_KEY_BYTES} are needed, "
-            'e.g. `python -c "import secrets; print(secrets.token_hex(32))"`.'
-        )
-    return key
-
-
 def keyed_digest(path: Path, key: bytes) -> str:
     """HMAC-SHA-256 of the file's bytes under ``key`` (hex)."""
     return hmac.new(key, Path(path).read_bytes(), hashlib.sha256).hexdigest()
 
 
 def restricted_inputs(paths: ProjectPaths) -> list[Path]:
-    """The restricted files the models read (the municipal counts), if present."""
+    """The restricted files the stages read, if present: the municipal counts (models)
+    and the interview export (interviews, kept as ``data/raw/restricted/interviews.*``)."""
+    from kosovo_study.interviews.stage import real_export
     from kosovo_study.models.outcome import locate_restricted
 
     located = locate_restricted(paths)
-    return [Path(located)] if located is not None else []
+    export = real_export(paths)
+    return [Path(p) for p in (located, export) if p is not None]
 
 
 def _relative(path: Path, root: Path) -> str:

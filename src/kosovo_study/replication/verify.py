@@ -27,6 +27,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from kosovo_study import __version__
+from kosovo_study import __version__, manifest
 from kosovo_study.config import StudyConfig
 from kosovo_study.errors import KosovoStudyError
 from kosovo_study.paths import ROOT_ENV, ProjectPaths
@@ -48,6 +49,8 @@ DIGEST_MISMATCH = "not verified: the restricted file is not the released one (di
 NO_KEY = "not verified: no key to check the restricted file's digest"
 EXIT_STATUS = {VERIFIED: 0, ABSENT: 2, DIFFERS: 1, DIGEST_MISMATCH: 1, NO_KEY: 1}
 RESTRICTED_NAME = "fighters_by_municipality.csv"
+#: The interview export as the interviews stage keeps it (``data/raw/restricted/``).
+INTERVIEW_STEM = "interviews"
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ class Verification:
     environment: dict[str, Any]
     chain: dict[str, Any] = field(default_factory=dict)
     report_files: list[Path] = field(default_factory=list)
+    #: each restricted input's own verdict ("municipal counts", "interview export")
+    parts: dict[str, str] = field(default_factory=dict)
 
     @property
     def exit_status(self) -> int:
@@ -148,9 +153,12 @@ def environment(paths: ProjectPaths) -> dict[str, Any]:
     }
 
 
-def make_scratch(paths: ProjectPaths, scratch: Path, restricted: Path | None) -> ProjectPaths:
+def make_scratch(
+    paths: ProjectPaths, scratch: Path, restricted: Path | None, interviews: Path | None = None
+) -> ProjectPaths:
     """A copy of the project's sources and raw data (not ``data/processed``, not the
-    book's build, not the restricted folder), with ``restricted`` put in place."""
+    book's build, not the restricted folder), with ``restricted`` (the counts) and
+    ``interviews`` (the interview export) put in place."""
     scratch.mkdir(parents=True, exist_ok=True)
     for item in paths.root.iterdir():
         if item.is_file() and not item.name.startswith("."):
@@ -165,7 +173,53 @@ def make_scratch(paths: ProjectPaths, scratch: Path, restricted: Path | None) ->
     if restricted is not None:
         target.restricted.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(restricted, target.restricted / RESTRICTED_NAME)
+    if interviews is not None:
+        target.restricted.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(interviews, target.restricted / interview_name(interviews))
     return target
+
+
+def interview_name(export: Path) -> str:
+    """The name the interviews stage keeps an export under (``interviews.qdpx`` ...)."""
+    return f"{INTERVIEW_STEM}{Path(export).suffix.lower()}"
+
+
+def check_interview_digest(
+    record: Mapping[str, Any], export: Path | None, key: bytes | None
+) -> tuple[str, str]:
+    """(status or "", sentence) for the interview export against the release's digest."""
+    recorded = {
+        Path(name).name: entry.get("hmac_sha256")
+        for name, entry in record.get("restricted_inputs", {}).items()
+        if Path(name).stem == INTERVIEW_STEM
+    }
+    if export is None:
+        used = (
+            "the release used an interview export"
+            if recorded
+            else ("the release used the synthetic interview study")
+        )
+        return ABSENT, f"no interview export given ({used}): the rerun used the synthetic study"
+    name = interview_name(export)
+    if name not in recorded:
+        return DIFFERS, (
+            "the release was built without an interview export (synthetic interview study), "
+            "but an export was given"
+        )
+    if recorded[name] is None:
+        return NO_KEY, "the release recorded no keyed digest of the interview export"
+    if key is None:
+        return NO_KEY, "no key to check the interview export against the release's HMAC-SHA-256"
+    if rec.keyed_digest(export, key) != recorded[name]:
+        return DIGEST_MISMATCH, (
+            "the keyed digest (HMAC-SHA-256) of the interview export differs from the release's"
+        )
+    return "", "the keyed digest (HMAC-SHA-256) of the interview export equals the release's"
+
+
+def is_interview_number(name: str) -> bool:
+    """A published number of the interview analysis (its glue keys, tables and figures)."""
+    return bool(re.search(r"(^|:)(iv_|interview)", name.split(":", 1)[-1]))
 
 
 def config_from_record(record: Mapping[str, Any]) -> StudyConfig:
@@ -229,7 +283,7 @@ def check_digest(
         return NO_KEY, "the release recorded no keyed digest (it was made without a key)"
     if key is None:
         return NO_KEY, (
-            f"no key: set ${rec.KEY_ENV} or ${rec.KEY_FILE_ENV}, or pass --key-file, to check "
+            f"no key: set ${manifest.KEY_ENV} or ${manifest.KEY_FILE_ENV}, or pass --key-file, to check "
             "the file against the release's HMAC-SHA-256"
         )
     if rec.keyed_digest(restricted, key) != recorded[RESTRICTED_NAME]:
@@ -247,23 +301,45 @@ def verify(
     out: Path | None = None,
     scratch: Path | None = None,
     say: Callable[[str], None] = lambda _: None,
+    interviews: Path | None = None,
 ) -> Verification:
     """Verify the release at ``release`` (default: this project's release record)
     against a rerun on ``restricted`` (default: the file at the restricted path, if
-    any).  Writes the report to ``out`` (default ``data/processed/verification/``)."""
+    any) and ``interviews`` (the interview export; default: the project's kept export,
+    if any).  Writes the report to ``out`` (default ``data/processed/verification/``).
+
+    The counts and the interview export are checked each by its keyed digest; every
+    published number (the interview ones included) is compared.  A part given no file
+    says "not verified: restricted data absent"; the whole is verified only when every
+    restricted input the release used was given and matched."""
+    from kosovo_study.interviews.stage import real_export
+
     record = rec.read_record(release or rec.record_path(paths))
     if restricted is None:
         default = paths.restricted / RESTRICTED_NAME
         restricted = default if default.is_file() else None
     elif not Path(restricted).is_file():
         raise KosovoStudyError(f"The restricted file {restricted} does not exist.")
+    if interviews is None:
+        interviews = real_export(paths)
+    elif not Path(interviews).is_file():
+        raise KosovoStudyError(f"The interview export {interviews} does not exist.")
     config = config_from_record(record)
     digest_status, digest_sentence = check_digest(record, restricted, key)
     say(f"verify: {digest_sentence}")
+    interview_status, interview_sentence = check_interview_digest(record, interviews, key)
+    say(f"verify: {interview_sentence}")
+    released_interviews = any(
+        Path(name).stem == INTERVIEW_STEM for name in record.get("restricted_inputs", {})
+    )
+    # an absent export blocks the verdict only when the release used one
+    if interview_status and (interview_status != ABSENT or released_interviews):
+        digest_status = digest_status or interview_status
+        digest_sentence = f"{digest_sentence}; {interview_sentence}"
     made = scratch is None
     folder = Path(tempfile.mkdtemp(prefix="kosovo-verify-")) if made else Path(scratch)  # type: ignore[arg-type]
     try:
-        copy = make_scratch(paths, folder / "project", restricted)
+        copy = make_scratch(paths, folder / "project", restricted, interviews)
         rerun(copy, config, say)
         numbers = rec.published_numbers(copy)
         rerun_chain = rec.digest_chain(copy, key)
@@ -277,12 +353,20 @@ def verify(
         status = DIFFERS
     else:
         status = VERIFIED
+    interview_numbers = [c for c in comparisons if is_interview_number(c.name)]
+    matched = sum(c.status in {"equal", "within tolerance"} for c in interview_numbers)
     result = Verification(
         status,
         digest_sentence,
         comparisons,
         environment(paths),
         {"release": record.get("digest_chain", []), "rerun": rerun_chain},
+        parts={
+            "municipal counts": check_digest(record, restricted, key)[0] or VERIFIED,
+            "interview export": (interview_status or VERIFIED)
+            + f" ({matched} of {len(interview_numbers)} interview numbers matched; "
+            f"{interview_sentence})",
+        },
     )
     result.report_files = write_report(result, record, out or paths.processed / "verification")
     return result
@@ -297,6 +381,7 @@ def write_report(result: Verification, record: Mapping[str, Any], out: Path) -> 
     document = {
         "status": result.status,
         "restricted_digest": result.digest,
+        "parts": result.parts,
         "published_numbers": len(result.comparisons),
         "counts": counts,
         "release": {
@@ -317,6 +402,8 @@ def write_report(result: Verification, record: Mapping[str, Any], out: Path) -> 
         "# Verification report",
         "",
         f"**Status: {result.status}.** {result.digest[:1].upper() + result.digest[1:]}.",
+        "",
+        *(f"- {part}: {verdict}" for part, verdict in result.parts.items()),
         "",
         f"{len(result.comparisons)} published numbers compared: "
         + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
@@ -375,6 +462,7 @@ def main_status(result: Verification) -> str:
         f"verify: {result.status} ({len(result.comparisons) - len(result.moved)} of "
         f"{len(result.comparisons)} published numbers equal, {len(result.failed)} outside "
         f"tolerance); report in {result.report_files[0].parent if result.report_files else '-'}"
+        + "".join(f"\n  {part}: {verdict}" for part, verdict in result.parts.items())
     )
 
 

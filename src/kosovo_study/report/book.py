@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import json
 import platform
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +29,7 @@ from kosovo_study.manifest import complete_pending, git_commit, read_manifest
 from kosovo_study.models import load_results
 from kosovo_study.paths import ProjectPaths, project_paths
 from kosovo_study.registry import load_registry
-from kosovo_study.report import style
+from kosovo_study.report import sources, style
 from kosovo_study.report.tables import Table
 from kosovo_study.storage import write_text_atomic
 
@@ -98,20 +99,82 @@ def load(paths: ProjectPaths | None = None) -> BookData:
     results, meta = load_results(paths)
     summary = paths.results / "multiverse_summary.json"
     meta["multiverse"] = json.loads(summary.read_text(encoding="utf-8"))
-    return BookData(paths, processed, results, meta)
+    data = BookData(paths, processed, results, meta)
+    _LOADED.clear()
+    _LOADED.append(data)
+    return data
+
+
+#: The data the page loaded last (:func:`load`): where :func:`glue_numbers` looks up
+#: the source of each value it glues.
+_LOADED: list[BookData] = []
+_INDEX: dict[int, sources.SourceIndex] = {}
+
+
+def source_index(data: BookData) -> sources.SourceIndex:
+    """Every table and JSON document ``data`` holds, by the file it was read from."""
+    if id(data) not in _INDEX:
+        _INDEX.clear()
+        root = data.paths.root
+
+        def relative(path: Path) -> str:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+
+        tables = {
+            **{relative(data.paths.results / f"{n}.csv"): f for n, f in data.results.items()},
+            **{
+                relative(data.paths.processed / f"{n}.parquet"): f
+                for n, f in data.processed.items()
+            },
+        }
+        documents = {
+            relative(path): dict(sources.flatten(json.loads(path.read_text("utf-8"))))
+            for path in (data.paths.results / name for name in BOOK_RESULTS)
+        }
+        _INDEX[id(data)] = sources.SourceIndex(root, tables, documents)
+    return _INDEX[id(data)]
 
 
 def glue_numbers(values: dict[str, Any]) -> None:
-    """Glue every value (not displayed) so the prose can cite it by name.
+    """Glue every value (not displayed) so the prose can cite it by name, with its
+    source record (:func:`kosovo_study.report.sources.locate`: the result row it was
+    read from, looked up in the data the page loaded with :func:`load`).
 
     Pages cite numbers with the glue:text role and a format (``name:.2f``), text with
-    the glue:md role.
+    the glue:md role.  The record rides in the glued output's metadata, as myst-nb's
+    ``glue`` stores the value, so every key glued here is traced without extra work.
     """
-    from IPython.display import Markdown
-    from myst_nb import glue
+    from IPython.core.formatters import format_display_data
+    from IPython.display import Markdown, display
+    from myst_nb.ext.glue import GLUE_PREFIX
 
+    index = source_index(_LOADED[0]) if _LOADED else None
+    producer = _producer(inspect.currentframe())
     for name, value in values.items():
-        glue(name, Markdown(value) if isinstance(value, str) else value, display=False)
+        shown = Markdown(value) if isinstance(value, str) else value
+        bundle, metadata = format_display_data(shown)
+        metadata["scrapbook"] = {"name": name, "mime_prefix": GLUE_PREFIX}
+        record = sources.locate(name, value, index)
+        if producer:
+            record["produced_by"] = producer
+        metadata[sources.RECORD_KEY] = record
+        display({GLUE_PREFIX + k: v for k, v in bundle.items()}, raw=True, metadata=metadata)
+
+
+def _producer(frame: Any) -> str | None:
+    """The function whose values the calling line glues ("glue_numbers(numbers.fighters(
+    ...))" -> "kosovo_study.report.numbers.fighters"), or None (a dict typed in a page)."""
+    caller = frame.f_back if frame is not None else None
+    if caller is None:
+        return None
+    import linecache
+
+    line = linecache.getline(caller.f_code.co_filename, caller.f_lineno)
+    for owner, function in re.findall(r"\b([A-Za-z_]\w*)\.([A-Za-z_]\w*)\(", line):
+        module = caller.f_globals.get(owner)
+        if function != "glue_numbers" and inspect.ismodule(module):
+            return f"{module.__name__}.{function}"
+    return None
 
 
 def sources_table(paths: ProjectPaths | None = None) -> pd.DataFrame:

@@ -120,10 +120,48 @@ def _notebook_pages(paths: ProjectPaths) -> list[Path]:
     ]
 
 
+def research_notebooks(paths: ProjectPaths) -> list[Path]:
+    """The research notebooks the book shows (``book/notebooks/*.ipynb``, links to
+    ``notebooks/``), executed by the book stage in a scratch copy of the project."""
+    return sorted(paths.book.glob("notebooks/*.ipynb"))
+
+
+def scratch_project(paths: ProjectPaths) -> Path:
+    """A throw-away copy of the project for the research notebooks: its settings, the
+    analysis plan and ``data/`` without the restricted files.
+
+    Why: notebooks run pipeline stages on the project they find (03 runs the models
+    stage, 01 and 03 fetch and clean).  Executed on the project itself while the book
+    builds, a notebook rewrote the result files the pages were reading (with the
+    project's settings, not the ones the results were made with).  In the copy they
+    change nothing the book reads, and no restricted file reaches a published notebook
+    output.  The copy's manifests are the project's, so its stages are skipped when the
+    project's are up to date.
+    """
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="kosovo_study_notebooks_"))
+    for name in ("pyproject.toml", "analysis_plan.yaml", "uv.lock"):
+        if (paths.root / name).is_file():
+            shutil.copy2(paths.root / name, root / name)
+    shutil.copytree(
+        paths.data,
+        root / "data",
+        symlinks=True,
+        ignore=shutil.ignore_patterns("restricted", ".staging*", "*.partial*", "*.lock"),
+    )
+    return root
+
+
 def _read_page(page: Path) -> Any:
     """The notebook myst-nb makes of a page (same reader and options as in the build)."""
     from myst_nb.core.read import read_myst_markdown_notebook
     from myst_parser.config.main import MdParserConfig
+
+    if page.suffix == ".ipynb":
+        from myst_nb.core.read import standard_nb_read
+
+        return standard_nb_read(page.read_text(encoding="utf-8"))
 
     return read_myst_markdown_notebook(
         page.read_text(encoding="utf-8"),
@@ -163,18 +201,25 @@ class _Kernel:
     matplotlib and this package costs as much again, so each kernel runs several pages.
     """
 
-    def __init__(self, name: str, cwd: str) -> None:
-        self.key = (name, cwd)
+    def __init__(self, name: str, cwd: str, root: str | None = None) -> None:
+        #: ``root``: the project the kernel's code sees (``$KOSOVO_STUDY_ROOT``), for the
+        #: research notebooks a scratch copy (:func:`scratch_project`)
+        self.key = (name, cwd, root)
         self.used = False
         self.manager: Any = None
 
     async def start(self) -> None:
         from jupyter_client.manager import AsyncKernelManager
 
+        from kosovo_study.paths import ROOT_ENV
+
         self.manager = AsyncKernelManager(kernel_name=self.key[0])
+        env = dict(os.environ)
+        if self.key[2] is not None:
+            env[ROOT_ENV] = self.key[2]
         # As nbclient starts a kernel: history in memory, not in the user's profile.
         await self.manager.start_kernel(
-            cwd=self.key[1], extra_arguments=["--HistoryManager.hist_file=:memory:"]
+            cwd=self.key[1], env=env, extra_arguments=["--HistoryManager.hist_file=:memory:"]
         )
 
     async def run_silently(self, code: str, timeout: int) -> None:
@@ -236,9 +281,10 @@ class _Kernel:
 
 
 async def _execute_all(
-    pages: list[Path], jobs: int, timeout: int
+    pages: list[Path], jobs: int, timeout: int, scratch: Path | None = None
 ) -> dict[Path, tuple[Any, float, str | None]]:
-    """Execute ``pages`` on ``jobs`` kernels, each taking the next page when it is free."""
+    """Execute ``pages`` on ``jobs`` kernels, each taking the next page when it is free
+    (research notebooks in ``scratch``, see :func:`scratch_project`)."""
     import asyncio
 
     queue = list(pages)
@@ -250,14 +296,19 @@ async def _execute_all(
             while queue:
                 page = queue.pop(0)
                 name = _read_page(page).metadata.get("kernelspec", {}).get("name", "python3")
-                if kernel is not None and kernel.key != (name, str(page.parent)):
+                notebook = page.suffix == ".ipynb" and scratch is not None
+                place = (str(scratch), str(scratch)) if notebook else (str(page.parent), None)
+                if kernel is not None and kernel.key != (name, *place):
                     await kernel.shutdown()
                     kernel = None
                 if kernel is None:
-                    kernel = _Kernel(name, str(page.parent))
+                    kernel = _Kernel(name, *place)
                     await kernel.start()
                 outcomes[page] = await kernel.execute(page, timeout)
-                if outcomes[page][2] is not None:
+                # A research notebook gets a kernel of its own, as in Jupyter: the reset
+                # between pages clears __main__ (its __spec__ too, which Dask's worker
+                # processes need), and notebooks are written for a fresh kernel.
+                if outcomes[page][2] is not None or notebook:
                     # A failed page may have left anything behind: the next gets a new kernel.
                     await kernel.shutdown()
                     kernel = None
@@ -316,13 +367,22 @@ def execute_pages(paths: ProjectPaths, jobs: int = 2, timeout: int = 600) -> lis
     cache = get_cache(str(paths.book_build / CACHE))
     pending: list[Path] = []
     current: set[int] = set()
-    for page in _notebook_pages(paths):
+    for page in [*_notebook_pages(paths), *research_notebooks(paths)]:
         try:
             current.add(cache.match_cache_notebook(_read_page(page)).pk)
         except KeyError:
             pending.append(page)
+    scratch = scratch_project(paths) if any(p.suffix == ".ipynb" for p in pending) else None
     if pending:
-        outcomes = _run_coroutine(_execute_all(_longest_first(pending), jobs, timeout))
+        try:
+            # the research notebooks last: pages first, so that a failing page stops early
+            order = _longest_first([p for p in pending if p.suffix != ".ipynb"]) + [
+                p for p in pending if p.suffix == ".ipynb"
+            ]
+            outcomes = _run_coroutine(_execute_all(order, jobs, timeout, scratch))
+        finally:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
         for source in pending:  # in page order: the first failing page is reported
             notebook, seconds, error = outcomes[source]
             if error is not None:
@@ -333,6 +393,8 @@ def execute_pages(paths: ProjectPaths, jobs: int = 2, timeout: int = 600) -> lis
                     f"{error.strip().splitlines()[-1]} The traceback is in {log}. Fix the "
                     "page (or the results it reads) and rerun `kosovo-study book`."
                 )
+            if source.suffix == ".ipynb":
+                _drop_stderr(notebook)
             record = cache.cache_notebook_bundle(
                 CacheBundleIn(notebook, str(source), data={"execution_seconds": seconds}),
                 check_validity=False,
@@ -343,6 +405,19 @@ def execute_pages(paths: ProjectPaths, jobs: int = 2, timeout: int = 600) -> lis
         if record.pk not in current:
             cache.remove_cache(record.pk)
     return pending
+
+
+def _drop_stderr(notebook: Any) -> None:
+    """Remove a research notebook's stderr streams (Dask's worker shutdown log,
+    statsmodels' convergence warning in the engine comparison): the book treats a page's
+    stderr as an error, and for a notebook they are log noise, not results."""
+    for cell in notebook.cells:
+        if cell.get("outputs"):
+            cell.outputs = [
+                output
+                for output in cell.outputs
+                if not (output.get("output_type") == "stream" and output.get("name") == "stderr")
+            ]
 
 
 _REFERENCE = re.compile(r"""(?:src|href|srcset|data-src)\s*=\s*["']([^"']+)["']|url\(([^)]+)\)""")

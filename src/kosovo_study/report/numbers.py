@@ -277,8 +277,7 @@ def outcome_provenance(metadata: dict[str, Any]) -> dict[str, Any]:
             "The regressions use the **restricted** municipal counts supplied by the "
             f"researcher: {provenance['definition_text']}, from {start} to "
             f"{provenance['period_end']}, sources {citation_text('; '.join(provenance['source_keys']))} "
-            f"(file sha256 `{provenance['sha256'][:16]}`). The counts are not published "
-            "with this book."
+            f"({_digest_phrase(provenance)}). The counts are not published with this book."
         )
         warnings = provenance.get("warnings") or []
         if warnings:
@@ -287,6 +286,19 @@ def outcome_provenance(metadata: dict[str, Any]) -> dict[str, Any]:
             )
         source = "restricted"
     return {"outcome_sentence": sentence, "outcome_source": source}
+
+
+def _digest_phrase(provenance: dict[str, Any]) -> str:
+    """How the intro names the restricted file: by the release record's keyed digest
+    (HMAC-SHA-256 under the data holder's key, which a replicator given the key can
+    check), or by its sha256 only when the data holder chose to publish it
+    (``kosovo_study.manifest.publishes_restricted_sha256``)."""
+    if provenance.get("sha256"):
+        return f"file sha256 `{str(provenance['sha256'])[:16]}`"
+    return (
+        "the file is identified by its HMAC-SHA-256 digest under the data holder's key, "
+        "in the release record"
+    )
 
 
 #: What the municipal outcome feeds (named in the data-status sentences).

@@ -6,6 +6,12 @@ Listed in ``book/_config.yml`` (``sphinx.extra_extensions``).  It
   keep the case the bibliography gives them, so proper nouns are never lowercased);
 * writes the footer of every page: package version, git commit, build date, the
   licence of the content (CC BY 4.0), and links to the PDF and to "How to cite";
+* links every number a page prints with the glue:text role to its source chain: the
+  number becomes a button that opens a popover (keyboard, screen reader, any width;
+  hidden in print) naming the result file and row, the stage run that wrote it, the
+  sha256 of that run's inputs, its parameters and the commit
+  (:mod:`kosovo_study.report.sources`), and every record is written to
+  ``_static/glue_record.json``;
 * removes sphinx-thebe's scripts: the book has no live kernels, and sphinx-thebe adds its
   inline configuration once per build run, which in the browser raised "Identifier
   'THEBE_JS_URL' has already been declared" on every page.
@@ -14,11 +20,13 @@ Listed in ``book/_config.yml`` (``sphinx.extra_extensions``).  It
 from __future__ import annotations
 
 import html
+import json
 import re
 import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
+from docutils import nodes  # type: ignore[import-untyped]
 from pybtex.database import Entry
 from pybtex.plugin import register_plugin
 from pybtex.richtext import Text
@@ -28,6 +36,7 @@ from pybtex.style.sorting.author_year_title import SortingStyle as AuthorYearTit
 from pybtex.style.template import field, join, optional, sentence, words
 
 from kosovo_study import __version__
+from kosovo_study.report.sources import RECORD_KEY
 
 PDF_NAME = "kosovo_study.pdf"
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
@@ -225,8 +234,116 @@ def _copy_pdf(app: Any, exception: Exception | None) -> None:
         shutil.copy2(printed, target)
 
 
+# --- the source chain of glued numbers --------------------------------------------------
+
+
+class glued_number(nodes.inline):  # type: ignore[misc]  # docutils names nodes in lower case
+    """A number pasted by the glue:text role, with its source record."""
+
+
+def _sourced_text_role() -> Any:
+    from myst_nb.core.variables import RetrievalError
+    from myst_nb.ext.glue.roles import PasteTextRole
+    from myst_nb.ext.glue.utils import retrieve_glue_data
+
+    class SourcedTextRole(PasteTextRole):  # type: ignore[misc]
+        """myst-nb's glue:text role, its number wrapped with the value's source record."""
+
+        def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+            pasted, messages = super().run()
+            key, _, spec = self.text.rpartition(":") if ":" in self.text else (self.text, "", "s")
+            if len(pasted) != 1 or "::" in key:
+                return pasted, messages
+            try:
+                record = retrieve_glue_data(self.document, key).metadata.get(RECORD_KEY)
+            except RetrievalError:
+                return pasted, messages
+            node = glued_number(key=key, format=spec, record=json.dumps(record or {}))
+            node += pasted[0]
+            return [node], messages
+
+    return SourcedTextRole()
+
+
+def _chain_html(record: dict[str, Any], paths: Any) -> str:
+    from kosovo_study.report.sources import chain, chain_lines
+
+    if not record:
+        return "<span>No source record: this value was glued outside glue_numbers.</span>"
+    return "".join(
+        f'<span class="kosovo-source-line"><b>{html.escape(label)}:</b> {html.escape(text)}</span>'
+        for label, text in chain_lines(chain(record, paths), short=True)
+    )
+
+
+def _visit_glued_number(self: Any, node: glued_number) -> None:
+    number = getattr(self, "_kosovo_numbers", 0) + 1
+    self._kosovo_numbers = number
+    target = f"glue-source-{number}"
+    key = html.escape(node["key"])
+    self.body.append(
+        f'<button type="button" class="kosovo-number" popovertarget="{target}" '
+        f'data-glue-key="{key}" data-glue-format="{html.escape(node["format"])}" '
+        'title="Where this number comes from">'
+    )
+    node["target"] = target
+
+
+def _depart_glued_number(self: Any, node: glued_number) -> None:
+    from pathlib import Path
+
+    from kosovo_study.paths import ProjectPaths
+
+    paths = ProjectPaths(Path(self.builder.srcdir).resolve().parent)
+    key = html.escape(node["key"])
+    self.body.append(
+        f'</button><span id="{node["target"]}" popover="auto" class="kosovo-source" '
+        f'role="dialog" aria-label="Source of {key}">'
+        f"<b>Source of this number</b> (<code>{key}</code>)"
+        f"{_chain_html(json.loads(node['record']), paths)}"
+        f'<span class="kosovo-source-line">In a terminal: <code>kosovo-study why {key}</code>'
+        f'</span><button type="button" popovertarget="{node["target"]}" '
+        'popovertargetaction="hide">Close</button></span>'
+    )
+
+
+def _skip(self: Any, node: Any) -> None:
+    del self, node
+
+
+def _write_glue_record(app: Any, exception: Exception | None) -> None:
+    """Every glued key with its record and chain, beside the HTML (``_static``)."""
+    from pathlib import Path
+
+    from kosovo_study.paths import ProjectPaths
+    from kosovo_study.report.sources import RECORD_FILE, write_glue_record
+
+    if exception is not None or app.builder.format != "html":
+        return
+    paths = ProjectPaths(Path(app.srcdir).resolve().parent)
+    write_glue_record(paths, Path(app.outdir) / "_static" / RECORD_FILE)
+
+
+def _register_glue_role(app: Any, config: Any = None) -> None:
+    del config
+    app.add_role_to_domain("glue", "text", _sourced_text_role(), override=True)
+
+
 def setup(app: Any) -> dict[str, Any]:
     register_plugin("pybtex.style.formatting", "kosovo_authoryear", AuthorYearStyle)
+    app.add_node(
+        glued_number,
+        html=(_visit_glued_number, _depart_glued_number),
+        latex=(_skip, _skip),
+        text=(_skip, _skip),
+        man=(_skip, _skip),
+        texinfo=(_skip, _skip),
+    )
+    app.add_css_file("kosovo-sources.css")
+    # myst-nb registers the glue domain in its own setup, which runs before this one
+    # (jupyter-book lists it first); the role is replaced once the config is read.
+    app.connect("config-inited", _register_glue_role)
+    app.connect("build-finished", _write_glue_record)
     app.connect("config-inited", _theme_options)
     # after sphinx.ext.mathjax (priority 500), which adds its script in this event
     app.connect("html-page-context", _page_context, priority=900)
