@@ -67,3 +67,11 @@ def test_the_scratch_copy_holds_the_data_but_no_restricted_file(tmp_path: Path) 
         assert not scratch.restricted.exists()
     finally:
         shutil.rmtree(scratch.root)
+
+
+def test_the_print_edition_leaves_the_executed_notebooks_out() -> None:
+    """The PDF prints the Notebooks page, not the notebooks' code and output."""
+    from kosovo_study.report.build import PRINT_OMITS
+
+    for name in NOTEBOOKS:
+        assert f"notebooks/{name.removesuffix('.ipynb')}" in PRINT_OMITS, name

@@ -566,7 +566,17 @@ def find_chromium() -> str:
 
 #: Chapters left out of the print edition: the API reference is for readers of the code
 #: and is published with the HTML book (issue 21: 17 of 72 printed pages).
-PRINT_OMITS = ("api",)
+#: Pages left out of the print edition: the API reference and the executed notebooks
+#: (60 pages of code and output; the Notebooks page that lists them is printed, and
+#: the notebooks themselves are files of the repository).
+PRINT_OMITS = (
+    "api",
+    "notebooks/01-explore-municipal-data",
+    "notebooks/02-supply-restricted-data",
+    "notebooks/03-crossnational-replication",
+    "notebooks/04-multiverse-on-a-dask-cluster",
+    "notebooks/05-engine-against-statsmodels",
+)
 #: Chapters printed without a number (the title page is the root document).
 PRINT_UNNUMBERED = ("references",)
 #: Width (pt) of the text column of a portrait page: A4 (595 pt) less the print
@@ -597,7 +607,7 @@ def print_edition(
 
     * chapters numbered (1, 2, ...), the contents page listing them with the page each
       starts on (``numbers``: chapter id -> page, from a first print) and linking to it;
-    * the API reference left out (:data:`PRINT_OMITS`);
+    * the API reference and the executed notebooks left out (:data:`PRINT_OMITS`);
     * each figure printed from the SVG the report wrote, at the size it was drawn (a
       figure wider than the text column turned a quarter on a page of its own);
     * no link to a file of the build folder: download chips (PNG, SVG, data) and links
