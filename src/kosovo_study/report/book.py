@@ -130,6 +130,7 @@ def source_index(data: BookData) -> sources.SourceIndex:
         documents = {
             relative(path): dict(sources.flatten(json.loads(path.read_text("utf-8"))))
             for path in (data.paths.results / name for name in BOOK_RESULTS)
+            if path.suffix == ".json"  # verdict.csv is a table, read with the results
         }
         _INDEX[id(data)] = sources.SourceIndex(root, tables, documents)
     return _INDEX[id(data)]
