@@ -40,6 +40,7 @@ stages.run("clean", paths)
 
 scratch = ProjectPaths(Path(tempfile.mkdtemp(prefix="kosovo_study_multiverse_")))
 shutil.copy(paths.root / "pyproject.toml", scratch.root / "pyproject.toml")
+shutil.copy(paths.root / "analysis_plan.yaml", scratch.root / "analysis_plan.yaml")
 shutil.copytree(paths.data, scratch.data, ignore=shutil.ignore_patterns("restricted"))
 
 # %%

@@ -70,7 +70,7 @@ def test_kinds_of_published_numbers() -> None:
 def test_compare_applies_each_tolerance() -> None:
     config = SMALL.as_dict()
     mc = rec.monte_carlo_tolerance(config)
-    assert mc == pytest.approx(3 * 0.5 / 2**0.5)  # the smallest size, 2 simulations
+    assert mc == pytest.approx(3 * 0.5 / 9**0.5)  # the smallest size, 9 bootstrap replicates
     release = {
         "a": {"value": 34, "kind": "count"},
         "b": {"value": 1.0, "kind": "estimate"},

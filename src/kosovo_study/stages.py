@@ -433,6 +433,13 @@ STAGES: tuple[Stage, ...] = (
                 "kosovo_study.clean.cells.overlay",
                 "area of each municipality in each cell, the shares the covariates are weighted by",
             ),
+            Output(
+                f"{_PROCESSED}/ds2016_features.{{csv,parquet}}",
+                "table",
+                "kosovo_study.clean.ds2016.read_features",
+                "Derpanopoulos & Sonnet (2016) imputed country features, validated, for the "
+                "rebuild of their model (not committed: their replication file)",
+            ),
         ),
         ("kosovo_study.clean",),
         _no_parameters,

@@ -318,7 +318,9 @@ def test_a_bad_methods_file_is_refused_with_file_and_row(tmp_path: Path) -> None
 
     paths = _copy_raw(tmp_path)
     path = paths.raw / "bibliography" / "methods.csv"
-    text = path.read_text("utf-8").replace(",2014,", ",14,")
-    path.write_text(text, encoding="utf-8")
+    lines = path.read_text("utf-8").splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if ",2014," in line)
+    lines[first] = lines[first].replace(",2014,", ",14,")  # one bad year, one row
+    path.write_text("".join(lines), encoding="utf-8")
     with pytest.raises(ValidationError, match=r"methods\.csv: 1 invalid value"):
         methods_papers(paths)

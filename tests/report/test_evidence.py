@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from kosovo_study.plan import load_plan
-from kosovo_study.report import evidence, numbers
+from kosovo_study.report import evidence, inference, numbers
 from tests.models.test_evidence import results  # noqa: F401  (the fixture)
 
 BOOK = Path(__file__).resolve().parents[2] / "book"
@@ -39,6 +39,7 @@ def test_evidence_page_glue_keys_resolve(results: dict[str, pd.DataFrame]) -> No
         **evidence.cell_numbers(results),
         **evidence.charity_numbers(results),
         **numbers.data_status({"municipal_outcome_synthetic": True}, None),
+        **inference.cell_interval_numbers(results),
     }
     keys = _keys("evidence.md")
     assert keys <= set(glued) | _figures("evidence.md"), keys - set(glued)

@@ -228,7 +228,11 @@ def monte_carlo_tolerance(config: Mapping[str, Any]) -> float:
     sizes = [
         int(v)
         for k, v in config.items()
-        if k.endswith(("permutations", "replicates", "simulations", "draws")) and int(v) > 0
+        if k.endswith(("permutations", "replicates", "simulations", "draws"))
+        and int(v) > 0
+        # fold assignments of the out-of-fold calibration: a count of data splits, not
+        # the size of a simulation whose proportions the tolerance is about
+        and not k.startswith("crossnational_oof")
     ]
     return 3 * 0.5 / math.sqrt(min(sizes)) if sizes else 0.0
 
