@@ -73,6 +73,17 @@ class ProjectPaths:
         """Confidential inputs a researcher supplies (git-ignored, never published)."""
         return self.raw / "restricted"
 
+    def interview_export(self) -> Path | None:
+        """The restricted interview export a researcher supplied
+        (``restricted/interviews.{qdpx,csv,xlsx}``, the first that exists), or None.
+        Here, not in the interviews package, so that the replication record and
+        ``verify`` can find it without importing the interview pipeline."""
+        for suffix in (".qdpx", ".csv", ".xlsx"):
+            candidate = self.restricted / f"interviews{suffix}"
+            if candidate.exists():
+                return candidate
+        return None
+
     @property
     def processed(self) -> Path:
         return self.data / "processed"

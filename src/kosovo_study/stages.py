@@ -274,13 +274,12 @@ def _multiverse_build(
 def _interview_inputs(
     paths: ProjectPaths, export: Path | None = None, **options: Any
 ) -> list[Path]:
-    from kosovo_study.interviews import stage
     from kosovo_study.interviews.pipeline import adopt_export
 
     del options
     # An export named on the command line is first kept under its neutral restricted
     # name, so the manifest's inputs never hold the file's own name or folder.
-    source = adopt_export(Path(export), paths) if export is not None else stage.real_export(paths)
+    source = adopt_export(Path(export), paths) if export is not None else paths.interview_export()
     return [*([source] if source else []), *environment_inputs(paths)]
 
 

@@ -31,14 +31,6 @@ from kosovo_study.paths import ProjectPaths, project_paths
 OUTPUTS = TABLES
 
 
-def real_export(paths: ProjectPaths) -> Path | None:
-    for suffix in (".qdpx", ".csv", ".xlsx"):
-        candidate = paths.restricted / f"interviews{suffix}"
-        if candidate.exists():
-            return candidate
-    return None
-
-
 def build(
     paths: ProjectPaths,
     export: Path | None = None,
@@ -53,7 +45,7 @@ def build(
     # An export given on the command line is kept as data/raw/restricted/interviews.<ext>:
     # the manifest records that neutral path and its sha256 (never the file's name).
     config = config or StudyConfig()
-    source = adopt_export(Path(export), paths) if export is not None else real_export(paths)
+    source = adopt_export(Path(export), paths) if export is not None else paths.interview_export()
     with interviews_lock(paths):
         remove_partial_files(paths)
         if source is None:

@@ -98,11 +98,10 @@ def keyed_digest(path: Path, key: bytes) -> str:
 def restricted_inputs(paths: ProjectPaths) -> list[Path]:
     """The restricted files the stages read, if present: the municipal counts (models)
     and the interview export (interviews, kept as ``data/raw/restricted/interviews.*``)."""
-    from kosovo_study.interviews.stage import real_export
     from kosovo_study.models.outcome import locate_restricted
 
     located = locate_restricted(paths)
-    export = real_export(paths)
+    export = paths.interview_export()
     return [Path(p) for p in (located, export) if p is not None]
 
 

@@ -312,7 +312,6 @@ def verify(
     published number (the interview ones included) is compared.  A part given no file
     says "not verified: restricted data absent"; the whole is verified only when every
     restricted input the release used was given and matched."""
-    from kosovo_study.interviews.stage import real_export
 
     record = rec.read_record(release or rec.record_path(paths))
     if restricted is None:
@@ -321,7 +320,7 @@ def verify(
     elif not Path(restricted).is_file():
         raise KosovoStudyError(f"The restricted file {restricted} does not exist.")
     if interviews is None:
-        interviews = real_export(paths)
+        interviews = paths.interview_export()
     elif not Path(interviews).is_file():
         raise KosovoStudyError(f"The interview export {interviews} does not exist.")
     config = config_from_record(record)
