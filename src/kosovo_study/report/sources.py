@@ -547,7 +547,7 @@ def chain_lines(full: Mapping[str, Any], short: bool = False) -> list[tuple[str,
         lines.append(("Note", f"{full['candidates']} places hold this value; the closest named"))
     if "stage" in full:
         parameters = full.get("parameters") or {}
-        shown = "; ".join(f"{k} = {v}" for k, v in sorted(parameters.items())) or "none"
+        shown = "; ".join(f"{k} = {_plain(v)}" for k, v in sorted(parameters.items())) or "none"
         lines += [
             (
                 "Written by",
@@ -703,3 +703,13 @@ def _current_chain(recorded: Mapping[str, Any], paths: ProjectPaths) -> dict[str
     if "file" not in recorded:
         return {}
     return {k: v for k, v in chain(recorded, paths).items() if k not in {"key", "value"}}
+
+
+def _plain(value: Any) -> str:
+    """A parameter as a reader reads it: a nested setting as "key value, ..." and a list
+    as its items, never a Python repr (the grid of the multiverse is a dict of lists)."""
+    if isinstance(value, dict):
+        return "(" + ", ".join(f"{k} {_plain(v)}" for k, v in sorted(value.items())) + ")"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_plain(v) for v in value) + "]"
+    return str(value)
