@@ -890,7 +890,7 @@ def verdict_sentences(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
         f"{count['p_adjusted']:.3f}), so the primary test {VERDICT_WORDS[str(count['verdict'])]}"
         f", and its odds ratio for being listed by ICSR (more than about 5 fighters), "
         f"{listed['estimate']:.2f} per SD ({listed['conf_low']:.2f} to "
-        f"{listed['conf_high']:.2f}), is a secondary result that {listed['verdict']}"
+        f"{listed['conf_high']:.2f}), is a secondary result that {VERDICT_WORDS[str(listed['verdict'])]}"
     )
     values["verdict_abstract_multiverse"] = (
         "no robustness claim across countries is made, because no model family of the "
