@@ -852,15 +852,18 @@ def verdict_sentences(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
     whole = ""
     if joint is not None:
         real = joint[joint["outcome"].astype(str).str.startswith("crossnational")]
+        if "focal" in real.columns:  # the unemployment term, not the hurdle's listed part
+            real = real[real["focal"] == "unemployment"]
         if len(real):
             whole = (
-                f"; across all families, {real['significant_expected_direction'].min():.0f} to "
+                f"; across all families and point rules, "
+                f"{real['significant_expected_direction'].min():.0f} to "
                 f"{real['significant_expected_direction'].max():.0f} of "
                 f"{real['specifications'].max():.0f} specifications are significant with a "
                 f"median rate ratio of {real['median_rate_ratio'].min():.2f} to "
-                f"{real['median_rate_ratio'].max():.2f} per SD, a one-part ratio over every "
-                "country from families that over-predict the world total or were never "
-                f"calibrated, not comparable with the chosen model's count-part ratio of "
+                f"{real['median_rate_ratio'].max():.2f} per SD, mostly one-part ratios over "
+                "every country, specifications that over-predict the world total included, "
+                f"and not comparable with the chosen model's count-part ratio of "
                 f"{count['estimate']:.2f} among listed countries"
             )
     values["verdict_multiverse"] = (
