@@ -34,8 +34,12 @@ def test_plan_page_glue_keys_resolve() -> None:
     assert keys <= set(evidence.plan_numbers(load_plan()))
 
 
-def test_evidence_page_glue_keys_resolve(results: dict[str, pd.DataFrame]) -> None:  # noqa: F811
+def test_evidence_page_glue_keys_resolve(
+    results: dict[str, pd.DataFrame],  # noqa: F811
+    clean_tables: dict[str, pd.DataFrame],
+) -> None:
     glued = {
+        **numbers.fighters(clean_tables["kosovo_national"]),
         **evidence.cell_numbers(results),
         **evidence.charity_numbers(results),
         **numbers.data_status({"municipal_outcome_synthetic": True}, None),
