@@ -19,7 +19,9 @@ from ..conftest import REPO
 
 
 def _text(page: Path) -> str:
-    body = page.read_text(encoding="utf-8")
+    from kosovo_study.report.prose import without_source_chains
+
+    body = without_source_chains(page.read_text(encoding="utf-8"))
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)))
 
 

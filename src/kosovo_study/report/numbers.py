@@ -14,7 +14,7 @@ import pandas as pd
 
 from kosovo_study.clean.fighters import HARMONISED_STATISTIC
 from kosovo_study.models.design import CHARITY, UNEMPLOYMENT
-from kosovo_study.report.labels import citation_text, label_identifiers
+from kosovo_study.report.labels import MODEL_NAMES, citation_text, label_identifiers
 
 
 def fighters(national: pd.DataFrame) -> dict[str, Any]:
@@ -1069,7 +1069,8 @@ def crossnational_multiverse(specifications: pd.DataFrame) -> dict[str, Any]:
     families = rows.groupby(["family", "population"])["calibrated_out_of_fold"].all()
     values["mvcn_families_oof"] = (
         "; ".join(
-            f"{key[0]} ({str(key[1]).split('(')[-1].rstrip(')')})"
+            f"{MODEL_NAMES.get(str(key[0]), str(key[0]))} "
+            f"({str(key[1]).split('(')[-1].rstrip(')')})"
             for key, ok in families.items()
             if bool(ok) and isinstance(key, tuple)
         )

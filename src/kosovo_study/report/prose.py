@@ -90,8 +90,22 @@ _FILE = re.compile(
 _NOT_PROSE_PAGES = frozenset({"genindex.html", "search.html", "py-modindex.html", "api.html"})
 
 
+def without_source_chains(body: str) -> str:
+    """A built page without the source-chain popovers of its glued numbers (each number's
+    file, row, stage run and parameters: a record, not prose; hidden until opened)."""
+    if "kosovo-source" not in body:
+        return body
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(body, "html.parser")
+    for popover in soup.select(".kosovo-source"):
+        popover.decompose()
+    return str(soup)
+
+
 def page_prose(body: str) -> str:
     """The prose of one built page: its article without code, links and tables."""
+    body = without_source_chains(body)
     article = _ARTICLE.search(body)
     text = article.group(0) if article else body
     previous = None
@@ -122,7 +136,7 @@ def page_sentence_defects(html_dir: Path) -> list[str]:
     for page in sorted(html_dir.glob("*.html")):
         if page.name in _NOT_PROSE_PAGES or page.name == "references.html":
             continue
-        body = page.read_text(encoding="utf-8")
+        body = without_source_chains(page.read_text(encoding="utf-8"))
         article = _ARTICLE.search(body)
         for _, paragraph in _PARAGRAPH.findall(article.group(0) if article else body):
             text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", paragraph)).split())
