@@ -70,8 +70,8 @@ def test_identifiers_and_file_names_in_prose_are_found_outside_code_links_and_ta
     ]
 
 
-#: Pages another change rewrites (the abstract and the conclusion, issue 21): their own
-#: prose is checked once it lands; the clauses glued into them are checked here.
+#: Pages whose own prose is exempt from the paragraph checks: none (the abstract and the
+#: conclusion are checked like every page).
 REWRITTEN_ELSEWHERE: frozenset[str] = frozenset()
 #: Proper names written with an underscore: the package's own name.
 PROPER_NAMES = frozenset({"kosovo_study"})
