@@ -324,14 +324,16 @@ def cell_shares(results: dict[str, pd.DataFrame]) -> Plot:
             (bar.get_x() + bar.get_width() / 2, bar.get_height()),
             ha="center",
             va="bottom",
-            fontsize=8,
+            fontsize=style.SMALL_FONT_PT,
         )
     ax.set_xticks(
-        positions, [c.replace(": ", "\n", 1).replace(", ", ",\n") for c in main["cell"]], fontsize=8
+        positions,
+        [c.replace(": ", "\n", 1).replace(", ", ",\n") for c in main["cell"]],
+        fontsize=style.SMALL_FONT_PT,
     )
     ax.set_ylabel("share of the Kosovo-coded cells' total, %")
     ax.set_title("Islamic State recruits and population by PRIO-GRID cell, 2013-2014 (REAL)")
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=style.SMALL_FONT_PT, loc="upper left")
     style.source_note(
         figure,
         f"Edgerton (2023), leaked IS entry records, {int(main['recruits'].sum())} recruits; "

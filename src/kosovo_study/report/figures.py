@@ -224,7 +224,7 @@ def choropleth(
             (point.x, point.y),
             ha="center",
             va="center",
-            fontsize=8,
+            fontsize=style.SMALL_FONT_PT,
             color="#111" if light else "white",
             fontweight="bold",
             path_effects=None,
@@ -248,7 +248,7 @@ def choropleth(
             "\n".join(chunk),
             va="top",
             ha="left",
-            fontsize=8,
+            fontsize=style.SMALL_FONT_PT,
             linespacing=1.25,
             transform=key.transAxes,
         )
@@ -507,7 +507,10 @@ def design_power_mc(diagnosis: pd.DataFrame, national_total: int) -> Plot:
                 ax.set_xlabel("true incidence-rate ratio")
         grid[row, 0].set_ylabel("power (share rejecting at 5%)")
     grid[0, 0].legend(
-        loc="upper left", fontsize=8, title="assumed overdispersion", title_fontsize=8
+        loc="upper left",
+        fontsize=style.SMALL_FONT_PT,
+        title="assumed overdispersion",
+        title_fontsize=style.SMALL_FONT_PT,
     )
     figure.suptitle(
         f"Design diagnosis: power with Monte Carlo error bands (national total {national_total})"
@@ -574,7 +577,10 @@ def hanging_rootogram(rootogram: pd.DataFrame, labels: dict[str, str], source: s
     axes[0].set_ylabel("square root of frequency")
     # one key for all panels, above them (inside a panel it hides the tallest bar)
     figure.legend(
-        *axes[0].get_legend_handles_labels(), loc="outside upper center", ncols=2, fontsize=8
+        *axes[0].get_legend_handles_labels(),
+        loc="outside upper center",
+        ncols=2,
+        fontsize=style.SMALL_FONT_PT,
     )
     style.source_note(figure, source)
     return figure, drawn.reset_index(drop=True)

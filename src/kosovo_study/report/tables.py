@@ -583,7 +583,9 @@ def _with_mc_se(estimate: Any, mc_se: Any, exact: bool) -> str:
     notation); exact figures (enumerated, MC SE 0) print alone.  A dash when undefined."""
     if pd.isna(estimate):
         return "-"
-    if exact:
+    if exact or pd.isna(mc_se):
+        # exact, or a figure with no Monte Carlo SE of its own (the size-corrected
+        # critical value): the estimate alone
         return f"{estimate:.3f}"
     return f"{estimate:.3f} ({mc_se:.3f})"
 
