@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from kosovo_study import simulation_evidence
 from kosovo_study.models import crossnational as cn
 from kosovo_study.models.crossnational import countmodels as cm
 from kosovo_study.models.crossnational.imputation import ImputationSettings, impute, rubin
@@ -33,10 +34,6 @@ N = 163  # countries in the main analysis
 LEVEL = 0.95
 
 
-def monte_carlo_se(replicates: int) -> float:
-    return float(np.sqrt(LEVEL * (1 - LEVEL) / replicates))
-
-
 def true_ame(X: np.ndarray, column: int) -> float:
     """The AME (persons per SD) at the true parameters, by the stage's finite difference."""
     truth = Fit("hurdle_nb2", np.concatenate([GAMMA, BETA, [ALPHA]]), np.zeros(3), 0.0, 3, len(X))
@@ -47,14 +44,19 @@ def true_ame(X: np.ndarray, column: int) -> float:
     return float(np.mean((cm.predict(truth, up) - cm.predict(truth, down)) / (2 * h)))
 
 
-def within_tolerance(coverage: np.ndarray, replicates: int) -> bool:
-    return bool(np.all(np.abs(coverage - LEVEL) <= 3 * monte_carlo_se(replicates)))
+#: data sets and bands: records of kosovo_study.simulation_evidence (3 MC SE of 0.95)
+INTERVALS = simulation_evidence.check("hurdle_interval_coverage")
+RUBIN = simulation_evidence.check("rubin_coverage")
+
+
+def within_tolerance(coverage: np.ndarray, check: simulation_evidence.SimulationCheck) -> bool:
+    return all(check.accepts(float(value)) for value in np.atleast_1d(coverage))
 
 
 def test_coefficient_ame_and_prediction_intervals_cover() -> None:
     """Complete data, R = 200 data sets, 200 parameter draws each (as the stage)."""
     rng = np.random.default_rng(20_260)
-    replicates, draws = 200, 200
+    replicates, draws = INTERVALS.data_sets, 200
     X = np.column_stack([np.ones(N), rng.normal(size=(N, 2))])
     x_new = np.column_stack([np.ones(1), rng.normal(size=(1, 2))])
     ame_truth = np.array([true_ame(X, 1), true_ame(X, 2)])
@@ -83,11 +85,11 @@ def test_coefficient_ame_and_prediction_intervals_cover() -> None:
     # 0.96, 0.93; prediction interval 0.955 (Monte Carlo SE 0.0154).
     print(
         f"coverage: coefficients {coverage_coef}, AMEs {coverage_ame}, "
-        f"prediction {coverage_prediction} (MC SE {monte_carlo_se(replicates):.4f})"
+        f"prediction {coverage_prediction} (MC SE {INTERVALS.monte_carlo_se:.4f})"
     )
-    assert within_tolerance(coverage_coef, replicates), coverage_coef
-    assert within_tolerance(coverage_ame, replicates), coverage_ame
-    assert within_tolerance(np.array([coverage_prediction]), replicates), coverage_prediction
+    assert within_tolerance(coverage_coef, INTERVALS), coverage_coef
+    assert within_tolerance(coverage_ame, INTERVALS), coverage_ame
+    assert within_tolerance(np.array([coverage_prediction]), INTERVALS), coverage_prediction
 
 
 @pytest.mark.slow
@@ -97,7 +99,7 @@ def test_rubin_intervals_over_imputations_cover() -> None:
     pooled by Rubin's rules.  m = 5 copies (the stage uses 20) to keep the test short:
     fewer copies widen Rubin's t interval, so this checks the pooling, not m."""
     rng = np.random.default_rng(2_016)
-    replicates, copies = 100, 5
+    replicates, copies = RUBIN.data_sets, 5
     covered = np.zeros(2)
     for _ in range(replicates):
         x = rng.normal(size=(N, 2))
@@ -120,5 +122,5 @@ def test_rubin_intervals_over_imputations_cover() -> None:
             covered[j] += pooled.conf_low <= truth <= pooled.conf_high
     coverage = covered / replicates
     # Found: 0.97 (logit) and 0.96 (count part) (Monte Carlo SE 0.0218).
-    print(f"Rubin coverage: {coverage} (MC SE {monte_carlo_se(replicates):.4f})")
-    assert within_tolerance(coverage, replicates), coverage
+    print(f"Rubin coverage: {coverage} (MC SE {RUBIN.monte_carlo_se:.4f})")
+    assert within_tolerance(coverage, RUBIN), coverage

@@ -6,13 +6,12 @@ Hand-computed cases, then seeded simulations with their Monte Carlo (MC) SE stat
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
 
+from kosovo_study import simulation_evidence
 from kosovo_study.models import inference
 from kosovo_study.models import multiverse as mv
 from kosovo_study.models.design import Design, municipal_design
@@ -114,17 +113,19 @@ def test_freedman_lane_null_has_size_five_percent(
     design: Design, clean_tables: Tables, column: int
 ) -> None:
     """NB2 counts (alpha 0.8) with the focal effect 0 and the others 0.2 per SD, tested
-    on the log-rate working model as the multiverse does: 2000 data sets (MC SE 0.0049)."""
+    on the log-rate working model as the multiverse does (data sets and band: the
+    ``freedman_lane_size`` record of kosovo_study.simulation_evidence)."""
+    check = simulation_evidence.check("freedman_lane_size")
     total = national_total(clean_tables["kosovo_national"])
     coefficients = np.full(len(design.terms), 0.2)
     coefficients[0], coefficients[column] = 0.0, 0.0
     rng = np.random.default_rng(71)
-    y = draw_conditional_nb(design, coefficients, 0.8, total, rng, size=2000)
+    y = draw_conditional_nb(design, coefficients, 0.8, total, rng, size=check.data_sets)
     orders = inference.random_orderings(99, design.n, np.random.default_rng(72))
     log_rate = np.log((y + 0.5) / np.exp(design.offset))
     p = np.array([inference.freedman_lane_test(r, design.X, column, orders)[1] for r in log_rate])
     rate = float(np.mean(p <= 0.05))
-    assert 0.035 <= rate <= 0.065, f"size {rate:.4f} (MC SE 0.0049)"
+    assert check.accepts(rate), check.failure(rate, f"column {column}")
 
 
 @pytest.mark.slow
@@ -132,9 +133,10 @@ def test_multiverse_family_wise_error_under_the_global_null(
     design: Design, clean_tables: Tables
 ) -> None:
     """Eight specifications of the unemployment term (2 families x 4 control sets) under
-    the global null, 400 data sets (MC SE 0.011): the probability that any
-    specification's family-wise p is at most 0.05 stays within 0.05 + 2 MC SE; the
-    unadjusted p-values reject far more often."""
+    the global null: the probability that any specification's family-wise p is at most
+    0.05 stays within 0.05 + 2 MC SE (the ``multiverse_family_wise_error`` record of
+    kosovo_study.simulation_evidence); the unadjusted p-values reject far more often."""
+    check = simulation_evidence.check("multiverse_family_wise_error")
     municipalities = clean_tables["municipalities"]
     total = national_total(clean_tables["kosovo_national"])
     grid = {
@@ -148,7 +150,7 @@ def test_multiverse_family_wise_error_under_the_global_null(
         "focal": ("unemployment",),
     }
     specifications = mv.expand(grid, {})
-    data_sets = 400
+    data_sets = check.data_sets
     y = draw_conditional_nb(
         design,
         np.zeros(len(design.terms)),
@@ -170,7 +172,6 @@ def test_multiverse_family_wise_error_under_the_global_null(
         adjusted = mv.family_wise_p(table, null)
         any_adjusted += bool((adjusted <= 0.05).any())
         any_raw += bool((table["randomization_p"] <= 0.05).any())
-    mc_se = math.sqrt(0.05 * 0.95 / data_sets)
     rate = any_adjusted / data_sets
-    assert rate <= 0.05 + 2 * mc_se, f"FWER {rate:.4f} (MC SE {mc_se:.4f})"
+    assert check.accepts(rate), check.failure(rate)
     assert any_raw > any_adjusted
