@@ -170,10 +170,6 @@ def cmd_multiverse(args: argparse.Namespace) -> int:
     )
 
 
-def cmd_interview_stage(args: argparse.Namespace) -> int:
-    return _run_stage("interviews", args)
-
-
 def cmd_report(args: argparse.Namespace) -> int:
     """Fetch, then run every stage of :data:`kosovo_study.stages.STAGES` in order."""
     from kosovo_study import stages

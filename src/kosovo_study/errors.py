@@ -31,7 +31,3 @@ class AmbiguousMunicipalityError(MunicipalityNameError):
 
 class ValidationError(KosovoStudyError):
     """A table failed its schema; the message names file, row and fix."""
-
-
-class NotYetImplementedError(KosovoStudyError):
-    """A pipeline stage that a later issue will provide."""

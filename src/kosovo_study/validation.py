@@ -666,11 +666,6 @@ def study_checks(
 INPUT_FORMATS: dict[str, Callable[[Path], ValidatedTable]] = {RESTRICTED_FILE: read_validated}
 
 
-def input_formats() -> dict[str, Callable[[Path], ValidatedTable]]:
-    """File names that ``kosovo-study validate`` recognises, with their reader."""
-    return INPUT_FORMATS
-
-
 def validate_path(path: Path) -> ValidatedTable:
     """Validate a file whose name identifies its format; return what was read."""
     path = Path(path)

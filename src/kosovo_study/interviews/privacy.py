@@ -720,16 +720,6 @@ def guard_tables(
         )
 
 
-def guard(
-    files: Iterable[Path], raw_ids: Iterable[str] = (), person_names: Iterable[str] = ()
-) -> None:
-    """Fail if any written file still holds an identifier (a check after the fact)."""
-    tables = {
-        Path(path).name: pd.read_csv(path, dtype=str, keep_default_na=False) for path in files
-    }
-    guard_tables(tables, person_names, raw_ids)
-
-
 #: Patterns that also occur legitimately in a bibliography or a data page (publication
 #: dates, publishers' streets, URLs, handles): checked on pages that show interview
 #: material only.

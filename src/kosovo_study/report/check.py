@@ -126,11 +126,6 @@ def screenshot(
     return target
 
 
-def dom_after_load(chromium: str, page: Path) -> str:
-    """The page's DOM after Chromium has loaded it and run its scripts."""
-    return re.sub(r"\s+", " ", run_chromium(chromium, "--dump-dom", page.as_uri()))
-
-
 _WRAPPER = """<!doctype html><html><body><pre id="result">pending</pre><script>
 const pages = %s;
 const failures = [];
