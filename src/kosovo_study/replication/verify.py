@@ -188,11 +188,7 @@ def check_interview_digest(
     record: Mapping[str, Any], export: Path | None, key: bytes | None
 ) -> tuple[str, str]:
     """(status or "", sentence) for the interview export against the release's digest."""
-    recorded = {
-        Path(name).name: entry.get("hmac_sha256")
-        for name, entry in record.get("restricted_inputs", {}).items()
-        if Path(name).stem == INTERVIEW_STEM
-    }
+    recorded = _keyed_digests(record, INTERVIEW_STEM)
     if export is None:
         used = (
             "the release used an interview export"
@@ -200,21 +196,50 @@ def check_interview_digest(
             else ("the release used the synthetic interview study")
         )
         return ABSENT, f"no interview export given ({used}): the rerun used the synthetic study"
-    name = interview_name(export)
+    return _check_keyed(
+        recorded,
+        interview_name(export),
+        export,
+        key,
+        "the interview export",
+        "the release was built without an interview export (synthetic interview study), "
+        "but an export was given",
+        "no key to check the interview export against the release's HMAC-SHA-256",
+    )
+
+
+def _keyed_digests(record: Mapping[str, Any], stem: str | None = None) -> dict[str, Any]:
+    """File name -> the release's HMAC-SHA-256 of each restricted input (of one stem)."""
+    return {
+        Path(name).name: entry.get("hmac_sha256")
+        for name, entry in record.get("restricted_inputs", {}).items()
+        if stem is None or Path(name).stem == stem
+    }
+
+
+def _check_keyed(
+    recorded: Mapping[str, Any],
+    name: str,
+    file: Path,
+    key: bytes | None,
+    what: str,
+    not_in_release: str,
+    no_key: str,
+) -> tuple[str, str]:
+    """The comparison both restricted inputs share: recorded at all, recorded with a key,
+    a key given, and the keyed digests equal."""
     if name not in recorded:
-        return DIFFERS, (
-            "the release was built without an interview export (synthetic interview study), "
-            "but an export was given"
-        )
+        return DIFFERS, not_in_release
     if recorded[name] is None:
-        return NO_KEY, "the release recorded no keyed digest of the interview export"
+        return NO_KEY, f"the release recorded no keyed digest of {what}"
     if key is None:
-        return NO_KEY, "no key to check the interview export against the release's HMAC-SHA-256"
-    if rec.keyed_digest(export, key) != recorded[name]:
-        return DIGEST_MISMATCH, (
-            "the keyed digest (HMAC-SHA-256) of the interview export differs from the release's"
+        return NO_KEY, no_key
+    if rec.keyed_digest(file, key) != recorded[name]:
+        return (
+            DIGEST_MISMATCH,
+            f"the keyed digest (HMAC-SHA-256) of {what} differs from the release's",
         )
-    return "", "the keyed digest (HMAC-SHA-256) of the interview export equals the release's"
+    return "", f"the keyed digest (HMAC-SHA-256) of {what} equals the release's"
 
 
 def is_interview_number(name: str) -> bool:
@@ -268,29 +293,19 @@ def check_digest(
     record: Mapping[str, Any], restricted: Path | None, key: bytes | None
 ) -> tuple[str, str]:
     """(status or "", sentence) for the restricted file against the release's digest."""
-    recorded = {
-        Path(name).name: entry.get("hmac_sha256")
-        for name, entry in record.get("restricted_inputs", {}).items()
-    }
     if restricted is None:
         return ABSENT, "no restricted file given: the rerun used the synthetic stand-in"
-    if RESTRICTED_NAME not in recorded:
-        return DIFFERS, (
-            "the release was built without restricted counts (synthetic outcome), but a "
-            "restricted file was given"
-        )
-    if recorded[RESTRICTED_NAME] is None:
-        return NO_KEY, "the release recorded no keyed digest (it was made without a key)"
-    if key is None:
-        return NO_KEY, (
-            f"no key: set ${manifest.KEY_ENV} or ${manifest.KEY_FILE_ENV}, or pass --key-file, to check "
-            "the file against the release's HMAC-SHA-256"
-        )
-    if rec.keyed_digest(restricted, key) != recorded[RESTRICTED_NAME]:
-        return DIGEST_MISMATCH, (
-            "the keyed digest (HMAC-SHA-256) of the restricted file differs from the release's"
-        )
-    return "", "the keyed digest (HMAC-SHA-256) of the restricted file equals the release's"
+    return _check_keyed(
+        _keyed_digests(record),
+        RESTRICTED_NAME,
+        restricted,
+        key,
+        "the restricted file",
+        "the release was built without restricted counts (synthetic outcome), but a "
+        "restricted file was given",
+        f"no key: set ${manifest.KEY_ENV} or ${manifest.KEY_FILE_ENV}, or pass --key-file, to "
+        "check the file against the release's HMAC-SHA-256",
+    )
 
 
 def verify(
