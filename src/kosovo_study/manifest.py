@@ -534,6 +534,17 @@ def pending_stages(paths: ProjectPaths) -> list[str]:
     return sorted(found)
 
 
+def _stage_lock(stage: str, paths: ProjectPaths, timeout: float, busy: str) -> FileLock:
+    """The stage's lock, acquired; ``busy`` is the error when another run holds it longer
+    than ``timeout`` seconds."""
+    lock = FileLock(lock_path(stage, paths), timeout=timeout)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise KosovoStudyError(busy) from None
+    return lock
+
+
 def complete_pending(
     paths: ProjectPaths,
     stages: Sequence[str] | None = None,
@@ -546,15 +557,14 @@ def complete_pending(
     for stage in pending_stages(paths):
         if stages is not None and stage not in stages:
             continue
-        lock = FileLock(lock_path(stage, paths), timeout=lock_timeout)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise KosovoStudyError(
-                f"The {stage} stage is being written by another kosovo-study run (it holds "
-                f"{lock_path(stage, paths)}), and its outputs are read here; it did not "
-                f"finish within {lock_timeout:.0f} s. Wait for it to finish and rerun."
-            ) from None
+        lock = _stage_lock(
+            stage,
+            paths,
+            lock_timeout,
+            f"The {stage} stage is being written by another kosovo-study run (it holds "
+            f"{lock_path(stage, paths)}), and its outputs are read here; it did not "
+            f"finish within {lock_timeout:.0f} s. Wait for it to finish and rerun.",
+        )
         try:
             done += recover(stage, paths)
         finally:
@@ -611,15 +621,14 @@ def run_stage(
     complete_pending(
         paths, [name for name in others if reads is None or name in reads], lock_timeout
     )
-    lock = FileLock(lock_path(stage, paths), timeout=lock_timeout)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise KosovoStudyError(
-            f"Another kosovo-study run is executing the {stage} stage (it holds "
-            f"{lock_path(stage, paths)}) and did not finish within {lock_timeout:.0f} s. "
-            "Wait for it to finish and rerun; the lock is released when that process ends."
-        ) from None
+    lock = _stage_lock(
+        stage,
+        paths,
+        lock_timeout,
+        f"Another kosovo-study run is executing the {stage} stage (it holds "
+        f"{lock_path(stage, paths)}) and did not finish within {lock_timeout:.0f} s. "
+        "Wait for it to finish and rerun; the lock is released when that process ends.",
+    )
     try:
         recover(stage, paths)
         if not force and is_up_to_date(stage, inputs, paths, parameters, fingerprint):
