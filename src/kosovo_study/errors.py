@@ -31,3 +31,10 @@ class AmbiguousMunicipalityError(MunicipalityNameError):
 
 class ValidationError(KosovoStudyError):
     """A table failed its schema; the message names file, row and fix."""
+
+
+def listed(problems: list[str], limit: int = 20) -> str:
+    """The first ``limit`` problems joined by "; ", and how many more there are: an error
+    message names every kind of problem without printing thousands of lines."""
+    more = f" (and {len(problems) - limit} more)" if len(problems) > limit else ""
+    return "; ".join(problems[:limit]) + more

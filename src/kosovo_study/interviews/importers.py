@@ -33,7 +33,7 @@ from xml.etree import ElementTree as ET
 
 import pandas as pd
 
-from kosovo_study.errors import KosovoStudyError
+from kosovo_study.errors import KosovoStudyError, listed
 from kosovo_study.interviews.codebook import Codebook, load_codebook
 
 NS = "urn:QDA-XML:project:1.0"
@@ -339,10 +339,8 @@ def _one_row_per_respondent(
                     f"({values.nunique()} values) for one respondent"
                 )
     if conflicts:
-        shown = "; ".join(conflicts[:20])
-        more = f" (and {len(conflicts) - 20} more)" if len(conflicts) > 20 else ""
         raise KosovoStudyError(
-            f"{path.name}: conflicting respondent attributes: {shown}{more}. A respondent has "
+            f"{path.name}: conflicting respondent attributes: {listed(conflicts)}. A respondent has "
             "one value per attribute: correct it in the QDA project and export again."
         )
     first = indexed.drop_duplicates("respondent")[["respondent", *attributes]]

@@ -40,7 +40,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.pandas import Check, Column
 
-from kosovo_study.errors import KosovoStudyError, MunicipalityNameError
+from kosovo_study.errors import KosovoStudyError, MunicipalityNameError, listed
 from kosovo_study.interviews import disclosure, quarantine
 from kosovo_study.interviews.codebook import load_codebook
 from kosovo_study.interviews.importers import ArchiveLimits, Export, read_export
@@ -234,10 +234,8 @@ def validate_attributes(export: Export) -> tuple[pd.DataFrame, list[dict[str, st
                 }
             )
     if errors:
-        shown = "; ".join(errors[:20])
-        more = f" (and {len(errors) - 20} more)" if len(errors) > 20 else ""
         raise KosovoStudyError(
-            f"Respondent attributes that the codebook does not allow: {shown}{more}. Correct "
+            f"Respondent attributes that the codebook does not allow: {listed(errors)}. Correct "
             "them in the QDA project (the codebook is src/kosovo_study/interviews/"
             "codebook.yaml) and export again."
         )
