@@ -533,9 +533,69 @@ BANNED_HOSTS = (
     "everyfhing.explained.today",
     "wikisum.wiki",
     "docslib.org",
+    "documents.pub",
+    "fdocuments.in",
+    "vdocuments.net",
+    "vdocuments.site",
+    "lawsdocbox.com",
+    "pdffox.com",
+    "scribd.com",
     "zofshop.com",
     "blogspot.com",
+    "angelfire.com",
+    "rimse.gr",
+    "sauress.com",
+    "ashefaa.com",
 )
+
+#: How sources.csv's ``publisher_or_outlet`` names a copy that was read instead of the
+#: publisher: "X, reproducing Y", "Y (via X)", "Y (mirror on X)", "X (summary of Y)",
+#: "X (aggregating Y)", "Y (Refworld copy)", "Y (excerpt via X)", "Y (summary page on
+#: X)".  The entry then credits the publisher Y; the copy X is named in the note as the
+#: route the fact was read by, never as the publisher (issue 21).
+_ROUTES = (
+    re.compile(r"^(?P<route>.+?),? \(?reproducing (?P<publisher>[^)]+)\)?$"),
+    re.compile(r"^(?P<route>.+?) \((?:summary of|aggregating|reporting) (?P<publisher>[^)]+)\)$"),
+    re.compile(r"^(?P<publisher>.+?),? \(?(?:via|mirror on|excerpt via) (?P<route>[^)]+)\)?$"),
+    re.compile(
+        r"^(?P<publisher>.+?)(?:, (?P<date>[^(]+))? \((?:summary page on) (?P<route>[^)]+)\)$"
+    ),
+    re.compile(r"^(?P<publisher>.+?) \((?P<route>Refworld) copy\)(?P<rest>.*)$"),
+    re.compile(r"^(?P<publisher>.+?) \(copy in (?P<route>[^)]+)\)$"),
+)
+#: Words that name a copy, not a publisher: no entry's publisher may contain them.
+ROUTE_WORDS = re.compile(
+    r"reproduc|\bvia\b|\bmirror\b|\bcopy\b|summary of|summary page|aggregat|\brelays\b|"
+    r"\brepost",
+    re.IGNORECASE,
+)
+
+
+def publisher_and_route(outlet: str) -> tuple[str, str]:
+    """(publisher, route) of a sources.csv ``publisher_or_outlet``: the route is the copy
+    the fact was read in ("" when the outlet is the publisher itself)."""
+    outlet = " ".join(outlet.split())
+    for pattern in _ROUTES:
+        match = pattern.match(outlet)
+        if match:
+            parts = match.groupdict()
+            publisher = parts["publisher"].strip(" ,")
+            extra = ", ".join(
+                x.strip(" ,") for x in (parts.get("date"), parts.get("rest")) if x and x.strip(" ,")
+            )
+            return (f"{publisher}, {extra}" if extra else publisher), parts["route"].strip()
+    return outlet, ""
+
+
+def _route_note(route: str, url: str) -> str:
+    """The copy read, for an entry's note: the route and where it is; a copy on a banned
+    host is named without a link (its address as text), never cited."""
+    url = url.strip()
+    if not url:
+        return f"Read in: {route}" if route else ""
+    where = re.sub(r"^https?://", "", url) if banned_host(url) else url
+    return f"Read in a copy: {route}, {where}" if route else f"Read in a copy: {where}"
+
 
 #: Which fields each kind of record in publications.csv must have.
 PUBLICATION_FIELDS = {
@@ -687,7 +747,9 @@ def _original_title_entry(row: Mapping[str, str], record: Mapping[str, str]) -> 
         for x in (
             record["note"],
             # the entry's URL is the checked page when sources.csv gives none
-            f"Record checked at {record['verified_url']}" if row["url"] else "",
+            f"Record checked at {record['verified_url']}"
+            if row["url"] and not banned_host(record["verified_url"])
+            else "",
             f"Numbers transcribed from: {row['accessed_via']}" if row["accessed_via"] else "",
         )
         if x
@@ -698,7 +760,10 @@ def _original_title_entry(row: Mapping[str, str], record: Mapping[str, str]) -> 
         "title": _brace(_bib_text(record["title"])),
         "howpublished": record["venue"],
         "doi": record["doi"],
-        "url": row["url"] or record["verified_url"],
+        # a record checked on a copy (a document-sharing host) is not cited there
+        "url": ""
+        if banned_host(row["url"] or record["verified_url"])
+        else (row["url"] or record["verified_url"]),
         "note": note,
     }
 
@@ -772,7 +837,7 @@ def bibliography(paths: ProjectPaths | None = None) -> str:
             entries.append(("misc", row["source_key"], _original_title_entry(row, record)))
             continue
         title, title_note = _title(row["title"])
-        outlet = row["publisher_or_outlet"]
+        outlet, route = publisher_and_route(row["publisher_or_outlet"])
         authors = _authors_for_bibtex(row["authors"])
         if "(study)" in row["authors"].lower() and outlet:
             # "Kursani, S. (study)": the author of the study the item reports on, not of
@@ -795,13 +860,17 @@ def bibliography(paths: ProjectPaths | None = None) -> str:
                     "year": row["year"],
                     "title": title,
                     "howpublished": outlet,
-                    "url": row["url"],
+                    # read in a copy: the publisher is cited, the copy named in the note
+                    "url": "" if route or banned_host(row["url"]) else row["url"],
                     "note": "; ".join(
                         x
                         for x in (
                             title_note,
                             _SOURCE_KINDS.get(row["kind"], row["kind"]),
                             row["license_or_terms"],
+                            _route_note(route, row["url"])
+                            if route or banned_host(row["url"])
+                            else "",
                         )
                         if x
                     ),
@@ -823,6 +892,7 @@ def bibliography(paths: ProjectPaths | None = None) -> str:
     registry = pd.read_csv(paths.registry_file, dtype=str, keep_default_na=False)
     for key, group in sorted(registry.groupby("citation_key"), key=lambda item: str(item[0])):
         first = group.iloc[0]
+        producer, route = publisher_and_route(first["publisher"])
         entries.append(
             (
                 "misc",
@@ -831,10 +901,11 @@ def bibliography(paths: ProjectPaths | None = None) -> str:
                     "author": _authors_for_bibtex(first["author"]),
                     "year": first["year"],
                     "title": _brace(_bib_text(first["title"])),
-                    "howpublished": first["publisher"],
+                    "howpublished": producer,
                     "url": first["url"],
                     "note": f"Licence: {first['licence']}. Files: "
-                    + ", ".join(group["path"].tolist()),
+                    + ", ".join(group["path"].tolist())
+                    + (f". Copy read: {route}" if route else ""),
                 },
             )
         )

@@ -145,3 +145,68 @@ def test_a_report_without_its_publisher_is_refused(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ValidationError, match=r"publications\.csv: .*invalid"):
         publications(paths)
+
+
+#: Fields that name who published an entry.
+PUBLISHER_FIELDS = ("howpublished", "institution", "publisher", "journal", "organization")
+
+
+def test_no_entry_names_a_copy_as_its_publisher(entries: dict[str, object]) -> None:
+    """Every entry credits its publisher: no author or publisher field names a press
+    copy, a mirror or a summary ("reproducing", "via", "mirror", "copy"): the copy a fact
+    was read in is named in the note, as the route (issue 21)."""
+    from kosovo_study.citation import ROUTE_WORDS
+
+    named = {}
+    for key, entry in entries.items():
+        fields = entry.fields  # type: ignore[attr-defined]
+        people = " ".join(str(p) for p in entry.persons.get("author", []))  # type: ignore[attr-defined]
+        publisher = " ".join([people, *(fields.get(n, "") for n in PUBLISHER_FIELDS)])
+        if ROUTE_WORDS.search(publisher):
+            named[key] = publisher
+    assert named == {}
+
+
+def test_no_field_of_any_entry_links_a_banned_host(entries: dict[str, object]) -> None:
+    """Not in the URL, nor in a note: a copy on a banned host is named as text only."""
+    import re
+
+    links = {
+        key: [
+            url
+            for value in entry.fields.values()  # type: ignore[attr-defined]
+            for url in re.findall(r"https?://\S+", value)
+            if banned_host(url)
+        ]
+        for key, entry in entries.items()
+    }
+    assert {k: v for k, v in links.items() if v} == {}
+
+
+@pytest.mark.parametrize(
+    ("outlet", "publisher", "route"),
+    [
+        ("The News (Pakistan), reproducing AFP", "AFP", "The News (Pakistan)"),
+        ("Al-Jazirah (via sauress.com)", "Al-Jazirah", "sauress.com"),
+        ("RFE/RL (mirror on angelfire.com)", "RFE/RL", "angelfire.com"),
+        ("naslovi.net (aggregating RTS)", "RTS", "naslovi.net"),
+        (
+            "US Department of State (Refworld copy), July 2017",
+            "US Department of State, July 2017",
+            "Refworld",
+        ),
+        ("Al Bayan", "Al Bayan", ""),
+    ],
+)
+def test_a_copy_is_told_from_its_publisher(outlet: str, publisher: str, route: str) -> None:
+    from kosovo_study.citation import publisher_and_route
+
+    assert publisher_and_route(outlet) == (publisher, route)
+
+
+def test_the_reports_read_in_press_copies_resolve_to_their_publishers() -> None:
+    keys = canonical_source_keys(project_paths())
+    for row in ("KCSS_2015", "kcss_2015_04", "KCSS_2015_via_RIMSE"):
+        assert keys[row] == "kursani_2015_report", row
+    assert keys["UNDP2017_via_AP_BALKANINSIDER"] == "xharra_gojani_2017_understanding"
+    assert keys["RFERL_2000_NAEGELE"] == "naegele_2000_saudi"

@@ -26,7 +26,8 @@ def real_cells_note(recruits: int) -> str:
     """The REAL label of the Edgerton tables, with the number of recruits they hold."""
     return (
         "REAL data: Edgerton (2023), recruits geolocated from leaked Islamic State entry "
-        f"records; {recruits} of roughly 300-400 Kosovo travellers, IS entries only, "
+        f"records; {recruits} of the Kosovo travellers in the published national totals "
+        "(their range is given above, computed from data/raw/transcribed), IS entries only, "
         "2013-2014, in 0.5-degree PRIO-GRID cells that cross municipal and national "
         "borders. Not a substitute for the restricted municipal counts."
     )

@@ -470,13 +470,29 @@ def term_label(term: str, variables: pd.DataFrame | None = None) -> str:
 MINUS = "\u2212"
 
 
+#: A hyphen-minus that signs a number: before a digit (or ".5"), not after a letter, a
+#: digit or a point, so ranges ("300-400"), dates ("2015-01") and names ("Covid-19")
+#: keep their hyphen.
+_SIGNING_HYPHEN = re.compile(r"(?<![\w.\-/])-(?=\.?\d)")
+#: "-0", "-0.00": a value that rounds to zero, printed without a sign.
+_NEGATIVE_ZERO = re.compile(r"(?<![\w.\-/])-(?=0(?:\.0+)?(?![\d.]))")
+
+
+def true_minus(text: str) -> str:
+    """``text`` with every number's sign a true minus (U+2212), never a hyphen-minus.
+
+    The one place a printed number gets its sign: table cells (:func:`format_value`), the
+    numbers the book pastes with the glue:text role and the sentences glued with glue:md
+    (``report.sphinx_ext``, ``report.book.glue_numbers``).  A value that rounds to zero
+    ("-0.00") prints without a sign.  CSV downloads keep ASCII: they are data.
+    """
+    return _SIGNING_HYPHEN.sub(MINUS, _NEGATIVE_ZERO.sub("", text))
+
+
 def _fixed(number: float, decimals: int) -> str:
     """``number`` with ``decimals`` decimals, thousands separators and a true minus sign
     (a value that rounds to zero prints without a sign)."""
-    text = f"{number:,.{decimals}f}"
-    if text.startswith("-"):
-        text = text[1:] if float(text[1:].replace(",", "")) == 0 else MINUS + text[1:]
-    return text
+    return true_minus(f"{number:,.{decimals}f}")
 
 
 def format_value(value: Any, kind: Kind, decimals: int | None = None) -> str:

@@ -731,6 +731,15 @@ VERDICT_WORDS = {
 }
 
 
+def _interval(row: Any, spec: str, unit: str = "") -> str:
+    """An estimate with its 95% interval, the parenthesis left open for what follows:
+    "1.25 per SD (95% interval 0.90 to 1.70" (one form for every verdict sentence)."""
+    return (
+        f"{row['estimate']:{spec}}{unit} (95% interval {row['conf_low']:{spec}} to "
+        f"{row['conf_high']:{spec}}"
+    )
+
+
 def verdict_sentences(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
     """The sentences that state a verdict, from the verdict table (``results/verdict``),
     for the abstract, the cross-national and robustness chapters and the conclusion.
@@ -770,8 +779,7 @@ def verdict_sentences(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
     values["verdict_unemployment_word"] = str(count["verdict"])
     values["verdict_unemployment"] = (
         f"the primary cross-national test (H3), the count-part rate ratio of youth "
-        f"unemployment among the countries ICSR listed, is {count['estimate']:.2f} per SD "
-        f"(95% interval {count['conf_low']:.2f} to {count['conf_high']:.2f}; p = "
+        f"unemployment among the countries ICSR listed, is {_interval(count, '.2f', ' per SD')}; p = "
         f"{count['p_value']:.3f}, {count['p_adjusted']:.3f} after Holm's correction over the "
         f"plan's primary tests), so H3 {VERDICT_WORDS[str(count['verdict'])]}"
     )
@@ -779,21 +787,19 @@ def verdict_sentences(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
     values["verdict_unemployment_ame_word"] = str(ame["verdict"])
     values["verdict_unemployment_ame"] = (
         f"the same model's average marginal effect on the expected count is "
-        f"{ame['estimate']:,.0f} fighters per SD (95% interval {ame['conf_low']:,.0f} to "
-        f"{ame['conf_high']:,.0f}): {ame['verdict']}"
+        f"{_interval(ame, ',.0f', ' fighters per SD')}): {ame['verdict']}"
     )
     listed = row("crossnational", "being listed")
     values["verdict_listed_word"] = str(listed["verdict"])
     values["verdict_listed"] = (
         f"the odds of being listed by ICSR (more than about 5 fighters) rise by a factor of "
-        f"{listed['estimate']:.2f} per SD of youth unemployment (95% interval "
-        f"{listed['conf_low']:.2f} to {listed['conf_high']:.2f}; unadjusted p = "
+        f"{_interval(listed, '.2f', ' per SD of youth unemployment')}; unadjusted p = "
         f"{listed['p_value']:.3f}); as a secondary result, not confirmatory, this "
         f"{VERDICT_WORDS[str(listed['verdict'])].replace('is ', '')}"
         if str(listed["verdict"]) in {"holds", "does not hold"}
         else f"the odds of being listed by ICSR (more than about 5 fighters) per SD of youth "
-        f"unemployment are {listed['estimate']:.2f} (95% interval {listed['conf_low']:.2f} to "
-        f"{listed['conf_high']:.2f}), which {VERDICT_WORDS[str(listed['verdict'])]}"
+        f"unemployment are {_interval(listed, '.2f')}), which "
+        f"{VERDICT_WORDS[str(listed['verdict'])]}"
     )
     charity = rows[rows["term"] == "designated_charity_presence_pre2014"].iloc[0]
     values["verdict_charity_word"] = str(charity["verdict"])
@@ -801,8 +807,8 @@ def verdict_sentences(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
         "designated Islamic-charity presence across countries (H4) is not tested in this build"
         if str(charity["verdict"]) == "not tested"
         else f"designated Islamic-charity presence across countries (H4) has a count-part "
-        f"rate ratio of {charity['estimate']:.2f} (95% interval {charity['conf_low']:.2f} to "
-        f"{charity['conf_high']:.2f}; Holm-adjusted p = {charity['p_adjusted']:.3f}), so H4 "
+        f"rate ratio of {_interval(charity, '.2f')}; Holm-adjusted p = "
+        f"{charity['p_adjusted']:.3f}), so H4 "
         f"{VERDICT_WORDS[str(charity['verdict'])]}"
     )
     cells: Any = rows[rows["level"] == "cells"].set_index("term")
