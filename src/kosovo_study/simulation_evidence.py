@@ -46,6 +46,8 @@ class SimulationCheck:
     test: str
     #: the data-generating design, in words
     design: str
+    #: numbers of clusters simulated, where the design varies them (few-cluster checks)
+    clusters: tuple[int, ...] = ()
 
     @property
     def monte_carlo_se(self) -> float:
@@ -191,6 +193,7 @@ CHECKS: tuple[SimulationCheck, ...] = (
         0.07,
         "tests/interviews/test_few_clusters.py::test_size_at_five_percent_with_few_clusters",
         "interviewee logit with no effect, respondents in 8 clusters",
+        clusters=(8,),
     ),
     SimulationCheck(
         "cr2_size",
@@ -201,6 +204,7 @@ CHECKS: tuple[SimulationCheck, ...] = (
         *_within_three_se(0.05, 1000),
         "tests/interviews/test_few_clusters.py::test_size_at_five_percent_with_few_clusters",
         "interviewee logit with no effect, respondents in 8 clusters",
+        clusters=(8,),
     ),
     SimulationCheck(
         "few_cluster_size",
@@ -211,6 +215,7 @@ CHECKS: tuple[SimulationCheck, ...] = (
         *_within_three_se(0.05, 300),
         "tests/interviews/test_few_clusters.py::test_size_at_five_percent_with_few_clusters",
         "interviewee logit with no effect, respondents in 16 or 38 clusters",
+        clusters=(16, 38),
     ),
     SimulationCheck(
         "hurdle_randomization_size",
@@ -279,6 +284,8 @@ def glue_values() -> dict[str, float | int | str]:
         if item.low is not None:
             values[f"{prefix}_low"] = item.low
         values[f"{prefix}_mc_se"] = round(item.monte_carlo_se, 4)
+        if item.clusters:
+            values[f"{prefix}_clusters"] = " and ".join(str(g) for g in item.clusters)
     return values
 
 

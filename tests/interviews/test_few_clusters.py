@@ -59,8 +59,9 @@ def test_size_at_five_percent_with_few_clusters() -> None:
         for key in ("wild_bootstrap_size", "cr2_size", "few_cluster_size")
     )
     assert wild.data_sets == cr2.data_sets
-    small = model.few_cluster_size((8,), simulations=wild.data_sets, seed=8)
-    larger = model.few_cluster_size((16, 38), simulations=wide.data_sets, seed=16)
+    assert wild.clusters == cr2.clusters
+    small = model.few_cluster_size(wild.clusters, simulations=wild.data_sets, seed=8)
+    larger = model.few_cluster_size(wide.clusters, simulations=wide.data_sets, seed=16)
     print(small.to_string(), larger.to_string(), sep="\n")
     size = small.set_index("procedure")["size"]
     for procedure in ("score bootstrap (Rademacher)", "score bootstrap (Webb)"):

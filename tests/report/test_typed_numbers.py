@@ -23,34 +23,16 @@ _SETTING = re.compile(
 #: Typed values still in the book, each with the reason it is not yet glued (kept short;
 #: a new one fails the test).  Page, number.
 KNOWN: dict[tuple[str, str], str] = {
-    ("crossnational.md", "188"): "countries of the UNDP HDR table (a registry file's size)",
-    ("crossnational.md", "121"): "countries of the replaced teaching extract",
     ("crossnational.md", "15"): "LFS age band 15-64 / 15-24 (a definition)",
     ("data.md", "107,"): "journal volume of a cited paper",
     ("data.md", "310"): "pages of a cited paper",
     ("data.md", "1,000"): "per 1,000 inhabitants (a unit)",
     ("evidence.md", "0.5"): "PRIO-GRID cell size in degrees (a design setting)",
     ("interviews.md", "30,"): "age cut-off of a covariate (a definition)",
-    ("interviews.md", "8,"): "cluster counts of a seeded simulation in the test suite",
-    ("interviews.md", "16"): "cluster counts of a seeded simulation in the test suite",
-    ("interviews.md", "38"): "cluster counts of a seeded simulation in the test suite",
-    ("interviews.md", "8"): "cluster counts of a seeded simulation in the test suite",
     ("municipalities.md", "3"): "the grid's largest rate ratio (a setting)",
     ("municipalities.md", "1.5"): "a rate ratio quoted from the design grid (a setting)",
-    ("municipalities.md", "120"): "5! arrangements of five cells (arithmetic)",
-    ("municipalities.md", "3.5"): "rejection rates of seeded simulations in the test suite",
-    ("municipalities.md", "2,000"): "data sets of seeded simulations in the test suite",
-    ("municipalities.md", "0.005"): "Monte Carlo SE of seeded simulations in the test suite",
-    ("municipalities.md", "93"): "coverage of seeded simulations in the test suite",
-    ("municipalities.md", "600"): "data sets of seeded simulations in the test suite",
-    ("municipalities.md", "0.009"): "Monte Carlo SE of seeded simulations in the test suite",
-    ("municipalities.md", "1,500"): "data sets of seeded simulations in the test suite",
-    ("reproducibility.md", "38"): "restricted counts in the keyed digest's example",
     ("reproducibility.md", "2"): "version 2 of a format",
     ("intro.md", "4.0"): "the licence's version (CC BY 4.0)",
-    ("robustness.md", "3.5"): "rejection rates of seeded simulations in the test suite",
-    ("robustness.md", "2,000"): "data sets of seeded simulations in the test suite",
-    ("robustness.md", "400"): "data sets of seeded simulations in the test suite",
 }
 
 

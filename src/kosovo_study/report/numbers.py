@@ -6,6 +6,7 @@ Each function returns a flat ``{name: value}`` dict; the book glues every entry
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -1290,6 +1291,8 @@ def design_diagnosis(tables: dict[str, pd.DataFrame], metadata: dict[str, Any]) 
         "alpha_grid": ", ".join(f"{a:g}" for a in sorted(municipal["generator_alpha"].unique())),
         "cell_recruits": int(cells["national_total"].iloc[0]),
         "cell_units": int(cells["units"].iloc[0]),
+        # the orderings of the covariate over the cells: the randomization reference set
+        "cell_arrangements": math.factorial(int(cells["units"].iloc[0])),
     }
     null = main[main["true_irr"] == 1.0]
     values["size_wald_nominal"] = _span(rows(null, "wald", "power")["estimate"])
