@@ -337,23 +337,39 @@ def _bib_text(value: str) -> str:
 
 
 def _person_or_corporate(name: str) -> str:
-    """One author as BibTeX reads it: "Last, F." stays; a corporate name is braced."""
+    """One author as BibTeX reads it: a person "Last, First" stays; an organisation (a
+    name without a comma, or one written in braces) is braced, so BibTeX never splits it
+    into first and last names.  Persons are written "Last, First" in sources.csv and the
+    registry ("Carlotta Gall" would be read as an organisation); a single word is an
+    organisation only in braces ("{OECD}"): tests/report/test_bibliography.py fails on
+    a bare surname."""
     name = _AUTHOR_REMARK.sub(" ", name).strip()
     if name.lower() in {"others", "et al.", "et al"}:
         return "others"
-    if "," in name or " " not in name:
+    if name.startswith("{") and name.endswith("}"):
+        return _brace(_bib_text(name[1:-1]))
+    if "," in name:
         return _bib_text(name)
-    if re.fullmatch(r"(?:[A-Z][a-z]+ )?[A-Z][\w'\-]+", name) and len(name.split()) == 2:
-        # "Carlotta Gall"-style personal names are written "Last, First" in sources.csv;
-        # a two-word name without a comma is an organisation ("World Bank", "Qatar Charity").
-        return _brace(_bib_text(name))
     return _brace(_bib_text(name))
 
 
+def author_parts(authors: str) -> list[str]:
+    """The authors of a sources.csv (";") or registry (" and ") cell, one per item; a
+    part in braces is one organisation even if its name holds " and "."""
+    parts, depth, start = [], 0, 0
+    for match in re.finditer(r"[{}]|;| and ", authors):
+        token = match.group()
+        if token in "{}":
+            depth += 1 if token == "{" else -1
+        elif depth == 0:
+            parts.append(authors[start : match.start()])
+            start = match.end()
+    parts.append(authors[start:])
+    return [part.strip() for part in parts if part.strip()]
+
+
 def _authors_for_bibtex(authors: str) -> str:
-    """sources.csv separates authors with ";", the registry with " and "."""
-    parts = [part.strip() for part in re.split(r";| and ", authors) if part.strip()]
-    return " and ".join(_person_or_corporate(part) for part in parts)
+    return " and ".join(_person_or_corporate(part) for part in author_parts(authors))
 
 
 def _short_outlet(outlet: str) -> str:

@@ -11,11 +11,13 @@ from pybtex.database import parse_string
 
 from kosovo_study.citation import (
     _bib_text,
+    author_parts,
     bibliography,
     canonical_source_keys,
     disambiguate_years,
     duplicate_keys,
     original_titles,
+    publications,
 )
 from kosovo_study.errors import ValidationError
 from kosovo_study.paths import ProjectPaths, project_paths
@@ -70,6 +72,29 @@ def test_authors_are_names_not_notes(entries: dict[str, object]) -> None:
     assert agency.last_names[0].startswith("{Kosovo Agency")
     world_bank = entries["worldbank_gdp_datahub"].persons["author"][0]  # type: ignore[attr-defined]
     assert str(world_bank) == "{World Bank}"
+
+
+def test_every_person_has_a_first_name_or_initials() -> None:
+    """A person is written "Last, First" (Barrett, Richard), an organisation in words or
+    braces ({OECD}): a bare surname ("Zelin") is a person cited without initials.  Rows
+    whose entry comes from original_titles.csv or publications.csv are checked there."""
+    sources = pd.read_csv(REPO.transcribed / "sources.csv", dtype=str, keep_default_na=False)
+    registry = pd.read_csv(REPO.registry_file, dtype=str, keep_default_na=False)
+    replaced = set(original_titles(REPO)) | set(publications(REPO))
+    cells = [(row.source_key, row.authors) for row in sources.itertuples()]
+    cells += [(row.citation_key, row.author) for row in registry.itertuples()]
+    bare = []
+    for key, authors in cells:
+        if key in replaced:
+            continue
+        for part in author_parts(re.sub(r"\((?:study|ed\.?)\)", "", authors)):
+            if part.startswith("{") or part.lower() in {"others", "et al."}:
+                continue
+            if "," in part:
+                assert part.split(",", 1)[1].strip(), f"{key}: {part!r} has no first name"
+            elif " " not in part:
+                bare.append(f"{key}: {part!r}")
+    assert bare == [], "write persons as 'Last, First' and brace one-word organisations"
 
 
 def test_one_entry_per_document() -> None:
@@ -324,3 +349,24 @@ def test_a_bad_methods_file_is_refused_with_file_and_row(tmp_path: Path) -> None
     path.write_text("".join(lines), encoding="utf-8")
     with pytest.raises(ValidationError, match=r"methods\.csv: 1 invalid value"):
         methods_papers(paths)
+
+
+def test_data_are_credited_to_their_producers_not_to_a_repository_host(
+    entries: dict[str, object],
+) -> None:
+    """A data set is published by its producer (World Bank, UNDP, ICSR, KAS); a GitHub
+    copy is the route, named in the note ("Copy read: ...").  Only the authors' own
+    replication repositories are their publisher: a new entry crediting a repository
+    host fails here until that is decided."""
+    # D&S's and Edgerton's replication data; DataHub's own compilation of country codes
+    own_repositories = {
+        "derpanopoulos_sonnet_2016_data",
+        "edgerton_2023_data",
+        "datahub_country_codes",
+    }
+    credited_to_host = {
+        key
+        for key, entry in entries.items()
+        if re.match(r"(?i)github\b", entry.fields.get("howpublished", ""))  # type: ignore[attr-defined]
+    }
+    assert credited_to_host == own_repositories
