@@ -96,6 +96,13 @@ class StudyConfig:
     crossnational_imputation_skip: int = 2
     crossnational_imputation_donors: int = 10
     crossnational_imputation_seed: int = 2016
+    #: the imputation's convergence check (mice's trace plots, van Buuren 2018, sec.
+    #: 6.5.2): chains in all (the main chain and chains - 1 more, chain c seeded with
+    #: [crossnational_imputation_seed, c]; mice's default is m = 5 chains) and the cycles
+    #: each further chain runs (70 = the main chain's 10 burn-in + 20 copies x 3 cycles);
+    #: Gelman-Rubin R-hat of the chain means over the cycles after the burn-in
+    crossnational_imputation_chains: int = 5
+    crossnational_imputation_chain_cycles: int = 70
 
     # --- design diagnosis (issue 20 item 3; the ``design`` stage,
     # kosovo_study.models.diagnosis).  Sizes chosen so that every power and coverage
