@@ -112,7 +112,8 @@ def convergence(trace: pd.DataFrame, burn_in: int) -> pd.DataFrame:
     used = trace[(trace["cycle"] > burn_in) & (trace["cycle"] <= last)]
     for variable, group in used.groupby("variable", sort=False):
         for statistic in STATISTICS:
-            wide = group.pivot(index="chain", columns="cycle", values=statistic).to_numpy()
+            ordered = group.sort_values(["chain", "cycle"])
+            wide = ordered[statistic].to_numpy(dtype=float).reshape(group["chain"].nunique(), -1)
             defined = bool(np.isfinite(wide).all())
             rhat = gelman_rubin(wide) if defined else float("nan")
             rows.append(
@@ -224,14 +225,14 @@ def analyse(
 
     table, hide = analysis_table(countries)
     copies, trace = chains(table, settings, chain_settings, hide)
-    real = {"outcome_source": "published", "synthetic": False}
     tables = {
-        "crossnational_imputation_chains": trace.assign(**real),
-        "crossnational_imputation_convergence": convergence(trace, settings.burn_in).assign(
-            **real
-        ),
-        "crossnational_imputation_values": imputed_values(table, copies).assign(**real),
+        "crossnational_imputation_chains": trace,
+        "crossnational_imputation_convergence": convergence(trace, settings.burn_in),
+        "crossnational_imputation_values": imputed_values(table, copies),
     }
+    for frame in tables.values():
+        frame["outcome_source"] = "published"  # real public data only
+        frame["synthetic"] = False
     return {
         name: check(
             frame.reindex(columns=list(SCHEMAS[name].columns)),
@@ -256,6 +257,6 @@ def glue_values(convergence_table: pd.DataFrame) -> dict[str, Any]:
         "cn_rhat_threshold": float(means["rhat_threshold"].iloc[0]),
         "cn_rhat_converged": int(means["converged"].sum()),
     }
-    for row in means.itertuples():
-        values[f"cn_rhat_{row.variable}"] = float(row.rhat)
+    for variable, rhat in zip(means["variable"], means["rhat"], strict=True):
+        values[f"cn_rhat_{variable}"] = float(rhat)
     return values
