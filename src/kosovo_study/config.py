@@ -75,6 +75,11 @@ class StudyConfig:
     #: multiverse (specification curve): shared permutations and their seed
     multiverse_permutations: int = 999
     multiverse_seed: int = 2020
+    #: the joint test over the calibrated cross-national specifications re-selects them
+    #: by the calibration rule in each null draw (about 50 fits per specification and
+    #: draw), in this many of the shared draws (kosovo_study.models.crossnational.
+    #: calibrated_joint; p-values in steps of 1 / (draws + 1))
+    multiverse_reselection_draws: int = 99
     #: seconds a stage waits for another run holding its lock before giving up
     lock_timeout_seconds: float = 900.0
 
@@ -166,6 +171,7 @@ class StudyConfig:
             "synthetic_outcome_seed": self.synthetic_outcome_seed,
             "grid_name": grid,
             "grid": {k: [str(v) for v in values] for k, values in multiverse.grid(grid).items()},
+            "reselection_draws": self.multiverse_reselection_draws,
             # the cross-national rows' calibration columns and the hurdle's AME draws
             "crossnational_calibration": {
                 "folds": self.crossnational_oof_folds,
