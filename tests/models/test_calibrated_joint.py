@@ -76,7 +76,9 @@ def test_fixed_selection_gives_the_fixed_subset_test() -> None:
     assert result["calibrated"] == 3
     # the min-p test is the smallest Romano-Wolf step-down adjusted p over the subset
     p = np.array([inference.randomization_p(row, v)[0] for row, v in zip(null, z, strict=True)])
-    adjusted = inference.step_down_min_p(p[chosen], inference.draw_p_values(null[chosen], z[chosen]))
+    adjusted = inference.step_down_min_p(
+        p[chosen], inference.draw_p_values(null[chosen], z[chosen])
+    )
     assert result["joint_p_min_p"] == pytest.approx(adjusted.min())
 
 
@@ -104,8 +106,10 @@ def test_size_with_reselection_by_calibration() -> None:
     size_min_p = float(np.mean(runs[:, 0] <= 0.05))
     size_count = float(np.mean(runs[:, 1] <= 0.05))
     agreement = float(np.mean(runs[:, 2]))
-    print(f"size min-p {size_min_p:.3f}, count {size_count:.3f}, MC SE {MC_SE:.4f}, "
-          f"selection agreement {agreement:.3f}")
+    print(
+        f"size min-p {size_min_p:.3f}, count {size_count:.3f}, MC SE {MC_SE:.4f}, "
+        f"selection agreement {agreement:.3f}"
+    )
     assert abs(size_min_p - 0.05) <= 3 * MC_SE
     assert size_count <= 0.05 + 3 * MC_SE
     # the selection does move in the null draws: the test is not only the fixed one

@@ -637,7 +637,9 @@ def imputation_trace(chains: pd.DataFrame, burn_in: int, source: str) -> Plot:
     imputed cell has no SD."""
     variables = _imputed_variables(chains)
     drawn = chains.assign(chain=chains["chain"].astype(int)).reset_index(drop=True)
-    figure = plt.figure(figsize=(style.FULL_WIDTH, 1.55 * len(variables) + 0.9), layout="constrained")
+    figure = plt.figure(
+        figsize=(style.FULL_WIDTH, 1.55 * len(variables) + 0.9), layout="constrained"
+    )
     axes = np.atleast_2d(figure.subplots(len(variables), 2, sharex=True))
     palette = dict(zip(sorted(drawn["chain"].unique()), style.OKABE_ITO, strict=False))
     for row, variable in enumerate(variables):
