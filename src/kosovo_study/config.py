@@ -75,6 +75,11 @@ class StudyConfig:
     #: multiverse (specification curve): shared permutations and their seed
     multiverse_permutations: int = 999
     multiverse_seed: int = 2020
+    #: the joint test over the calibrated cross-national specifications re-selects them
+    #: by the calibration rule in each null draw (about 50 fits per specification and
+    #: draw), in this many of the shared draws (kosovo_study.models.crossnational.
+    #: calibrated_joint; p-values in steps of 1 / (draws + 1))
+    multiverse_reselection_draws: int = 99
     #: seconds a stage waits for another run holding its lock before giving up
     lock_timeout_seconds: float = 900.0
 
@@ -96,6 +101,13 @@ class StudyConfig:
     crossnational_imputation_skip: int = 2
     crossnational_imputation_donors: int = 10
     crossnational_imputation_seed: int = 2016
+    #: the imputation's convergence check (mice's trace plots, van Buuren 2018, sec.
+    #: 6.5.2): chains in all (the main chain and chains - 1 more, chain c seeded with
+    #: [crossnational_imputation_seed, c]; mice's default is m = 5 chains) and the cycles
+    #: each further chain runs (70 = the main chain's 10 burn-in + 20 copies x 3 cycles);
+    #: Gelman-Rubin R-hat of the chain means over the cycles after the burn-in
+    crossnational_imputation_chains: int = 5
+    crossnational_imputation_chain_cycles: int = 70
 
     # --- design diagnosis (issue 20 item 3; the ``design`` stage,
     # kosovo_study.models.diagnosis).  Sizes chosen so that every power and coverage
@@ -159,6 +171,7 @@ class StudyConfig:
             "synthetic_outcome_seed": self.synthetic_outcome_seed,
             "grid_name": grid,
             "grid": {k: [str(v) for v in values] for k, values in multiverse.grid(grid).items()},
+            "reselection_draws": self.multiverse_reselection_draws,
             # the cross-national rows' calibration columns and the hurdle's AME draws
             "crossnational_calibration": {
                 "folds": self.crossnational_oof_folds,

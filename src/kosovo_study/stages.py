@@ -265,6 +265,14 @@ def _multiverse_build(
         name: pd.read_parquet(folder / f"{name}.parquet")
         for name in ("multiverse_specifications", "multiverse_joint_test")
     }
+    # the joint test over the calibrated subset rides with the joint tests (its own
+    # columns mark its row; kosovo_study.models.verdict.multiverse_claim reads it)
+    calibrated = folder / "multiverse_calibrated_joint_test.parquet"
+    if calibrated.is_file():
+        multiverse["multiverse_joint_test"] = pd.concat(
+            [multiverse["multiverse_joint_test"], pd.read_parquet(calibrated)],
+            ignore_index=True,
+        )
     return [*written, *write_verdict(paths, folder, multiverse)]
 
 
@@ -471,6 +479,14 @@ STAGES: tuple[Stage, ...] = (
                 "published results",
             ),
             Output(
+                f"{_RESULTS}/crossnational_imputation_*.csv",
+                "results",
+                "kosovo_study.models.crossnational.imputation_chains.analyse",
+                "convergence of the cross-national multiple imputation: mean and SD of the "
+                "imputed cells per chain and cycle, Gelman-Rubin R-hat per variable, observed "
+                "and imputed values",
+            ),
+            Output(
                 f"{_RESULTS}/diagnostics_*.csv",
                 "results",
                 "kosovo_study.models.diagnostics.analyse",
@@ -530,8 +546,10 @@ STAGES: tuple[Stage, ...] = (
                 f"{_RESULTS}/multiverse_*.{{csv,parquet,json}}",
                 "results",
                 "kosovo_study.models.multiverse_stage.write_multiverse",
-                "every specification (estimate, interval, randomization p), joint tests, "
-                "summary; multiverse_null.parquet: each municipal specification's permuted "
+                "every specification (estimate, interval, randomization p), joint tests "
+                "(multiverse_calibrated_joint_test: over the calibrated cross-national "
+                "specifications, re-selected in each null draw), summary; "
+                "multiverse_null.parquet: each municipal specification's permuted "
                 "z statistics",
             ),
             Output(
@@ -626,6 +644,20 @@ STAGES: tuple[Stage, ...] = (
                 "kosovo_study.report.figures.specification_curve",
                 "specification curve of unemployment concern (also spec-curve-charity with "
                 "placebos apart, spec-curve-crossnational)",
+            ),
+            Output(
+                f"{_FIGURES}/imputation-trace.{{png,svg}}; data: imputation-trace.csv",
+                "figure",
+                "kosovo_study.report.figures.imputation_trace",
+                "multiple imputation: chain means and SDs of the imputed cells by cycle, one "
+                "line per chain (mice's trace plot)",
+            ),
+            Output(
+                f"{_FIGURES}/imputation-densities.{{png,svg}}; data: imputation-densities.csv",
+                "figure",
+                "kosovo_study.report.figures.imputation_densities",
+                "multiple imputation: densities of observed and imputed values per imputed "
+                "covariate (mice's densityplot)",
             ),
             Output(
                 f"{_FIGURES}/<table>.csv",

@@ -262,6 +262,8 @@ FIGURE_CALLS: dict[str, Any] = {
     "specification_curve": lambda frame: figures.specification_curve(frame, "charity"),
     "hanging_rootogram": lambda frame: figures.hanging_rootogram(frame, {"m": "M"}, "s"),
     "pit_histogram": lambda frame: figures.pit_histogram(frame, {"m": "M"}, "s"),
+    "imputation_trace": lambda frame: figures.imputation_trace(frame, 2, "s"),
+    "imputation_densities": lambda frame: figures.imputation_densities(frame, "s"),
 }
 FIGURE_INPUTS: dict[str, Any] = {
     "fighters_over_time": _national,
@@ -291,6 +293,27 @@ FIGURE_INPUTS: dict[str, Any] = {
             "expected": 3.4,
             "band_low": 0.0,
             "band_high": 7.0,
+        }
+    ),
+    "imputation_trace": lambda: pd.DataFrame(
+        {
+            "chain": np.repeat([0, 1], 12),
+            "cycle": np.tile(np.repeat(np.arange(1, 7), 2), 2),
+            "variable": np.tile(["a", "b"], 12),
+            "imputed": np.tile([1, 3], 12),
+            "mean": np.linspace(0, 1, 24),
+            "sd": np.tile([np.nan, 0.5], 12),
+            "kept": np.tile(np.repeat([False, False, True, False, True, True], 2), 2),
+            "copy": -1,
+        }
+    ),
+    "imputation_densities": lambda: pd.DataFrame(
+        {
+            "variable": np.repeat(["a", "b"], 8),
+            "iso3": ["AAA", "BBB", "CCC", "DDD", "EEE", "FFF", "GGG", "HHH"] * 2,
+            "status": np.tile(["observed"] * 6 + ["imputed"] * 2, 2),
+            "copy": np.tile([-1] * 6 + [0, 1], 2),
+            "value": np.linspace(0, 3, 16),
         }
     ),
 }

@@ -106,7 +106,7 @@ def build_results(
     analysis reads its sizes and seeds)."""
     from kosovo_study.clean.boundaries import read_processed_polygons
     from kosovo_study.models import crossnational, diagnostics, evidence, municipal
-    from kosovo_study.models.crossnational import comparison
+    from kosovo_study.models.crossnational import comparison, imputation_chains
 
     settings = settings if settings is not None else StudyConfig()
     municipalities = read_processed(paths, "municipalities")
@@ -132,6 +132,12 @@ def build_results(
         crossnational_estimates=crossnational.primary_rows(country_results),
     )
     results.update(country_results)
+    # the main imputation's chain and further chains: trace, R-hat, imputed values
+    results.update(
+        imputation_chains.analyse(
+            countries, cn_settings.imputation, imputation_chains.ChainSettings.from_config(settings)
+        )
+    )
     results.update(evidence.analyse(paths))
     results.update(
         diagnostics.analyse(

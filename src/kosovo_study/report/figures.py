@@ -17,6 +17,7 @@ pandas), where seaborn has nothing to add.
 from __future__ import annotations
 
 import functools
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ParamSpec
@@ -618,5 +619,123 @@ def pit_histogram(pit: pd.DataFrame, labels: dict[str, str], source: str) -> Plo
         ax.set_xlabel("scaled residual")
         ax.set_title(labels[model].replace(", ", ",\n"), fontsize=9)
     axes[0].set_ylabel("units")
+    style.source_note(figure, source)
+    return figure, drawn
+
+
+def _imputed_variables(table: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(table["variable"].astype(str)))
+
+
+@styled
+def imputation_trace(chains: pd.DataFrame, burn_in: int, source: str) -> Plot:
+    """Trace plots of the multiple imputation, as mice's ``plot(imp)`` draws them: the
+    mean (left) and SD (right) of each variable's imputed cells after every cycle, one
+    line per chain (chain 0 is the analysis's own; its kept copies are the dots), the
+    burn-in shaded.  Chains that mix overlap after the burn-in; a trend or a chain
+    apart from the others says the imputation has not converged.  A variable with one
+    imputed cell has no SD."""
+    variables = _imputed_variables(chains)
+    drawn = chains.assign(chain=chains["chain"].astype(int)).reset_index(drop=True)
+    figure = plt.figure(
+        figsize=(style.FULL_WIDTH, 1.55 * len(variables) + 0.9), layout="constrained"
+    )
+    axes = np.atleast_2d(figure.subplots(len(variables), 2, sharex=True))
+    palette = dict(zip(sorted(drawn["chain"].unique()), style.OKABE_ITO, strict=False))
+    for row, variable in enumerate(variables):
+        rows = drawn[drawn["variable"] == variable]
+        for column, statistic in enumerate(("mean", "sd")):
+            ax = axes[row, column]
+            ax.axvspan(0.5, burn_in + 0.5, color="#dddddd", linewidth=0)
+            if rows[statistic].notna().any():
+                sns.lineplot(
+                    data=rows,
+                    x="cycle",
+                    y=statistic,
+                    hue="chain",
+                    palette=palette,
+                    linewidth=0.9,
+                    legend=row == 0 and column == 0,
+                    ax=ax,
+                )
+                kept = rows[rows["kept"]]
+                ax.plot(kept["cycle"], kept[statistic], "o", color=palette[0], markersize=2.5)
+            else:
+                ax.text(
+                    0.5,
+                    0.5,
+                    "one imputed cell: no SD",
+                    ha="center",
+                    va="center",
+                    transform=ax.transAxes,
+                    fontsize=style.SMALL_FONT_PT,
+                )
+            if row == 0:
+                ax.set_title("mean of the imputed values" if column == 0 else "their SD")
+            imputed = int(rows["imputed"].iloc[0])
+            name = textwrap.fill(humanise(variable), 22)
+            ax.set_ylabel(f"{name}\n({imputed} imputed)" if column == 0 else "", fontsize=9)
+            ax.set_xlabel("cycle" if row == len(variables) - 1 else "")
+    legend = axes[0, 0].get_legend()
+    if legend is not None:
+        legend.set_title("chain")
+        for text in legend.get_texts():
+            text.set_fontsize(style.SMALL_FONT_PT)
+        legend.get_title().set_fontsize(style.SMALL_FONT_PT)
+    figure.suptitle("Multiple imputation: chain means and SDs by cycle (burn-in shaded)")
+    style.source_note(figure, source)
+    return figure, drawn
+
+
+@styled
+def imputation_densities(values: pd.DataFrame, source: str) -> Plot:
+    """Observed against imputed values per imputed variable, as mice's
+    ``densityplot(imp)``: the kernel density of the observed values and of the imputed
+    values pooled over the copies (each marked below the axis).  Imputed values by
+    predictive mean matching are observed values of similar countries; under MAR they
+    need not look like the observed ones."""
+    variables = _imputed_variables(values)
+    drawn = values.reset_index(drop=True)
+    columns = 3
+    rows_n = int(np.ceil(len(variables) / columns))
+    figure = plt.figure(figsize=(style.FULL_WIDTH, 2.2 * rows_n + 0.8), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(rows_n, columns)).ravel()
+    colours = {"observed": "#555555", "imputed": style.OKABE_ITO[5]}
+    for ax, variable in zip(axes, variables, strict=False):
+        rows = drawn[drawn["variable"] == variable]
+        sns.kdeplot(
+            data=rows,
+            x="value",
+            hue="status",
+            hue_order=["observed", "imputed"],
+            palette=colours,
+            common_norm=False,
+            warn_singular=False,
+            legend=False,
+            ax=ax,
+        )
+        sns.rugplot(
+            data=rows[rows["status"] == "imputed"],
+            x="value",
+            color=colours["imputed"],
+            height=0.06,
+            ax=ax,
+        )
+        imputed = rows[rows["status"] == "imputed"]
+        ax.set_title(
+            textwrap.fill(humanise(variable), 24)
+            + f"\n({imputed['iso3'].nunique()} imputed x {imputed['copy'].nunique()} copies)",
+            fontsize=9,
+        )
+        ax.set_xlabel("")
+        ax.set_ylabel("density")
+    for ax in axes[len(variables) :]:
+        ax.axis("off")
+    figure.legend(
+        handles=[Patch(color=c, label=label) for label, c in colours.items()],
+        loc="outside upper center",
+        ncols=2,
+        fontsize=style.SMALL_FONT_PT,
+    )
     style.source_note(figure, source)
     return figure, drawn

@@ -86,7 +86,31 @@ def impute(
     ``hide`` (column -> index labels) names observed cells that the imputation must not
     see: they are treated as missing while imputing (so no imputed value depends on
     them) and restored, as observed, in every copy.  The analysis hides Kosovo's own
-    outcome, which it predicts out of sample.
+    outcome, which it predicts out of sample.  The chain itself is :func:`impute_traced`'s.
+    """
+    return impute_traced(table, settings, hide)[0]
+
+
+#: Columns of the chain's trace (:func:`impute_traced`).
+TRACE_COLUMNS = ("cycle", "variable", "imputed", "mean", "sd", "kept", "copy")
+
+
+def impute_traced(
+    table: pd.DataFrame,
+    settings: ImputationSettings,
+    hide: Mapping[str, Sequence[Any]] | None = None,
+    rng: np.random.Generator | None = None,
+) -> tuple[list[pd.DataFrame], pd.DataFrame]:
+    """:func:`impute`'s copies and the chain's trace, as mice's ``plot(imp)`` shows it.
+
+    One row per cycle (1, 2, ...) and per variable with missing values in ``table``: the
+    number of ``imputed`` cells, their mean and SD (ddof 1) after the cycle, whether the
+    cycle's state was ``kept`` as a copy and which (``copy``, 0-based; -1 if not).  Cells
+    hidden by ``hide`` are not in it (they are restored as observed in every copy), so
+    a kept cycle's mean is the mean of that copy's imputed cells.  ``rng`` replaces the
+    generator seeded with ``settings.seed`` (the diagnostic chains' own streams); the
+    default is exactly :func:`impute`'s chain, one cycle at a time (``update_all(n)`` is
+    ``n`` single cycles).
     """
     if settings.imputations < 1:
         raise KosovoStudyError("At least one imputation is needed.")
@@ -95,19 +119,47 @@ def impute(
     for column, labels in (hide or {}).items():
         working.loc[list(labels), column] = np.nan
     data = working.reset_index(drop=True)
+    missing = observed.isna().to_numpy()
+    traced = [j for j in range(observed.shape[1]) if missing[:, j].any()]
     if not data.isna().any().any():
-        return [observed.copy() for _ in range(settings.imputations)]
-    engine = _LinearMICEData(data, k_pmm=settings.k_pmm, rng=np.random.default_rng(settings.seed))
-    engine.update_all(settings.burn_in)
+        return [observed.copy() for _ in range(settings.imputations)], pd.DataFrame(
+            columns=list(TRACE_COLUMNS)
+        )
+    generator = rng if rng is not None else np.random.default_rng(settings.seed)
+    engine = _LinearMICEData(data, k_pmm=settings.k_pmm, rng=generator)
+    trace: list[dict[str, Any]] = []
+    cycles = [0]
+
+    def cycle(kept: int) -> None:
+        engine.update_all(1)
+        cycles[0] += 1
+        values = engine.data.to_numpy(dtype=float)
+        for j in traced:
+            cells = values[missing[:, j], j]
+            trace.append(
+                {
+                    "cycle": cycles[0],
+                    "variable": str(observed.columns[j]),
+                    "imputed": len(cells),
+                    "mean": float(cells.mean()),
+                    "sd": float(cells.std(ddof=1)) if len(cells) > 1 else float("nan"),
+                    "kept": kept >= 0,
+                    "copy": kept,
+                }
+            )
+
+    for _ in range(settings.burn_in):
+        cycle(-1)
     copies = []
-    for _ in range(settings.imputations):
-        engine.update_all(settings.skip + 1)
+    for index in range(settings.imputations):
+        for step in range(settings.skip + 1):
+            cycle(index if step == settings.skip else -1)
         copy = engine.data.copy()
         copy.index = table.index
         for column, labels in (hide or {}).items():
             copy.loc[list(labels), column] = observed.loc[list(labels), column]
         copies.append(copy)
-    return copies
+    return copies, pd.DataFrame(trace, columns=list(TRACE_COLUMNS))
 
 
 @dataclass(frozen=True)

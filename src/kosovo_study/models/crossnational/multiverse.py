@@ -198,31 +198,25 @@ def _hurdle_rows(
     return rows
 
 
-def run(
-    countries: pd.DataFrame,
-    permutations: int,
-    seed: int,
-    n_jobs: int = 2,
-    calibration: Calibration | None = None,
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """The cross-national analogue: every point rule x population handling (offset or
-    covariate) x unemployment measure x family x control set, on the Derpanopoulos &
-    Sonnet sample, with the same randomization construction as the municipal
-    specifications (log population, when a covariate, is one of the "other
-    covariates" the focal residual is taken on); its own shared orderings of the
-    sample's countries.  The designs are built here; the refits run on ``n_jobs``
-    threads (results do not depend on it), Poisson and quasi-Poisson sharing theirs.
-    Every row says whether its specification is calibrated in sample and out of fold
-    (see the module docstring); the hurdle gives two rows per specification."""
-    from joblib import Parallel, delayed
+def sample(countries: pd.DataFrame) -> pd.DataFrame:
+    """The Derpanopoulos & Sonnet sample, in the order the shared orderings permute."""
+    return countries[countries["in_ds2016_sample"]].reset_index(drop=True)
 
-    calibration = calibration or Calibration()
-    sample_all = countries[countries["in_ds2016_sample"]].reset_index(drop=True)
+
+def shared_orderings(countries: pd.DataFrame, permutations: int, seed: int) -> np.ndarray:
+    """The randomization orderings every cross-national specification shares (draw r
+    is one null world for all of them), as :func:`run` draws them."""
     rng = np.random.default_rng(seed)
-    orderings = inference.random_orderings(permutations, len(sample_all), rng)
+    return inference.random_orderings(permutations, len(sample(countries)), rng)
+
+
+def specifications(countries: pd.DataFrame) -> list[tuple[dict[str, Any], str, mv.SpecData]]:
+    """Every specification of :data:`GRID` (the hurdle with log population as a
+    covariate only): its descriptive columns, family and design (``ids`` index the
+    shared orderings' countries)."""
+    sample_all = sample(countries)
     position = {iso3: i for i, iso3 in enumerate(sample_all["iso3"])}
-    rows: list[dict[str, Any]] = []
-    tasks: dict[Any, list[tuple[int, str, mv.SpecData]]] = {}
+    out: list[tuple[dict[str, Any], str, mv.SpecData]] = []
     combinations = itertools.product(*GRID.values())
     for rule, population, unemployment, family, controls in combinations:
         if family == HURDLE and population == "offset":
@@ -251,8 +245,6 @@ def run(
             offset=design.offset,
             column=1,
         )
-        # Specifications that share an engine fit (Poisson, quasi-Poisson) go together.
-        key = (rule, population, unemployment, controls, inference.engine_family(family))
         base = {
             "outcome": f"crossnational_{rule}",
             "population": f"population_2014 ({population})",
@@ -270,6 +262,43 @@ def run(
             "excluded_municipality_id": "",
             "part": "",
         }
+        out.append((base, family, data))
+    return out
+
+
+def run(
+    countries: pd.DataFrame,
+    permutations: int,
+    seed: int,
+    n_jobs: int = 2,
+    calibration: Calibration | None = None,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The cross-national analogue: every point rule x population handling (offset or
+    covariate) x unemployment measure x family x control set, on the Derpanopoulos &
+    Sonnet sample, with the same randomization construction as the municipal
+    specifications (log population, when a covariate, is one of the "other
+    covariates" the focal residual is taken on); its own shared orderings of the
+    sample's countries.  The designs are built here; the refits run on ``n_jobs``
+    threads (results do not depend on it), Poisson and quasi-Poisson sharing theirs.
+    Every row says whether its specification is calibrated in sample and out of fold
+    (see the module docstring); the hurdle gives two rows per specification."""
+    from joblib import Parallel, delayed
+
+    calibration = calibration or Calibration()
+    orderings = shared_orderings(countries, permutations, seed)
+    rows: list[dict[str, Any]] = []
+    tasks: dict[Any, list[tuple[int, str, mv.SpecData]]] = {}
+    for base, family, data in specifications(countries):
+        # Specifications that share an engine fit (Poisson, quasi-Poisson) go together.
+        rule = base["outcome"].removeprefix("crossnational_")
+        population = "offset" if "offset" in base["population"] else "covariate"
+        key = (
+            rule,
+            population,
+            base["unemployment"],
+            base["controls"],
+            inference.engine_family(family),
+        )
         tasks.setdefault(key, []).append((len(rows), family, data))
         if family == HURDLE:
             rows.append({**base, "part": "count"})
