@@ -46,9 +46,10 @@ class ImputationSettings:
     burn_in: int = 10
     #: Cycles skipped between kept copies, so that copies are less correlated.
     skip: int = 2
-    #: Donors for predictive mean matching.  statsmodels' default is 20; with 163
-    #: countries and 46 missing HDI values, 10 keeps donors closer to the country
-    #: imputed (van Buuren 2018, sec. 3.4.2, finds 5-10 donors work well).
+    #: Donors for predictive mean matching.  statsmodels' default is 20; with about 160
+    #: countries, 10 keeps donors closer to the country imputed (van Buuren 2018, sec.
+    #: 3.4.2, finds 5-10 donors work well).  Since HDI comes from UNDP's complete table,
+    #: only a handful of cells are missing (crossnational_imputation_convergence counts them).
     k_pmm: int = 10
     seed: int = 2016
 
