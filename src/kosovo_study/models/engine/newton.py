@@ -298,11 +298,12 @@ def _fisher(
             wa = weight * xa
             for c in range(a + 1):
                 negative[a, c] += wa * X[i, c]
-        if with_scores:
+    _mirror(negative, p)
+    if with_scores:
+        for i in range(n):
             root = (y[i] - mu[i]) / (1.0 + alpha * mu[i]) * math.sqrt(w[i])
             for a in range(p):
                 scores[i, a] = X[i, a] * root
-    _mirror(negative, p)
 
 
 @compiled
