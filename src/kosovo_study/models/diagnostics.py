@@ -90,6 +90,20 @@ CRPS_TAIL = 1e-9
 # --- the predictive distribution of one fit -------------------------------------------------
 
 
+def _count_logpmf(k: np.ndarray, mu: Any, size: Any) -> np.ndarray:
+    """log P(Y = k) under the Poisson (``size`` None) or the NB2 of size 1/alpha, in the
+    gamma-function form (defined for non-integer k)."""
+    if size is None:
+        return np.asarray(k * np.log(mu) - mu - special.gammaln(k + 1))
+    return np.asarray(
+        special.gammaln(k + size)
+        - special.gammaln(size)
+        - special.gammaln(k + 1)
+        + size * np.log(size / (size + mu))
+        + k * np.log(mu / (size + mu))
+    )
+
+
 @dataclass(frozen=True)
 class Predictive:
     """A fitted count distribution per unit: Poisson (``alpha`` = 0), NB2 (variance
@@ -131,18 +145,8 @@ class Predictive:
         """P(Y_i <= k) on the grid ``k = 0, 1, ..., K`` for unit ``i`` (the cumulative sum
         of the probabilities, from their log-gamma form: scipy's ``nbinom.cdf`` evaluates
         an incomplete beta function per point, about 50 times slower)."""
-        mu = float(self.mu[i])
-        if self.poisson:
-            log_pmf = k * np.log(mu) - mu - special.gammaln(k + 1)
-        else:
-            size = 1 / float(self._alpha()[i])
-            log_pmf = (
-                special.gammaln(k + size)
-                - special.gammaln(size)
-                - special.gammaln(k + 1)
-                + size * np.log(size / (size + mu))
-                + k * np.log(mu / (size + mu))
-            )
+        size = None if self.poisson else 1 / float(self._alpha()[i])
+        log_pmf = _count_logpmf(k, float(self.mu[i]), size)
         base = np.minimum(np.cumsum(np.exp(log_pmf)), 1.0)
         if self.any_ is None:
             return np.asarray(base)
@@ -154,18 +158,7 @@ class Predictive:
     def logpmf(self, y: np.ndarray) -> np.ndarray:
         """Log probability of each observed count (gamma-function form: defined for
         non-integer outcomes such as range midpoints, as the models' likelihoods are)."""
-        mu = self.mu
-        if self.poisson:
-            base = y * np.log(mu) - mu - special.gammaln(y + 1)
-        else:
-            size = 1 / self._alpha()
-            base = (
-                special.gammaln(y + size)
-                - special.gammaln(size)
-                - special.gammaln(y + 1)
-                + size * np.log(size / (size + mu))
-                + y * np.log(mu / (size + mu))
-            )
+        base = _count_logpmf(y, self.mu, None if self.poisson else 1 / self._alpha())
         if self.any_ is None:
             result: np.ndarray = base
             return result

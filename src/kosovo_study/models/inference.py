@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -349,6 +350,30 @@ def randomization_test(
     )
 
 
+def _permuted_z(
+    family: str,
+    Y: Array,
+    offsets: Array,
+    designs: Array,
+    column: int,
+    chunk: int,
+    start: tuple[Array, Array] | None = None,
+) -> Iterator[tuple[slice, Array]]:
+    """The permuted statistics of every row of ``Y`` (S, n), each refitted on every
+    permuted design with its own row of ``offsets`` (S, n) or the one offset (n,), in
+    engine batches of about ``chunk`` fits: yields (rows, z (rows, R)), failed fits NaN."""
+    draws = len(designs)
+    per_chunk = max(1, chunk // draws)
+    for first in range(0, len(Y), per_chunk):
+        rows = slice(first, first + per_chunk)
+        block = Y[rows]
+        batch = np.repeat(block, draws, axis=0)
+        tiled = np.tile(designs, (len(block), 1, 1))
+        offset = offsets if np.ndim(offsets) == 1 else np.repeat(offsets[rows], draws, axis=0)
+        null = focal_statistics(family, batch, tiled, offset, column, start)
+        yield rows, np.where(null.converged, null.z, np.nan).reshape(len(block), draws)
+
+
 def batched_permutation_p(
     family: str,
     Y: Array,
@@ -371,19 +396,11 @@ def batched_permutation_p(
     observed = np.asarray(observed, dtype=float)
     if observed.shape != (len(Y),):
         raise ValueError(f"observed has shape {observed.shape}; expected ({len(Y)},)")
-    draws = len(orders)
-    per_chunk = max(1, chunk // draws)
     p_values = np.empty(len(Y))
-    for first in range(0, len(Y), per_chunk):
-        rows = slice(first, first + per_chunk)
-        block = Y[rows]
-        batch = np.repeat(block, draws, axis=0)
-        tiled = np.tile(designs, (len(block), 1, 1))
-        # No warm start from the observed fit: the engine's joint Newton iterations
-        # from it can stop short on permuted designs (seen in testing); cold starts
-        # always converged here.
-        null = focal_statistics(family, batch, tiled, offset, column)
-        z = np.where(null.converged, null.z, np.nan).reshape(len(block), draws)
+    # No warm start from the observed fit: the engine's joint Newton iterations from it
+    # can stop short on permuted designs (seen in testing); cold starts always
+    # converged here.
+    for rows, z in _permuted_z(family, Y, offset, designs, column, chunk):
         extreme = np.abs(z) >= np.abs(observed[rows, None]) - EXTREME_TOLERANCE
         valid = np.isfinite(z).sum(axis=1)
         p_values[rows] = (1 + extreme.sum(axis=1)) / (valid + 1)
@@ -418,29 +435,18 @@ def shifted_null_p(
     test = focal(family, observed, y[None], X, offset, column)
     coef, se = float(test.coef[0]), float(test.se[0])
     designs = permuted_designs(X, column, orders)
-    draws = len(orders)
-    x = X[:, column]
-    base = engine_family(family)
+    start = None
+    if engine_family(family) != "ols":
+        beta0 = observed.beta[0].copy()
+        beta0[column] = 0.0
+        start = (beta0, observed.alpha[0])
+    offsets = offset[None] + shifts[:, None] * X[:, column][None]
+    Y = np.repeat(y[None], len(shifts), axis=0)
+    rule = exact_p if exact else randomization_p
     p_values = np.empty(len(shifts))
-    per_chunk = max(1, chunk // draws)
-    for first in range(0, len(shifts), per_chunk):
-        block = shifts[first : first + per_chunk]
-        offsets = np.repeat(offset[None] + block[:, None] * x[None], draws, axis=0)
-        batch = np.repeat(y[None], len(offsets), axis=0)
-        tiled = np.tile(designs, (len(block), 1, 1))
-        start = None
-        if base != "ols":
-            beta0 = observed.beta[0].copy()
-            beta0[column] = 0.0
-            start = (beta0, observed.alpha[0])
-        null_fit = focal(
-            family, fit_batch(family, batch, tiled, offsets, start), batch, tiled, offsets, column
-        )
-        z = np.where(null_fit.converged, null_fit.z, np.nan).reshape(len(block), draws)
-        for k, b in enumerate(block):
-            statistic = (coef - b) / se
-            rule = exact_p if exact else randomization_p
-            p_values[first + k] = rule(z[k], statistic)[0]
+    for rows, z in _permuted_z(family, Y, offsets, designs, column, chunk, start):
+        for k, b in enumerate(shifts[rows]):
+            p_values[rows.start + k] = rule(z[k], (coef - b) / se)[0]
     return p_values
 
 

@@ -42,9 +42,9 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.pandas import Check, Column
-from statsmodels.stats.multitest import multipletests
 
 from kosovo_study import plan as study_plan
+from kosovo_study.models import inference
 from kosovo_study.paths import ProjectPaths
 from kosovo_study.storage import write_table
 
@@ -189,6 +189,9 @@ def _calibration_text(status: pd.DataFrame, model: str) -> tuple[str, bool | Non
     return text, bool(row["passes_in_sample"]) and bool(oof)
 
 
+ESTIMATE_COLUMNS = ("estimate", "conf_low", "conf_high", "p_value")
+
+
 def _row(**values: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "hypothesis": "",
@@ -202,6 +205,13 @@ def _row(**values: Any) -> dict[str, Any]:
         "pending": "",
     }
     return {**base, **values}
+
+
+def _estimate(
+    row: pd.Series, columns: tuple[str, str, str, str] = ESTIMATE_COLUMNS
+) -> dict[str, float]:
+    """The estimate, its interval and its p-value from the ``columns`` of a result row."""
+    return {name: float(row[c]) for name, c in zip(ESTIMATE_COLUMNS, columns, strict=True)}
 
 
 def _main_rows(estimates: pd.DataFrame) -> pd.DataFrame:
@@ -223,33 +233,27 @@ def unemployment_claims(
         0
     ]
     common = {"level": "crossnational", "data": "real", "calibration": calibration}
+    common["pending"] = pending
+    youth = {
+        "hypothesis": _hypothesis_id(plan, "crossnational", YOUTH),
+        "term": YOUTH,
+        "plan_label": plan.label(YOUTH, "crossnational"),
+    }
     return [
         _row(
             claim="Youth unemployment and the number of fighters among the countries ICSR "
             "listed (count part of the chosen model)",
-            hypothesis=_hypothesis_id(plan, "crossnational", YOUTH),
-            term=YOUTH,
-            plan_label=plan.label(YOUTH, "crossnational"),
             quantity="rate ratio per SD (count part, multiply imputed hurdle)",
-            estimate=float(count["estimate"]),
-            conf_low=float(count["conf_low"]),
-            conf_high=float(count["conf_high"]),
-            p_value=float(count["p_value"]),
-            pending=pending,
+            **_estimate(count),
+            **youth,
             **common,
         ),
         _row(
             claim="Youth unemployment and the expected number of fighters (both parts of "
             "the chosen model)",
-            hypothesis=_hypothesis_id(plan, "crossnational", YOUTH),
-            term=YOUTH,
-            plan_label=plan.label(YOUTH, "crossnational"),
             quantity="average marginal effect, persons per SD (expected count)",
-            estimate=float(ame["estimate"]),
-            conf_low=float(ame["conf_low"]),
-            conf_high=float(ame["conf_high"]),
-            p_value=float(ame["p_value"]),
-            pending=pending,
+            **_estimate(ame),
+            **youth,
             **common,
         ),
         _row(
@@ -258,11 +262,7 @@ def unemployment_claims(
             term="listed_by_icsr",
             plan_label=plan.label("listed_by_icsr", "crossnational"),
             quantity="odds ratio per SD of being listed (binary part)",
-            estimate=float(binary["estimate"]),
-            conf_low=float(binary["conf_low"]),
-            conf_high=float(binary["conf_high"]),
-            p_value=float(binary["p_value"]),
-            pending=pending,
+            **_estimate(binary),
             **common,
         ),
     ]
@@ -321,10 +321,7 @@ def charity_claim(
     return _row(
         **common,
         data="real",
-        estimate=float(row["estimate"]),
-        conf_low=float(row["conf_low"]),
-        conf_high=float(row["conf_high"]),
-        p_value=float(row["p_value"]),
+        **_estimate(row),
         calibration=calibration,
         pending="out-of-fold calibration" if "pending" in calibration else "",
     )
@@ -373,10 +370,9 @@ def municipal_claims(
             _row(
                 **base,
                 data="real",
-                estimate=float(row["incidence_rate_ratio"]),
-                conf_low=float(row["irr_low"]),
-                conf_high=float(row["irr_high"]),
-                p_value=float(row["permutation_p_value"]),
+                **_estimate(
+                    row, ("incidence_rate_ratio", "irr_low", "irr_high", "permutation_p_value")
+                ),
             )
         )
     return rows
@@ -593,7 +589,7 @@ def _holm(rows: list[dict[str, Any]], plan: study_plan.AnalysisPlan) -> None:
         if r["data"] == "real" and np.isfinite(r["p_value"]):
             p_by_key[(r["level"], r["term"])] = float(r["p_value"])
     keys = list(family)
-    adjusted = multipletests([p_by_key[k] for k in keys], method="holm")[1]
+    adjusted = inference.holm(np.array([p_by_key[k] for k in keys]))
     by_key = dict(zip(keys, adjusted, strict=True))
     untested = sum(1 for k in keys if p_by_key[k] == 1.0)
     for r in primary_rows:

@@ -62,7 +62,7 @@ from kosovo_study.errors import KosovoStudyError, ValidationError
 from kosovo_study.models.crossnational import comparison
 from kosovo_study.models.crossnational import countmodels as cm
 from kosovo_study.models.crossnational.imputation import ImputationSettings, impute, rubin
-from kosovo_study.models.results import Fit, ModelResult
+from kosovo_study.models.results import Z95, Fit, ModelResult
 
 YOUTH = "youth_unemployment_pct_2010_2013"
 UNEMPLOYMENT = "unemployment_pct_2010_2013"
@@ -105,8 +105,6 @@ ROOTOGRAM_BINS: tuple[tuple[str, float, float], ...] = (
 )
 #: Step of the central finite differences of the AMEs (in SD units).
 FINITE_DIFFERENCE_STEP = 1e-4
-#: The 97.5% normal quantile (Wald intervals of the censored-likelihood sensitivity).
-Z95_NORMAL = 1.959963984540054
 #: Tolerances (relative error of the predicted world total) at which the calibration
 #: verdicts are shown; the rule itself uses ``Settings.calibration_tolerance`` (25%).
 CALIBRATION_THRESHOLDS = (0.20, 0.25, 0.30)
@@ -1214,7 +1212,7 @@ def censored_sensitivity(countries: pd.DataFrame) -> pd.DataFrame:
                 is_alpha = name == "alpha"
                 exponentiate = not is_alpha and name != "const"
                 z = params[j] / se[j]
-                low, high = params[j] - Z95_NORMAL * se[j], params[j] + Z95_NORMAL * se[j]
+                low, high = params[j] - Z95 * se[j], params[j] + Z95 * se[j]
                 rows.append(
                     {
                         "specification": specification,

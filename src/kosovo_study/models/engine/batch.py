@@ -28,6 +28,7 @@ from kosovo_study.models.engine.newton import (
     OLS,
     TRUNCATED_NB2,
     alpha_newton,
+    buffer_views,
     information,
     kernel,
     linear,
@@ -79,6 +80,16 @@ def _no_estimate(model: int, y: Buf, w: Buf) -> bool:
 
 
 @compiled
+def _no_fit(b: int, theta: Buf, se: Buf, robust: Buf, llf: Buf, converged: Buf) -> None:
+    """Member b has no estimate: NaN estimates, standard errors and llf, not converged."""
+    theta[b, :] = np.nan
+    se[b, :] = np.nan
+    robust[b, :] = np.nan
+    llf[b] = np.nan
+    converged[b] = False
+
+
+@compiled
 def _batch(
     model: int,
     y: Buf,
@@ -110,10 +121,7 @@ def _batch(
     zero = n - n
     always = n >= 0
     buffers = np.zeros((3 * p + 6, p + 1))
-    gradient = buffers[0]
-    hessian = buffers[3 : p + 4]
-    negative = buffers[p + 4 : 2 * p + 5]
-    L = buffers[2 * p + 5 : 3 * p + 6]
+    gradient, _, _, _, negative, L = buffer_views(buffers, p)
     inverse = np.empty((q, q))
     scores = np.empty((n, p + 1))
     previous = -1  # the member whose log-factorial sum is held
@@ -127,13 +135,9 @@ def _batch(
         wb = w[wi]
         Xb = X[xi]  # this member's design and offset
         ob = off[oi]
+        data = (yb, wb, Xb, ob)
         if _no_estimate(model, yb, wb):
-            theta[b, :] = np.nan
-            se[b, :] = np.nan
-            robust[b, :] = np.nan
-            llf[b] = np.nan
-            converged[b] = False
-            iterations[b] = 0
+            _no_fit(b, theta, se, robust, llf, converged)
             continue
         if model == OLS:
             # Normal equations by Cholesky; the classical standard error on n - p
@@ -148,11 +152,7 @@ def _batch(
                     for c in range(a + 1):
                         negative[a, c] += wa * Xb[i, c]
             if not cholesky(negative, L, p):
-                theta[b, :] = np.nan
-                se[b, :] = np.nan
-                robust[b, :] = np.nan
-                llf[b] = np.nan
-                converged[b] = False
+                _no_fit(b, theta, se, robust, llf, converged)
                 continue
             cholesky_solve(L, gradient, theta[b], p)
             count = 0.0
@@ -179,20 +179,9 @@ def _batch(
             # A rough Poisson fit, the moment estimate of alpha (Cameron & Trivedi 2013,
             # sec. 3.2.3) and three Newton steps on it: the joint Newton iterations then
             # converge in a few steps.
-            done = newton(
-                zero + FIXED,
-                yb,
-                wb,
-                Xb,
-                ob,
-                theta[b],
-                0.0,
-                max_iter,
-                1e-3,
-                work,
-                buffers,
-                scores,
-            )[1]
+            done = newton(zero + FIXED, data, theta[b], 0.0, max_iter, 1e-3, work, buffers, scores)[
+                1
+            ]
             linear(Xb, ob, theta[b, :p], eta, mu)
             excess = 0.0
             scale = 0.0
@@ -202,18 +191,7 @@ def _batch(
             moment = min(max(excess / scale, 1e-2), 1e2) if scale > 0.0 else 0.5
             theta[b, p] = alpha_newton(yb, wb, mu, -math.log(moment), zero + 3)
         ok, more = newton(
-            model,
-            yb,
-            wb,
-            Xb,
-            ob,
-            theta[b],
-            alpha_fixed[b],
-            max_iter,
-            tol,
-            work,
-            buffers,
-            scores,
+            model, data, theta[b], alpha_fixed[b], max_iter, tol, work, buffers, scores
         )
         iterations[b] = done + more
         if q > p and theta[b, p] <= MIN_LOG_R:  # alpha diverging: no interior optimum
@@ -235,21 +213,7 @@ def _batch(
                     ok = False
         converged[b] = ok
         # Log-likelihood (with the constants) and standard errors at the estimate.
-        total = information(
-            model,
-            yb,
-            wb,
-            Xb,
-            ob,
-            theta[b],
-            alpha_fixed[b],
-            mu,
-            gradient,
-            hessian,
-            negative,
-            scores,
-            always,
-        )
+        total = information(model, data, theta[b], alpha_fixed[b], mu, buffers, scores, always)
         if model == TRUNCATED_NB2:
             for i in range(n):
                 if yb[i] > 0.0:

@@ -58,6 +58,32 @@ def linear(X: Buf, off: Buf, beta: Buf, eta: Buf, mu: Buf) -> None:
 
 
 @compiled
+def buffer_views(buffers: Buf, p: int) -> tuple[Buf, Buf, Buf, Buf, Buf, Buf]:
+    """The work buffers of a fit (3 + 3 (p + 1), p + 1): the gradient, the step, the
+    candidate, and three (p + 1) x (p + 1) matrices (Hessian, information, Cholesky
+    factor)."""
+    hessian = buffers[3 : p + 4]
+    negative = buffers[p + 4 : 2 * p + 5]
+    return buffers[0], buffers[1], buffers[2], hessian, negative, buffers[2 * p + 5 : 3 * p + 6]
+
+
+@compiled
+def _mirror(M: Buf, q: int) -> None:
+    """Copy the lower triangle of the q x q matrix M to its upper triangle."""
+    for a in range(q):
+        for c in range(a):
+            M[c, a] = M[a, c]
+
+
+@compiled
+def _negate(hessian: Buf, negative: Buf, q: int) -> None:
+    """The information: minus the q x q Hessian."""
+    for a in range(q):
+        for c in range(q):
+            negative[a, c] = -hessian[a, c]
+
+
+@compiled
 def kernel(y: Buf, w: Buf, eta: Buf, mu: Buf, alpha: float) -> float:
     """Log-likelihood up to terms constant in beta (Poisson if alpha == 0)."""
     total = 0.0
@@ -138,7 +164,7 @@ def _nb2_parts(
         for a in range(p):
             xa = X[i, a]
             gradient[a] += wi * d_eta * xa
-            hessian[a, p] += wi * cross * xa
+            hessian[p, a] += wi * cross * xa
             for c in range(a + 1):
                 hessian[a, c] += wi * dd_eta * xa * X[i, c]
         gradient[p] += wi * score_r * r
@@ -148,10 +174,7 @@ def _nb2_parts(
             for a in range(p):
                 scores[i, a] = root * d_eta * X[i, a]
             scores[i, p] = root * score_r * r
-    for a in range(p):
-        hessian[p, a] = hessian[a, p]
-        for c in range(a):
-            hessian[c, a] = hessian[a, c]
+    _mirror(hessian, p + 1)
 
 
 @compiled
@@ -245,9 +268,7 @@ def _hurdle_part(
                 gradient[p] += wi * d_t
                 hessian[p, p] += wi * dd_t
     if derivatives:
-        for a in range(q):
-            for c in range(a):
-                hessian[c, a] = hessian[a, c]
+        _mirror(hessian, q)
     return total
 
 
@@ -277,9 +298,7 @@ def _fisher(
             wa = weight * xa
             for c in range(a + 1):
                 negative[a, c] += wa * X[i, c]
-    for a in range(p):
-        for c in range(a):
-            negative[c, a] = negative[a, c]
+    _mirror(negative, p)
     if with_scores:
         for i in range(n):
             root = (y[i] - mu[i]) / (1.0 + alpha * mu[i]) * math.sqrt(w[i])
@@ -290,87 +309,70 @@ def _fisher(
 @compiled
 def information(
     model: int,
-    y: Buf,
-    w: Buf,
-    X: Buf,
-    off: Buf,
+    data: Buf,
     theta: Buf,
     alpha: float,
     mu: Buf,
-    gradient: Buf,
-    hessian: Buf,
-    negative: Buf,
+    buffers: Buf,
     scores: Buf,
     with_scores: bool,
 ) -> float:
-    """The gradient and the information ``negative`` (minus the Hessian; its lower
-    triangle is what the Cholesky factor reads) at theta, and with ``with_scores`` the
-    per-unit scores (frequency weights: unit i's score counts w_i times).  ``FIXED`` and
-    ``NB2`` read the fitted ``mu`` at theta; the hurdle parts compute their own and
-    return their log-likelihood (the others return 0)."""
+    """The gradient and the information (minus the Hessian; its lower triangle is what
+    the Cholesky factor reads) at theta in ``buffers`` (see :func:`buffer_views`), and with
+    ``with_scores`` the per-unit scores (frequency weights: unit i's score counts w_i
+    times).  ``data`` is (y, w, X, offset).  ``FIXED`` and ``NB2`` read the fitted
+    ``mu`` at theta; the hurdle parts compute their own and return their log-likelihood
+    (the others return 0)."""
+    y, w, X, off = data
     p = X.shape[1]
-    q = p + 1 if model in (NB2, TRUNCATED_NB2) else p
-    total = 0.0
+    gradient, _, _, hessian, negative, _ = buffer_views(buffers, p)
     if model == FIXED:
         _fisher(y, w, X, alpha, mu, gradient, negative, scores, with_scores)
         return 0.0
+    total = 0.0
     if model == NB2:
         _nb2_parts(y, w, X, mu, theta[p], gradient, hessian, scores, with_scores)
     else:
         total = _hurdle_part(model, y, w, X, off, theta, True, gradient, hessian, scores)
-    for a in range(q):
-        for c in range(q):
-            negative[a, c] = -hessian[a, c]
+    _negate(hessian, negative, p + 1 if model in (NB2, TRUNCATED_NB2) else p)
     return total
 
 
 @compiled
 def objective(
-    model: int,
-    y: Buf,
-    w: Buf,
-    X: Buf,
-    off: Buf,
-    theta: Buf,
-    alpha: float,
-    work: Buf,
-    gradient: Buf,
-    hessian: Buf,
-    scores: Buf,
+    model: int, data: Buf, theta: Buf, alpha: float, work: Buf, buffers: Buf, scores: Buf
 ) -> float:
     """What step-halving compares: the log-likelihood kernel at theta (``FIXED``: the
     parts that depend on beta; ``NB2``: without -log(y!)), leaving eta and mu at theta
     in ``work`` (``FIXED``, ``NB2``)."""
+    y, w, X, off = data
     p = X.shape[1]
     if model in (FIXED, NB2):
         linear(X, off, theta[:p], work[0], work[1])
         if model == FIXED:
             return kernel(y, w, work[0], work[1], alpha)
         return nb2_kernel(y, w, work[0], work[1], theta[p])
+    gradient, _, _, hessian, _, _ = buffer_views(buffers, p)
     return _hurdle_part(model, y, w, X, off, theta, False, gradient, hessian, scores)
 
 
 @compiled
 def _halve(
     model: int,
-    y: Buf,
-    w: Buf,
-    X: Buf,
-    off: Buf,
+    data: Buf,
     theta: Buf,
     direction: Buf,
     current: float,
     alpha: float,
     work: Buf,
-    candidate: Buf,
-    gradient: Buf,
-    hessian: Buf,
+    buffers: Buf,
     scores: Buf,
 ) -> tuple[bool, float, float]:
     """Step-halving from theta along ``direction`` until the objective does not fall;
-    returns (accepted, step, objective), the accepted point in ``candidate``."""
-    p = X.shape[1]
+    returns (accepted, step, objective), the accepted point in the candidate buffer."""
+    p = data[2].shape[1]
     q = p + 1 if model in (NB2, TRUNCATED_NB2) else p
+    candidate = buffers[2]
     step = 1.0
     trial = current
     for _ in range(_HALVINGS):
@@ -378,7 +380,7 @@ def _halve(
             candidate[j] = theta[j] + step * direction[j]
         if q > p:
             candidate[p] = min(max(candidate[p], MIN_LOG_R), MAX_LOG_R)
-        trial = objective(model, y, w, X, off, candidate, alpha, work, gradient, hessian, scores)
+        trial = objective(model, data, candidate, alpha, work, buffers, scores)
         if trial >= current - 1e-11 * abs(current):
             return True, step, trial
         step *= 0.5
@@ -388,10 +390,7 @@ def _halve(
 @compiled
 def newton(
     model: int,
-    y: Buf,
-    w: Buf,
-    X: Buf,
-    off: Buf,
+    data: Buf,
     theta: Buf,
     alpha: float,
     max_iter: int,
@@ -400,10 +399,10 @@ def newton(
     buffers: Buf,
     scores: Buf,
 ) -> tuple[bool, int]:
-    """Newton-Raphson (Fisher scoring for ``FIXED``) with step-halving, ``theta`` updated
-    in place; returns (converged, iterations).  ``work`` (2, n) holds eta and mu,
-    ``buffers`` (3 + 3 (p + 1), p + 1) the gradient, the step, the candidate and three
-    (p + 1) x (p + 1) matrices (Hessian, information, Cholesky factor)."""
+    """Newton-Raphson (Fisher scoring for ``FIXED``) with step-halving on ``data`` = (y,
+    w, X, offset), ``theta`` updated in place; returns (converged, iterations).  ``work``
+    (2, n) holds eta and mu, ``buffers`` the work buffers of :func:`buffer_views`."""
+    y, w, X, off = data
     n, p = X.shape
     q = p + 1 if model in (NB2, TRUNCATED_NB2) else p
     hurdle = model in (LOGIT, TRUNCATED_NB2)
@@ -412,35 +411,17 @@ def newton(
     # ``never`` are runtime values, so each callee is compiled once.
     fixed = n - n + FIXED
     never = n < 0
-    gradient, newton_step, candidate = buffers[0], buffers[1], buffers[2]
-    hessian = buffers[3 : p + 4]
-    negative = buffers[p + 4 : 2 * p + 5]
-    L = buffers[2 * p + 5 : 3 * p + 6]
-    current = objective(model, y, w, X, off, theta, alpha, work, gradient, hessian, scores)
+    gradient, newton_step, candidate, hessian, negative, L = buffer_views(buffers, p)
+    current = objective(model, data, theta, alpha, work, buffers, scores)
     for iteration in range(1, max_iter + 1):
-        information(
-            model,
-            y,
-            w,
-            X,
-            off,
-            theta,
-            alpha,
-            work[1],
-            gradient,
-            hessian,
-            negative,
-            scores,
-            never,
-        )
+        information(model, data, theta, alpha, work[1], buffers, scores, never)
         solved = cholesky(negative, L, q)
         if not solved and hurdle:
             # Levenberg-Marquardt: shift the diagonal by a growing multiple of itself.
             shift = 1e-3
             for _ in range(59):
+                _negate(hessian, negative, q)
                 for a in range(q):
-                    for c in range(q):
-                        negative[a, c] = -hessian[a, c]
                     negative[a, a] += shift * (abs(hessian[a, a]) + 1e-8)
                 if cholesky(negative, L, q):
                     break
@@ -465,41 +446,14 @@ def newton(
             # gradient and information buffers reused), then two Newton steps for
             # log(1/alpha) at the new mu.
             alpha_t = math.exp(-theta[p])
-            base = objective(fixed, y, w, X, off, theta, alpha_t, work, gradient, hessian, scores)
-            information(
-                fixed,
-                y,
-                w,
-                X,
-                off,
-                theta,
-                alpha_t,
-                work[1],
-                gradient,
-                hessian,
-                negative,
-                scores,
-                never,
-            )
+            base = objective(fixed, data, theta, alpha_t, work, buffers, scores)
+            information(fixed, data, theta, alpha_t, work[1], buffers, scores, never)
             moved = False
             if cholesky(negative, L, p):
                 cholesky_solve(L, gradient, newton_step, p)
-                moved = _halve(
-                    fixed,
-                    y,
-                    w,
-                    X,
-                    off,
-                    theta,
-                    newton_step,
-                    base,
-                    alpha_t,
-                    work,
-                    candidate,
-                    gradient,
-                    hessian,
-                    scores,
-                )[0]
+                moved, _, _ = _halve(
+                    fixed, data, theta, newton_step, base, alpha_t, work, buffers, scores
+                )
             if not moved:
                 for j in range(p):
                     candidate[j] = theta[j]
@@ -511,20 +465,7 @@ def newton(
         if q > p:
             newton_step[p] = min(max(newton_step[p], -2.0), 2.0)
         accepted, step, trial = _halve(
-            model,
-            y,
-            w,
-            X,
-            off,
-            theta,
-            newton_step,
-            current,
-            alpha,
-            work,
-            candidate,
-            gradient,
-            hessian,
-            scores,
+            model, data, theta, newton_step, current, alpha, work, buffers, scores
         )
         if not accepted:
             linear(X, off, theta[:p], work[0], work[1])
