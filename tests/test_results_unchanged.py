@@ -21,10 +21,13 @@ import shutil
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from kosovo_study import stages
+from kosovo_study.models import verdict
 from kosovo_study.paths import ProjectPaths
+from kosovo_study.plan import load_plan
 from tests.restricted import write_restricted
 
 DIGESTS = Path(__file__).parent / "data" / "results_sha256.json"
@@ -73,6 +76,16 @@ def test_every_result_file_is_byte_identical(
     assert not moved, f"result files changed ({outcome}): {moved}"
     assert sorted(found.keys() - recorded.keys()) == [], "new result files: record them"
     assert sorted(recorded.keys() - found.keys()) == [], "result files no longer written"
+    # One verdict: the table the multiverse stage wrote is the one the result files give
+    # (build_verdict on INPUT_TABLES read back from disk), so no caller sees another.
+    tables = {
+        name: pd.read_parquet(paths.results / f"{name}.parquet")
+        for name in verdict.INPUT_TABLES
+        if (paths.results / f"{name}.parquet").is_file()
+    }
+    rebuilt = verdict.build_verdict(tables, load_plan(paths=paths))
+    written = pd.read_parquet(paths.results / "verdict.parquet")
+    pd.testing.assert_frame_equal(rebuilt.reset_index(drop=True), written, check_dtype=False)
 
 
 if __name__ == "__main__":  # regenerate: python -m tests.test_results_unchanged ROOT

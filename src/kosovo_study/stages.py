@@ -263,16 +263,13 @@ def _multiverse_build(
     # written here, the first stage that has both.
     multiverse = {
         name: pd.read_parquet(folder / f"{name}.parquet")
-        for name in ("multiverse_specifications", "multiverse_joint_test")
-    }
-    # the joint test over the calibrated subset rides with the joint tests (its own
-    # columns mark its row; kosovo_study.models.verdict.multiverse_claim reads it)
-    calibrated = folder / "multiverse_calibrated_joint_test.parquet"
-    if calibrated.is_file():
-        multiverse["multiverse_joint_test"] = pd.concat(
-            [multiverse["multiverse_joint_test"], pd.read_parquet(calibrated)],
-            ignore_index=True,
+        for name in (
+            "multiverse_specifications",
+            "multiverse_joint_test",
+            "multiverse_calibrated_joint_test",
         )
+        if (folder / f"{name}.parquet").is_file()
+    }
     return [*written, *write_verdict(paths, folder, multiverse)]
 
 

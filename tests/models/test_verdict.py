@@ -186,6 +186,58 @@ def test_the_multiverse_claim_uses_calibrated_families_only(plan) -> None:
     assert "1.36" in row["basis"]  # reconciled with the count-part ratio
 
 
+def _calibrated_specifications() -> pd.DataFrame:
+    return _specifications().assign(
+        focal="unemployment", calibrated_in_sample=True, calibrated_out_of_fold=True
+    )
+
+
+def _calibrated_test(p_count: float, mc_se: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "outcome": "crossnational_mid",
+                "focal": "unemployment",
+                "joint_p_count": p_count,
+                "joint_p_count_mc_se": mc_se,
+                "joint_p_min_p": 0.03,
+                "reselection_draws": 99,
+                "selection_agreement": 0.89,
+                "fixed_subset_draws": 999,
+                "fixed_subset_p_count": 0.001,
+                "fixed_subset_p_min_p": 0.02,
+            }
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("p_count", "mc_se", "expected"),
+    [
+        (0.010, 0.010, "holds"),  # 0.010 + 2 x 0.010 < 0.05
+        (0.030, 0.017, "inconclusive"),  # below alpha, but not beyond its MC error
+        (0.200, 0.040, "inconclusive"),
+    ],
+)
+def test_the_calibrated_joint_test_decides_beyond_monte_carlo_error(
+    plan, p_count: float, mc_se: float, expected: str
+) -> None:
+    tables = {
+        "crossnational_estimates": _estimates(),
+        "crossnational_fit": _fit(),
+        "multiverse_specifications": _calibrated_specifications(),
+        "multiverse_calibrated_joint_test": _calibrated_test(p_count, mc_se),
+    }
+    row = v.build_verdict(tables, plan).set_index("level").loc["multiverse"]
+    assert row["verdict"] == expected
+    assert row["p_value"] == pytest.approx(p_count)
+    assert "Monte Carlo SE" in row["basis"]
+    del tables["multiverse_calibrated_joint_test"]
+    assert v.build_verdict(tables, plan).set_index("level").loc["multiverse", "verdict"] == (
+        "inconclusive"
+    )
+
+
 def test_every_verdict_sentence_ends_with_the_tables_verdict(plan) -> None:
     tables = {"crossnational_estimates": _estimates(), "crossnational_fit": _fit()}
     tables["verdict"] = v.build_verdict(tables, plan)

@@ -85,6 +85,7 @@ INPUT_TABLES = (
     "municipal_coefficients",
     "multiverse_specifications",
     "multiverse_joint_test",
+    "multiverse_calibrated_joint_test",
 )
 
 VERDICT_SCHEMA = pa.DataFrameSchema(
@@ -424,9 +425,17 @@ def multiverse_claim(
     main_count_ratio: float,
     alpha: float,
     plan: study_plan.AnalysisPlan,
+    calibrated_test: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The cross-national robustness claim over calibrated families only (mid point
-    rule); reconciles its median rate ratio with the chosen model's count-part ratio."""
+    rule); reconciles its median rate ratio with the chosen model's count-part ratio.
+
+    ``calibrated_test`` is ``multiverse_calibrated_joint_test``
+    (:mod:`kosovo_study.models.crossnational.calibrated_joint`).  The claim holds when
+    its count test (the claim's quantity: specifications significant in the expected
+    direction) rejects at the plan's alpha beyond Monte Carlo error (p + 2 MC SE below
+    alpha: the p-value is estimated from a finite number of null draws) and the median
+    rate ratio is above 1; the minimum-p test is reported beside it."""
     common = {
         "claim": "The cross-national unemployment association across analytic choices "
         "(multiverse, calibrated model families only)",
@@ -469,17 +478,13 @@ def multiverse_claim(
         cn["calibrated"] = passes
     families = sorted(FAMILY_WORDS.get(f, f) for f in cn["family"].astype(str).unique())
     kept = cn[cn["calibrated"]]
-    # The joint test over the calibrated subset (multiverse_calibrated_joint_test,
-    # kosovo_study.models.crossnational.calibrated_joint) rides in ``joint`` as the rows
-    # that carry its columns; the other rows are the whole-multiverse tests.
     subset_test = None
-    if joint is not None and "joint_p_count" in joint.columns:
-        tested = joint[joint["joint_p_count"].notna()]
-        tested = tested[tested["outcome"] == "crossnational_mid"]
-        if "focal" in tested.columns:
-            tested = tested[tested["focal"] == "unemployment"]
+    if calibrated_test is not None:
+        tested = calibrated_test[
+            (calibrated_test["outcome"] == "crossnational_mid")
+            & (calibrated_test["focal"] == "unemployment")
+        ]
         subset_test = tested.iloc[0] if len(tested) else None
-        joint = joint[joint["joint_p_count"].isna()]
     whole = joint[joint["outcome"] == "crossnational_mid"] if joint is not None else None
     if whole is not None and "focal" in whole.columns:
         whole = whole[whole["focal"] == "unemployment"]
@@ -541,9 +546,15 @@ def multiverse_claim(
     p_count = float(subset_test["joint_p_count"])
     p_min = float(subset_test["joint_p_min_p"])
     draws = int(subset_test["reselection_draws"])
-    # The plan's alpha decides on the count test (the claim's quantity: specifications
-    # significant in the expected direction); the min-p test is reported beside it.
-    verdict = "holds" if p_count < alpha and median > 1 else "inconclusive"
+    mc_se = float(subset_test["joint_p_count_mc_se"])
+    beyond_mc_error = p_count + 2 * mc_se < alpha
+    verdict = "holds" if beyond_mc_error and median > 1 else "inconclusive"
+    mc_text = (
+        f" (Monte Carlo SE {mc_se:.3f}: below alpha beyond twice its Monte Carlo error)"
+        if beyond_mc_error
+        else f" (Monte Carlo SE {mc_se:.3f}: not below alpha beyond twice its Monte Carlo "
+        "error, so no verdict that it holds)"
+    )
     return _row(
         **common,
         data="real",
@@ -556,8 +567,8 @@ def multiverse_claim(
         + f'(median rate ratio {median:.2f}). A joint test of "no calibrated specification '
         'has an effect", re-selecting the calibrated specifications by the same rule in '
         f"each of {draws} null draws (the rule is computed on the data, so the subset is "
-        f"not held fixed): count of significant specifications p = {p_count:.3f}, minimum "
-        f"p = {p_min:.3f}, against alpha {alpha:g}; the calibration verdicts of "
+        f"not held fixed): count of significant specifications p = {p_count:.3f}{mc_text}, "
+        f"minimum p = {p_min:.3f}, against alpha {alpha:g}; the calibration verdicts of "
         f"{float(subset_test['selection_agreement']):.0%} of specification-draw pairs "
         "equal the observed ones (holding the subset fixed over all "
         f"{int(subset_test['fixed_subset_draws'])} draws: p = "
@@ -669,6 +680,7 @@ def build_verdict(
             float(rows[0]["estimate"]),
             plan.alpha,
             plan,
+            tables.get("multiverse_calibrated_joint_test"),
         )
     )
     _holm(rows, plan)
