@@ -67,8 +67,12 @@ def test_text_defects_are_found(tmp_path: Path) -> None:
     (tmp_path / "d.html").write_text(
         "<main><p>Nothing wrong; Nancy, financial.</p></main>", "utf-8"
     )
+    # a string glued as Markdown and shown with glue:text prints its repr, no address
+    (tmp_path / "e.html").write_text(
+        "<main><p>with &lt;IPython.core.display.Markdown object&gt; clusters</p></main>", "utf-8"
+    )
     problems = text_defects(tmp_path)
-    assert [p.split(":")[0] for p in problems] == ["a.html", "b.html", "c.html"]
+    assert [p.split(":")[0] for p in problems] == ["a.html", "b.html", "c.html", "e.html"]
 
 
 def test_unparsed_restructuredtext_is_found_on_every_page(tmp_path: Path) -> None:

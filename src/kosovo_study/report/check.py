@@ -217,7 +217,9 @@ def text_defects(html_dir: Path) -> list[str]:
             # "None" as the English word ("None of these ...") is prose, not a value.
             r"(?<![\w/.-])(?:nan|NaN)(?![\w/.-])|(?<![\w/.-])None(?![\w/.-])(?!\s+[a-z])"
         ),
-        "a Python object repr": re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>"),
+        # with or without its address: a glued string shown through glue:text prints
+        # "<IPython.core.display.Markdown object>" (strings are glued as Markdown)
+        "a Python object repr": re.compile(r"<[\w.]+ object(?: at 0x[0-9a-f]+)?>"),
         "a Python dict repr": re.compile(r"\{'[^']+': "),
         "a pandas summary line": re.compile(r"\d+ rows \u00d7 \d+ columns"),
     }
