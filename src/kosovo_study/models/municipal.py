@@ -420,7 +420,12 @@ def family_adjustment(
     crossnational_estimates: pd.DataFrame | None,
 ) -> pd.DataFrame:
     """Holm and Romano-Wolf adjusted p-values over the plan's primary family (see
-    :func:`randomization_inference`)."""
+    :func:`randomization_inference`).
+
+    A synthetic outcome never enters a real member's adjustment: the members tested on
+    real data are adjusted with every synthetic member counted as not tested (p = 1,
+    null draws that are never small), as the verdict table does; the synthetic members'
+    own adjusted p-values (labelled synthetic) show the method on the stand-in."""
     p_by_term = dict(zip(tests["term"], tests["permutation_p_value"], strict=True))
     if plan is not None:
         members = [(h["id"], h["level"], h["term"]) for h in plan.body["primary"]]
@@ -467,8 +472,19 @@ def family_adjustment(
     family = pd.DataFrame(rows)
     # a member without a p-value counts as p = 1: the family keeps its full size
     counted = family["p_value"].fillna(1.0).to_numpy()
-    family["p_holm"] = inference.holm(counted)
-    family["p_romano_wolf"] = inference.step_down_min_p(counted, np.stack(null_p))
+    nulls = np.stack(null_p)
+    holm = inference.holm(counted)
+    romano_wolf = inference.step_down_min_p(counted, nulls)
+    stand_in = family["synthetic"].to_numpy(dtype=bool)
+    if stand_in.any():
+        real_counted = np.where(stand_in, 1.0, counted)
+        real_nulls = np.where(stand_in[:, None], 1.0, nulls)
+        holm = np.where(stand_in, holm, inference.holm(real_counted))
+        romano_wolf = np.where(
+            stand_in, romano_wolf, inference.step_down_min_p(real_counted, real_nulls)
+        )
+    family["p_holm"] = holm
+    family["p_romano_wolf"] = romano_wolf
     family["family"] = "primary hypotheses of the analysis plan" if plan else "focal terms"
     family["members"] = len(family)
     family["plan_method"] = method

@@ -629,3 +629,31 @@ def design_diagnosis_table(
     return wide.rename(
         columns={"true_irr": "True IRR", "test": "Test", **DESIGN_DIAGNOSANDS}
     ).reset_index(drop=True)
+
+
+def verdict_table(verdict: pd.DataFrame) -> pd.DataFrame:
+    """The verdict table as the conclusion prints it: the claim (with its hypothesis and
+    the quantity its estimate measures), the verdict beside it, then the plan's label,
+    the estimate with its 95% interval, the p-value and the Holm-adjusted p-value; six
+    columns, so the verdict is visible at any width.  The basis of each verdict stays in
+    the data file and in the prose."""
+    claims = [
+        (f"{row.hypothesis}: " if isinstance(row.hypothesis, str) and row.hypothesis else "")
+        + f"{row.claim} (estimate: {row.quantity})"
+        for row in verdict.itertuples()
+    ]
+    return pd.DataFrame(
+        {
+            "claim": claims,
+            "verdict": verdict["verdict"].to_numpy(),
+            "plan_label": verdict["plan_label"].to_numpy(),
+            "estimate_interval": [
+                MISSING
+                if pd.isna(row["estimate"])
+                else _cell(row, "estimate", "conf_low", "conf_high", 2)
+                for _, row in verdict.iterrows()
+            ],
+            "p_value": verdict["p_value"].to_numpy(),
+            "p_adjusted": verdict["p_adjusted"].to_numpy(),
+        }
+    )

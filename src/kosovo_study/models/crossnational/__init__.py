@@ -1291,9 +1291,17 @@ CHARITY_SCALES = {
 }
 
 
-def _charity_plan_label(plan: Any, measure: str, analysis: str) -> str:
-    """The plan's label: H4 for presence with youth unemployment; the plan lists the
-    measure without youth unemployment, and each sensitivity measure, as secondary."""
+#: The plan's term for the binary part of the hurdle (being listed by ICSR).
+LISTED_BY_ICSR_TERM = "listed_by_icsr"
+
+
+def _charity_plan_label(plan: Any, measure: str, analysis: str, component: str) -> str:
+    """The plan's label: H4 (primary) is the count part of presence with youth
+    unemployment; the binary part of any charity model is the plan's secondary
+    "listed by ICSR" analysis; the plan lists the measure without youth unemployment,
+    and each sensitivity measure, as secondary."""
+    if component == "zero_hurdle":
+        return str(plan.label(LISTED_BY_ICSR_TERM, "crossnational"))
     if analysis == "H4":
         return str(plan.label(measure, "crossnational"))
     secondary = {
@@ -1392,7 +1400,9 @@ def charity_analysis(
                     "kosovo_value": kosovo,
                     "kosovo_share_below": float((values < kosovo).mean()),
                     "kosovo_share_equal": float((values == kosovo).mean()),
-                    "plan_label": _charity_plan_label(plan, measure, analysis),
+                    "plan_label": _charity_plan_label(
+                        plan, measure, analysis, str(term["component"])
+                    ),
                     "data_label": CHARITY_LABEL,
                     "synthetic": False,
                 }
