@@ -135,7 +135,8 @@ CHECKS: tuple[SimulationCheck, ...] = (
         _plus_se(0.05, 1500),
         _INFERENCE + "test_family_wise_error_of_holm_and_romano_wolf",
         _MUNICIPAL_DESIGN.replace(", every other covariate 0.2 per SD", "")
-        + "; global null over three terms",
+        + "; global null over three municipal terms (one more than the plan's municipal "
+        "members: a larger family is the harder case)",
     ),
     SimulationCheck(
         "freedman_lane_size",

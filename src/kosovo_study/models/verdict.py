@@ -386,8 +386,14 @@ def cell_claims(tests: pd.DataFrame | None, plan: study_plan.AnalysisPlan) -> li
     rows = []
     claims = {
         "multinomial_population_shares": (
-            "Recruits' shares across Edgerton's cells differ from population shares",
-            "exact multinomial test (null probability ordering)",
+            (
+                "Recruits' shares across Edgerton's cells differ from population shares "
+                "(if recruits are independent of one another)"
+            ),
+            (
+                "exact multinomial test (null probability ordering); recruitment through "
+                "peers or family would cluster recruits and make it anti-conservative"
+            ),
         ),
         "unemployment_concern_2012": (
             "Unemployment concern and recruits across Edgerton's cells",

@@ -75,6 +75,8 @@ CODE_COLUMNS = frozenset({"file", "files", "path", "paths", "code"})
 
 #: Labels of result and metadata columns (not data variables: those come from variables.csv).
 RESULT_LABELS: dict[str, str] = {
+    "cooks_distance": "Cook's distance",
+    "df_barnard_rubin": "Barnard-Rubin df",
     "term": "Term",
     "family": "Model",
     "model": "Model",
@@ -186,6 +188,8 @@ VARIABLE_LABELS: dict[str, str] = {
 
 _WORDS = {
     "pct": "%",
+    "dfbeta": "DFBETA",
+    "cooks": "Cook's",
     "gdp": "GDP",
     "muslim": "Muslim",
     "ds2016": "D&S (2016)",

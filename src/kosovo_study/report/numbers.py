@@ -360,7 +360,7 @@ def data_status(metadata: dict[str, Any], segments: pd.DataFrame | None = None) 
         synthetic_paragraph = (
             f"In this build, {' and '.join(synthetic_parts)} {verb} on seeded **synthetic** "
             "stand-ins. They show that the method works end to end (the models fit, the "
-            "inference is calibrated, the tables and figures follow the data) and nothing "
+            "tables and figures follow the data) and nothing "
             "about Kosovo; every table, figure and paragraph fed by them carries the "
             "SYNTHETIC label."
         )
@@ -834,8 +834,10 @@ def verdict_sentences(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
         values["verdict_recruits"] = recruits
         values["verdict_cells"] = (
             f"in Edgerton's cells (real, but only {recruits}), that the recruits' shares "
-            f"differ from population shares (exact p = {shares['p_value']:.3f}) "
-            f"{VERDICT_WORDS[str(shares['verdict'])]}; in the cell model, " + "; ".join(parts)
+            f"differ from population shares (exact p = {shares['p_value']:.3f}, if recruits "
+            "are independent of one another; recruitment through peers or family would "
+            f"make the test anti-conservative) {VERDICT_WORDS[str(shares['verdict'])]}; in "
+            "the cell model, " + "; ".join(parts)
         )
     municipal = rows[rows["level"] == "municipal"]
     ids = " and ".join(municipal["hypothesis"].astype(str))
@@ -915,7 +917,8 @@ def verdict_sentences(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
         same = len(set(covariates["verdict"])) == 1
         values["verdict_abstract_cells"] = (
             f"the {values['verdict_recruits']}' shares across cells differ from population "
-            f"shares (exact p = {float(shares['p_value']):.3f}: {shares['verdict']!s}), while "
+            f"shares (exact p = {float(shares['p_value']):.3f}: {shares['verdict']!s} if "
+            "recruits are independent, secondary), while "
             "the cell model's "
             + (
                 f"unemployment and charity terms are {covariates['verdict'].iloc[0]!s}"
