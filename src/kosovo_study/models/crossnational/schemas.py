@@ -321,8 +321,15 @@ CHARITY = pa.DataFrameSchema(
     checks=[
         Check(lambda t: (t["conf_low"] <= t["conf_high"]).all(), error="interval low <= high"),
         Check(
-            lambda t: (t.loc[t["analysis"] == "H4", "plan_label"] == "primary").all(),
-            error="H4 is a primary hypothesis of the analysis plan",
+            lambda t: (
+                (
+                    t.loc[(t["analysis"] == "H4") & (t["component"] == "count"), "plan_label"]
+                    == "primary"
+                ).all()
+                and (t.loc[t["component"] == "zero_hurdle", "plan_label"] == "secondary").all()
+            ),
+            error="H4 (the count part) is a primary hypothesis of the analysis plan; the "
+            "binary part of any charity model is its secondary 'listed by ICSR' analysis",
         ),
     ],
     unique=["specification", "component", "quantity"],
