@@ -56,6 +56,14 @@ QUOTED_RATE_RATIO = 2.0
 # --- the analysis plan ------------------------------------------------------------------
 
 
+def _commitment_and_amendments(entries: int) -> str:
+    """The plan's record as words: its commitment, then each amendment."""
+    amendments = entries - 1
+    if amendments <= 0:
+        return "its commitment and no amendment"
+    return f"its commitment and {amendments} amendment{'s' if amendments > 1 else ''}"
+
+
 def plan_numbers(plan: AnalysisPlan) -> dict[str, Any]:
     """The plan's digest, date, alpha, correction and decision rules, for the prose."""
     body = plan.body
@@ -64,6 +72,8 @@ def plan_numbers(plan: AnalysisPlan) -> dict[str, Any]:
         "plan_sha256": plan.sha256,
         "plan_date": plan.date.isoformat(),
         "plan_amendments": len(plan.amendments),
+        # the first entry of the record is the plan's own commitment, not an amendment
+        "plan_record_text": _commitment_and_amendments(len(plan.amendments)),
         "plan_alpha": plan.alpha,
         "plan_multiplicity": body["multiplicity"]["method"].capitalize(),
         "plan_multiplicity_note": body["multiplicity"]["note"],
