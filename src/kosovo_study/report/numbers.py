@@ -909,6 +909,12 @@ def verdict_sentences(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
         f", and its odds ratio for being listed by ICSR (more than about 5 fighters), "
         f"{listed['estimate']:.2f} per SD ({listed['conf_low']:.2f} to "
         f"{listed['conf_high']:.2f}), is a secondary result that {VERDICT_WORDS[str(listed['verdict'])]}"
+        + (
+            "; the chosen model fails the calibration rule out of fold (it over-predicts "
+            "the world total for countries it has not seen), so no result of it may hold"
+            if "out of fold: fails" in str(count.get("calibration", ""))
+            else ""
+        )
     )
     values["verdict_abstract_multiverse"] = (
         "no robustness claim across countries is made, because no model family of the "
