@@ -54,7 +54,7 @@ def test_composition_legend_does_not_cover_bars(clean_tables: Tables) -> None:
     axes = figure.axes[0]
     labels = [t.get_text() for t in axes.get_yticklabels()]
     # sources as the reference list cites them, never by their keys
-    assert "Balkan Insider (2017)" in labels
+    assert "Xharra & Gojani (2017)" in labels  # the UNDP report, not the press copy
     assert not any("_" in label for label in labels)
     assert list(plotted.columns) == ["source_key", "men", "women", "children"]
     figure.canvas.draw()
