@@ -27,7 +27,7 @@ from docutils.transforms import Transform  # type: ignore[import-untyped]
 from kosovo_study.report.tables import NUMBER_SLOT
 
 #: The renderer's block: its name and caption (see ``Table.to_html``).
-_BLOCK = re.compile(r'<div class="kosovo-table-block" data-name="([^"]+)"')
+_BLOCK = re.compile(r'<div class="kosovo-table-block(?: [\w -]+)?" data-name="([^"]+)"')
 _CAPTION = re.compile(r"<caption>(.*?)</caption>", re.DOTALL)
 
 
