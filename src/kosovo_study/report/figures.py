@@ -638,7 +638,10 @@ def imputation_trace(chains: pd.DataFrame, burn_in: int, source: str) -> Plot:
     variables = _imputed_variables(chains)
     drawn = chains.assign(chain=chains["chain"].astype(int)).reset_index(drop=True)
     figure = plt.figure(
-        figsize=(style.FULL_WIDTH, 1.55 * len(variables) + 0.9), layout="constrained"
+        # at most about 7 in tall: a figure wider than the print column is printed turned
+        # a quarter, and its height then has to fit the column's width
+        figsize=(style.FULL_WIDTH, min(1.55 * len(variables) + 0.9, 6.6)),
+        layout="constrained",
     )
     axes = np.atleast_2d(figure.subplots(len(variables), 2, sharex=True))
     palette = dict(zip(sorted(drawn["chain"].unique()), style.OKABE_ITO, strict=False))
@@ -682,7 +685,7 @@ def imputation_trace(chains: pd.DataFrame, burn_in: int, source: str) -> Plot:
         for text in legend.get_texts():
             text.set_fontsize(style.SMALL_FONT_PT)
         legend.get_title().set_fontsize(style.SMALL_FONT_PT)
-    figure.suptitle("Multiple imputation: chain means and SDs by cycle (burn-in shaded)")
+    figure.suptitle("Imputation chains by cycle (burn-in shaded)")
     style.source_note(figure, source)
     return figure, drawn
 
